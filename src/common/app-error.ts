@@ -1,0 +1,66 @@
+import { HttpStatus } from '@nestjs/common';
+
+/** The contract's error codes (API.md, "Wire conventions"), each with its one HTTP status. */
+export const ERROR_STATUS = {
+  VALIDATION_ERROR: HttpStatus.BAD_REQUEST,
+  AUTHENTICATION_FAILED: HttpStatus.UNAUTHORIZED,
+  API_KEY_INVALID: HttpStatus.UNAUTHORIZED,
+  API_KEY_REVOKED: HttpStatus.UNAUTHORIZED,
+  API_KEY_EXPIRED: HttpStatus.UNAUTHORIZED,
+  TOKEN_EXPIRED: HttpStatus.UNAUTHORIZED,
+  PERMISSION_DENIED: HttpStatus.FORBIDDEN,
+  IP_NOT_ALLOWED: HttpStatus.FORBIDDEN,
+  RESOURCE_NOT_FOUND: HttpStatus.NOT_FOUND,
+  CONFLICT: HttpStatus.CONFLICT,
+  API_VERSION_SUNSET: HttpStatus.GONE,
+  PAYLOAD_TOO_LARGE: HttpStatus.PAYLOAD_TOO_LARGE,
+  URI_TOO_LONG: HttpStatus.URI_TOO_LONG,
+  UNSUPPORTED_MEDIA_TYPE: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+  IDEMPOTENCY_KEY_REUSED: HttpStatus.UNPROCESSABLE_ENTITY,
+  RATE_LIMIT_EXCEEDED: HttpStatus.TOO_MANY_REQUESTS,
+  QUOTA_EXCEEDED: HttpStatus.TOO_MANY_REQUESTS,
+  INTERNAL_ERROR: HttpStatus.INTERNAL_SERVER_ERROR,
+  SERVICE_UNAVAILABLE: HttpStatus.SERVICE_UNAVAILABLE,
+  TIMEOUT: HttpStatus.GATEWAY_TIMEOUT,
+} as const satisfies Record<string, HttpStatus>;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+/**
+ * The only error services throw on purpose. The global filter renders it as the contract's
+ * error body; `headers` carries what a status needs besides the body (Retry-After on a 429).
+ */
+export class AppError extends Error {
+  readonly status: HttpStatus;
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = 'AppError';
+    this.status = ERROR_STATUS[code];
+  }
+}
+
+/** A module's error factory: `err('RESOURCE_NOT_FOUND', 'Project not found')()` -> AppError. */
+export function err(code: ErrorCode, message: string) {
+  return (details?: unknown, headers?: Record<string, string>) =>
+    new AppError(code, message, details, headers);
+}
+
+export const CommonErrors = {
+  notFound: (what = 'Resource') => new AppError('RESOURCE_NOT_FOUND', `${what} not found`),
+  validation: (details: FieldError[], message = 'Request validation failed') =>
+    new AppError('VALIDATION_ERROR', message, details),
+  conflict: (message: string) => new AppError('CONFLICT', message),
+  unavailable: (message: string, details?: unknown) =>
+    new AppError('SERVICE_UNAVAILABLE', message, details),
+};

@@ -1,0 +1,61 @@
+import { applyDecorators, type Type } from '@nestjs/common';
+import { ApiExtraModels, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import type { PageQuery } from './pagination.js';
+
+/** A single resource on the wire: `{"data": {...}}`. */
+export interface Data<T> {
+  data: T;
+}
+
+/** A list on the wire: `{"data": [...], "total": N, "limit": L, "offset": O}`. */
+export interface Page<T> {
+  data: T[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+export function data<T>(value: T): Data<T> {
+  return { data: value };
+}
+
+export function page<T>(items: T[], total: number, query: PageQuery): Page<T> {
+  return { data: items, total, limit: query.limit, offset: query.offset };
+}
+
+/** Documents a `{data}` response of `model` (201 for creates, 200 otherwise). */
+export function ApiDataResponse(model: Type<unknown>, status = 200, description = 'OK') {
+  return applyDecorators(
+    ApiExtraModels(model),
+    ApiResponse({
+      status,
+      description,
+      schema: {
+        type: 'object',
+        required: ['data'],
+        properties: { data: { $ref: getSchemaPath(model) } },
+      },
+    }),
+  );
+}
+
+/** Documents a paginated `{data, total, limit, offset}` response of `model`. */
+export function ApiPageResponse(model: Type<unknown>, description = 'OK') {
+  return applyDecorators(
+    ApiExtraModels(model),
+    ApiResponse({
+      status: 200,
+      description,
+      schema: {
+        type: 'object',
+        required: ['data', 'total', 'limit', 'offset'],
+        properties: {
+          data: { type: 'array', items: { $ref: getSchemaPath(model) } },
+          total: { type: 'integer', example: 1 },
+          limit: { type: 'integer', example: 20 },
+          offset: { type: 'integer', example: 0 },
+        },
+      },
+    }),
+  );
+}

@@ -1,0 +1,38 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ERROR_STATUS } from './app-error.js';
+
+export class FieldErrorDto {
+  @ApiProperty({ example: 'email' })
+  field: string;
+
+  @ApiProperty({ example: 'email must be an email' })
+  message: string;
+}
+
+export class ErrorDetailDto {
+  @ApiProperty({ enum: Object.keys(ERROR_STATUS), example: 'VALIDATION_ERROR' })
+  code: string;
+
+  @ApiProperty({ example: 'Request validation failed' })
+  message: string;
+
+  @ApiPropertyOptional({
+    nullable: true,
+    description:
+      'For VALIDATION_ERROR, a list of {field, message}; otherwise code-specific or null',
+    oneOf: [
+      { type: 'array', items: { $ref: '#/components/schemas/FieldErrorDto' } },
+      { type: 'object' },
+    ],
+  })
+  details: unknown;
+
+  @ApiProperty({ example: '0b6f2d9e-5a7c-4e43-9d0e-8a1f3c2b7d11' })
+  request_id: string;
+}
+
+/** The one error body of API.md, shared by every operation in /openapi.json. */
+export class ErrorResponseDto {
+  @ApiProperty({ type: ErrorDetailDto })
+  error: ErrorDetailDto;
+}

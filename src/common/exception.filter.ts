@@ -1,0 +1,137 @@
+import {
+  type ArgumentsHost,
+  Catch,
+  type ExceptionFilter,
+  HttpException,
+  Logger,
+} from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { QueryFailedError } from 'typeorm';
+import { AppError, type ErrorCode } from './app-error.js';
+
+/** What the client sees: API.md's error body. */
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details: unknown; request_id: string };
+}
+
+const CODE_BY_STATUS: Partial<Record<number, ErrorCode>> = {
+  400: 'VALIDATION_ERROR',
+  401: 'AUTHENTICATION_FAILED',
+  403: 'PERMISSION_DENIED',
+  404: 'RESOURCE_NOT_FOUND',
+  409: 'CONFLICT',
+  410: 'API_VERSION_SUNSET',
+  413: 'PAYLOAD_TOO_LARGE',
+  414: 'URI_TOO_LONG',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  422: 'IDEMPOTENCY_KEY_REUSED',
+  429: 'RATE_LIMIT_EXCEEDED',
+  503: 'SERVICE_UNAVAILABLE',
+  504: 'TIMEOUT',
+};
+
+/** Postgres SQLSTATEs that are the client's doing, not ours. */
+const UNIQUE_VIOLATION = '23505';
+
+interface FastifyLikeError {
+  statusCode: number;
+  code?: string;
+  message: string;
+}
+
+function isFastifyError(error: unknown): error is FastifyLikeError {
+  if (!(error instanceof Error)) return false;
+  const status = (error as { statusCode?: unknown }).statusCode;
+  return typeof status === 'number' && status >= 400 && status < 500;
+}
+
+/** Messages for the failures Fastify raises before a route runs (body parsing, limits). */
+function fastifyMessage(error: FastifyLikeError): string {
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return 'Request body is larger than the 10 MB limit';
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return 'Content-Type must be application/json';
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return 'Body is empty but Content-Type is application/json';
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return 'Malformed JSON body';
+    default:
+      return error.message;
+  }
+}
+
+/** Turns anything thrown into an AppError; unknown errors become a 500 with no internals. */
+export function toAppError(thrown: unknown): { appError: AppError; unexpected: boolean } {
+  // Nest wraps Fastify's own 4xx errors (body parsing) in an HttpException; unwrap them.
+  const error =
+    thrown instanceof HttpException && isFastifyError(thrown.cause) ? thrown.cause : thrown;
+  if (error instanceof AppError) return { appError: error, unexpected: false };
+  if (error instanceof HttpException) {
+    const status = error.getStatus();
+    const code = CODE_BY_STATUS[status];
+    if (code !== undefined) {
+      const message = status === 404 ? 'Resource not found' : error.message;
+      return { appError: new AppError(code, message), unexpected: false };
+    }
+  }
+  if (error instanceof QueryFailedError) {
+    const sqlState = (error.driverError as { code?: string } | undefined)?.code;
+    if (sqlState === UNIQUE_VIOLATION) {
+      return {
+        appError: new AppError('CONFLICT', 'A resource with these unique fields already exists'),
+        unexpected: false,
+      };
+    }
+  }
+  if (isFastifyError(error)) {
+    const code = CODE_BY_STATUS[error.statusCode] ?? 'VALIDATION_ERROR';
+    return { appError: new AppError(code, fastifyMessage(error)), unexpected: false };
+  }
+  return {
+    appError: new AppError('INTERNAL_ERROR', 'An unexpected error occurred'),
+    unexpected: true,
+  };
+}
+
+export function errorBody(appError: AppError, requestId: string): ErrorBody {
+  return {
+    error: {
+      code: appError.code,
+      message: appError.message,
+      details: appError.details ?? null,
+      request_id: requestId,
+    },
+  };
+}
+
+/**
+ * The one place an error becomes a response, for every route, guard, pipe, body parser and
+ * unmatched URL. Unexpected errors are logged with the request id and answered as a bare 500.
+ */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    const { appError, unexpected } = toAppError(exception);
+    if (unexpected) {
+      const stack = exception instanceof Error ? exception.stack : String(exception);
+      this.logger.error({
+        msg: 'unhandled error',
+        request_id: request.id,
+        method: request.method,
+        path: request.url.split('?')[0],
+        stack,
+      });
+    }
+    if (reply.sent) return;
+    void reply
+      .status(appError.status)
+      .headers(appError.headers)
+      .send(errorBody(appError, request.id));
+  }
+}

@@ -1,0 +1,127 @@
+import { type RequestListener, createServer } from 'node:http';
+import helmet from '@fastify/helmet';
+import { Logger, VersioningType } from '@nestjs/common';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyInstance } from 'fastify';
+import { AppConfig } from '../config/config.classes.js';
+import { HttpMetrics } from '../modules/metrics/http-metrics.js';
+import { AppError, CommonErrors } from './app-error.js';
+import { serveOpenApi } from './openapi.js';
+import { requestIdFor } from './request-id.js';
+
+export const BODY_LIMIT_BYTES = 10 * 1024 * 1024;
+export const MAX_URL_BYTES = 8 * 1024;
+export const MAX_HEADER_BYTES = 32 * 1024;
+export const MAX_QUERY_PARAMS = 50;
+
+/** Routes that live outside /api/v1 (API.md, "Paths and versions"). */
+const UNPREFIXED = ['health', 'health/live', 'health/ready', 'metrics'];
+
+/** The Fastify instance behind Nest, with the contract's size limits and request ids. */
+export function createFastifyAdapter(): FastifyAdapter {
+  return new FastifyAdapter({
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Node answers 431 itself for larger header blocks.
+    serverFactory: (handler: RequestListener) =>
+      createServer({ maxHeaderSize: MAX_HEADER_BYTES }, handler),
+    requestIdHeader: false,
+    genReqId: requestIdFor,
+    logger: false,
+    trustProxy: false,
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+}
+
+function countQueryParams(url: string): number {
+  const query = url.indexOf('?');
+  if (query === -1) return 0;
+  return url
+    .slice(query + 1)
+    .split('&')
+    .filter((pair) => pair !== '').length;
+}
+
+/**
+ * Request-level conventions that must hold before any route runs (and for unmatched URLs):
+ * the X-Request-Id echo, URL and query-string limits, and after the response the one log
+ * line and the metrics sample.
+ */
+function registerHooks(fastify: FastifyInstance, metrics: HttpMetrics): void {
+  const logger = new Logger('HTTP');
+
+  fastify.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+    if (request.url.length > MAX_URL_BYTES) {
+      throw new AppError('URI_TOO_LONG', `URL is longer than ${MAX_URL_BYTES} bytes`);
+    }
+    if (countQueryParams(request.url) > MAX_QUERY_PARAMS) {
+      throw CommonErrors.validation(
+        [{ field: 'query', message: `at most ${MAX_QUERY_PARAMS} query parameters are allowed` }],
+        'Too many query parameters',
+      );
+    }
+  });
+
+  fastify.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const durationMs = reply.elapsedTime;
+    metrics.observe(request.method, route, reply.statusCode, durationMs / 1000);
+    logger.log({
+      msg: 'request',
+      method: request.method,
+      route,
+      status: reply.statusCode,
+      duration_ms: Math.round(durationMs * 100) / 100,
+      request_id: request.id,
+    });
+  });
+}
+
+/**
+ * Everything HTTP about the api process, applied identically by main.ts and the e2e tests:
+ * prefix and versioning, body parsing, security headers, CORS, hooks and the OpenAPI docs.
+ */
+export async function configureHttpApp(app: NestFastifyApplication): Promise<void> {
+  const config = app.get(AppConfig);
+  const fastify = app.getHttpAdapter().getInstance();
+
+  app.setGlobalPrefix('api', { exclude: UNPREFIXED });
+  app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
+
+  // Bodies are JSON only (API.md): Fastify's own JSON parser stays, its text/plain one goes,
+  // and Nest's urlencoded parser is never added (bodyParser: false), so anything else is 415.
+  fastify.removeContentTypeParser('text/plain');
+
+  await app.register(helmet, {
+    // Swagger UI at /docs needs inline scripts and styles; the API itself only serves JSON.
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'", "'unsafe-inline'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        upgradeInsecureRequests: null,
+      },
+    },
+  });
+  app.enableCors({
+    origin: config.corsOrigins.includes('*') ? true : config.corsOrigins,
+    exposedHeaders: [
+      'X-Request-Id',
+      'Idempotent-Replayed',
+      'Retry-After',
+      'X-RateLimit-Limit',
+      'X-RateLimit-Remaining',
+      'X-RateLimit-Reset',
+      'X-RateLimit-Window',
+      'RateLimit-Policy',
+      'RateLimit',
+      'Deprecation',
+      'Sunset',
+      'Link',
+    ],
+  });
+
+  registerHooks(fastify, app.get(HttpMetrics));
+  serveOpenApi(app);
+}

@@ -1,0 +1,130 @@
+import { createHash } from 'node:crypto';
+import {
+  type CallHandler,
+  type ExecutionContext,
+  HttpStatus,
+  Inject,
+  Injectable,
+  type NestInterceptor,
+} from '@nestjs/common';
+import { HTTP_CODE_METADATA } from '@nestjs/common/constants.js';
+import { Reflector } from '@nestjs/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Redis } from 'ioredis';
+import { type Observable, catchError, from, mergeMap, of } from 'rxjs';
+import { AppError, CommonErrors } from './app-error.js';
+import { principalId } from './principal.js';
+import { stableJson } from './stable-json.js';
+
+/** A completed response is replayed for 24 hours, as API.md promises. */
+const REPLAY_TTL_MS = 24 * 60 * 60 * 1000;
+/**
+ * An in-flight claim outlives the longest request (120 s for batch operations) and then
+ * expires, so a process that died mid-request does not block the key for a day.
+ */
+const IN_FLIGHT_TTL_MS = 130 * 1000;
+const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+type StoredRecord =
+  | { state: 'in_flight'; fingerprint: string }
+  | { state: 'done'; fingerprint: string; status: number; body: unknown };
+
+function headerValue(request: FastifyRequest): string | undefined {
+  const raw = request.headers['idempotency-key'] ?? request.headers['x-idempotency-key'];
+  return Array.isArray(raw) ? raw[0] : raw;
+}
+
+/**
+ * `Idempotency-Key` on any POST (API.md, "Wire conventions"). The first request claims the
+ * key in Redis with SET NX; a retry with the same body gets the stored response back with
+ * `Idempotent-Replayed: true`; the same key with another body is 422; a retry while the first
+ * is still running is 409. Keys are scoped to the caller (principal, or IP when anonymous),
+ * so one client's key never replays another's response. Only successful responses are
+ * stored: a request that failed releases its key, so the client can fix it and retry.
+ */
+@Injectable()
+export class IdempotencyInterceptor implements NestInterceptor {
+  constructor(
+    @Inject(Redis) private readonly redis: Redis,
+    private readonly reflector: Reflector,
+  ) {}
+
+  async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    if (request.method !== 'POST') return next.handle();
+    const idempotencyKey = headerValue(request);
+    if (idempotencyKey === undefined) return next.handle();
+    if (!KEY_PATTERN.test(idempotencyKey)) {
+      throw CommonErrors.validation([
+        { field: 'Idempotency-Key', message: 'must be 1-255 printable ASCII characters' },
+      ]);
+    }
+
+    const caller = request.principal ? principalId(request.principal) : `anonymous:${request.ip}`;
+    const redisKey = `idempotency:${sha256(`${caller}\n${idempotencyKey}`)}`;
+    const fingerprint = sha256(`${request.method} ${request.url}\n${stableJson(request.body)}`);
+    const claim: StoredRecord = { state: 'in_flight', fingerprint };
+
+    const claimed = await this.guard(
+      this.redis.set(redisKey, JSON.stringify(claim), 'PX', IN_FLIGHT_TTL_MS, 'NX'),
+    );
+    if (claimed === null) {
+      return this.replay(redisKey, fingerprint, context.switchToHttp().getResponse<FastifyReply>());
+    }
+
+    const status =
+      this.reflector.get<number | undefined>(HTTP_CODE_METADATA, context.getHandler()) ??
+      HttpStatus.CREATED;
+    return next.handle().pipe(
+      mergeMap(async (body: unknown) => {
+        const done: StoredRecord = { state: 'done', fingerprint, status, body };
+        await this.guard(this.redis.set(redisKey, JSON.stringify(done), 'PX', REPLAY_TTL_MS));
+        return body;
+      }),
+      catchError((error: unknown) =>
+        from(this.redis.del(redisKey).catch(() => 0)).pipe(
+          mergeMap(() => {
+            throw error;
+          }),
+        ),
+      ),
+    );
+  }
+
+  private async replay(
+    redisKey: string,
+    fingerprint: string,
+    reply: FastifyReply,
+  ): Promise<Observable<unknown>> {
+    const raw = await this.guard(this.redis.get(redisKey));
+    if (raw === null) {
+      // The first request failed and released the key between our SET and GET.
+      throw CommonErrors.conflict('A request with this Idempotency-Key was just processed; retry');
+    }
+    const record = JSON.parse(raw) as StoredRecord;
+    if (record.fingerprint !== fingerprint) {
+      throw new AppError(
+        'IDEMPOTENCY_KEY_REUSED',
+        'This Idempotency-Key was already used with a different request',
+      );
+    }
+    if (record.state === 'in_flight') {
+      throw CommonErrors.conflict('A request with this Idempotency-Key is still being processed');
+    }
+    void reply.status(record.status).header('Idempotent-Replayed', 'true');
+    return of(record.body);
+  }
+
+  /** Without Redis there is no safe way to honour the key: say so rather than risk a double. */
+  private async guard<T>(operation: Promise<T>): Promise<T> {
+    try {
+      return await operation;
+    } catch {
+      throw CommonErrors.unavailable('Idempotency store unavailable; retry later');
+    }
+  }
+}
+
+function sha256(value: string): string {
+  return createHash('sha256').update(value).digest('hex');
+}

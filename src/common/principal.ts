@@ -1,0 +1,34 @@
+import type { Permission, Role } from './permissions.js';
+
+/** A user's session (bearer JWT), bound to the token's active organization. */
+export interface UserPrincipal {
+  type: 'user';
+  userId: string;
+  organizationId: string;
+  role: Role;
+  permissions: ReadonlySet<Permission>;
+  isPlatformAdmin: boolean;
+}
+
+/** A server-to-server API key, bound to one organization and optionally one project. */
+export interface ApiKeyPrincipal {
+  type: 'api_key';
+  keyId: string;
+  organizationId: string;
+  projectId: number | null;
+  environment: 'live' | 'test';
+  permissions: ReadonlySet<Permission>;
+}
+
+/** Who is calling; set on the request by the auth guard, read by everything after it. */
+export type Principal = UserPrincipal | ApiKeyPrincipal;
+
+export function principalId(principal: Principal): string {
+  return principal.type === 'user' ? `user:${principal.userId}` : `key:${principal.keyId}`;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}

@@ -1,0 +1,102 @@
+import { Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { Env, LogLevel } from './env.js';
+import type { QueueName } from '../queues/queue-names.js';
+
+@Injectable()
+export class AppConfig {
+  readonly nodeEnv: Env['NODE_ENV'];
+  readonly port: number;
+  readonly publicUrl: string;
+  readonly logLevel: LogLevel;
+  readonly corsOrigins: string[];
+
+  constructor(c: ConfigService<Env, true>) {
+    this.nodeEnv = c.get('NODE_ENV', { infer: true });
+    this.port = c.get('PORT', { infer: true });
+    this.publicUrl = c.get('PUBLIC_URL', { infer: true });
+    this.logLevel = c.get('LOG_LEVEL', { infer: true });
+    this.corsOrigins = c.get('CORS_ORIGINS', { infer: true });
+  }
+}
+
+@Injectable()
+export class DatabaseConfig {
+  readonly url: string;
+
+  constructor(config: ConfigService<Env, true>) {
+    this.url = config.get('DATABASE_URL', { infer: true });
+  }
+}
+
+@Injectable()
+export class RedisConfig {
+  readonly url: string;
+  /** Prepended to every key Gatehouse writes outside BullMQ (limiter, idempotency, bus). */
+  readonly keyPrefix: string;
+
+  constructor(c: ConfigService<Env, true>) {
+    this.url = c.get('REDIS_URL', { infer: true });
+    this.keyPrefix = c.get('REDIS_PREFIX', { infer: true });
+  }
+}
+
+@Injectable()
+export class QueueConfig {
+  readonly prefix: string;
+  readonly workerQueues: QueueName[];
+
+  constructor(c: ConfigService<Env, true>) {
+    this.prefix = c.get('QUEUE_PREFIX', { infer: true });
+    this.workerQueues = c.get('WORKER_QUEUES', { infer: true });
+  }
+}
+
+@Injectable()
+export class AuthConfig {
+  readonly jwtSecret: string;
+  readonly platformAdminEmails: string[];
+
+  constructor(c: ConfigService<Env, true>) {
+    this.jwtSecret = c.get('JWT_SECRET', { infer: true });
+    this.platformAdminEmails = c.get('PLATFORM_ADMIN_EMAILS', { infer: true });
+  }
+}
+
+@Injectable()
+export class WebhookConfig {
+  readonly allowPrivateUrls: boolean;
+
+  constructor(config: ConfigService<Env, true>) {
+    this.allowPrivateUrls = config.get('WEBHOOK_ALLOW_PRIVATE_URLS', { infer: true });
+  }
+}
+
+@Injectable()
+export class RateLimitConfig {
+  readonly failureMode: 'open' | 'closed';
+
+  constructor(config: ConfigService<Env, true>) {
+    this.failureMode = config.get('RATE_LIMIT_FAILURE_MODE', { infer: true });
+  }
+}
+
+@Injectable()
+export class AuditConfig {
+  readonly retentionDays: number;
+
+  constructor(config: ConfigService<Env, true>) {
+    this.retentionDays = config.get('AUDIT_RETENTION_DAYS', { infer: true });
+  }
+}
+
+export const CONFIG_CLASSES = [
+  AppConfig,
+  DatabaseConfig,
+  RedisConfig,
+  QueueConfig,
+  AuthConfig,
+  WebhookConfig,
+  RateLimitConfig,
+  AuditConfig,
+];

@@ -1,0 +1,181 @@
+import { QUEUE_NAMES, type QueueName } from '../queues/queue-names.js';
+
+/**
+ * The validated process environment. Every variable ARCHITECTURE.md names is here, parsed
+ * into its real type with its default applied; nothing else in the code reads process.env.
+ */
+export interface Env {
+  NODE_ENV: 'development' | 'production' | 'test';
+  PORT: number;
+  DATABASE_URL: string;
+  REDIS_URL: string;
+  JWT_SECRET: string;
+  PUBLIC_URL: string;
+  PLATFORM_ADMIN_EMAILS: string[];
+  WEBHOOK_ALLOW_PRIVATE_URLS: boolean;
+  QUEUE_PREFIX: string;
+  REDIS_PREFIX: string;
+  LOG_LEVEL: LogLevel;
+  CORS_ORIGINS: string[];
+  RATE_LIMIT_FAILURE_MODE: 'open' | 'closed';
+  AUDIT_RETENTION_DAYS: number;
+  WORKER_QUEUES: QueueName[];
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Thrown for the first variable that is missing or malformed; the message names it. */
+export class ConfigError extends Error {
+  constructor(variable: string, problem: string) {
+    super(`${variable} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Raw = Record<string, unknown>;
+
+function text(raw: Raw, name: string): string | undefined {
+  const value = raw[name];
+  if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
+    return undefined;
+  }
+  const trimmed = String(value).trim();
+  return trimmed === '' ? undefined : trimmed;
+}
+
+function oneOf<T extends string>(raw: Raw, name: string, allowed: readonly T[], fallback: T): T {
+  const value = text(raw, name);
+  if (value === undefined) return fallback;
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new ConfigError(name, `must be one of ${allowed.join(', ')} (got "${value}")`);
+}
+
+function integer(raw: Raw, name: string, fallback: number, min: number, max: number): number {
+  const value = text(raw, name);
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw new ConfigError(name, `must be a whole number from ${min} to ${max} (got "${value}")`);
+  }
+  return Number(value);
+}
+
+function boolean(raw: Raw, name: string, fallback: boolean): boolean {
+  const value = text(raw, name)?.toLowerCase();
+  if (value === undefined) return fallback;
+  if (['true', '1', 'yes'].includes(value)) return true;
+  if (['false', '0', 'no'].includes(value)) return false;
+  throw new ConfigError(name, `must be true or false (got "${value}")`);
+}
+
+function url(raw: Raw, name: string, protocols: string[], fallback?: string): string {
+  const value = text(raw, name) ?? fallback;
+  if (value === undefined) throw new ConfigError(name, 'is required');
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new ConfigError(name, `must be a URL (${protocols.join(' or ')})`);
+  }
+  if (!protocols.includes(parsed.protocol.replace(/:$/, ''))) {
+    throw new ConfigError(name, `must use ${protocols.join(' or ')}, not ${parsed.protocol}`);
+  }
+  return value;
+}
+
+function list(raw: Raw, name: string): string[] {
+  return (text(raw, name) ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+function prefix(raw: Raw, name: string, fallback: string): string {
+  const value = text(raw, name) ?? fallback;
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(value)) {
+    throw new ConfigError(name, 'must be 1-64 characters of letters, digits, _ . : -');
+  }
+  return value;
+}
+
+const DEV_JWT_SECRET = 'gatehouse-development-secret-do-not-use-in-production';
+
+/**
+ * Parses and validates the environment. Throws ConfigError naming the first bad variable.
+ * Used as @nestjs/config's `validate` and by the entry points before anything starts.
+ */
+export function validateEnv(raw: Raw): Env {
+  const nodeEnv = oneOf(raw, 'NODE_ENV', ['development', 'production', 'test'], 'development');
+  const port = integer(raw, 'PORT', 3000, 0, 65535);
+
+  const jwtSecret = text(raw, 'JWT_SECRET');
+  if (jwtSecret === undefined && nodeEnv === 'production') {
+    throw new ConfigError('JWT_SECRET', 'is required when NODE_ENV=production');
+  }
+  if (jwtSecret !== undefined && jwtSecret.length < 32) {
+    throw new ConfigError('JWT_SECRET', 'must be at least 32 characters');
+  }
+
+  const emails = list(raw, 'PLATFORM_ADMIN_EMAILS').map((email) => email.toLowerCase());
+  const badEmail = emails.find((email) => !/^[^@\s]+@[^@\s]+$/.test(email));
+  if (badEmail !== undefined) {
+    throw new ConfigError('PLATFORM_ADMIN_EMAILS', `has an invalid email address ("${badEmail}")`);
+  }
+
+  const corsOrigins = list(raw, 'CORS_ORIGINS');
+  const badOrigin = corsOrigins.find(
+    (origin) => origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin),
+  );
+  if (badOrigin !== undefined) {
+    throw new ConfigError(
+      'CORS_ORIGINS',
+      `has an invalid origin ("${badOrigin}"); use scheme://host[:port] or *`,
+    );
+  }
+
+  const queues = list(raw, 'WORKER_QUEUES');
+  const unknownQueue = queues.find((queue) => !(QUEUE_NAMES as readonly string[]).includes(queue));
+  if (unknownQueue !== undefined) {
+    throw new ConfigError(
+      'WORKER_QUEUES',
+      `names an unknown queue "${unknownQueue}" (known: ${QUEUE_NAMES.join(', ')})`,
+    );
+  }
+
+  return {
+    NODE_ENV: nodeEnv,
+    PORT: port,
+    DATABASE_URL: url(raw, 'DATABASE_URL', ['postgres', 'postgresql']),
+    REDIS_URL: url(raw, 'REDIS_URL', ['redis', 'rediss'], 'redis://127.0.0.1:6379'),
+    JWT_SECRET: jwtSecret ?? DEV_JWT_SECRET,
+    PUBLIC_URL: url(raw, 'PUBLIC_URL', ['http', 'https'], `http://localhost:${port}`).replace(
+      /\/+$/,
+      '',
+    ),
+    PLATFORM_ADMIN_EMAILS: emails,
+    WEBHOOK_ALLOW_PRIVATE_URLS: boolean(raw, 'WEBHOOK_ALLOW_PRIVATE_URLS', false),
+    QUEUE_PREFIX: prefix(raw, 'QUEUE_PREFIX', 'gatehouse'),
+    REDIS_PREFIX: prefix(raw, 'REDIS_PREFIX', 'gh:'),
+    LOG_LEVEL: oneOf(raw, 'LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'warn' : 'log'),
+    CORS_ORIGINS: corsOrigins,
+    RATE_LIMIT_FAILURE_MODE: oneOf(raw, 'RATE_LIMIT_FAILURE_MODE', ['open', 'closed'], 'open'),
+    AUDIT_RETENTION_DAYS: integer(raw, 'AUDIT_RETENTION_DAYS', 90, 1, 36500),
+    WORKER_QUEUES: queues.length > 0 ? (queues as QueueName[]) : [...QUEUE_NAMES],
+  };
+}
+
+/**
+ * For the entry points: validate, or print one line naming the variable and exit(1).
+ * No stack trace: a configuration mistake is the operator's, not a bug.
+ */
+export function validateEnvOrExit(raw: Raw, processName: string): Env {
+  try {
+    return validateEnv(raw);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`gatehouse ${processName}: invalid configuration: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}

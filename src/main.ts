@@ -1,0 +1,26 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { ApiModule } from './api.module.js';
+import { configureHttpApp, createFastifyAdapter } from './common/http-app.js';
+import { createLogger } from './common/logger.js';
+import { validateEnvOrExit } from './config/env.js';
+
+/** The api process: HTTP on PORT. Stops accepting, drains in-flight requests and closes pools on SIGTERM. */
+async function bootstrap(): Promise<void> {
+  const env = validateEnvOrExit(process.env, 'api');
+  const logger = createLogger(env.LOG_LEVEL);
+  const app = await NestFactory.create<NestFastifyApplication>(ApiModule, createFastifyAdapter(), {
+    bodyParser: false,
+    logger,
+  });
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  await configureHttpApp(app);
+  await app.listen(env.PORT, '0.0.0.0');
+  logger.log(
+    { msg: 'api listening', port: env.PORT, docs: `${env.PUBLIC_URL}/docs`, pid: process.pid },
+    'Api',
+  );
+}
+
+await bootstrap();

@@ -1,0 +1,22 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { DataSource } from 'typeorm';
+import { QueueConfig } from '../config/config.classes.js';
+
+/** Proves the worker's dependencies answer before it says it is ready. */
+@Injectable()
+export class WorkerReadiness implements OnApplicationBootstrap {
+  private readonly logger = new Logger('Worker');
+
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(Redis) private readonly redis: Redis,
+    private readonly queues: QueueConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.dataSource.query('SELECT 1');
+    await this.redis.ping();
+    this.logger.log({ msg: 'worker ready', queues: this.queues.workerQueues, pid: process.pid });
+  }
+}

