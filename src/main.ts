@@ -4,17 +4,18 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ApiModule } from './api.module.js';
 import { configureHttpApp, createFastifyAdapter } from './common/http-app.js';
 import { createLogger } from './common/logger.js';
+import { closeOnSignals } from './common/shutdown.js';
 import { validateEnvOrExit } from './config/env.js';
 
 /** The api process: HTTP on PORT. Stops accepting, drains in-flight requests and closes pools on SIGTERM. */
 async function bootstrap(): Promise<void> {
-  const env = validateEnvOrExit(process.env, 'api');
+  const env = validateEnvOrExit('api');
   const logger = createLogger(env.LOG_LEVEL);
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule, createFastifyAdapter(), {
     bodyParser: false,
     logger,
   });
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  closeOnSignals(app, logger, 'api');
   await configureHttpApp(app);
   await app.listen(env.PORT, '0.0.0.0');
   logger.log(

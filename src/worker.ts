@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { createLogger } from './common/logger.js';
+import { closeOnSignals } from './common/shutdown.js';
 import { validateEnvOrExit } from './config/env.js';
 import { WorkerModule } from './worker.module.js';
 
@@ -9,11 +10,10 @@ import { WorkerModule } from './worker.module.js';
  * processors run. On SIGTERM it stops taking jobs, lets running ones finish and closes pools.
  */
 async function bootstrap(): Promise<void> {
-  const env = validateEnvOrExit(process.env, 'worker');
-  const app = await NestFactory.createApplicationContext(WorkerModule, {
-    logger: createLogger(env.LOG_LEVEL),
-  });
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  const env = validateEnvOrExit('worker');
+  const logger = createLogger(env.LOG_LEVEL);
+  const app = await NestFactory.createApplicationContext(WorkerModule, { logger });
+  closeOnSignals(app, logger, 'worker');
 }
 
 await bootstrap();

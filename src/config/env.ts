@@ -165,12 +165,12 @@ export function validateEnv(raw: Raw): Env {
 }
 
 /**
- * For the entry points: validate, or print one line naming the variable and exit(1).
+ * For the entry points: validate process.env, or print one line naming the variable and exit(1).
  * No stack trace: a configuration mistake is the operator's, not a bug.
  */
-export function validateEnvOrExit(raw: Raw, processName: string): Env {
+export function validateEnvOrExit(processName: string, overrides: Raw = {}): Env {
   try {
-    return validateEnv(raw);
+    return validateEnv({ ...process.env, ...overrides });
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`gatehouse ${processName}: invalid configuration: ${error.message}\n`);
@@ -178,4 +178,14 @@ export function validateEnvOrExit(raw: Raw, processName: string): Env {
     }
     throw error;
   }
+}
+
+/** The environment a launched child process inherits, with the launcher's own settings on top. */
+export function childEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
+  return { ...process.env, ...overrides };
+}
+
+/** DATABASE_URL as given, or undefined when unset (the launcher then starts its own Postgres). */
+export function configuredDatabaseUrl(): string | undefined {
+  return text(process.env, 'DATABASE_URL');
 }

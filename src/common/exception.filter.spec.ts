@@ -1,0 +1,71 @@
+import { describe, expect, it } from '@jest/globals';
+import { BadRequestException, HttpException, NotFoundException } from '@nestjs/common';
+import { QueryFailedError } from 'typeorm';
+import { AppError } from './app-error.js';
+import { toAppError } from './exception.filter.js';
+
+function fastifyError(code: string, statusCode: number, message = 'fastify says no'): Error {
+  return Object.assign(new Error(message), { code, statusCode, name: 'FastifyError' });
+}
+
+describe('toAppError', () => {
+  it('passes AppErrors through', () => {
+    const error = new AppError('QUOTA_EXCEEDED', 'over', { limit: 1 }, { 'Retry-After': '5' });
+    expect(toAppError(error)).toEqual({ appError: error, unexpected: false });
+  });
+
+  it('maps Nest HTTP exceptions by status', () => {
+    expect(toAppError(new NotFoundException('Cannot GET /x')).appError).toMatchObject({
+      code: 'RESOURCE_NOT_FOUND',
+      message: 'Resource not found',
+    });
+    expect(toAppError(new BadRequestException('bad')).appError.code).toBe('VALIDATION_ERROR');
+  });
+
+  it.each([
+    ['FST_ERR_CTP_BODY_TOO_LARGE', 413, 'PAYLOAD_TOO_LARGE'],
+    ['FST_ERR_CTP_INVALID_MEDIA_TYPE', 415, 'UNSUPPORTED_MEDIA_TYPE'],
+    ['FST_ERR_CTP_INVALID_JSON_BODY', 400, 'VALIDATION_ERROR'],
+    ['FST_ERR_CTP_EMPTY_JSON_BODY', 400, 'VALIDATION_ERROR'],
+  ])('maps Fastify %s, raw or wrapped by Nest, to %s', (code, status, expected) => {
+    const raw = fastifyError(code, status);
+    expect(toAppError(raw).appError.code).toBe(expected);
+    const wrapped = new HttpException('wrapped', status, { cause: raw });
+    expect(toAppError(wrapped).appError.code).toBe(expected);
+    expect(toAppError(wrapped).appError.message).not.toBe('fastify says no');
+  });
+
+  it('turns a unique violation into 409 CONFLICT', () => {
+    const error = new QueryFailedError(
+      'INSERT ...',
+      [],
+      Object.assign(new Error('duplicate key'), { code: '23505' }),
+    );
+    expect(toAppError(error)).toMatchObject({
+      appError: { code: 'CONFLICT', status: 409 },
+      unexpected: false,
+    });
+  });
+
+  it('turns anything else into a 500 that reveals nothing', () => {
+    const other = new QueryFailedError(
+      'SELECT secret',
+      [],
+      Object.assign(new Error('boom'), { code: '42P01' }),
+    );
+    for (const thrown of [
+      new Error('secret detail'),
+      other,
+      'a string',
+      fastifyError('FST_ERR_X', 500),
+    ]) {
+      const { appError, unexpected } = toAppError(thrown);
+      expect(unexpected).toBe(true);
+      expect(appError).toMatchObject({
+        code: 'INTERNAL_ERROR',
+        status: 500,
+        message: 'An unexpected error occurred',
+      });
+    }
+  });
+});

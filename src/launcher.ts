@@ -1,0 +1,116 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { childEnv, configuredDatabaseUrl, validateEnvOrExit } from './config/env.js';
+import { applyMigrations } from './database/migrations-runner.js';
+import { LocalPostgres } from './launcher/embedded-postgres.js';
+import { LocalRedis } from './launcher/local-redis.js';
+
+/**
+ * `npm start`: Gatehouse on one machine with no setup. Uses DATABASE_URL, or an embedded
+ * Postgres with its data in .data/; uses the Redis at REDIS_URL, or starts a local
+ * redis-server; applies migrations; then runs one api and one worker process until stopped.
+ */
+const distDir = dirname(fileURLToPath(import.meta.url));
+const rootDir = join(distDir, '..');
+const children: ChildProcess[] = [];
+const postgres = new LocalPostgres(join(rootDir, '.data'));
+const redis = new LocalRedis();
+let stopping = false;
+
+function log(line: string): void {
+  process.stdout.write(`gatehouse: ${line}\n`);
+}
+
+function fail(line: string): never {
+  process.stderr.write(`gatehouse: ${line}\n`);
+  process.exit(1);
+}
+
+async function waitUntilReady(port: number): Promise<boolean> {
+  for (let attempt = 0; attempt < 120; attempt += 1) {
+    const ok = await fetch(`http://127.0.0.1:${port}/health/ready`)
+      .then((response) => response.ok)
+      .catch(() => false);
+    if (ok) return true;
+    await sleep(500);
+  }
+  return false;
+}
+
+async function shutdown(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    log('stopping');
+    const exits = children
+      .filter((child) => child.exitCode === null && child.signalCode === null)
+      .map((child) => new Promise((resolve) => child.once('exit', resolve)));
+    children.forEach((child) => child.kill('SIGTERM'));
+    await Promise.race([Promise.all(exits), sleep(35_000)]);
+    redis.stop();
+    await postgres.stop();
+  }
+  process.exit(code);
+}
+
+function run(name: string, script: string, env: NodeJS.ProcessEnv): void {
+  const child = spawn(process.execPath, [join(distDir, script)], { env, stdio: 'inherit' });
+  child.once('exit', (code, signal) => {
+    if (stopping) return;
+    log(`${name} exited (${signal ?? `code ${code}`}); stopping the rest`);
+    void shutdown(1);
+  });
+  children.push(child);
+}
+
+async function main(): Promise<void> {
+  process.once('SIGINT', () => void shutdown(0));
+  process.once('SIGTERM', () => void shutdown(0));
+
+  let databaseUrl = configuredDatabaseUrl();
+  if (databaseUrl === undefined) {
+    try {
+      databaseUrl = await postgres.start(log);
+    } catch (error) {
+      fail(
+        `could not start the embedded Postgres: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+  const env = validateEnvOrExit('start', { DATABASE_URL: databaseUrl });
+
+  const redisProblem = await redis.ensure(env.REDIS_URL, log);
+  if (redisProblem !== undefined) {
+    await postgres.stop();
+    fail(redisProblem);
+  }
+
+  const applied = await applyMigrations(env.DATABASE_URL);
+  log(
+    applied.length > 0
+      ? `applied migrations: ${applied.join(', ')}`
+      : 'database schema is up to date',
+  );
+
+  const processEnv = childEnv({ DATABASE_URL: env.DATABASE_URL, REDIS_URL: env.REDIS_URL });
+  run('api', 'main.js', processEnv);
+  run('worker', 'worker.js', processEnv);
+
+  if (!(await waitUntilReady(env.PORT))) {
+    log('the api did not become ready within 60 s');
+    await shutdown(1);
+  }
+  log(
+    [
+      'ready',
+      `  API      ${env.PUBLIC_URL}/api/v1`,
+      `  Docs     ${env.PUBLIC_URL}/docs`,
+      `  OpenAPI  ${env.PUBLIC_URL}/openapi.json`,
+      `  Health   ${env.PUBLIC_URL}/health/ready`,
+      '  Ctrl+C stops everything.',
+    ].join('\n'),
+  );
+}
+
+await main();

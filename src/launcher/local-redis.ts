@@ -1,0 +1,66 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+
+async function answers(url: string): Promise<boolean> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 1_000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    return (await redis.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+function redisServerInstalled(): boolean {
+  return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * The Redis at REDIS_URL when one answers; otherwise a `redis-server` started here, on that
+ * URL's port, keeping nothing on disk, when one is installed.
+ */
+export class LocalRedis {
+  private child: ChildProcess | undefined;
+
+  /** Returns a message for the operator when no Redis can be had, else undefined. */
+  async ensure(url: string, log: (line: string) => void): Promise<string | undefined> {
+    if (await answers(url)) return undefined;
+    const parsed = new URL(url);
+    const isLocal = ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(parsed.hostname);
+    if (!isLocal || !redisServerInstalled()) {
+      return (
+        `no Redis answers at ${url}` +
+        (isLocal ? ' and redis-server is not installed' : '') +
+        ': start one (apt-get install redis-server, brew install redis, or docker run -p 6379:6379 redis:7) or point REDIS_URL at one'
+      );
+    }
+    const port = parsed.port === '' ? '6379' : parsed.port;
+    log(`starting redis-server on 127.0.0.1:${port}`);
+    this.child = spawn(
+      'redis-server',
+      ['--port', port, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      {
+        stdio: 'ignore',
+      },
+    );
+    for (let attempt = 0; attempt < 50; attempt += 1) {
+      if (await answers(url)) return undefined;
+      await sleep(100);
+    }
+    return `redis-server was started on port ${port} but does not answer`;
+  }
+
+  stop(): void {
+    this.child?.kill('SIGTERM');
+    this.child = undefined;
+  }
+}

@@ -1,0 +1,112 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { freePort } from '../src/launcher/ports.js';
+
+const entry = (name: string) => fileURLToPath(new URL(`../src/${name}.js`, import.meta.url));
+
+interface Running {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+}
+
+const started: ChildProcess[] = [];
+
+function start(name: 'main' | 'worker', env: Record<string, string>): Running {
+  const child = spawn(process.execPath, [entry(name)], {
+    env: { ...process.env, LOG_LEVEL: 'log', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  started.push(child);
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  return { child, stdout: () => out, stderr: () => err };
+}
+
+async function until(check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function exitCode(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return child.exitCode;
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return code;
+}
+
+describe('processes', () => {
+  afterEach(() => {
+    for (const child of started.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+  });
+
+  it('the api serves, logs one JSON line per request and exits 0 on SIGTERM', async () => {
+    const port = await freePort(41000 + Math.floor(Math.random() * 2000));
+    const api = start('main', { PORT: String(port) });
+    const ready = () =>
+      fetch(`http://127.0.0.1:${port}/health/ready`, { headers: { 'x-request-id': 'proc-test-1' } })
+        .then((response) => response.ok)
+        .catch(() => false);
+    await until(ready);
+
+    api.child.kill('SIGTERM');
+    expect(await exitCode(api.child)).toBe(0);
+    expect(api.stdout()).toContain('api stopped');
+
+    const lines = api.stdout().trim().split('\n');
+    const records = lines.map((line) => JSON.parse(line) as { message: unknown; context?: string });
+    const requestLog = records.find(
+      (record) =>
+        record.context === 'HTTP' &&
+        (record.message as { request_id?: string }).request_id === 'proc-test-1',
+    );
+    expect(requestLog?.message).toMatchObject({
+      msg: 'request',
+      method: 'GET',
+      route: '/health/ready',
+      status: 200,
+      request_id: 'proc-test-1',
+    });
+    expect(api.stdout()).not.toContain(process.env.JWT_SECRET ?? 'no-secret-set');
+  });
+
+  it('the worker connects, says it is ready and exits 0 on SIGTERM', async () => {
+    const worker = start('worker', { WORKER_QUEUES: 'webhooks,usage' });
+    await until(() => worker.stdout().includes('worker ready'));
+    const ready = worker
+      .stdout()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { message: { msg?: string; queues?: string[] } })
+      .find((record) => record.message.msg === 'worker ready');
+    expect(ready?.message.queues).toEqual(['webhooks', 'usage']);
+
+    worker.child.kill('SIGTERM');
+    expect(await exitCode(worker.child)).toBe(0);
+    expect(worker.stdout()).toContain('worker stopped');
+  });
+
+  it.each([
+    ['main', { PORT: 'abc' }, 'gatehouse api: invalid configuration: PORT must be a whole number'],
+    [
+      'worker',
+      { REDIS_URL: 'http://x' },
+      'gatehouse worker: invalid configuration: REDIS_URL must use redis or rediss',
+    ],
+    [
+      'main',
+      { DATABASE_URL: '' },
+      'gatehouse api: invalid configuration: DATABASE_URL is required',
+    ],
+  ] as const)('%s with a bad %j stops with one line naming it', async (name, env, line) => {
+    const running = start(name, env);
+    expect(await exitCode(running.child)).toBe(1);
+    expect(running.stderr().trim().split('\n')).toEqual([expect.stringContaining(line)]);
+  });
+});
