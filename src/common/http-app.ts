@@ -28,6 +28,8 @@ export function createFastifyAdapter(): FastifyAdapter {
     genReqId: requestIdFor,
     logger: false,
     trustProxy: false,
+    // On close, drop idle keep-alive connections at once; in-flight requests still finish.
+    forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true },
   });
 }

@@ -1,0 +1,113 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { applyMigrations } from '../src/database/migrations-runner.js';
+import { freePort } from '../src/launcher/ports.js';
+
+/**
+ * Shared pieces of the benchmarks: a fresh migrated database, the *built* api process
+ * (dist/main.js, as deployed), and autocannon runs reduced to req/s and p99. Benchmarks
+ * print ratios measured in the same run, never absolute goals.
+ */
+const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+
+export interface Sample {
+  requestsPerSecond: number;
+  p99Ms: number;
+  errors: number;
+  non2xx: number;
+}
+
+export interface BenchApi {
+  url: string;
+  stop(): Promise<void>;
+}
+
+async function admin(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: ADMIN_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Starts dist/main.js on a fresh database and its own Redis prefix; stop() cleans up. */
+export async function startBuiltApi(): Promise<BenchApi> {
+  const runId = `${Date.now().toString(36)}${process.pid}`;
+  const database = `gatehouse_bench_${runId}`;
+  await admin(`CREATE DATABASE "${database}"`);
+  const databaseUrl = new URL(ADMIN_URL);
+  databaseUrl.pathname = `/${database}`;
+  await applyMigrations(databaseUrl.toString());
+
+  const port = await freePort(43000);
+  const child: ChildProcess = spawn(process.execPath, [MAIN], {
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      JWT_SECRET: 'bench-secret-bench-secret-bench-secret-0123',
+      LOG_LEVEL: 'warn',
+      PORT: String(port),
+      DATABASE_URL: databaseUrl.toString(),
+      REDIS_URL,
+      REDIS_PREFIX: `gh-bench-${runId}:`,
+      QUEUE_PREFIX: `gh-bench-${runId}`,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let attempt = 0; ; attempt += 1) {
+    const ok = await fetch(`${url}/health/ready`)
+      .then((response) => response.ok)
+      .catch(() => false);
+    if (ok) break;
+    if (attempt > 100 || child.exitCode !== null) throw new Error('the api did not start');
+    await sleep(200);
+  }
+  return {
+    url,
+    stop: async () => {
+      child.kill('SIGTERM');
+      if (child.exitCode === null) await once(child, 'exit');
+      await admin(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+    },
+  };
+}
+
+export async function measure(
+  url: string,
+  options: { seconds: number; connections: number; headers?: Record<string, string> },
+): Promise<Sample> {
+  const result = await autocannon({
+    url,
+    connections: options.connections,
+    duration: options.seconds,
+    headers: options.headers ?? {},
+  });
+  return {
+    requestsPerSecond: result.requests.average,
+    p99Ms: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+  };
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] ?? 0)
+    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+}
+
+export function numberArg(name: string, fallback: number): number {
+  const arg = process.argv.find((value) => value.startsWith(`--${name}=`));
+  return arg === undefined ? fallback : Number(arg.split('=')[1]);
+}
