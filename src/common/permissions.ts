@@ -1,7 +1,6 @@
 import { Reflector } from '@nestjs/core';
 
-/** Every permission (API-key scope) in API.md; `admin` stands for all of an organization's. */
-export const PERMISSIONS = [
+const READ = [
   'users:read',
   'projects:read',
   'keys:read',
@@ -9,42 +8,22 @@ export const PERMISSIONS = [
   'audit:read',
   'webhooks:read',
   'events:read',
-  'users:write',
-  'projects:write',
-  'webhooks:write',
-  'events:write',
-  'users:delete',
-  'projects:delete',
-  'keys:write',
-  'rate_limits:write',
-  'quotas:write',
-  'members:write',
-  'org:delete',
-  'org:billing',
-  'admin',
 ] as const;
+const WRITE = ['users:write', 'projects:write', 'webhooks:write', 'events:write'] as const;
+const DELETE = ['users:delete', 'projects:delete'] as const;
+const MANAGE = ['keys:write', 'rate_limits:write', 'quotas:write', 'members:write'] as const;
+const OWN = ['org:delete', 'org:billing', 'admin'] as const;
+
+/** Every permission (API-key scope) in API.md; `admin` stands for all of an organization's. */
+export const PERMISSIONS = [...READ, ...WRITE, ...DELETE, ...MANAGE, ...OWN] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 export const ROLES = ['owner', 'admin', 'member', 'viewer'] as const;
 export type Role = (typeof ROLES)[number];
 
-const READ: Permission[] = [
-  'users:read',
-  'projects:read',
-  'keys:read',
-  'analytics:read',
-  'audit:read',
-  'webhooks:read',
-  'events:read',
-];
-const WRITE: Permission[] = ['users:write', 'projects:write', 'webhooks:write', 'events:write'];
-const DELETE: Permission[] = ['users:delete', 'projects:delete'];
-const MANAGE: Permission[] = ['keys:write', 'rate_limits:write', 'quotas:write', 'members:write'];
-const OWN: Permission[] = ['org:delete', 'org:billing', 'admin'];
-
 /** API.md's role table: what each organization role may do. */
 export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
-  owner: new Set([...READ, ...WRITE, ...DELETE, ...MANAGE, ...OWN]),
+  owner: new Set(PERMISSIONS),
   admin: new Set([...READ, ...WRITE, ...DELETE, ...MANAGE]),
   member: new Set([...READ, ...WRITE]),
   viewer: new Set(READ),
