@@ -1,13 +1,24 @@
 import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import { CommonModule } from './common/common.module.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
+import { AuditModule } from './modules/audit/audit.module.js';
+import { AuthGuard } from './modules/auth/auth.guard.js';
+import { AuthModule } from './modules/auth/auth.module.js';
+import { PermissionsGuard } from './modules/auth/permissions.guard.js';
 import { HealthModule } from './modules/health/health.module.js';
 import { MetricsModule } from './modules/metrics/metrics.module.js';
+import { OrganizationsModule } from './modules/organizations/organizations.module.js';
+import { ProjectsModule } from './modules/projects/projects.module.js';
+import { UsersModule } from './modules/users/users.module.js';
 import { QueuesModule } from './queues/queues.module.js';
 import { RedisModule } from './redis/redis.module.js';
 
-/** The api process: HTTP controllers over the shared feature services. */
+/**
+ * The api process: HTTP controllers over the shared feature services. The guard chain is
+ * listed here, in the order ARCHITECTURE.md gives it: who is calling, then what they may do.
+ */
 @Module({
   imports: [
     ConfigModule,
@@ -17,6 +28,15 @@ import { RedisModule } from './redis/redis.module.js';
     CommonModule,
     MetricsModule,
     HealthModule,
+    AuthModule,
+    UsersModule,
+    OrganizationsModule,
+    ProjectsModule,
+    AuditModule,
+  ],
+  providers: [
+    { provide: APP_GUARD, useExisting: AuthGuard },
+    { provide: APP_GUARD, useExisting: PermissionsGuard },
   ],
 })
 export class ApiModule {}

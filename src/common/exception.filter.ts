@@ -6,7 +6,7 @@ import {
   Logger,
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { QueryFailedError } from 'typeorm';
+import { isUniqueViolation } from '../database/postgres-errors.js';
 import { AppError, type ErrorCode } from './app-error.js';
 
 /** What the client sees: API.md's error body. */
@@ -29,9 +29,6 @@ const CODE_BY_STATUS: Partial<Record<number, ErrorCode>> = {
   503: 'SERVICE_UNAVAILABLE',
   504: 'TIMEOUT',
 };
-
-/** Postgres SQLSTATEs that are the client's doing, not ours. */
-const UNIQUE_VIOLATION = '23505';
 
 interface FastifyLikeError {
   statusCode: number;
@@ -75,14 +72,11 @@ export function toAppError(thrown: unknown): { appError: AppError; unexpected: b
       return { appError: new AppError(code, message), unexpected: false };
     }
   }
-  if (error instanceof QueryFailedError) {
-    const sqlState = (error.driverError as { code?: string } | undefined)?.code;
-    if (sqlState === UNIQUE_VIOLATION) {
-      return {
-        appError: new AppError('CONFLICT', 'A resource with these unique fields already exists'),
-        unexpected: false,
-      };
-    }
+  if (isUniqueViolation(error)) {
+    return {
+      appError: new AppError('CONFLICT', 'A resource with these unique fields already exists'),
+      unexpected: false,
+    };
   }
   if (isFastifyError(error)) {
     const code = CODE_BY_STATUS[error.statusCode] ?? 'VALIDATION_ERROR';

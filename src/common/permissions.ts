@@ -1,4 +1,6 @@
+import { applyDecorators } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { ApiAuth } from './api-errors.js';
 
 const READ = [
   'users:read',
@@ -34,11 +36,25 @@ export function allows(granted: ReadonlySet<Permission>, required: Permission): 
   return granted.has('admin') || granted.has(required);
 }
 
-/**
- * `@RequirePermission('users:write')` on a route: the global permissions guard reads it.
- * A route with neither this nor `@Public()` is refused (fail closed).
- */
-export const RequirePermission = Reflector.createDecorator<Permission>();
-
 /** `@Public()`: the route needs no credential (health, docs, login, register). */
 export const Public = Reflector.createDecorator<void, true>({ transform: () => true });
+
+/** Metadata read by the permissions guard; routes use the decorators below. */
+export const PermissionMetadata = Reflector.createDecorator<Permission>();
+export const AuthenticatedMetadata = Reflector.createDecorator<void, true>({
+  transform: () => true,
+});
+
+/**
+ * `@RequirePermission('users:write')` on a route: the global permissions guard checks it and
+ * the OpenAPI document shows it. A route with none of these decorators and no `@Public()`
+ * is refused (fail closed).
+ */
+export function RequirePermission(permission: Permission) {
+  return applyDecorators(PermissionMetadata(permission), ApiAuth(permission));
+}
+
+/** `@Authenticated()`: any valid credential may call the route; what it returns is scoped to it. */
+export function Authenticated() {
+  return applyDecorators(AuthenticatedMetadata(), ApiAuth());
+}

@@ -1,5 +1,7 @@
 import { ValidationPipe, type ValidationError } from '@nestjs/common';
-import { CommonErrors, type FieldError } from './app-error.js';
+import { plainToInstance } from 'class-transformer';
+import { validate } from 'class-validator';
+import { type AppError, CommonErrors, type FieldError } from './app-error.js';
 
 /** Flattens class-validator's tree into the contract's `[{field, message}]`, fields dotted. */
 export function fieldErrors(errors: ValidationError[], parent = ''): FieldError[] {
@@ -24,4 +26,25 @@ export function createValidationPipe(): ValidationPipe {
     validationError: { target: false, value: false },
     exceptionFactory: (errors) => CommonErrors.validation(fieldErrors(errors)),
   });
+}
+
+/**
+ * Validates one item of a batch the way the global pipe validates a body, so a bad item
+ * becomes that item's 400 instead of failing the whole batch.
+ */
+export async function validateItem<T extends object>(
+  type: new () => T,
+  plain: unknown,
+): Promise<{ value: T } | { error: AppError }> {
+  if (plain === null || typeof plain !== 'object' || Array.isArray(plain)) {
+    return { error: CommonErrors.validation([{ field: '', message: 'item must be an object' }]) };
+  }
+  const value = plainToInstance(type, plain);
+  const errors = await validate(value, {
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    forbidUnknownValues: true,
+    validationError: { target: false, value: false },
+  });
+  return errors.length > 0 ? { error: CommonErrors.validation(fieldErrors(errors)) } : { value };
 }

@@ -55,11 +55,25 @@ export class QueueConfig {
 @Injectable()
 export class AuthConfig {
   readonly jwtSecret: string;
+  readonly jwtPreviousSecrets: string[];
+  readonly accessTokenTtlSeconds: number;
+  readonly refreshTokenTtlDays: number;
   readonly platformAdminEmails: string[];
+  readonly throttlePerIp: number;
+  readonly throttlePerAccount: number;
 
   constructor(c: ConfigService<Env, true>) {
+    this.throttlePerIp = c.get('AUTH_THROTTLE_PER_IP', { infer: true });
+    this.throttlePerAccount = c.get('AUTH_THROTTLE_PER_ACCOUNT', { infer: true });
     this.jwtSecret = c.get('JWT_SECRET', { infer: true });
+    this.jwtPreviousSecrets = c.get('JWT_PREVIOUS_SECRETS', { infer: true });
+    this.accessTokenTtlSeconds = c.get('ACCESS_TOKEN_TTL_SECONDS', { infer: true });
+    this.refreshTokenTtlDays = c.get('REFRESH_TOKEN_TTL_DAYS', { infer: true });
     this.platformAdminEmails = c.get('PLATFORM_ADMIN_EMAILS', { infer: true });
+  }
+
+  isPlatformAdminEmail(email: string): boolean {
+    return this.platformAdminEmails.includes(email.toLowerCase());
   }
 }
 

@@ -10,6 +10,13 @@ export interface Env {
   DATABASE_URL: string;
   REDIS_URL: string;
   JWT_SECRET: string;
+  /** Secrets that signed tokens still in circulation; verified, never used to sign. */
+  JWT_PREVIOUS_SECRETS: string[];
+  ACCESS_TOKEN_TTL_SECONDS: number;
+  REFRESH_TOKEN_TTL_DAYS: number;
+  /** Login and register attempts allowed per minute from one IP, and for one account. */
+  AUTH_THROTTLE_PER_IP: number;
+  AUTH_THROTTLE_PER_ACCOUNT: number;
   PUBLIC_URL: string;
   PLATFORM_ADMIN_EMAILS: string[];
   WEBHOOK_ALLOW_PRIVATE_URLS: boolean;
@@ -148,6 +155,11 @@ export function validateEnv(raw: Raw): Env {
     DATABASE_URL: url(raw, 'DATABASE_URL', ['postgres', 'postgresql']),
     REDIS_URL: url(raw, 'REDIS_URL', ['redis', 'rediss'], 'redis://127.0.0.1:6379'),
     JWT_SECRET: jwtSecret ?? DEV_JWT_SECRET,
+    JWT_PREVIOUS_SECRETS: list(raw, 'JWT_PREVIOUS_SECRETS'),
+    ACCESS_TOKEN_TTL_SECONDS: integer(raw, 'ACCESS_TOKEN_TTL_SECONDS', 900, 60, 86_400),
+    REFRESH_TOKEN_TTL_DAYS: integer(raw, 'REFRESH_TOKEN_TTL_DAYS', 30, 1, 365),
+    AUTH_THROTTLE_PER_IP: integer(raw, 'AUTH_THROTTLE_PER_IP', 30, 1, 1_000_000),
+    AUTH_THROTTLE_PER_ACCOUNT: integer(raw, 'AUTH_THROTTLE_PER_ACCOUNT', 10, 1, 1_000_000),
     PUBLIC_URL: url(raw, 'PUBLIC_URL', ['http', 'https'], `http://localhost:${port}`).replace(
       /\/+$/,
       '',

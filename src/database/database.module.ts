@@ -10,6 +10,10 @@ import { dataSourceOptions } from './data-source.js';
       inject: [DatabaseConfig],
       useFactory: (db: DatabaseConfig) => ({
         ...dataSourceOptions(db.url),
+        // The processes never run migrations and know their entities from forFeature(): no
+        // file globs to import at start (the migrate CLI and runner use the globs).
+        entities: [],
+        migrations: [],
         autoLoadEntities: true,
         retryAttempts: 3,
         retryDelay: 1_000,

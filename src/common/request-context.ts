@@ -1,0 +1,48 @@
+import { type ExecutionContext, createParamDecorator } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { AppError } from './app-error.js';
+import type { Principal } from './principal.js';
+import type { TenantScope } from '../database/tenant-scope.js';
+
+/** Who is acting and from where: what services need for tenancy and the audit trail. */
+export interface RequestContext {
+  principal: Principal | undefined;
+  ip: string;
+  userAgent: string | null;
+  requestId: string;
+}
+
+/** An authenticated request's context. */
+export interface AuthenticatedContext extends RequestContext {
+  principal: Principal;
+}
+
+export function requestContext(request: FastifyRequest): RequestContext {
+  const agent = request.headers['user-agent'];
+  return {
+    principal: request.principal,
+    ip: request.ip,
+    userAgent: typeof agent === 'string' ? agent.slice(0, 512) : null,
+    requestId: request.id,
+  };
+}
+
+/** `@Ctx() ctx: RequestContext` in a controller: the request's principal, ip, agent and id. */
+export const Ctx = createParamDecorator((_: unknown, context: ExecutionContext): RequestContext =>
+  requestContext(context.switchToHttp().getRequest<FastifyRequest>()),
+);
+
+/** `@Auth() ctx: AuthenticatedContext`: the same, for routes the auth guard protects. */
+export const Auth = createParamDecorator(
+  (_: unknown, context: ExecutionContext): AuthenticatedContext => {
+    const ctx = requestContext(context.switchToHttp().getRequest<FastifyRequest>());
+    if (ctx.principal === undefined)
+      throw new AppError('AUTHENTICATION_FAILED', 'Authentication required');
+    return { ...ctx, principal: ctx.principal };
+  },
+);
+
+/** The tenant every repository call of this request is confined to. */
+export function tenantOf(ctx: AuthenticatedContext): TenantScope {
+  return { organizationId: ctx.principal.organizationId };
+}

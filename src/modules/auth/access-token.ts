@@ -1,0 +1,13 @@
+import type { Role } from '../../common/permissions.js';
+
+export const ISSUER = 'gatehouse';
+export const AUDIENCE = 'gatehouse-api';
+
+/** The claims of a user's access token: who, in which organization, with which role. */
+export interface AccessClaims {
+  sub: string;
+  org: string;
+  role: Role;
+  /** Platform administrator. */
+  pa: boolean;
+}

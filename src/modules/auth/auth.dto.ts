@@ -1,0 +1,132 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsEmail, IsOptional, IsString, IsUUID, Length, Matches, MaxLength } from 'class-validator';
+import { PERMISSIONS, ROLES, type Role } from '../../common/permissions.js';
+import { USERNAME_PATTERN, UserResponse } from '../users/users.dto.js';
+
+export class RegisterDto {
+  @ApiProperty({ example: 'ada', pattern: USERNAME_PATTERN.source })
+  @Matches(USERNAME_PATTERN, { message: 'username must be 3-64 letters, digits, _ . or -' })
+  username: string;
+
+  @ApiProperty({ example: 'ada@example.com' })
+  @IsEmail()
+  @MaxLength(254)
+  email: string;
+
+  @ApiProperty({ minLength: 8, maxLength: 128, example: 'correct horse battery staple' })
+  @IsString()
+  @Length(8, 128)
+  password: string;
+
+  @ApiPropertyOptional({ example: 'Ada Lovelace' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  full_name?: string;
+
+  @ApiPropertyOptional({
+    example: 'Analytical Engines Ltd',
+    description: 'Defaults to "<username>\'s organization"',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  organization_name?: string;
+}
+
+export class LoginDto {
+  @ApiPropertyOptional({ example: 'ada' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 254)
+  username?: string;
+
+  @ApiPropertyOptional({ example: 'ada@example.com' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 254)
+  email?: string;
+
+  @ApiPropertyOptional({ example: 'ada', description: 'Username or email' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 254)
+  login?: string;
+
+  @ApiProperty({ example: 'correct horse battery staple' })
+  @IsString()
+  @Length(1, 1024)
+  password: string;
+
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: "The organization to act in; defaults to the user's first",
+  })
+  @IsOptional()
+  @IsUUID('all')
+  organization_id?: string;
+}
+
+export class RefreshDto {
+  @ApiProperty({ example: 'rt_...' })
+  @IsString()
+  @Length(1, 512)
+  refresh_token: string;
+}
+
+export class TokenResponse {
+  @ApiProperty({ example: 'eyJhbGciOiJIUzI1NiIsImtpZCI6...' })
+  access_token: string;
+
+  @ApiProperty({ example: 'rt_2Yk...' })
+  refresh_token: string;
+
+  @ApiProperty({ example: 'bearer', enum: ['bearer'] })
+  token_type: 'bearer';
+
+  @ApiProperty({ example: 900, description: 'Seconds until the access token expires' })
+  expires_in: number;
+
+  @ApiProperty({ type: UserResponse })
+  user: UserResponse;
+}
+
+export class MembershipSummary {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ example: 'Analytical Engines Ltd' })
+  name: string;
+
+  @ApiProperty({ enum: ROLES })
+  role: Role;
+}
+
+export class MeResponse {
+  @ApiProperty({ enum: ['user', 'api_key'] })
+  type: 'user' | 'api_key';
+
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiPropertyOptional({ example: 'ada' })
+  username?: string;
+
+  @ApiPropertyOptional({ example: 'ada@example.com' })
+  email?: string;
+
+  @ApiPropertyOptional({ nullable: true, type: String })
+  full_name?: string | null;
+
+  @ApiProperty({ format: 'uuid', description: "The credential's organization" })
+  organization_id: string;
+
+  @ApiPropertyOptional({ enum: ROLES })
+  role?: Role;
+
+  @ApiProperty({ enum: PERMISSIONS, isArray: true })
+  permissions: string[];
+
+  @ApiPropertyOptional({ type: [MembershipSummary] })
+  organizations?: MembershipSummary[];
+}

@@ -1,0 +1,46 @@
+import { Module } from '@nestjs/common';
+import { JwtModule } from '@nestjs/jwt';
+import { PassportModule } from '@nestjs/passport';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { Redis } from 'ioredis';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuthConfig } from '../../config/config.classes.js';
+import { UsersModule } from '../users/users.module.js';
+import { AuthThrottlerGuard, authThrottlerOptions } from './auth-throttler.guard.js';
+import { AuthController } from './auth.controller.js';
+import { AuthGuard } from './auth.guard.js';
+import { AuthRepository } from './auth.repository.js';
+import { AuthService } from './auth.service.js';
+import { JwtKeys } from './jwt-keys.js';
+import { JwtStrategy } from './jwt.strategy.js';
+import { PermissionsGuard } from './permissions.guard.js';
+import { RedisThrottlerStorage } from './redis-throttler.storage.js';
+import { RefreshToken } from './refresh-token.entity.js';
+
+@Module({
+  imports: [
+    UsersModule,
+    PassportModule,
+    JwtModule.register({}),
+    TypeOrmModule.forFeature([RefreshToken]),
+    ThrottlerModule.forRootAsync({
+      inject: [AuthConfig, Redis],
+      useFactory: (config: AuthConfig, redis: Redis) => ({
+        ...authThrottlerOptions(config),
+        storage: new RedisThrottlerStorage(redis),
+      }),
+    }),
+  ],
+  controllers: [AuthController],
+  providers: [
+    AuthService,
+    AuthRepository,
+    JwtKeys,
+    JwtStrategy,
+    AuthGuard,
+    PermissionsGuard,
+    AuthThrottlerGuard,
+  ],
+  exports: [AuthGuard, PermissionsGuard],
+})
+export class AuthModule {}

@@ -1,0 +1,150 @@
+import { Injectable } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import type { Role } from '../../common/permissions.js';
+import type { AuthenticatedContext, RequestContext } from '../../common/request-context.js';
+import { slugWithSuffix } from '../../common/slug.js';
+import { AuthConfig } from '../../config/config.classes.js';
+import { UsersService, toUserResponse } from '../users/users.service.js';
+import type { User } from '../users/user.entity.js';
+import { AUDIENCE, type AccessClaims, ISSUER } from './access-token.js';
+import type { LoginDto, MeResponse, RegisterDto, TokenResponse } from './auth.dto.js';
+import { AuthErrors } from './auth.errors.js';
+import { AuthRepository } from './auth.repository.js';
+import { JwtKeys } from './jwt-keys.js';
+import { decoyHash, hashPassword, verifyPassword } from './password.js';
+import type { UserResponse } from '../users/users.dto.js';
+
+@Injectable()
+export class AuthService {
+  constructor(
+    private readonly users: UsersService,
+    private readonly sessions: AuthRepository,
+    private readonly jwt: JwtService,
+    private readonly keys: JwtKeys,
+    private readonly config: AuthConfig,
+  ) {}
+
+  async register(ctx: RequestContext, dto: RegisterDto): Promise<UserResponse> {
+    const organizationName = dto.organization_name ?? `${dto.username}'s organization`;
+    const { user } = await this.users.register(
+      ctx,
+      {
+        username: dto.username,
+        email: dto.email.toLowerCase(),
+        passwordHash: await hashPassword(dto.password),
+        fullName: dto.full_name ?? null,
+        telegramChatId: null,
+        isPlatformAdmin: this.config.isPlatformAdminEmail(dto.email),
+      },
+      { name: organizationName, slug: slugWithSuffix(organizationName) },
+    );
+    return toUserResponse({ user, role: 'owner' });
+  }
+
+  /**
+   * The same 401, after the same argon2 work, whether the account is unknown, has no
+   * password, the password is wrong, or the requested organization is not one of its own.
+   */
+  async login(ctx: RequestContext, dto: LoginDto): Promise<TokenResponse> {
+    const login = dto.login ?? dto.username ?? dto.email;
+    if (login === undefined) throw AuthErrors.invalidCredentials();
+    const account = await this.users.findForLogin(login);
+    const passwordOk = await verifyPassword(
+      account?.passwordHash ?? (await decoyHash()),
+      dto.password,
+    );
+    const organizations = account === null ? [] : await this.users.organizationsOf(account.id);
+    const organization =
+      dto.organization_id === undefined
+        ? organizations[0]
+        : organizations.find((candidate) => candidate.id === dto.organization_id);
+    if (
+      account === null ||
+      account.passwordHash === null ||
+      !passwordOk ||
+      organization === undefined
+    ) {
+      await this.sessions.recordLoginFailure(ctx, login, account?.id ?? null);
+      throw AuthErrors.invalidCredentials();
+    }
+    if (!account.isPlatformAdmin && this.config.isPlatformAdminEmail(account.email)) {
+      await this.users.markPlatformAdmin(account.id);
+      account.isPlatformAdmin = true;
+    }
+    const refreshToken = await this.sessions.startSession(
+      ctx,
+      account.id,
+      organization.id,
+      this.config.refreshTokenTtlDays,
+    );
+    return this.tokens(account, organization.id, organization.role, refreshToken);
+  }
+
+  async refresh(ctx: RequestContext, refreshToken: string): Promise<TokenResponse> {
+    const result = await this.sessions.rotate(ctx, refreshToken, this.config.refreshTokenTtlDays);
+    if (result.kind === 'reused') throw AuthErrors.refreshReused();
+    if (result.kind === 'invalid') throw AuthErrors.invalidRefresh();
+    const { session } = result;
+    const account = await this.users.findAccount(session.userId);
+    if (account === null) throw AuthErrors.invalidRefresh();
+    return this.tokens(account, session.organizationId, session.role, session.refreshToken);
+  }
+
+  async logout(ctx: RequestContext, refreshToken: string): Promise<void> {
+    await this.sessions.endSession(ctx, refreshToken);
+  }
+
+  async me(ctx: AuthenticatedContext): Promise<MeResponse> {
+    const principal = ctx.principal;
+    if (principal.type === 'api_key') {
+      return {
+        type: 'api_key',
+        id: principal.keyId,
+        organization_id: principal.organizationId,
+        permissions: [...principal.permissions],
+      };
+    }
+    const account = await this.users.findAccount(principal.userId);
+    if (account === null) throw AuthErrors.invalidToken();
+    return {
+      type: 'user',
+      id: account.id,
+      username: account.username,
+      email: account.email,
+      full_name: account.fullName,
+      organization_id: principal.organizationId,
+      role: principal.role,
+      permissions: [...principal.permissions],
+      organizations: await this.users.organizationsOf(account.id),
+    };
+  }
+
+  private tokens(
+    account: User,
+    organizationId: string,
+    role: Role,
+    refreshToken: string,
+  ): TokenResponse {
+    const claims: AccessClaims = {
+      sub: account.id,
+      org: organizationId,
+      role,
+      pa: account.isPlatformAdmin,
+    };
+    const accessToken = this.jwt.sign(claims, {
+      secret: this.keys.signingSecret,
+      algorithm: 'HS256',
+      keyid: this.keys.signingKeyId,
+      expiresIn: this.config.accessTokenTtlSeconds,
+      issuer: ISSUER,
+      audience: AUDIENCE,
+    });
+    return {
+      access_token: accessToken,
+      refresh_token: refreshToken,
+      token_type: 'bearer',
+      expires_in: this.config.accessTokenTtlSeconds,
+      user: toUserResponse({ user: account, role }),
+    };
+  }
+}

@@ -1,0 +1,172 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Put,
+  Query,
+} from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../../common/api-errors.js';
+import {
+  ApiDataResponse,
+  ApiPageResponse,
+  type Data,
+  type Page,
+  data,
+} from '../../common/envelope.js';
+import { PageQuery } from '../../common/pagination.js';
+import { UuidParam } from '../../common/params.js';
+import { Authenticated, RequirePermission } from '../../common/permissions.js';
+import { Auth, type AuthenticatedContext } from '../../common/request-context.js';
+import {
+  AddMemberDto,
+  ChangeMemberRoleDto,
+  CreateOrganizationDto,
+  MemberParams,
+  MemberResponse,
+  OrganizationResponse,
+  ReplaceOrganizationDto,
+  UpdateOrganizationDto,
+} from './organizations.dto.js';
+import { OrganizationsService } from './organizations.service.js';
+
+@ApiTags('organizations')
+@Controller('organizations')
+export class OrganizationsController {
+  constructor(private readonly organizations: OrganizationsService) {}
+
+  @Get()
+  @Authenticated()
+  @ApiOperation({ summary: 'The organizations the caller belongs to' })
+  @ApiPageResponse(OrganizationResponse)
+  @ApiErrors(400)
+  list(
+    @Auth() ctx: AuthenticatedContext,
+    @Query() query: PageQuery,
+  ): Promise<Page<OrganizationResponse>> {
+    return this.organizations.listMine(ctx, query);
+  }
+
+  @Post()
+  @Authenticated()
+  @ApiOperation({ summary: 'Create an organization; the caller becomes its owner (users only)' })
+  @ApiDataResponse(OrganizationResponse, 201, 'Created')
+  @ApiErrors(400, 409, 422)
+  async create(
+    @Auth() ctx: AuthenticatedContext,
+    @Body() dto: CreateOrganizationDto,
+  ): Promise<Data<OrganizationResponse>> {
+    return data(await this.organizations.create(ctx, dto));
+  }
+
+  @Get(':id')
+  @Authenticated()
+  @ApiOperation({ summary: 'Get an organization the caller belongs to' })
+  @ApiDataResponse(OrganizationResponse)
+  @ApiErrors(400, 404)
+  async get(
+    @Auth() ctx: AuthenticatedContext,
+    @Param() { id }: UuidParam,
+  ): Promise<Data<OrganizationResponse>> {
+    return data(await this.organizations.get(ctx, id));
+  }
+
+  @Put(':id')
+  @RequirePermission('members:write')
+  @ApiOperation({
+    summary: "Replace the credential's organization (tier: platform administrators only)",
+  })
+  @ApiDataResponse(OrganizationResponse)
+  @ApiErrors(400, 404, 409)
+  async replace(
+    @Auth() ctx: AuthenticatedContext,
+    @Param() { id }: UuidParam,
+    @Body() dto: ReplaceOrganizationDto,
+  ): Promise<Data<OrganizationResponse>> {
+    return data(await this.organizations.update(ctx, id, dto));
+  }
+
+  @Patch(':id')
+  @RequirePermission('members:write')
+  @ApiOperation({
+    summary: "Change the credential's organization (tier: platform administrators only)",
+  })
+  @ApiDataResponse(OrganizationResponse)
+  @ApiErrors(400, 404, 409)
+  async update(
+    @Auth() ctx: AuthenticatedContext,
+    @Param() { id }: UuidParam,
+    @Body() dto: UpdateOrganizationDto,
+  ): Promise<Data<OrganizationResponse>> {
+    return data(await this.organizations.update(ctx, id, dto));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @RequirePermission('org:delete')
+  @ApiOperation({
+    summary: 'Delete the organization with its projects, memberships and sessions (owners only)',
+  })
+  @ApiErrors(400, 404)
+  async remove(@Auth() ctx: AuthenticatedContext, @Param() { id }: UuidParam): Promise<void> {
+    await this.organizations.remove(ctx, id);
+  }
+
+  @Get(':id/members')
+  @RequirePermission('users:read')
+  @ApiOperation({ summary: 'List members' })
+  @ApiPageResponse(MemberResponse)
+  @ApiErrors(400, 404)
+  listMembers(
+    @Auth() ctx: AuthenticatedContext,
+    @Param() { id }: UuidParam,
+    @Query() query: PageQuery,
+  ): Promise<Page<MemberResponse>> {
+    return this.organizations.listMembers(ctx, id, query);
+  }
+
+  @Post(':id/members')
+  @RequirePermission('members:write')
+  @ApiOperation({ summary: 'Add an existing user by user_id or email' })
+  @ApiDataResponse(MemberResponse, 201, 'Created')
+  @ApiErrors(400, 404, 409, 422)
+  async addMember(
+    @Auth() ctx: AuthenticatedContext,
+    @Param() { id }: UuidParam,
+    @Body() dto: AddMemberDto,
+  ): Promise<Data<MemberResponse>> {
+    return data(await this.organizations.addMember(ctx, id, dto));
+  }
+
+  @Patch(':id/members/:user_id')
+  @RequirePermission('members:write')
+  @ApiOperation({ summary: "Change a member's role (the last owner cannot be demoted)" })
+  @ApiDataResponse(MemberResponse)
+  @ApiErrors(400, 404, 409)
+  async changeRole(
+    @Auth() ctx: AuthenticatedContext,
+    @Param() params: MemberParams,
+    @Body() dto: ChangeMemberRoleDto,
+  ): Promise<Data<MemberResponse>> {
+    return data(
+      await this.organizations.changeMemberRole(ctx, params.id, params.user_id, dto.role),
+    );
+  }
+
+  @Delete(':id/members/:user_id')
+  @HttpCode(204)
+  @RequirePermission('members:write')
+  @ApiOperation({ summary: 'Remove a member (the last owner cannot be removed)' })
+  @ApiErrors(400, 404, 409)
+  async removeMember(
+    @Auth() ctx: AuthenticatedContext,
+    @Param() params: MemberParams,
+  ): Promise<void> {
+    await this.organizations.removeMember(ctx, params.id, params.user_id);
+  }
+}

@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { Membership } from './membership.entity.js';
+import { Organization } from './organization.entity.js';
+import { OrganizationsController } from './organizations.controller.js';
+import { OrganizationsRepository } from './organizations.repository.js';
+import { OrganizationsService } from './organizations.service.js';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([Organization, Membership])],
+  controllers: [OrganizationsController],
+  providers: [OrganizationsService, OrganizationsRepository],
+  exports: [OrganizationsService],
+})
+export class OrganizationsModule {}

@@ -1,0 +1,184 @@
+import { Injectable } from '@nestjs/common';
+import { CommonErrors } from '../../common/app-error.js';
+import { type Page, page } from '../../common/envelope.js';
+import type { PageQuery } from '../../common/pagination.js';
+import { type Role, allows } from '../../common/permissions.js';
+import { type AuthenticatedContext, tenantOf } from '../../common/request-context.js';
+import { slugWithSuffix } from '../../common/slug.js';
+import type { Organization, Tier } from './organization.entity.js';
+import type {
+  AddMemberDto,
+  CreateOrganizationDto,
+  MemberResponse,
+  OrganizationResponse,
+  UpdateOrganizationDto,
+} from './organizations.dto.js';
+import { OrganizationErrors } from './organizations.errors.js';
+import { type MemberRow, OrganizationsRepository } from './organizations.repository.js';
+
+function toResponse(organization: Organization, role: Role): OrganizationResponse {
+  return {
+    id: organization.id,
+    name: organization.name,
+    slug: organization.slug,
+    tier: organization.tier,
+    role,
+    created_at: organization.createdAt.toISOString(),
+    updated_at: organization.updatedAt.toISOString(),
+  };
+}
+
+function toMember({ user, role, joinedAt }: MemberRow): MemberResponse {
+  return {
+    user_id: user.id,
+    username: user.username,
+    email: user.email,
+    full_name: user.fullName,
+    role,
+    joined_at: joinedAt.toISOString(),
+  };
+}
+
+/** The caller's role in its own organization (an API key acts with its org's admin rights). */
+function roleOf(ctx: AuthenticatedContext): Role {
+  return ctx.principal.type === 'user' ? ctx.principal.role : 'admin';
+}
+
+/**
+ * Organizations and their members. Reads reach any organization the user belongs to;
+ * changes apply to the credential's own organization only, and any other id is a 404.
+ */
+@Injectable()
+export class OrganizationsService {
+  constructor(private readonly organizations: OrganizationsRepository) {}
+
+  async listMine(ctx: AuthenticatedContext, query: PageQuery): Promise<Page<OrganizationResponse>> {
+    const principal = ctx.principal;
+    if (principal.type === 'api_key') {
+      const own = await this.organizations.findInScope(tenantOf(ctx));
+      const items = own === null || query.offset > 0 ? [] : [toResponse(own, roleOf(ctx))];
+      return page(items, own === null ? 0 : 1, query);
+    }
+    const [rows, total] = await this.organizations.listForUser(principal.userId, query);
+    return page(
+      rows.map(({ organization, role }) => toResponse(organization, role)),
+      total,
+      query,
+    );
+  }
+
+  async get(ctx: AuthenticatedContext, id: string): Promise<OrganizationResponse> {
+    const principal = ctx.principal;
+    if (principal.type === 'user') {
+      const found = await this.organizations.findForUser(principal.userId, id);
+      if (found === null) throw OrganizationErrors.notFound();
+      return toResponse(found.organization, found.role);
+    }
+    return toResponse(await this.own(ctx, id), roleOf(ctx));
+  }
+
+  async create(
+    ctx: AuthenticatedContext,
+    dto: CreateOrganizationDto,
+  ): Promise<OrganizationResponse> {
+    if (ctx.principal.type !== 'user') {
+      throw OrganizationErrors.keysCannotCreate();
+    }
+    const organization = await this.organizations.create(ctx, ctx.principal.userId, {
+      name: dto.name,
+      slug: dto.slug ?? slugWithSuffix(dto.name),
+    });
+    return toResponse(organization, 'owner');
+  }
+
+  async update(
+    ctx: AuthenticatedContext,
+    id: string,
+    dto: UpdateOrganizationDto,
+  ): Promise<OrganizationResponse> {
+    await this.own(ctx, id);
+    if (dto.tier !== undefined) this.assertMaySetTier(ctx);
+    const changes: { name?: string; slug?: string; tier?: Tier } = {};
+    if (dto.name !== undefined) changes.name = dto.name;
+    if (dto.slug !== undefined) changes.slug = dto.slug;
+    if (dto.tier !== undefined) changes.tier = dto.tier;
+    return toResponse(await this.organizations.update(tenantOf(ctx), ctx, changes), roleOf(ctx));
+  }
+
+  async remove(ctx: AuthenticatedContext, id: string): Promise<void> {
+    await this.own(ctx, id);
+    await this.organizations.remove(tenantOf(ctx), ctx);
+  }
+
+  async listMembers(
+    ctx: AuthenticatedContext,
+    id: string,
+    query: PageQuery,
+  ): Promise<Page<MemberResponse>> {
+    await this.own(ctx, id);
+    const [rows, total] = await this.organizations.listMembers(tenantOf(ctx), query);
+    return page(rows.map(toMember), total, query);
+  }
+
+  async addMember(
+    ctx: AuthenticatedContext,
+    id: string,
+    dto: AddMemberDto,
+  ): Promise<MemberResponse> {
+    await this.own(ctx, id);
+    if (dto.user_id !== undefined && dto.email !== undefined) {
+      throw CommonErrors.validation([
+        { field: 'email', message: 'give user_id or email, not both' },
+      ]);
+    }
+    this.assertMayGrant(ctx, dto.role);
+    const userId = await this.organizations.findUserId({
+      userId: dto.user_id,
+      email: dto.email?.toLowerCase(),
+    });
+    if (userId === null) throw OrganizationErrors.userNotFound();
+    return toMember(await this.organizations.addMember(tenantOf(ctx), ctx, userId, dto.role));
+  }
+
+  async changeMemberRole(
+    ctx: AuthenticatedContext,
+    id: string,
+    userId: string,
+    role: Role,
+  ): Promise<MemberResponse> {
+    await this.own(ctx, id);
+    const member = await this.organizations.findMember(tenantOf(ctx), userId);
+    if (member === null) throw OrganizationErrors.memberNotFound();
+    if (member.role === 'owner' || role === 'owner') this.assertMayGrant(ctx, 'owner');
+    return toMember(await this.organizations.changeMemberRole(tenantOf(ctx), ctx, userId, role));
+  }
+
+  async removeMember(ctx: AuthenticatedContext, id: string, userId: string): Promise<void> {
+    await this.own(ctx, id);
+    const member = await this.organizations.findMember(tenantOf(ctx), userId);
+    if (member === null) throw OrganizationErrors.memberNotFound();
+    const leavingThemselves = ctx.principal.type === 'user' && ctx.principal.userId === userId;
+    if (member.role === 'owner' && !leavingThemselves) this.assertMayGrant(ctx, 'owner');
+    await this.organizations.removeMember(tenantOf(ctx), ctx, userId);
+  }
+
+  /** The credential's own organization, when `id` names it; anything else does not exist. */
+  private async own(ctx: AuthenticatedContext, id: string): Promise<Organization> {
+    const organization =
+      id === ctx.principal.organizationId
+        ? await this.organizations.findInScope(tenantOf(ctx))
+        : null;
+    if (organization === null) throw OrganizationErrors.notFound();
+    return organization;
+  }
+
+  private assertMayGrant(ctx: AuthenticatedContext, role: Role): void {
+    if (role === 'owner' && !allows(ctx.principal.permissions, 'admin'))
+      throw OrganizationErrors.ownerGrant();
+  }
+
+  private assertMaySetTier(ctx: AuthenticatedContext): void {
+    if (ctx.principal.type !== 'user' || !ctx.principal.isPlatformAdmin)
+      throw OrganizationErrors.tierChange();
+  }
+}

@@ -1,0 +1,109 @@
+import { randomBytes } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { PageQuery } from '../../common/pagination.js';
+import type { RequestContext } from '../../common/request-context.js';
+import { isUniqueViolation } from '../../database/postgres-errors.js';
+import type { TenantScope } from '../../database/tenant-scope.js';
+import { diff, recordAudit } from '../audit/audit-record.js';
+import { Project } from './project.entity.js';
+import { ProjectErrors } from './projects.errors.js';
+
+export interface ProjectFields {
+  name: string;
+  slug: string;
+  platform: string | null;
+}
+
+function auditable(project: Partial<Project>): Record<string, unknown> {
+  return { name: project.name, slug: project.slug, platform: project.platform };
+}
+
+@Injectable()
+export class ProjectsRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async list(scope: TenantScope, page: PageQuery): Promise<[Project[], number]> {
+    return this.dataSource.manager.findAndCount(Project, {
+      where: { ...scope },
+      order: { id: 'ASC' },
+      skip: page.offset,
+      take: page.limit,
+    });
+  }
+
+  async findById(scope: TenantScope, id: number): Promise<Project | null> {
+    return this.dataSource.manager.findOneBy(Project, { ...scope, id });
+  }
+
+  async create(scope: TenantScope, ctx: RequestContext, fields: ProjectFields): Promise<Project> {
+    return this.conflictsAsSlugTaken(() =>
+      this.dataSource.transaction(async (manager) => {
+        const project = await manager.save(
+          manager.create(Project, {
+            ...fields,
+            ...scope,
+            publicKey: randomBytes(16).toString('hex'),
+          }),
+        );
+        await recordAudit(manager, ctx, {
+          action: 'project.created',
+          organizationId: scope.organizationId,
+          target: { type: 'project', id: String(project.id) },
+          changes: auditable(project),
+        });
+        return project;
+      }),
+    );
+  }
+
+  async update(
+    scope: TenantScope,
+    ctx: RequestContext,
+    id: number,
+    changes: Partial<ProjectFields>,
+  ): Promise<Project> {
+    return this.conflictsAsSlugTaken(() =>
+      this.dataSource.transaction(async (manager) => {
+        const before = await manager.findOne(Project, {
+          where: { ...scope, id },
+          lock: { mode: 'pessimistic_write' },
+        });
+        if (before === null) throw ProjectErrors.notFound();
+        if (Object.keys(changes).length > 0)
+          await manager.update(Project, { ...scope, id }, changes);
+        const after = await manager.findOneByOrFail(Project, { ...scope, id });
+        await recordAudit(manager, ctx, {
+          action: 'project.updated',
+          organizationId: scope.organizationId,
+          target: { type: 'project', id: String(id) },
+          changes: diff(auditable(before), auditable(after)),
+        });
+        return after;
+      }),
+    );
+  }
+
+  async remove(scope: TenantScope, ctx: RequestContext, id: number): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const project = await manager.findOneBy(Project, { ...scope, id });
+      if (project === null) throw ProjectErrors.notFound();
+      await manager.delete(Project, { ...scope, id });
+      await recordAudit(manager, ctx, {
+        action: 'project.deleted',
+        organizationId: scope.organizationId,
+        target: { type: 'project', id: String(id) },
+        changes: auditable(project),
+      });
+    });
+  }
+
+  private async conflictsAsSlugTaken<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (isUniqueViolation(error)) throw ProjectErrors.slugTaken();
+      throw error;
+    }
+  }
+}

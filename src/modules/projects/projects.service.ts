@@ -1,0 +1,92 @@
+import { Injectable } from '@nestjs/common';
+import { type Page, page } from '../../common/envelope.js';
+import type { PageQuery } from '../../common/pagination.js';
+import { type AuthenticatedContext, tenantOf } from '../../common/request-context.js';
+import { slugWithSuffix } from '../../common/slug.js';
+import { AppConfig } from '../../config/config.classes.js';
+import type { Project } from './project.entity.js';
+import type {
+  CreateProjectDto,
+  ProjectResponse,
+  ReplaceProjectDto,
+  UpdateProjectDto,
+} from './projects.dto.js';
+import { ProjectErrors } from './projects.errors.js';
+import { type ProjectFields, ProjectsRepository } from './projects.repository.js';
+
+/** `{scheme}://{public_key}@{host}{path}/{project_id}`, the DSN Sentry SDKs are given. */
+export function dsnFor(publicUrl: string, project: Pick<Project, 'id' | 'publicKey'>): string {
+  const url = new URL(publicUrl);
+  const path = url.pathname.replace(/\/+$/, '');
+  return `${url.protocol}//${project.publicKey}@${url.host}${path}/${project.id}`;
+}
+
+@Injectable()
+export class ProjectsService {
+  constructor(
+    private readonly projects: ProjectsRepository,
+    private readonly app: AppConfig,
+  ) {}
+
+  private toResponse(project: Project): ProjectResponse {
+    return {
+      id: project.id,
+      organization_id: project.organizationId,
+      name: project.name,
+      slug: project.slug,
+      platform: project.platform,
+      public_key: project.publicKey,
+      dsn: dsnFor(this.app.publicUrl, project),
+      created_at: project.createdAt.toISOString(),
+      updated_at: project.updatedAt.toISOString(),
+    };
+  }
+
+  async list(ctx: AuthenticatedContext, query: PageQuery): Promise<Page<ProjectResponse>> {
+    const [projects, total] = await this.projects.list(tenantOf(ctx), query);
+    return page(
+      projects.map((project) => this.toResponse(project)),
+      total,
+      query,
+    );
+  }
+
+  async get(ctx: AuthenticatedContext, id: number): Promise<ProjectResponse> {
+    const project = await this.projects.findById(tenantOf(ctx), id);
+    if (project === null) throw ProjectErrors.notFound();
+    return this.toResponse(project);
+  }
+
+  async create(ctx: AuthenticatedContext, dto: CreateProjectDto): Promise<ProjectResponse> {
+    const fields: ProjectFields = {
+      name: dto.name,
+      slug: dto.slug ?? slugWithSuffix(dto.name),
+      platform: dto.platform ?? null,
+    };
+    return this.toResponse(await this.projects.create(tenantOf(ctx), ctx, fields));
+  }
+
+  async replace(
+    ctx: AuthenticatedContext,
+    id: number,
+    dto: ReplaceProjectDto,
+  ): Promise<ProjectResponse> {
+    return this.update(ctx, id, { name: dto.name, slug: dto.slug, platform: dto.platform ?? null });
+  }
+
+  async update(
+    ctx: AuthenticatedContext,
+    id: number,
+    dto: UpdateProjectDto,
+  ): Promise<ProjectResponse> {
+    const changes: Partial<ProjectFields> = {};
+    if (dto.name !== undefined) changes.name = dto.name;
+    if (dto.slug !== undefined) changes.slug = dto.slug;
+    if (dto.platform !== undefined) changes.platform = dto.platform;
+    return this.toResponse(await this.projects.update(tenantOf(ctx), ctx, id, changes));
+  }
+
+  async remove(ctx: AuthenticatedContext, id: number): Promise<void> {
+    await this.projects.remove(tenantOf(ctx), ctx, id);
+  }
+}

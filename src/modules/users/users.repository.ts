@@ -1,0 +1,229 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { PageQuery } from '../../common/pagination.js';
+import type { Role } from '../../common/permissions.js';
+import type { RequestContext } from '../../common/request-context.js';
+import { isUniqueViolation } from '../../database/postgres-errors.js';
+import type { TenantScope } from '../../database/tenant-scope.js';
+import { diff, recordAudit } from '../audit/audit-record.js';
+import { Membership } from '../organizations/membership.entity.js';
+import {
+  changeRole,
+  findMembership,
+  hasMemberships,
+  removeMembership,
+} from '../organizations/membership-writes.js';
+import { Organization } from '../organizations/organization.entity.js';
+import { User } from './user.entity.js';
+import { UserErrors } from './users.errors.js';
+
+/** A user as seen from one organization: the account and its role there. */
+export interface Member {
+  user: User;
+  role: Role;
+}
+
+export interface NewUser {
+  username: string;
+  email: string;
+  passwordHash: string | null;
+  fullName: string | null;
+  telegramChatId: string | null;
+  isPlatformAdmin: boolean;
+}
+
+export type UserChanges = Partial<Omit<NewUser, 'isPlatformAdmin'>> & { role?: Role };
+
+/** Fields of a user that the audit trail shows (never the password hash). */
+function auditable(user: Partial<User>): Record<string, unknown> {
+  return {
+    username: user.username,
+    email: user.email,
+    full_name: user.fullName,
+    telegram_chat_id: user.telegramChatId,
+  };
+}
+
+@Injectable()
+export class UsersRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  private members(scope: TenantScope, manager: EntityManager = this.dataSource.manager) {
+    return manager
+      .createQueryBuilder(User, 'u')
+      .innerJoin(Membership, 'm', 'm.user_id = u.id AND m.organization_id = :organizationId', scope)
+      .addSelect('m.role', 'member_role');
+  }
+
+  async list(
+    scope: TenantScope,
+    filter: { email?: string; q?: string },
+    page: PageQuery,
+  ): Promise<[Member[], number]> {
+    const query = this.members(scope).orderBy('u.created_at', 'ASC').addOrderBy('u.id', 'ASC');
+    if (filter.email !== undefined) query.andWhere('u.email = :email', { email: filter.email });
+    if (filter.q !== undefined) {
+      query.andWhere(
+        "(u.username ILIKE :q OR u.email ILIKE :q OR coalesce(u.full_name, '') ILIKE :q)",
+        {
+          q: `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`,
+        },
+      );
+    }
+    const total = await query.getCount();
+    const { entities, raw } = await query
+      .offset(page.offset)
+      .limit(page.limit)
+      .getRawAndEntities<{ member_role: Role }>();
+    return [entities.map((user, i) => ({ user, role: raw[i]?.member_role ?? 'viewer' })), total];
+  }
+
+  async findById(scope: TenantScope, id: string): Promise<Member | null> {
+    const { entities, raw } = await this.members(scope)
+      .where('u.id = :id', { id })
+      .getRawAndEntities<{ member_role: Role }>();
+    const user = entities[0];
+    return user && raw[0] ? { user, role: raw[0].member_role } : null;
+  }
+
+  /** Creates an account and its membership in the scope's organization, with an audit entry. */
+  async create(
+    scope: TenantScope,
+    ctx: RequestContext,
+    input: NewUser,
+    role: Role,
+  ): Promise<Member> {
+    return this.translateConflicts(() =>
+      this.dataSource.transaction(async (manager) => {
+        const user = await manager.save(manager.create(User, input));
+        await manager.insert(Membership, {
+          organizationId: scope.organizationId,
+          userId: user.id,
+          role,
+        });
+        await recordAudit(manager, ctx, {
+          action: 'user.created',
+          organizationId: scope.organizationId,
+          target: { type: 'user', id: user.id },
+          changes: { ...auditable(user), role },
+        });
+        return { user, role };
+      }),
+    );
+  }
+
+  /** Self-service sign-up: the account, a new organization it owns, and the audit entry. */
+  async register(
+    ctx: RequestContext,
+    input: NewUser,
+    organization: { name: string; slug: string },
+  ): Promise<{ user: User; organization: Organization }> {
+    return this.translateConflicts(() =>
+      this.dataSource.transaction(async (manager) => {
+        const user = await manager.save(manager.create(User, input));
+        const org = await manager.save(manager.create(Organization, organization));
+        await manager.insert(Membership, {
+          organizationId: org.id,
+          userId: user.id,
+          role: 'owner',
+        });
+        await recordAudit(manager, ctx, {
+          action: 'user.registered',
+          organizationId: org.id,
+          actor: { type: 'user', id: user.id },
+          target: { type: 'user', id: user.id },
+          changes: { ...auditable(user), organization: { id: org.id, name: org.name } },
+        });
+        return { user, organization: org };
+      }),
+    );
+  }
+
+  async update(
+    scope: TenantScope,
+    ctx: RequestContext,
+    id: string,
+    changes: UserChanges,
+  ): Promise<Member> {
+    return this.translateConflicts(() =>
+      this.dataSource.transaction(async (manager) => {
+        const membership = await findMembership(manager, scope.organizationId, id);
+        if (membership === null) throw UserErrors.notFound();
+        const before = await manager.findOneByOrFail(User, { id });
+        const { role, ...fields } = changes;
+        if (Object.keys(fields).length > 0) await manager.update(User, { id }, fields);
+        const previousRole =
+          role === undefined ? membership.role : await changeRole(manager, membership, role);
+        const after = await manager.findOneByOrFail(User, { id });
+        const audit = diff(
+          { ...auditable(before), role: previousRole },
+          { ...auditable(after), role: role ?? membership.role },
+        );
+        if (fields.passwordHash !== undefined) audit.password = '[REDACTED]';
+        await recordAudit(manager, ctx, {
+          action: 'user.updated',
+          organizationId: scope.organizationId,
+          target: { type: 'user', id },
+          changes: audit,
+        });
+        return { user: after, role: role ?? membership.role };
+      }),
+    );
+  }
+
+  /**
+   * Removes the user from the scope's organization; an account left in no organization is
+   * deleted. Other organizations' memberships are never touched.
+   */
+  async remove(scope: TenantScope, ctx: RequestContext, id: string): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const membership = await findMembership(manager, scope.organizationId, id);
+      if (membership === null) throw UserErrors.notFound();
+      const user = await manager.findOneByOrFail(User, { id });
+      await removeMembership(manager, membership);
+      const accountDeleted = !(await hasMemberships(manager, id));
+      if (accountDeleted) await manager.delete(User, { id });
+      await recordAudit(manager, ctx, {
+        action: 'user.deleted',
+        organizationId: scope.organizationId,
+        target: { type: 'user', id },
+        changes: { ...auditable(user), role: membership.role, account_deleted: accountDeleted },
+      });
+    });
+  }
+
+  /** For login: the account by username or email, with its password hash. */
+  async findForLogin(login: string): Promise<(User & { passwordHash: string | null }) | null> {
+    return this.dataSource.manager
+      .createQueryBuilder(User, 'u')
+      .addSelect('u.passwordHash')
+      .where('u.username = :login OR u.email = :login', { login })
+      .getOne();
+  }
+
+  async findAccount(id: string): Promise<User | null> {
+    return this.dataSource.manager.findOneBy(User, { id });
+  }
+
+  async markPlatformAdmin(id: string): Promise<void> {
+    await this.dataSource.manager.update(User, { id }, { isPlatformAdmin: true });
+  }
+
+  /** The organizations a user belongs to, oldest membership first. */
+  async organizationsOf(userId: string): Promise<{ id: string; name: string; role: Role }[]> {
+    return this.dataSource.query(
+      `SELECT o.id, o.name, m.role FROM memberships m JOIN organizations o ON o.id = m.organization_id
+       WHERE m.user_id = $1 ORDER BY m.created_at, o.id`,
+      [userId],
+    );
+  }
+
+  private async translateConflicts<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (isUniqueViolation(error)) throw UserErrors.duplicate();
+      throw error;
+    }
+  }
+}
