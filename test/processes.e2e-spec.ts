@@ -92,6 +92,13 @@ describe('processes', () => {
     expect(worker.stdout()).toContain('worker stopped');
   });
 
+  it('a worker serving the retention queue runs the scheduled audit purge', async () => {
+    const worker = start('worker', { WORKER_QUEUES: 'retention' });
+    await until(() => worker.stdout().includes('audit retention'));
+    worker.child.kill('SIGTERM');
+    expect(await exitCode(worker.child)).toBe(0);
+  });
+
   it.each([
     ['main', { PORT: 'abc' }, 'gatehouse api: invalid configuration: PORT must be a whole number'],
     [

@@ -1,0 +1,53 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AuditConfig } from '../../config/config.classes.js';
+import {
+  DELETE_OLDER_THAN,
+  ENABLE_PURGE,
+  ENSURE_NEXT_MONTHS,
+  LIST_PARTITIONS,
+} from './audit-retention.sql.js';
+
+const DAY_MS = 86_400_000;
+
+/** `FOR VALUES FROM ('2026-10-01 00:00:00+00') TO ('2026-11-01 00:00:00+00')` -> its upper end. */
+export function partitionUpperBound(bound: string): Date | null {
+  const match = /TO \('([^']+)'\)/.exec(bound);
+  return match?.[1] === undefined ? null : new Date(match[1]);
+}
+
+export interface PurgeResult {
+  droppedPartitions: string[];
+  deletedRows: number;
+}
+
+/** Keeps the audit trail to AUDIT_RETENTION_DAYS and its future partitions in place. */
+@Injectable()
+export class AuditRetention {
+  private readonly logger = new Logger('AuditRetention');
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly config: AuditConfig,
+  ) {}
+
+  async purge(now: Date = new Date()): Promise<PurgeResult> {
+    const cutoff = new Date(now.getTime() - this.config.retentionDays * DAY_MS);
+    const result = await this.dataSource.transaction(async (manager) => {
+      const partitions: { name: string; bound: string }[] = await manager.query(LIST_PARTITIONS);
+      const expired = partitions.filter((partition) => {
+        const upper = partitionUpperBound(partition.bound);
+        return upper !== null && upper.getTime() <= cutoff.getTime();
+      });
+      for (const partition of expired) {
+        await manager.query(`DROP TABLE ${manager.connection.driver.escape(partition.name)}`);
+      }
+      await manager.query(ENABLE_PURGE);
+      const [, deletedRows] = await manager.query<[unknown, number]>(DELETE_OLDER_THAN, [cutoff]);
+      await manager.query(ENSURE_NEXT_MONTHS);
+      return { droppedPartitions: expired.map((partition) => partition.name), deletedRows };
+    });
+    this.logger.log({ msg: 'audit retention', cutoff: cutoff.toISOString(), ...result });
+    return result;
+  }
+}
