@@ -60,6 +60,33 @@ describe('OpenAPI', () => {
     }
   });
 
+  it('documents credentials and the required permission on every protected /api/v1 route', () => {
+    const publicRoutes = [
+      '/api/v1/auth/register',
+      '/api/v1/auth/login',
+      '/api/v1/auth/refresh',
+      '/api/v1/auth/logout',
+    ];
+    let protectedCount = 0;
+    for (const [path, item] of Object.entries(document.paths)) {
+      if (!path.startsWith('/api/v1/') || publicRoutes.includes(path)) continue;
+      for (const method of ['get', 'put', 'post', 'delete', 'patch'] as const) {
+        const operation = item?.[method];
+        if (operation === undefined) continue;
+        protectedCount += 1;
+        expect({ route: `${method} ${path}`, security: operation.security }).toEqual({
+          route: `${method} ${path}`,
+          security: expect.arrayContaining([{ bearer: [] }, { api_key: [] }]),
+        });
+        expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['401', '403']));
+      }
+    }
+    expect(protectedCount).toBeGreaterThanOrEqual(25);
+    expect(document.paths['/api/v1/users']?.post).toMatchObject({
+      'x-required-permission': 'users:write',
+    });
+  });
+
   it('serves Swagger UI at /docs', async () => {
     const response = await api.call('/docs');
     expect(response.status).toBe(200);

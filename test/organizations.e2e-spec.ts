@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { ConfigService } from '@nestjs/config';
+import { AuthConfig } from '../src/config/config.classes.js';
+import { type Env, validateEnv } from '../src/config/env.js';
 import {
   type Account,
   as,
@@ -174,5 +177,33 @@ describe('organizations and members', () => {
         .status,
     ).toBe(204);
     expect((await api.call(`/api/v1/projects/${data.id}`, as(doomed, 'GET'))).status).toBe(404);
+  });
+
+  it('accounts in PLATFORM_ADMIN_EMAILS become platform administrators and may change tiers', async () => {
+    const email = `${uniqueName('platform')}@example.com`;
+    const env = validateEnv({ ...process.env, PLATFORM_ADMIN_EMAILS: email.toUpperCase() });
+    const adminApi = await startApp({
+      overrides: [[AuthConfig, new AuthConfig(new ConfigService<Env, true>(env))]],
+    });
+    try {
+      const username = email.split('@')[0] ?? 'platform';
+      const registered = await adminApi.call(
+        '/api/v1/auth/register',
+        json('POST', { username, email, password: PASSWORD }),
+      );
+      expect(
+        ((await registered.json()) as { data: { is_platform_admin: boolean } }).data
+          .is_platform_admin,
+      ).toBe(true);
+      const admin = await login(adminApi, username);
+      const tier = await adminApi.call(
+        `/api/v1/organizations/${admin.organizationId}`,
+        as(admin, 'PATCH', { tier: 'enterprise' }),
+      );
+      expect(tier.status).toBe(200);
+      expect(((await tier.json()) as { data: OrganizationBody }).data.tier).toBe('enterprise');
+    } finally {
+      await adminApi.close();
+    }
   });
 });

@@ -33,6 +33,10 @@ export function dataSourceOptions(url: string): DataSourceOptions {
     migrationsTransactionMode: 'each',
     namingStrategy: new SnakeNamingStrategy(),
     synchronize: false,
+    // The schema is the migrations' alone: TypeORM must not install extensions by itself
+    // (uuid-ossp), and UUID defaults use Postgres's built-in gen_random_uuid().
+    installExtensions: false,
+    uuidExtension: 'pgcrypto',
     migrationsRun: false,
     extra: {
       max: 10,
