@@ -55,9 +55,41 @@ describe('processes', () => {
         .catch(() => false);
     await until(ready);
 
+    // Credentials go through the api; none of them may reach a log line.
+    const secretPassword = `Pw-${Date.now()}-never-logged`;
+    const username = `logcheck_${Date.now()}`;
+    const post = (path: string, body: object) =>
+      fetch(`http://127.0.0.1:${port}/api/v1/auth/${path}`, {
+        method: 'POST',
+        body: JSON.stringify(body),
+        headers: { 'content-type': 'application/json' },
+      });
+    expect(
+      (
+        await post('register', {
+          username,
+          email: `${username}@example.com`,
+          password: secretPassword,
+        })
+      ).status,
+    ).toBe(201);
+    const tokens = (await (
+      await post('login', { login: username, password: secretPassword })
+    ).json()) as {
+      access_token: string;
+      refresh_token: string;
+    };
+    expect(
+      (await post('login', { login: username, password: `${secretPassword}-wrong` })).status,
+    ).toBe(401);
+
     api.child.kill('SIGTERM');
     expect(await exitCode(api.child)).toBe(0);
     expect(api.stdout()).toContain('api stopped');
+    const output = api.stdout() + api.stderr();
+    for (const secret of [secretPassword, tokens.access_token, tokens.refresh_token, '$argon2id']) {
+      expect(output).not.toContain(secret);
+    }
 
     const lines = api.stdout().trim().split('\n');
     const records = lines.map((line) => JSON.parse(line) as { message: unknown; context?: string });
