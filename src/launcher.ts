@@ -2,10 +2,16 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { childEnv, configuredDatabaseUrl, validateEnvOrExit } from './config/env.js';
+import {
+  childEnv,
+  configuredDatabaseUrl,
+  configuredJwtSecret,
+  validateEnvOrExit,
+} from './config/env.js';
 import { applyMigrations } from './database/migrations-runner.js';
 import { LocalPostgres } from './launcher/embedded-postgres.js';
 import { LocalRedis } from './launcher/local-redis.js';
+import { localSecret } from './launcher/local-secret.js';
 
 /**
  * `npm start`: Gatehouse on one machine with no setup. Uses DATABASE_URL, or an embedded
@@ -55,7 +61,12 @@ async function shutdown(code: number): Promise<never> {
 }
 
 function run(name: string, script: string, env: NodeJS.ProcessEnv): void {
-  const child = spawn(process.execPath, [join(distDir, script)], { env, stdio: 'inherit' });
+  // Detached: Ctrl+C reaches only the launcher, which then stops each child once, gracefully.
+  const child = spawn(process.execPath, [join(distDir, script)], {
+    env,
+    stdio: 'inherit',
+    detached: true,
+  });
   child.once('exit', (code, signal) => {
     if (stopping) return;
     log(`${name} exited (${signal ?? `code ${code}`}); stopping the rest`);
@@ -78,7 +89,9 @@ async function main(): Promise<void> {
       );
     }
   }
-  const env = validateEnvOrExit('start', { DATABASE_URL: databaseUrl });
+  const jwtSecret =
+    configuredJwtSecret() ?? (await localSecret(join(rootDir, '.data'), 'jwt-secret'));
+  const env = validateEnvOrExit('start', { DATABASE_URL: databaseUrl, JWT_SECRET: jwtSecret });
 
   const redisProblem = await redis.ensure(env.REDIS_URL, log);
   if (redisProblem !== undefined) {
@@ -93,7 +106,11 @@ async function main(): Promise<void> {
       : 'database schema is up to date',
   );
 
-  const processEnv = childEnv({ DATABASE_URL: env.DATABASE_URL, REDIS_URL: env.REDIS_URL });
+  const processEnv = childEnv({
+    DATABASE_URL: env.DATABASE_URL,
+    REDIS_URL: env.REDIS_URL,
+    JWT_SECRET: env.JWT_SECRET,
+  });
   run('api', 'main.js', processEnv);
   run('worker', 'worker.js', processEnv);
 

@@ -357,3 +357,53 @@ describe('login throttling', () => {
     expect(me.status).toBe(200);
   });
 });
+
+describe('idempotency with credentials', () => {
+  let api: TestApp;
+
+  beforeAll(async () => {
+    api = await startApp();
+  });
+
+  afterAll(async () => {
+    await api.close();
+  });
+
+  it('scopes keys to the caller: two users may use the same key for different requests', async () => {
+    const first = await registerOwner(api);
+    const second = await registerOwner(api);
+    const key = `shared-${Date.now()}`;
+    const create = (account: Account, name: string) =>
+      api.call('/api/v1/projects', {
+        ...as(account, 'POST', { name }),
+        headers: { ...account.auth, 'content-type': 'application/json', 'idempotency-key': key },
+      });
+    const a = await create(first, 'First project');
+    const b = await create(second, 'Second project');
+    expect(a.status).toBe(201);
+    expect(b.status).toBe(201);
+    expect(b.headers.get('idempotent-replayed')).toBeNull();
+    const replay = await create(first, 'First project');
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(await replay.json()).toEqual(await a.json());
+  });
+
+  it('never stores login responses: the header is ignored and each login issues new tokens', async () => {
+    const owner = await registerOwner(api);
+    const attempt = () =>
+      api.call(
+        '/api/v1/auth/login',
+        json(
+          'POST',
+          { login: owner.username, password: PASSWORD },
+          { 'idempotency-key': 'login-once' },
+        ),
+      );
+    const one = (await (await attempt()).json()) as { refresh_token: string };
+    const two = await attempt();
+    expect(two.headers.get('idempotent-replayed')).toBeNull();
+    expect(((await two.json()) as { refresh_token: string }).refresh_token).not.toBe(
+      one.refresh_token,
+    );
+  });
+});

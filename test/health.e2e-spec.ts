@@ -28,10 +28,12 @@ describe('health', () => {
   it('/health/ready is 503 naming the database when Postgres stops answering', async () => {
     const database = `gatehouse_test_down_${randomBytes(4).toString('hex')}`;
     const url = await createDatabase(database);
-    api = await startApp({ overrides: [[DatabaseConfig, { url }]] });
-    expect((await api.call('/health/ready')).status).toBe(200);
-
-    await dropDatabase(database); // terminates the app's connections; reconnecting fails
+    try {
+      api = await startApp({ overrides: [[DatabaseConfig, { url }]] });
+      expect((await api.call('/health/ready')).status).toBe(200);
+    } finally {
+      await dropDatabase(database); // terminates the app's connections; reconnecting fails
+    }
 
     const response = await api.call('/health/ready');
     expect(response.status).toBe(503);

@@ -157,6 +157,26 @@ describe('HTTP conventions (API.md, "Wire conventions")', () => {
       expect((await errorOf(response)).code).toBe('URI_TOO_LONG');
     });
 
+    it('431 for headers over 32 KB and 400 for a malformed URL, in the error format with a request id', async () => {
+      const big = await api.call('/health/live', {
+        headers: { 'x-padding': 'a'.repeat(40 * 1024) },
+      });
+      expect(big.status).toBe(431);
+      expect((await big.json()) as ErrorBody).toMatchObject({
+        error: { code: 'VALIDATION_ERROR' },
+      });
+      expect(big.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+
+      const badUrl = await api.call('/api/v1/%zz');
+      expect(badUrl.status).toBe(400);
+      expect((await errorOf(badUrl)).code).toBe('VALIDATION_ERROR');
+    });
+
+    it('400, not 500, for an offset past any list', async () => {
+      const response = await api.call('/api/v1/probe/numbers?offset=100000000000000000000');
+      expect(response.status).toBe(400);
+    });
+
     it('409 CONFLICT for a unique violation, not a 500', async () => {
       const email = `dup-${randomUUID()}@example.com`;
       const first = await api.call('/api/v1/probe/unique', json('POST', { email }));

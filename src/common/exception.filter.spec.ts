@@ -20,6 +20,12 @@ describe('toAppError', () => {
       message: 'Resource not found',
     });
     expect(toAppError(new BadRequestException('bad')).appError.code).toBe('VALIDATION_ERROR');
+    for (const status of [405, 406, 408, 412, 422]) {
+      expect(toAppError(new HttpException('client error', status))).toMatchObject({
+        appError: { code: 'VALIDATION_ERROR', status: 400 },
+        unexpected: false,
+      });
+    }
   });
 
   it.each([

@@ -24,7 +24,6 @@ const CODE_BY_STATUS: Partial<Record<number, ErrorCode>> = {
   413: 'PAYLOAD_TOO_LARGE',
   414: 'URI_TOO_LONG',
   415: 'UNSUPPORTED_MEDIA_TYPE',
-  422: 'IDEMPOTENCY_KEY_REUSED',
   429: 'RATE_LIMIT_EXCEEDED',
   503: 'SERVICE_UNAVAILABLE',
   504: 'TIMEOUT',
@@ -64,13 +63,17 @@ export function toAppError(thrown: unknown): { appError: AppError; unexpected: b
   const error =
     thrown instanceof HttpException && isFastifyError(thrown.cause) ? thrown.cause : thrown;
   if (error instanceof AppError) return { appError: error, unexpected: false };
-  if (error instanceof HttpException) {
+  if (error instanceof HttpException && error.getStatus() < 500) {
+    // Any other client error the framework raises (405, 406, 422...) is still the client's.
     const status = error.getStatus();
-    const code = CODE_BY_STATUS[status];
-    if (code !== undefined) {
-      const message = status === 404 ? 'Resource not found' : error.message;
-      return { appError: new AppError(code, message), unexpected: false };
-    }
+    const code = CODE_BY_STATUS[status] ?? 'VALIDATION_ERROR';
+    const message = status === 404 ? 'Resource not found' : error.message;
+    return { appError: new AppError(code, message), unexpected: false };
+  }
+  if (error instanceof HttpException) {
+    const code = CODE_BY_STATUS[error.getStatus()];
+    if (code !== undefined)
+      return { appError: new AppError(code, error.message), unexpected: false };
   }
   if (isUniqueViolation(error)) {
     return {

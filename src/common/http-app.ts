@@ -1,11 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import { type RequestListener, createServer } from 'node:http';
 import helmet from '@fastify/helmet';
 import { Logger, VersioningType } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppConfig } from '../config/config.classes.js';
 import { HttpMetrics } from '../modules/metrics/http-metrics.js';
 import { AppError, CommonErrors } from './app-error.js';
+import { errorBody } from './exception.filter.js';
 import { serveOpenApi } from './openapi.js';
 import { requestIdFor } from './request-id.js';
 
@@ -31,6 +33,37 @@ export function createFastifyAdapter(): FastifyAdapter {
     // On close, drop idle keep-alive connections at once; in-flight requests still finish.
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true },
+    // Errors Fastify raises before routing (a malformed URL) get the contract's body too.
+    frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => {
+      const appError = CommonErrors.validation([], `Bad request: ${error.message}`);
+      void reply.code(400).header('x-request-id', request.id).send(errorBody(appError, request.id));
+    },
+    // Errors Node's HTTP parser raises before Fastify sees a request (oversized headers, a
+    // bad Content-Length): answered on the socket, still in the contract's format.
+    clientErrorHandler: (error: Error & { code?: string }, socket) => {
+      const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+      const requestId = randomUUID();
+      const body = JSON.stringify(
+        errorBody(
+          CommonErrors.validation(
+            [],
+            tooLarge
+              ? `Request headers are larger than ${MAX_HEADER_BYTES} bytes`
+              : 'Malformed HTTP request',
+          ),
+          requestId,
+        ),
+      );
+      const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      if (socket.writable) {
+        socket.end(
+          `HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+            `Content-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
+        );
+      } else {
+        socket.destroy(error);
+      }
+    },
   });
 }
 

@@ -1,17 +1,19 @@
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import {
   type CallHandler,
   type ExecutionContext,
   HttpStatus,
   Inject,
   Injectable,
+  Logger,
   type NestInterceptor,
 } from '@nestjs/common';
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants.js';
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Redis } from 'ioredis';
-import { type Observable, catchError, from, mergeMap, of } from 'rxjs';
+import { type Observable, from, lastValueFrom, of } from 'rxjs';
+import { AuthConfig } from '../config/config.classes.js';
 import { AppError, CommonErrors } from './app-error.js';
 import { principalId } from './principal.js';
 import { stableJson } from './stable-json.js';
@@ -44,14 +46,26 @@ function headerValue(request: FastifyRequest): string | undefined {
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
+  private readonly logger = new Logger('Idempotency');
+  private readonly hmacKey: Buffer;
+
   constructor(
     @Inject(Redis) private readonly redis: Redis,
     private readonly reflector: Reflector,
-  ) {}
+    auth: AuthConfig,
+  ) {
+    this.hmacKey = createHmac('sha256', auth.jwtSecret).update('gatehouse idempotency').digest();
+  }
+
+  /** Keyed hash: request bodies (which may hold passwords) are not guessable from Redis. */
+  private hmac(value: string): string {
+    return createHmac('sha256', this.hmacKey).update(value).digest('hex');
+  }
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     if (request.method !== 'POST') return next.handle();
+    if (this.reflector.get(SkipIdempotency, context.getHandler())) return next.handle();
     const idempotencyKey = headerValue(request);
     if (idempotencyKey === undefined) return next.handle();
     if (!KEY_PATTERN.test(idempotencyKey)) {
@@ -61,8 +75,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
     }
 
     const caller = request.principal ? principalId(request.principal) : `anonymous:${request.ip}`;
-    const redisKey = `idempotency:${sha256(`${caller}\n${idempotencyKey}`)}`;
-    const fingerprint = sha256(`${request.method} ${request.url}\n${stableJson(request.body)}`);
+    const redisKey = `idempotency:${this.hmac(`${caller}\n${idempotencyKey}`)}`;
+    const fingerprint = this.hmac(`${request.method} ${request.url}\n${stableJson(request.body)}`);
     const claim: StoredRecord = { state: 'in_flight', fingerprint };
 
     const claimed = await this.guard(
@@ -75,20 +89,27 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const status =
       this.reflector.get<number | undefined>(HTTP_CODE_METADATA, context.getHandler()) ??
       HttpStatus.CREATED;
-    return next.handle().pipe(
-      mergeMap(async (body: unknown) => {
+    // Awaited as a promise, not an observable: if the timeout answers 504 first, the handler
+    // still runs to its end here, and its result is stored or its key released regardless.
+    const outcome = lastValueFrom(next.handle()).then(
+      async (body: unknown) => {
         const done: StoredRecord = { state: 'done', fingerprint, status, body };
-        await this.guard(this.redis.set(redisKey, JSON.stringify(done), 'PX', REPLAY_TTL_MS));
+        await this.redis
+          .set(redisKey, JSON.stringify(done), 'PX', REPLAY_TTL_MS)
+          .catch((error: unknown) => {
+            this.logger.error({
+              msg: 'could not store an idempotent response',
+              error: String(error),
+            });
+          });
         return body;
-      }),
-      catchError((error: unknown) =>
-        from(this.redis.del(redisKey).catch(() => 0)).pipe(
-          mergeMap(() => {
-            throw error;
-          }),
-        ),
-      ),
+      },
+      async (error: unknown) => {
+        await this.redis.del(redisKey).catch(() => 0);
+        throw error;
+      },
     );
+    return from(outcome);
   }
 
   private async replay(
@@ -125,6 +146,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
   }
 }
 
-function sha256(value: string): string {
-  return createHash('sha256').update(value).digest('hex');
-}
+/**
+ * `@SkipIdempotency()` on a route whose response carries credentials (login, refresh): its
+ * responses are never stored, so no token sits in Redis, and the header is ignored there.
+ */
+export const SkipIdempotency = Reflector.createDecorator<void, true>({ transform: () => true });

@@ -32,6 +32,8 @@ describe('validateEnv', () => {
       WORKER_QUEUES: ['webhooks', 'usage', 'retention', 'notifications'],
     });
     expect(env.JWT_SECRET.length).toBeGreaterThanOrEqual(32);
+    // No built-in secret: each process without one gets its own random secret.
+    expect(validateEnv(base).JWT_SECRET).not.toBe(env.JWT_SECRET);
   });
 
   it('parses lists, booleans and numbers', () => {
@@ -62,6 +64,17 @@ describe('validateEnv', () => {
     [{ NODE_ENV: 'staging' }, 'NODE_ENV must be one of development, production, test'],
     [{ NODE_ENV: 'production' }, 'JWT_SECRET is required when NODE_ENV=production'],
     [{ JWT_SECRET: 'short' }, 'JWT_SECRET must be at least 32 characters'],
+    [
+      {
+        NODE_ENV: 'production',
+        JWT_SECRET: 'change-me-to-a-long-random-secret-of-32-chars-or-more',
+      },
+      'JWT_SECRET is still the example placeholder',
+    ],
+    [
+      { JWT_PREVIOUS_SECRETS: 'tooshort' },
+      'JWT_PREVIOUS_SECRETS must hold secrets of at least 32 characters',
+    ],
     [{ WEBHOOK_ALLOW_PRIVATE_URLS: 'maybe' }, 'WEBHOOK_ALLOW_PRIVATE_URLS must be true or false'],
     [
       { RATE_LIMIT_FAILURE_MODE: 'sometimes' },

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { QUEUE_NAMES, type QueueName } from '../queues/queue-names.js';
 
 /**
@@ -105,7 +106,8 @@ function prefix(raw: Raw, name: string, fallback: string): string {
   return value;
 }
 
-const DEV_JWT_SECRET = 'gatehouse-development-secret-do-not-use-in-production';
+/** Placeholders from examples (docker/compose.yml's default): never accepted in production. */
+const PLACEHOLDER_SECRET = /^change-?me/i;
 
 /**
  * Parses and validates the environment. Throws ConfigError naming the first bad variable.
@@ -121,6 +123,16 @@ export function validateEnv(raw: Raw): Env {
   }
   if (jwtSecret !== undefined && jwtSecret.length < 32) {
     throw new ConfigError('JWT_SECRET', 'must be at least 32 characters');
+  }
+  if (jwtSecret !== undefined && nodeEnv === 'production' && PLACEHOLDER_SECRET.test(jwtSecret)) {
+    throw new ConfigError(
+      'JWT_SECRET',
+      'is still the example placeholder; set a random secret (openssl rand -hex 32)',
+    );
+  }
+  const previousSecrets = list(raw, 'JWT_PREVIOUS_SECRETS');
+  if (previousSecrets.some((secret) => secret.length < 32)) {
+    throw new ConfigError('JWT_PREVIOUS_SECRETS', 'must hold secrets of at least 32 characters');
   }
 
   const emails = list(raw, 'PLATFORM_ADMIN_EMAILS').map((email) => email.toLowerCase());
@@ -154,8 +166,10 @@ export function validateEnv(raw: Raw): Env {
     PORT: port,
     DATABASE_URL: url(raw, 'DATABASE_URL', ['postgres', 'postgresql']),
     REDIS_URL: url(raw, 'REDIS_URL', ['redis', 'rediss'], 'redis://127.0.0.1:6379'),
-    JWT_SECRET: jwtSecret ?? DEV_JWT_SECRET,
-    JWT_PREVIOUS_SECRETS: list(raw, 'JWT_PREVIOUS_SECRETS'),
+    // Outside production a missing secret is a random one for this process: tokens then
+    // only verify on the process that issued them (`npm start` passes a persistent one).
+    JWT_SECRET: jwtSecret ?? randomBytes(32).toString('hex'),
+    JWT_PREVIOUS_SECRETS: previousSecrets,
     ACCESS_TOKEN_TTL_SECONDS: integer(raw, 'ACCESS_TOKEN_TTL_SECONDS', 900, 60, 86_400),
     REFRESH_TOKEN_TTL_DAYS: integer(raw, 'REFRESH_TOKEN_TTL_DAYS', 30, 1, 365),
     AUTH_THROTTLE_PER_IP: integer(raw, 'AUTH_THROTTLE_PER_IP', 30, 1, 1_000_000),
@@ -200,4 +214,9 @@ export function childEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
 /** DATABASE_URL as given, or undefined when unset (the launcher then starts its own Postgres). */
 export function configuredDatabaseUrl(): string | undefined {
   return text(process.env, 'DATABASE_URL');
+}
+
+/** JWT_SECRET as given, or undefined (the launcher then keeps one in .data/). */
+export function configuredJwtSecret(): string | undefined {
+  return text(process.env, 'JWT_SECRET');
 }

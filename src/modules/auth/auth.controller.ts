@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../../common/api-errors.js';
+import { SkipIdempotency } from '../../common/idempotency.interceptor.js';
 import { ApiDataResponse, type Data, data } from '../../common/envelope.js';
 import { Authenticated, Public } from '../../common/permissions.js';
 import {
@@ -35,6 +36,7 @@ export class AuthController {
   @Post('login')
   @HttpCode(200)
   @Public()
+  @SkipIdempotency()
   @UseGuards(AuthThrottlerGuard)
   @ApiOperation({ summary: 'Exchange a login (username or email) and password for tokens' })
   @ApiOkResponse({
@@ -49,6 +51,7 @@ export class AuthController {
   @Post('refresh')
   @HttpCode(200)
   @Public()
+  @SkipIdempotency()
   @ApiOperation({
     summary: 'Exchange a refresh token for a new pair (single use; reuse revokes the session)',
   })
