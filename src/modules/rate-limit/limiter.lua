@@ -1,0 +1,168 @@
+--[[
+  Gatehouse limiter: decides every rate-limit window and the quota of one request in one
+  round trip, and consumes only when every one of them admits (a rejected request consumes
+  nothing). All keys of one credential share a hash tag, so this runs unchanged on Redis Cluster.
+
+  KEYS[1]        revocation marker (exists => the key is revoked)
+  KEYS[2..n+1]   state of each of the n windows, in ARGV order
+  KEYS[n+2]      quota counter (only when ARGV quota max > 0)
+
+  ARGV[1]  now in ms (0 = use Redis TIME; tests pass a clock)
+  ARGV[2]  cost (requests this call counts for, >= 1)
+  ARGV[3]  n, the number of windows
+  ARGV[4]  a unique id for this request (members of the sliding logs)
+  then per window i: algorithm (0 exact sliding log, 1 bucketed sliding, 2 token bucket),
+                     window length in ms, limit
+  then:    quota max (0 = no quota), quota period end in ms
+
+  Returns { outcome, deciding, quotaUsed, quotaRemaining, w1Remaining, w1ResetMs, ... }
+  outcome: 0 admitted, 1 rate limited, 2 over quota, 3 revoked.
+  deciding: 1-based index of the window that rejected, or of the tightest one when admitted.
+  Remaining values are after this request; reset is when the next unit frees (ms, absolute).
+
+  Invariants: an exact sliding window never holds more than `limit` admissions in any
+  interval of its length; a bucketed one never more than `limit` in any window starting on
+  a bucket edge (1/60 of the window); a token bucket never goes below zero tokens.
+]]
+
+local now = tonumber(ARGV[1])
+if now == 0 then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local cost = tonumber(ARGV[2])
+local n = tonumber(ARGV[3])
+local request_id = ARGV[4]
+
+local results = {}
+
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  return { 3, 0, 0, 0 }
+end
+
+-- Phase 1: read every window and decide, writing nothing.
+local verdicts = {}
+local rejected_by = 0
+for i = 1, n do
+  local base = 4 + (i - 1) * 3
+  local algorithm = tonumber(ARGV[base + 1])
+  local window = tonumber(ARGV[base + 2])
+  local limit = tonumber(ARGV[base + 3])
+  local key = KEYS[i + 1]
+  local v = { algorithm = algorithm, window = window, limit = limit, key = key }
+
+  if algorithm == 0 then
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+    local count = redis.call('ZCARD', key)
+    v.used = count
+    v.admits = count + cost <= limit
+    local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+    v.oldest = oldest[2] and tonumber(oldest[2]) or now
+  elseif algorithm == 1 then
+    local bucket_ms = window / 60
+    local current = math.floor(now / bucket_ms)
+    local fields = redis.call('HGETALL', key)
+    local total = 0
+    local stale = {}
+    local first_live = nil
+    for j = 1, #fields, 2 do
+      local index = tonumber(fields[j])
+      if index <= current - 60 then
+        stale[#stale + 1] = fields[j]
+      else
+        total = total + tonumber(fields[j + 1])
+        if first_live == nil or index < first_live then first_live = index end
+      end
+    end
+    if #stale > 0 then redis.call('HDEL', key, unpack(stale)) end
+    v.used = total
+    v.bucket = current
+    v.bucket_ms = bucket_ms
+    v.first_live = first_live or current
+    v.admits = total + cost <= limit
+  else
+    local state = redis.call('HMGET', key, 'tokens', 'ts')
+    local tokens = tonumber(state[1]) or limit
+    local last = tonumber(state[2]) or now
+    if now > last then
+      tokens = math.min(limit, tokens + (now - last) * limit / window)
+    end
+    v.tokens = tokens
+    v.admits = tokens >= cost
+  end
+
+  if not v.admits and rejected_by == 0 then rejected_by = i end
+  verdicts[i] = v
+end
+
+local quota_max = tonumber(ARGV[5 + n * 3])
+local quota_end = tonumber(ARGV[6 + n * 3])
+local quota_key = KEYS[n + 2]
+local quota_used = 0
+if quota_max > 0 then
+  quota_used = tonumber(redis.call('GET', quota_key) or '0')
+end
+
+local outcome = 0
+if rejected_by > 0 then
+  outcome = 1
+elseif quota_max > 0 and quota_used + cost > quota_max then
+  outcome = 2
+end
+
+-- Phase 2: consume, only when everything admits.
+if outcome == 0 then
+  for i = 1, n do
+    local v = verdicts[i]
+    if v.algorithm == 0 then
+      for c = 1, cost do
+        redis.call('ZADD', v.key, now, request_id .. ':' .. c)
+      end
+      redis.call('PEXPIRE', v.key, v.window)
+      v.used = v.used + cost
+      if v.used == cost then v.oldest = now end
+    elseif v.algorithm == 1 then
+      redis.call('HINCRBY', v.key, tostring(v.bucket), cost)
+      redis.call('PEXPIRE', v.key, v.window + v.bucket_ms)
+      v.used = v.used + cost
+    else
+      v.tokens = v.tokens - cost
+      redis.call('HSET', v.key, 'tokens', tostring(v.tokens), 'ts', now)
+      redis.call('PEXPIRE', v.key, v.window * 2)
+    end
+  end
+  if quota_max > 0 then
+    quota_used = redis.call('INCRBY', quota_key, cost)
+    redis.call('PEXPIREAT', quota_key, quota_end)
+  end
+end
+
+-- Report remaining and reset for each window, and pick the deciding one.
+local deciding = rejected_by
+local tightest = nil
+local out = { outcome, 0, quota_used, math.max(quota_max - quota_used, 0) }
+for i = 1, n do
+  local v = verdicts[i]
+  local remaining, reset
+  if v.algorithm == 0 then
+    remaining = v.limit - v.used
+    reset = (v.used > 0) and (v.oldest + v.window) or now
+  elseif v.algorithm == 1 then
+    remaining = v.limit - v.used
+    reset = (v.used > 0) and ((v.first_live + 60) * v.bucket_ms) or now
+  else
+    remaining = math.floor(v.tokens)
+    local missing = v.limit - v.tokens
+    reset = now + math.ceil(missing * v.window / v.limit)
+  end
+  if remaining < 0 then remaining = 0 end
+  out[#out + 1] = remaining
+  out[#out + 1] = math.floor(reset)
+  local share = remaining / v.limit
+  if tightest == nil or share < tightest then
+    tightest = share
+    if rejected_by == 0 then deciding = i end
+  end
+end
+out[2] = deciding
+return out
