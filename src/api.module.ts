@@ -6,18 +6,22 @@ import { DatabaseModule } from './database/database.module.js';
 import { AuditModule } from './modules/audit/audit.module.js';
 import { AuthGuard } from './modules/auth/auth.guard.js';
 import { AuthModule } from './modules/auth/auth.module.js';
+import { KeysModule } from './modules/keys/keys.module.js';
 import { PermissionsGuard } from './modules/auth/permissions.guard.js';
 import { HealthModule } from './modules/health/health.module.js';
 import { MetricsModule } from './modules/metrics/metrics.module.js';
 import { OrganizationsModule } from './modules/organizations/organizations.module.js';
 import { ProjectsModule } from './modules/projects/projects.module.js';
+import { RateLimitGuard } from './modules/rate-limit/rate-limit.guard.js';
+import { RateLimitModule } from './modules/rate-limit/rate-limit.module.js';
 import { UsersModule } from './modules/users/users.module.js';
 import { QueuesModule } from './queues/queues.module.js';
 import { RedisModule } from './redis/redis.module.js';
 
 /**
  * The api process: HTTP controllers over the shared feature services. The guard chain is
- * listed here, in the order ARCHITECTURE.md gives it: who is calling, then what they may do.
+ * listed here, in the order ARCHITECTURE.md gives it: who is calling, how much they may
+ * still call, then what they may do.
  */
 @Module({
   imports: [
@@ -33,9 +37,12 @@ import { RedisModule } from './redis/redis.module.js';
     OrganizationsModule,
     ProjectsModule,
     AuditModule,
+    KeysModule,
+    RateLimitModule,
   ],
   providers: [
     { provide: APP_GUARD, useExisting: AuthGuard },
+    { provide: APP_GUARD, useExisting: RateLimitGuard },
     { provide: APP_GUARD, useExisting: PermissionsGuard },
   ],
 })

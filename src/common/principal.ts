@@ -14,10 +14,16 @@ export interface UserPrincipal {
 export interface ApiKeyPrincipal {
   type: 'api_key';
   keyId: string;
+  name: string;
   organizationId: string;
   projectId: number | null;
   environment: 'live' | 'test';
   permissions: ReadonlySet<Permission>;
+  /** The key's own limits and its organization's tier, for the rate-limit guard. */
+  limits: {
+    rateLimits: readonly { window: string; limit: number; algorithm: string }[];
+    tier: string;
+  };
 }
 
 /** Who is calling; set on the request by the auth guard, read by everything after it. */

@@ -124,6 +124,15 @@ export class MeResponse {
   @ApiPropertyOptional({ enum: ROLES })
   role?: Role;
 
+  @ApiPropertyOptional({ example: 'Billing service', description: 'API keys only' })
+  name?: string;
+
+  @ApiPropertyOptional({ nullable: true, type: Number, description: 'API keys only' })
+  project_id?: number | null;
+
+  @ApiPropertyOptional({ enum: ['live', 'test'], description: 'API keys only' })
+  environment?: 'live' | 'test';
+
   @ApiProperty({ enum: PERMISSIONS, isArray: true })
   permissions: string[];
 

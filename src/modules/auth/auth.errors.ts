@@ -14,7 +14,6 @@ export const AuthErrors = {
     'The refresh token was already used; its session has been revoked',
   ),
   notMember: err('AUTHENTICATION_FAILED', 'Invalid login or password'),
-  apiKeysNotAvailable: err('API_KEY_INVALID', 'The API key is invalid'),
   permissionDenied: (permission: string) =>
     err('PERMISSION_DENIED', `This action requires the ${permission} permission`)(),
   noPermissionDeclared: err('PERMISSION_DENIED', 'This route is not available to any credential'),

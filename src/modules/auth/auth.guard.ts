@@ -7,15 +7,20 @@ import {
 import type { FastifyRequest } from 'fastify';
 import { Public } from '../../common/permissions.js';
 import type { Principal } from '../../common/principal.js';
+import { ApiKeyAuthenticator } from '../keys/api-key-authenticator.js';
 import { AuthErrors } from './auth.errors.js';
 
 /**
- * First in the guard chain: turns the credential into `request.principal`. Bearer tokens go
- * through the passport JWT strategy; `@Public()` routes are let through without one.
+ * First in the guard chain: turns the credential into `request.principal`. X-API-Key goes
+ * to the key authenticator (cached, no Postgres after first use); bearer tokens through the
+ * passport JWT strategy; `@Public()` routes are let through without either.
  */
 @Injectable()
 export class AuthGuard extends PassportAuthGuard('jwt') {
-  constructor(private readonly reflector: Reflector) {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly apiKeys: ApiKeyAuthenticator,
+  ) {
     super();
   }
 
@@ -23,7 +28,14 @@ export class AuthGuard extends PassportAuthGuard('jwt') {
     if (this.reflector.getAllAndOverride(Public, [context.getHandler(), context.getClass()]))
       return true;
     const request = context.switchToHttp().getRequest<FastifyRequest>();
-    if (request.headers['x-api-key'] !== undefined) throw AuthErrors.apiKeysNotAvailable();
+    const apiKey = request.headers['x-api-key'];
+    if (apiKey !== undefined) {
+      request.principal = await this.apiKeys.authenticate(
+        Array.isArray(apiKey) ? (apiKey[0] ?? '') : apiKey,
+        request,
+      );
+      return true;
+    }
     if (request.headers.authorization === undefined) throw AuthErrors.required();
     return (await super.canActivate(context)) as boolean;
   }

@@ -5,6 +5,7 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { Redis } from 'ioredis';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthConfig } from '../../config/config.classes.js';
+import { KeysModule } from '../keys/keys.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { AuthThrottlerGuard, authThrottlerOptions } from './auth-throttler.guard.js';
 import { AuthController } from './auth.controller.js';
@@ -20,6 +21,7 @@ import { RefreshToken } from './refresh-token.entity.js';
 @Module({
   imports: [
     UsersModule,
+    KeysModule,
     PassportModule,
     JwtModule.register({}),
     TypeOrmModule.forFeature([RefreshToken]),

@@ -97,10 +97,14 @@ export class AuthService {
   async me(ctx: AuthenticatedContext): Promise<MeResponse> {
     const principal = ctx.principal;
     if (principal.type === 'api_key') {
+      // Answered from the cached key alone: no database.
       return {
         type: 'api_key',
         id: principal.keyId,
+        name: principal.name,
         organization_id: principal.organizationId,
+        project_id: principal.projectId,
+        environment: principal.environment,
         permissions: [...principal.permissions],
       };
     }

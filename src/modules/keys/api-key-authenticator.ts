@@ -1,0 +1,92 @@
+import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import type { ApiKeyPrincipal } from '../../common/principal.js';
+import { type CachedKey, KeyCache } from './key-cache.js';
+import { IpAllowlist } from './ip-allowlist.js';
+import { hashSecret, parseSecret } from './key-secret.js';
+import { KeyErrors } from './keys.errors.js';
+import { KeysRepository } from './keys.repository.js';
+
+const LAST_USED_FLUSH_MS = 60_000;
+
+/**
+ * X-API-Key -> principal. Malformed secrets are refused by their checksum alone; known keys
+ * come from the in-process cache (no Postgres after first use); revocation is also checked
+ * by the limiter's marker in its single Redis round trip. last_used_at is collected here and
+ * written once a minute, off the request path.
+ */
+@Injectable()
+export class ApiKeyAuthenticator implements OnModuleInit, OnModuleDestroy {
+  private lastUsed = new Map<string, Date>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly cache: KeyCache,
+    private readonly keys: KeysRepository,
+  ) {}
+
+  onModuleInit(): void {
+    this.timer = setInterval(() => void this.flushLastUsed(), LAST_USED_FLUSH_MS);
+    this.timer.unref();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flushLastUsed();
+  }
+
+  async authenticate(secret: string, request: FastifyRequest): Promise<ApiKeyPrincipal> {
+    const environment = parseSecret(secret);
+    if (environment === null) throw KeyErrors.invalid();
+    const hash = hashSecret(secret);
+    const hashKey = hash.toString('base64');
+    const now = Date.now();
+    const key = this.cache.get(hashKey, now) ?? (await this.load(hash, hashKey, now));
+    if (key === null || key.environment !== environment) throw KeyErrors.invalid();
+    if (key.isRevoked) throw KeyErrors.revoked();
+    if (key.expiresAtMs !== null && key.expiresAtMs <= now) throw KeyErrors.expired();
+    if (!key.allowlist.allows(request.ip)) throw KeyErrors.ipNotAllowed();
+    this.lastUsed.set(key.id, new Date(now));
+    return {
+      type: 'api_key',
+      keyId: key.id,
+      name: key.name,
+      organizationId: key.organizationId,
+      projectId: key.projectId,
+      environment: key.environment,
+      permissions: key.permissions,
+      limits: { rateLimits: key.rateLimits, tier: key.tier },
+    };
+  }
+
+  /** The cached form of a key, or null for an unknown secret (unknown secrets are not cached). */
+  private async load(hash: Buffer, hashKey: string, now: number): Promise<CachedKey | null> {
+    const found = await this.keys.findForAuth(hash);
+    if (found === null) return null;
+    const { key, tier, viaPrevious } = found;
+    return this.cache.set(
+      hashKey,
+      {
+        id: key.id,
+        name: key.name,
+        organizationId: key.organizationId,
+        projectId: key.projectId,
+        environment: key.environment,
+        permissions: new Set(key.permissions),
+        allowlist: new IpAllowlist(key.allowedIps),
+        expiresAtMs: key.expiresAt?.getTime() ?? null,
+        isRevoked: key.revokedAt !== null,
+        rateLimits: key.rateLimits,
+        tier,
+      },
+      viaPrevious ? (key.previousSecretExpiresAt?.getTime() ?? null) : null,
+      now,
+    );
+  }
+
+  private async flushLastUsed(): Promise<void> {
+    const batch = this.lastUsed;
+    this.lastUsed = new Map();
+    await this.keys.touch(batch).catch(() => undefined);
+  }
+}

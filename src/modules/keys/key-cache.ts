@@ -1,0 +1,109 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { Redis } from 'ioredis';
+import type { Permission } from '../../common/permissions.js';
+import { RedisConfig } from '../../config/config.classes.js';
+import type { KeyRateLimit } from './api-key.entity.js';
+import { IpAllowlist } from './ip-allowlist.js';
+import type { Environment } from './key-secret.js';
+
+/** Everything the hot path needs about a key, compiled once. */
+export interface CachedKey {
+  id: string;
+  name: string;
+  organizationId: string;
+  projectId: number | null;
+  environment: Environment;
+  permissions: ReadonlySet<Permission>;
+  allowlist: IpAllowlist;
+  expiresAtMs: number | null;
+  isRevoked: boolean;
+  rateLimits: KeyRateLimit[];
+  tier: string;
+  /** When this entry must be read again from Postgres (a previous secret's grace end, or a safety TTL). */
+  staleAtMs: number;
+}
+
+/** A safety net only: changes reach every process through the channel within a second. */
+const MAX_AGE_MS = 5 * 60_000;
+
+/**
+ * The in-process cache of API keys by secret hash, so an authenticated request touches no
+ * Postgres after a key's first use. Any change to a key (update, rotate, revoke, delete) is
+ * published on Redis; every api process drops its copy on receipt.
+ */
+@Injectable()
+export class KeyCache implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger('KeyCache');
+  private readonly byHash = new Map<string, CachedKey>();
+  private readonly hashesById = new Map<string, Set<string>>();
+  private readonly channel: string;
+  private subscriber: Redis | undefined;
+
+  constructor(
+    @Inject(Redis) private readonly redis: Redis,
+    config: RedisConfig,
+  ) {
+    this.channel = `${config.keyPrefix}keys:changed`;
+  }
+
+  async onModuleInit(): Promise<void> {
+    this.subscriber = this.redis.duplicate();
+    this.subscriber.on('error', () => undefined);
+    this.subscriber.on('message', (_channel: string, keyId: string) => this.drop(keyId));
+    // On (re)connect the cache may have missed messages: start over.
+    this.subscriber.on('ready', () => this.clear());
+    await this.subscriber.subscribe(this.channel).catch((error: unknown) => {
+      this.logger.warn(`cannot subscribe to key changes yet: ${String(error)}`);
+    });
+  }
+
+  onModuleDestroy(): void {
+    this.subscriber?.disconnect();
+  }
+
+  get(hash: string, nowMs: number): CachedKey | undefined {
+    const entry = this.byHash.get(hash);
+    if (entry === undefined) return undefined;
+    if (nowMs >= entry.staleAtMs) {
+      this.byHash.delete(hash);
+      return undefined;
+    }
+    return entry;
+  }
+
+  set(
+    hash: string,
+    entry: Omit<CachedKey, 'staleAtMs'>,
+    staleAtMs: number | null,
+    nowMs: number,
+  ): CachedKey {
+    const cached = { ...entry, staleAtMs: Math.min(staleAtMs ?? Infinity, nowMs + MAX_AGE_MS) };
+    this.byHash.set(hash, cached);
+    const hashes = this.hashesById.get(entry.id) ?? new Set<string>();
+    hashes.add(hash);
+    this.hashesById.set(entry.id, hashes);
+    return cached;
+  }
+
+  /** Drops the key here and tells every other process to do the same. */
+  async invalidate(keyId: string): Promise<void> {
+    this.drop(keyId);
+    await this.redis.publish(this.channel, keyId);
+  }
+
+  private drop(keyId: string): void {
+    for (const hash of this.hashesById.get(keyId) ?? []) this.byHash.delete(hash);
+    this.hashesById.delete(keyId);
+  }
+
+  private clear(): void {
+    this.byHash.clear();
+    this.hashesById.clear();
+  }
+}

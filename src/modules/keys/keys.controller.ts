@@ -1,0 +1,136 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Put,
+  Query,
+} from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../../common/api-errors.js';
+import {
+  ApiDataResponse,
+  ApiPageResponse,
+  type Data,
+  type Page,
+  data,
+} from '../../common/envelope.js';
+import { PageQuery } from '../../common/pagination.js';
+import { UuidParam } from '../../common/params.js';
+import { RequirePermission } from '../../common/permissions.js';
+import { Auth, type AuthenticatedContext } from '../../common/request-context.js';
+import {
+  CreateKeyDto,
+  KeyResponse,
+  KeyWithSecretResponse,
+  ReplaceKeyDto,
+  RotateKeyDto,
+  UpdateKeyDto,
+} from './keys.dto.js';
+import { KeysService } from './keys.service.js';
+
+@ApiTags('keys')
+@Controller('keys')
+export class KeysController {
+  constructor(private readonly keys: KeysService) {}
+
+  @Get()
+  @RequirePermission('keys:read')
+  @ApiOperation({ summary: "List the organization's API keys (never their secrets)" })
+  @ApiPageResponse(KeyResponse)
+  @ApiErrors(400)
+  list(@Auth() ctx: AuthenticatedContext, @Query() query: PageQuery): Promise<Page<KeyResponse>> {
+    return this.keys.list(ctx, query);
+  }
+
+  @Post()
+  @RequirePermission('keys:write')
+  @ApiOperation({ summary: 'Create an API key; the response carries its secret, once' })
+  @ApiDataResponse(KeyWithSecretResponse, 201, 'Created')
+  @ApiErrors(400, 404, 422)
+  async create(
+    @Auth() ctx: AuthenticatedContext,
+    @Body() dto: CreateKeyDto,
+  ): Promise<Data<KeyWithSecretResponse>> {
+    return data(await this.keys.create(ctx, dto));
+  }
+
+  @Get(':id')
+  @RequirePermission('keys:read')
+  @ApiOperation({ summary: 'Get an API key (no secret)' })
+  @ApiDataResponse(KeyResponse)
+  @ApiErrors(400, 404)
+  async get(
+    @Auth() ctx: AuthenticatedContext,
+    @Param() { id }: UuidParam,
+  ): Promise<Data<KeyResponse>> {
+    return data(await this.keys.get(ctx, id));
+  }
+
+  @Put(':id')
+  @RequirePermission('keys:write')
+  @ApiOperation({
+    summary: 'Replace name, description, permissions, allowed_ips, expires_at and limits',
+  })
+  @ApiDataResponse(KeyResponse)
+  @ApiErrors(400, 404)
+  async replace(
+    @Auth() ctx: AuthenticatedContext,
+    @Param() { id }: UuidParam,
+    @Body() dto: ReplaceKeyDto,
+  ): Promise<Data<KeyResponse>> {
+    return data(await this.keys.replace(ctx, id, dto));
+  }
+
+  @Patch(':id')
+  @RequirePermission('keys:write')
+  @ApiOperation({ summary: 'Change the fields sent' })
+  @ApiDataResponse(KeyResponse)
+  @ApiErrors(400, 404)
+  async update(
+    @Auth() ctx: AuthenticatedContext,
+    @Param() { id }: UuidParam,
+    @Body() dto: UpdateKeyDto,
+  ): Promise<Data<KeyResponse>> {
+    return data(await this.keys.update(ctx, id, dto));
+  }
+
+  @Post(':id/revoke')
+  @HttpCode(200)
+  @RequirePermission('keys:write')
+  @ApiOperation({ summary: 'Revoke: refused on every api instance by the time this returns' })
+  @ApiDataResponse(KeyResponse)
+  @ApiErrors(400, 404)
+  async revoke(
+    @Auth() ctx: AuthenticatedContext,
+    @Param() { id }: UuidParam,
+  ): Promise<Data<KeyResponse>> {
+    return data(await this.keys.revoke(ctx, id));
+  }
+
+  @Post(':id/rotate')
+  @RequirePermission('keys:write')
+  @ApiOperation({ summary: 'A new secret; the old one works until the grace period ends' })
+  @ApiDataResponse(KeyWithSecretResponse, 201, 'Rotated')
+  @ApiErrors(400, 401, 404)
+  async rotate(
+    @Auth() ctx: AuthenticatedContext,
+    @Param() { id }: UuidParam,
+    @Body() dto: RotateKeyDto,
+  ): Promise<Data<KeyWithSecretResponse>> {
+    return data(await this.keys.rotate(ctx, id, dto));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @RequirePermission('keys:write')
+  @ApiOperation({ summary: 'Revoke and hide the key' })
+  @ApiErrors(400, 404)
+  async remove(@Auth() ctx: AuthenticatedContext, @Param() { id }: UuidParam): Promise<void> {
+    await this.keys.revoke(ctx, id, true);
+  }
+}

@@ -1,0 +1,217 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  Length,
+  Max,
+  Min,
+  Validate,
+  ValidateNested,
+  type ValidatorConstraintInterface,
+  ValidatorConstraint,
+} from 'class-validator';
+import { PERMISSIONS, type Permission } from '../../common/permissions.js';
+import { parseCidr } from './ip-allowlist.js';
+
+export const WINDOWS = ['second', 'minute', 'hour', 'day'] as const;
+export const ALGORITHMS = ['sliding_window', 'token_bucket'] as const;
+
+@ValidatorConstraint({ name: 'cidr' })
+class IsCidr implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return typeof value === 'string' && parseCidr(value) !== null;
+  }
+
+  defaultMessage(): string {
+    return 'each allowed_ips entry must be an IPv4 or IPv6 address or CIDR range';
+  }
+}
+
+export class RateLimitDto {
+  @ApiProperty({ enum: WINDOWS, example: 'minute' })
+  @IsIn(WINDOWS)
+  window: (typeof WINDOWS)[number];
+
+  @ApiProperty({ example: 100, minimum: 1, maximum: 1_000_000_000 })
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000_000)
+  limit: number;
+
+  @ApiPropertyOptional({ enum: ALGORITHMS, default: 'sliding_window' })
+  @IsOptional()
+  @IsIn(ALGORITHMS)
+  algorithm?: (typeof ALGORITHMS)[number];
+}
+
+class KeyFieldsDto {
+  @ApiPropertyOptional({ example: 'Billing service', description: 'Optional on PATCH' })
+  @IsString()
+  @Length(1, 200)
+  name: string;
+
+  @ApiPropertyOptional({ example: 'Calls the invoices API', nullable: true })
+  @IsOptional()
+  @IsString()
+  @Length(0, 1000)
+  description?: string | null;
+
+  @ApiProperty({ enum: PERMISSIONS, isArray: true, example: ['users:read', 'projects:read'] })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(PERMISSIONS.length)
+  @IsIn(PERMISSIONS, { each: true })
+  permissions: Permission[];
+
+  @ApiPropertyOptional({ type: [String], example: ['203.0.113.0/24', '2001:db8::/32'] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @Validate(IsCidr, { each: true })
+  allowed_ips?: string[];
+
+  @ApiPropertyOptional({ example: '2027-01-01T00:00:00.000Z', nullable: true })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  expires_at?: string | null;
+
+  @ApiPropertyOptional({ type: [RateLimitDto] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(8)
+  @ValidateNested({ each: true })
+  @Type(() => RateLimitDto)
+  rate_limits?: RateLimitDto[];
+}
+
+export class CreateKeyDto extends KeyFieldsDto {
+  @ApiProperty({ enum: ['live', 'test'] })
+  @IsIn(['live', 'test'])
+  environment: 'live' | 'test';
+
+  @ApiPropertyOptional({ example: 42, description: 'Bind the key to one project' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  project_id?: number;
+}
+
+/** PUT: name, description, permissions, allowed_ips, expires_at and limits replaced. */
+export class ReplaceKeyDto extends KeyFieldsDto {}
+
+export class UpdateKeyDto {
+  @ApiPropertyOptional({ example: 'Billing service' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  name?: string;
+
+  @ApiPropertyOptional({ nullable: true })
+  @IsOptional()
+  @IsString()
+  @Length(0, 1000)
+  description?: string | null;
+
+  @ApiPropertyOptional({ enum: PERMISSIONS, isArray: true })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @IsIn(PERMISSIONS, { each: true })
+  permissions?: Permission[];
+
+  @ApiPropertyOptional({ type: [String] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @Validate(IsCidr, { each: true })
+  allowed_ips?: string[];
+
+  @ApiPropertyOptional({ nullable: true, example: '2027-01-01T00:00:00.000Z' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  expires_at?: string | null;
+
+  @ApiPropertyOptional({ type: [RateLimitDto] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(8)
+  @ValidateNested({ each: true })
+  @Type(() => RateLimitDto)
+  rate_limits?: RateLimitDto[];
+}
+
+export class RotateKeyDto {
+  @ApiPropertyOptional({
+    example: 3600,
+    minimum: 0,
+    maximum: 604800,
+    description: 'How long the old secret keeps working',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(7 * 86_400)
+  grace_period_seconds?: number;
+}
+
+export class KeyResponse {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ example: 'Billing service' })
+  name: string;
+
+  @ApiProperty({ nullable: true, type: String })
+  description: string | null;
+
+  @ApiProperty({ enum: ['live', 'test'] })
+  environment: 'live' | 'test';
+
+  @ApiProperty({
+    example: 'sk_live_3kQ9aZ',
+    description: 'The start of the secret, for recognising it',
+  })
+  prefix: string;
+
+  @ApiProperty({ format: 'uuid' })
+  organization_id: string;
+
+  @ApiProperty({ nullable: true, type: Number })
+  project_id: number | null;
+
+  @ApiProperty({ enum: PERMISSIONS, isArray: true })
+  permissions: string[];
+
+  @ApiProperty({ type: [String] })
+  allowed_ips: string[];
+
+  @ApiProperty({ nullable: true, type: String })
+  expires_at: string | null;
+
+  @ApiProperty({ type: [RateLimitDto] })
+  rate_limits: RateLimitDto[];
+
+  @ApiProperty({ enum: ['active', 'revoked', 'expired'] })
+  status: 'active' | 'revoked' | 'expired';
+
+  @ApiProperty({ nullable: true, type: String })
+  last_used_at: string | null;
+
+  @ApiProperty({ example: '2026-01-01T00:00:00.000Z' })
+  created_at: string;
+
+  @ApiProperty({ example: '2026-01-01T00:00:00.000Z' })
+  updated_at: string;
+}
+
+export class KeyWithSecretResponse extends KeyResponse {
+  @ApiProperty({ example: 'sk_live_...', description: 'The secret: shown only in this response' })
+  key: string;
+}

@@ -1,0 +1,172 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { type Page, page } from '../../common/envelope.js';
+import type { PageQuery } from '../../common/pagination.js';
+import { type Permission, allows } from '../../common/permissions.js';
+import { type AuthenticatedContext, tenantOf } from '../../common/request-context.js';
+import { revocationKey } from '../rate-limit/limiter.js';
+import type { ApiKey, KeyRateLimit } from './api-key.entity.js';
+import { KeyCache } from './key-cache.js';
+import { displayPrefix, generateSecret, hashSecret } from './key-secret.js';
+import type {
+  CreateKeyDto,
+  KeyResponse,
+  KeyWithSecretResponse,
+  RateLimitDto,
+  ReplaceKeyDto,
+  RotateKeyDto,
+  UpdateKeyDto,
+} from './keys.dto.js';
+import { KeyErrors } from './keys.errors.js';
+import { type KeyChanges, KeysRepository } from './keys.repository.js';
+
+export function keyStatus(key: ApiKey, now = Date.now()): KeyResponse['status'] {
+  if (key.revokedAt !== null) return 'revoked';
+  if (key.expiresAt !== null && key.expiresAt.getTime() <= now) return 'expired';
+  return 'active';
+}
+
+export function toKeyResponse(key: ApiKey): KeyResponse {
+  return {
+    id: key.id,
+    name: key.name,
+    description: key.description,
+    environment: key.environment,
+    prefix: key.prefix,
+    organization_id: key.organizationId,
+    project_id: key.projectId,
+    permissions: key.permissions,
+    allowed_ips: key.allowedIps,
+    expires_at: key.expiresAt?.toISOString() ?? null,
+    rate_limits: key.rateLimits,
+    status: keyStatus(key),
+    last_used_at: key.lastUsedAt?.toISOString() ?? null,
+    created_at: key.createdAt.toISOString(),
+    updated_at: key.updatedAt.toISOString(),
+  };
+}
+
+function rateLimits(dtos: RateLimitDto[] | undefined): KeyRateLimit[] {
+  return (dtos ?? []).map((dto) => ({
+    window: dto.window,
+    limit: dto.limit,
+    algorithm: dto.algorithm ?? 'sliding_window',
+  }));
+}
+
+function expiry(value: string | null | undefined): Date | null {
+  if (value === undefined || value === null) return null;
+  const date = new Date(value);
+  if (date.getTime() <= Date.now()) throw KeyErrors.expiresInPast();
+  return date;
+}
+
+@Injectable()
+export class KeysService {
+  constructor(
+    private readonly keys: KeysRepository,
+    private readonly cache: KeyCache,
+    @Inject(Redis) private readonly redis: Redis,
+  ) {}
+
+  async list(ctx: AuthenticatedContext, query: PageQuery): Promise<Page<KeyResponse>> {
+    const [keys, total] = await this.keys.list(tenantOf(ctx), query);
+    return page(keys.map(toKeyResponse), total, query);
+  }
+
+  async get(ctx: AuthenticatedContext, id: string): Promise<KeyResponse> {
+    const key = await this.keys.findById(tenantOf(ctx), id);
+    if (key === null) throw KeyErrors.notFound();
+    return toKeyResponse(key);
+  }
+
+  async create(ctx: AuthenticatedContext, dto: CreateKeyDto): Promise<KeyWithSecretResponse> {
+    const scope = tenantOf(ctx);
+    this.assertHeld(ctx, dto.permissions);
+    if (dto.project_id !== undefined && !(await this.keys.projectExists(scope, dto.project_id))) {
+      throw KeyErrors.projectNotFound();
+    }
+    const secret = generateSecret(dto.environment);
+    const key = await this.keys.create(scope, ctx, {
+      name: dto.name,
+      description: dto.description ?? null,
+      environment: dto.environment,
+      projectId: dto.project_id ?? null,
+      prefix: displayPrefix(secret),
+      secretHash: hashSecret(secret),
+      permissions: [...new Set(dto.permissions)],
+      allowedIps: dto.allowed_ips ?? [],
+      expiresAt: expiry(dto.expires_at),
+      rateLimits: rateLimits(dto.rate_limits),
+    });
+    return { ...toKeyResponse(key), key: secret };
+  }
+
+  async replace(ctx: AuthenticatedContext, id: string, dto: ReplaceKeyDto): Promise<KeyResponse> {
+    return this.update(ctx, id, {
+      name: dto.name,
+      description: dto.description ?? null,
+      permissions: dto.permissions,
+      allowed_ips: dto.allowed_ips ?? [],
+      expires_at: dto.expires_at ?? null,
+      rate_limits: dto.rate_limits ?? [],
+    });
+  }
+
+  async update(ctx: AuthenticatedContext, id: string, dto: UpdateKeyDto): Promise<KeyResponse> {
+    const changes: KeyChanges = {};
+    if (dto.name !== undefined) changes.name = dto.name;
+    if (dto.description !== undefined) changes.description = dto.description;
+    if (dto.permissions !== undefined) {
+      this.assertHeld(ctx, dto.permissions);
+      changes.permissions = [...new Set(dto.permissions)];
+    }
+    if (dto.allowed_ips !== undefined) changes.allowedIps = dto.allowed_ips;
+    if (dto.expires_at !== undefined) changes.expiresAt = expiry(dto.expires_at);
+    if (dto.rate_limits !== undefined) changes.rateLimits = rateLimits(dto.rate_limits);
+    const key = await this.keys.update(tenantOf(ctx), ctx, id, changes);
+    await this.cache.invalidate(id);
+    return toKeyResponse(key);
+  }
+
+  /**
+   * Revocation holds everywhere once this returns: the marker that the limiter checks in
+   * every API-key request's single Redis round trip is set before answering, and every
+   * process drops its cached copy on the published change.
+   */
+  async revoke(ctx: AuthenticatedContext, id: string, hide = false): Promise<KeyResponse> {
+    const key = await this.keys.revoke(tenantOf(ctx), ctx, id, hide);
+    await this.redis.set(revocationKey(id), '1');
+    await this.cache.invalidate(id);
+    return toKeyResponse(key);
+  }
+
+  async rotate(
+    ctx: AuthenticatedContext,
+    id: string,
+    dto: RotateKeyDto,
+  ): Promise<KeyWithSecretResponse> {
+    const scope = tenantOf(ctx);
+    const current = await this.keys.findById(scope, id);
+    if (current === null) throw KeyErrors.notFound();
+    const secret = generateSecret(current.environment);
+    const graceSeconds = dto.grace_period_seconds ?? 0;
+    const graceUntil = graceSeconds > 0 ? new Date(Date.now() + graceSeconds * 1000) : null;
+    const key = await this.keys.rotate(
+      scope,
+      ctx,
+      id,
+      { hash: hashSecret(secret), prefix: displayPrefix(secret) },
+      graceUntil,
+    );
+    await this.cache.invalidate(id);
+    return { ...toKeyResponse(key), key: secret };
+  }
+
+  /** A key never holds a permission its creator lacks. */
+  private assertHeld(ctx: AuthenticatedContext, permissions: Permission[]): void {
+    if (!permissions.every((permission) => allows(ctx.principal.permissions, permission))) {
+      throw KeyErrors.permissionNotHeld();
+    }
+  }
+}

@@ -1,0 +1,241 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { type Account, addMember, as, registerOwner } from './support/identity.js';
+import { type TestApp, json, startApp } from './support/test-app.js';
+
+interface KeyBody {
+  id: string;
+  key?: string;
+  prefix: string;
+  status: string;
+  permissions: string[];
+}
+
+interface ErrorBody {
+  error: { code: string; details: Record<string, unknown> | null };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('API keys', () => {
+  let api: TestApp;
+  let other: TestApp;
+  let owner: Account;
+
+  beforeAll(async () => {
+    // Two api processes' worth of app on one Postgres and one Redis.
+    [api, other] = await Promise.all([startApp(), startApp()]);
+    owner = await registerOwner(api);
+  });
+
+  afterAll(async () => {
+    await Promise.all([api.close(), other.close()]);
+  });
+
+  async function createKey(
+    body: Record<string, unknown> = {},
+    by: Account = owner,
+  ): Promise<KeyBody & { key: string }> {
+    const response = await api.call(
+      '/api/v1/keys',
+      as(by, 'POST', {
+        name: 'test key',
+        environment: 'live',
+        permissions: ['users:read', 'projects:read'],
+        ...body,
+      }),
+    );
+    expect(response.status).toBe(201);
+    return ((await response.json()) as { data: KeyBody & { key: string } }).data;
+  }
+
+  const withKey = (secret: string, init: RequestInit = {}): RequestInit => ({
+    ...init,
+    headers: { ...(init.headers as Record<string, string> | undefined), 'x-api-key': secret },
+  });
+
+  async function codeOf(response: Response): Promise<string> {
+    return ((await response.json()) as ErrorBody).error.code;
+  }
+
+  it('shows the secret once; list and get show only its prefix', async () => {
+    const created = await createKey();
+    expect(created.key).toMatch(/^sk_live_[0-9A-Za-z]{38}$/);
+    expect(created.prefix).toBe(created.key.slice(0, 14));
+    const got = await api.call(`/api/v1/keys/${created.id}`, as(owner, 'GET'));
+    const text = await got.text();
+    expect(text).not.toContain(created.key);
+    expect((JSON.parse(text) as { data: KeyBody }).data).toMatchObject({
+      id: created.id,
+      status: 'active',
+    });
+    const list = await api.call('/api/v1/keys', as(owner, 'GET'));
+    expect(await list.text()).not.toContain(created.key);
+  });
+
+  it('authenticates management routes with its scopes, and /me says who it is', async () => {
+    const created = await createKey({ name: 'reader' });
+    const me = await api.call('/api/v1/auth/me', withKey(created.key));
+    expect(me.status).toBe(200);
+    expect(((await me.json()) as { data: unknown }).data).toMatchObject({
+      type: 'api_key',
+      id: created.id,
+      name: 'reader',
+      organization_id: owner.organizationId,
+      environment: 'live',
+      permissions: ['users:read', 'projects:read'],
+    });
+    expect((await api.call('/api/v1/users', withKey(created.key))).status).toBe(200);
+    const write = await api.call(
+      '/api/v1/projects',
+      withKey(created.key, json('POST', { name: 'nope' })),
+    );
+    expect(write.status).toBe(403);
+    expect(await codeOf(write)).toBe('PERMISSION_DENIED');
+  });
+
+  it('the audit trail names the key as the actor', async () => {
+    const writer = await createKey({ permissions: ['projects:write', 'projects:read'] });
+    const created = await api.call(
+      '/api/v1/projects',
+      withKey(writer.key, json('POST', { name: 'By a key' })),
+    );
+    expect(created.status).toBe(201);
+    const { data: project } = (await created.json()) as { data: { id: number } };
+    const audit = await api.call(
+      `/api/v1/audit?target_type=project&target_id=${project.id}`,
+      as(owner, 'GET'),
+    );
+    const { data } = (await audit.json()) as { data: { actor: unknown }[] };
+    expect(data[0]?.actor).toEqual({ type: 'api_key', id: writer.id });
+  });
+
+  it('401 API_KEY_INVALID for malformed, mistyped and unknown keys', async () => {
+    const created = await createKey();
+    const flipped = created.key.slice(0, -1) + (created.key.endsWith('A') ? 'B' : 'A');
+    for (const secret of [
+      'nope',
+      'sk_live_short',
+      flipped,
+      created.key.replace('sk_live_', 'sk_test_'),
+    ]) {
+      const response = await api.call('/api/v1/auth/me', withKey(secret));
+      expect(response.status).toBe(401);
+      expect(await codeOf(response)).toBe('API_KEY_INVALID');
+    }
+  });
+
+  it('403 IP_NOT_ALLOWED outside allowed_ips; inside it works', async () => {
+    const elsewhere = await createKey({ allowed_ips: ['203.0.113.0/24', '2001:db8::/32'] });
+    const denied = await api.call('/api/v1/auth/me', withKey(elsewhere.key));
+    expect(denied.status).toBe(403);
+    expect(await codeOf(denied)).toBe('IP_NOT_ALLOWED');
+    const local = await createKey({ allowed_ips: ['127.0.0.0/8'] });
+    expect((await api.call('/api/v1/auth/me', withKey(local.key))).status).toBe(200);
+  });
+
+  it('401 API_KEY_EXPIRED after expires_at; an expiry in the past is refused', async () => {
+    const past = await api.call(
+      '/api/v1/keys',
+      as(owner, 'POST', {
+        name: 'x',
+        environment: 'live',
+        permissions: ['users:read'],
+        expires_at: '2020-01-01T00:00:00Z',
+      }),
+    );
+    expect(past.status).toBe(400);
+    const soon = await createKey({ expires_at: new Date(Date.now() + 1_500).toISOString() });
+    expect((await api.call('/api/v1/auth/me', withKey(soon.key))).status).toBe(200);
+    await sleep(1_600);
+    const expired = await api.call('/api/v1/auth/me', withKey(soon.key));
+    expect(expired.status).toBe(401);
+    expect(await codeOf(expired)).toBe('API_KEY_EXPIRED');
+  });
+
+  it('revocation is seen by the other process on its very next request', async () => {
+    const created = await createKey();
+    expect((await other.call('/api/v1/auth/me', withKey(created.key))).status).toBe(200); // cached there now
+    const revoke = await api.call(`/api/v1/keys/${created.id}/revoke`, as(owner, 'POST'));
+    expect(revoke.status).toBe(200);
+    expect(((await revoke.json()) as { data: KeyBody }).data.status).toBe('revoked');
+    const next = await other.call('/api/v1/auth/me', withKey(created.key));
+    expect(next.status).toBe(401);
+    expect(await codeOf(next)).toBe('API_KEY_REVOKED');
+  });
+
+  it('DELETE revokes and hides the key', async () => {
+    const created = await createKey();
+    expect((await api.call(`/api/v1/keys/${created.id}`, as(owner, 'DELETE'))).status).toBe(204);
+    expect((await api.call(`/api/v1/keys/${created.id}`, as(owner, 'GET'))).status).toBe(404);
+    const used = await other.call('/api/v1/auth/me', withKey(created.key));
+    expect(await codeOf(used)).toBe('API_KEY_REVOKED');
+  });
+
+  it('rotation: a new secret at once; the old one works until the grace period ends', async () => {
+    const created = await createKey();
+    expect((await other.call('/api/v1/auth/me', withKey(created.key))).status).toBe(200);
+    const rotated = await api.call(
+      `/api/v1/keys/${created.id}/rotate`,
+      as(owner, 'POST', { grace_period_seconds: 2 }),
+    );
+    expect(rotated.status).toBe(201);
+    const { data } = (await rotated.json()) as { data: KeyBody & { key: string } };
+    expect(data.key).not.toBe(created.key);
+    for (const app of [api, other]) {
+      expect((await app.call('/api/v1/auth/me', withKey(data.key))).status).toBe(200);
+      expect((await app.call('/api/v1/auth/me', withKey(created.key))).status).toBe(200);
+    }
+    await sleep(2_100);
+    for (const app of [api, other]) {
+      const old = await app.call('/api/v1/auth/me', withKey(created.key));
+      expect(old.status).toBe(401);
+      expect((await app.call('/api/v1/auth/me', withKey(data.key))).status).toBe(200);
+    }
+  });
+
+  it('a key never gets a permission its creator lacks', async () => {
+    const admin = await addMember(api, owner, 'admin');
+    const response = await api.call(
+      '/api/v1/keys',
+      as(admin, 'POST', { name: 'escalate', environment: 'live', permissions: ['org:delete'] }),
+    );
+    expect(response.status).toBe(403);
+  });
+
+  it('sends rate-limit headers, and 429 with Retry-After and details at the key limit', async () => {
+    const limited = await createKey({ rate_limits: [{ window: 'minute', limit: 3 }] });
+    const statuses: number[] = [];
+    let last: Response | undefined;
+    for (let i = 0; i < 4; i += 1) {
+      last = await api.call('/api/v1/auth/me', withKey(limited.key));
+      statuses.push(last.status);
+      if (i === 0) {
+        expect(last.headers.get('x-ratelimit-limit')).toBe('3');
+        expect(last.headers.get('x-ratelimit-remaining')).toBe('2');
+        expect(last.headers.get('x-ratelimit-window')).toBe('60');
+        expect(Number(last.headers.get('x-ratelimit-reset'))).toBeGreaterThan(Date.now() / 1000);
+        expect(last.headers.get('ratelimit-policy')).toContain('"key-minute";q=3;w=60');
+        expect(last.headers.get('ratelimit')).toMatch(/^"key-minute";r=2;t=\d+$/);
+      }
+    }
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    expect(Number(last?.headers.get('retry-after'))).toBeGreaterThan(0);
+    const body = (await last?.json()) as ErrorBody;
+    expect(body.error.code).toBe('RATE_LIMIT_EXCEEDED');
+    expect(body.error.details).toMatchObject({ limit: 3, current: 3, window: 60 });
+  });
+
+  it('admits exactly the limit of concurrent requests split across two processes', async () => {
+    const limited = await createKey({ rate_limits: [{ window: 'minute', limit: 40 }] });
+    // Warm both caches so the burst measures the limiter, not the first lookup.
+    await Promise.all([api, other].map((app) => app.call('/api/v1/auth/me', withKey(limited.key))));
+    const responses = await Promise.all(
+      Array.from({ length: 120 }, (_, i) =>
+        (i % 2 === 0 ? api : other).call('/api/v1/auth/me', withKey(limited.key)),
+      ),
+    );
+    const admitted = responses.filter((response) => response.status === 200).length;
+    expect(admitted).toBe(38);
+    expect(responses.filter((response) => response.status === 429)).toHaveLength(82);
+  });
+});
