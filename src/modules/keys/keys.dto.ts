@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -106,46 +106,8 @@ export class CreateKeyDto extends KeyFieldsDto {
 /** PUT: name, description, permissions, allowed_ips, expires_at and limits replaced. */
 export class ReplaceKeyDto extends KeyFieldsDto {}
 
-export class UpdateKeyDto {
-  @ApiPropertyOptional({ example: 'Billing service' })
-  @IsOptional()
-  @IsString()
-  @Length(1, 200)
-  name?: string;
-
-  @ApiPropertyOptional({ nullable: true })
-  @IsOptional()
-  @IsString()
-  @Length(0, 1000)
-  description?: string | null;
-
-  @ApiPropertyOptional({ enum: PERMISSIONS, isArray: true })
-  @IsOptional()
-  @IsArray()
-  @ArrayMinSize(1)
-  @IsIn(PERMISSIONS, { each: true })
-  permissions?: Permission[];
-
-  @ApiPropertyOptional({ type: [String] })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(100)
-  @Validate(IsCidr, { each: true })
-  allowed_ips?: string[];
-
-  @ApiPropertyOptional({ nullable: true, example: '2027-01-01T00:00:00.000Z' })
-  @IsOptional()
-  @IsISO8601({ strict: true })
-  expires_at?: string | null;
-
-  @ApiPropertyOptional({ type: [RateLimitDto] })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(8)
-  @ValidateNested({ each: true })
-  @Type(() => RateLimitDto)
-  rate_limits?: RateLimitDto[];
-}
+/** PATCH: the same fields as PUT, each optional; only those sent change. */
+export class UpdateKeyDto extends PartialType(ReplaceKeyDto) {}
 
 export class RotateKeyDto {
   @ApiPropertyOptional({

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import {
   IsEmail,
   IsIn,
@@ -48,23 +48,8 @@ export class ReplaceOrganizationDto {
   tier?: Tier;
 }
 
-export class UpdateOrganizationDto {
-  @ApiPropertyOptional({ example: 'Analytical Engines Ltd' })
-  @IsOptional()
-  @IsString()
-  @Length(1, 200)
-  name?: string;
-
-  @ApiPropertyOptional({ example: 'analytical-engines' })
-  @IsOptional()
-  @Matches(SLUG, { message: SLUG_MESSAGE })
-  slug?: string;
-
-  @ApiPropertyOptional({ enum: TIERS, description: 'Platform administrators only' })
-  @IsOptional()
-  @IsIn(TIERS)
-  tier?: Tier;
-}
+/** PATCH: only the fields sent change. */
+export class UpdateOrganizationDto extends PartialType(ReplaceOrganizationDto) {}
 
 export class OrganizationResponse {
   @ApiProperty({ format: 'uuid' })

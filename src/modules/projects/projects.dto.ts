@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { IsOptional, IsString, Length, Matches } from 'class-validator';
 
 const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -39,31 +39,15 @@ export class ReplaceProjectDto {
   @IsOptional()
   @IsString()
   @Length(1, 64)
-  platform?: string;
+  platform?: string | null;
 
   @ApiProperty({ example: 'checkout' })
   @Matches(SLUG, { message: SLUG_MESSAGE })
   slug: string;
 }
 
-export class UpdateProjectDto {
-  @ApiPropertyOptional({ example: 'Checkout service' })
-  @IsOptional()
-  @IsString()
-  @Length(1, 200)
-  name?: string;
-
-  @ApiPropertyOptional({ example: 'node', nullable: true })
-  @IsOptional()
-  @IsString()
-  @Length(1, 64)
-  platform?: string | null;
-
-  @ApiPropertyOptional({ example: 'checkout' })
-  @IsOptional()
-  @Matches(SLUG, { message: SLUG_MESSAGE })
-  slug?: string;
-}
+/** PATCH: only the fields sent change (null clears platform). */
+export class UpdateProjectDto extends PartialType(ReplaceProjectDto) {}
 
 export class ProjectResponse {
   @ApiProperty({ example: 42, description: 'Positive integer (Sentry DSNs need one)' })

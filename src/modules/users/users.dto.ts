@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -41,7 +41,7 @@ export class CreateUserDto {
   @IsOptional()
   @IsString()
   @Length(1, 200)
-  full_name?: string;
+  full_name?: string | null;
 
   @ApiPropertyOptional({
     enum: ROLES,
@@ -59,48 +59,15 @@ export class CreateUserDto {
   @IsOptional()
   @IsString()
   @Length(1, 64)
-  telegram_chat_id?: string;
+  telegram_chat_id?: string | null;
 }
 
 /** PUT: the whole user; optional fields left out are cleared (the password is kept). */
 export class ReplaceUserDto extends CreateUserDto {}
 
 /** PATCH: only the fields sent change. */
-export class UpdateUserDto {
-  @ApiPropertyOptional({ example: 'ada' })
-  @IsOptional()
-  @Matches(USERNAME_PATTERN, { message: 'username must be 3-64 letters, digits, _ . or -' })
-  username?: string;
-
-  @ApiPropertyOptional({ example: 'ada@example.com' })
-  @IsOptional()
-  @IsEmail()
-  @MaxLength(254)
-  email?: string;
-
-  @ApiPropertyOptional({ minLength: 8, maxLength: 128 })
-  @IsOptional()
-  @IsString()
-  @Length(8, 128)
-  password?: string;
-
-  @ApiPropertyOptional({ example: 'Ada Lovelace', nullable: true })
-  @IsOptional()
-  @IsString()
-  @Length(1, 200)
-  full_name?: string | null;
-
-  @ApiPropertyOptional({ enum: ROLES })
-  @IsOptional()
-  @IsIn(ROLES)
-  role?: Role;
-
-  @ApiPropertyOptional({ example: '123456789', nullable: true })
-  @IsOptional()
-  @IsString()
-  @Length(1, 64)
-  telegram_chat_id?: string | null;
-}
+/** PATCH: only the fields sent change (null clears full_name or telegram_chat_id). */
+export class UpdateUserDto extends PartialType(CreateUserDto) {}
 
 export class UserListQuery extends PageQuery {
   @ApiPropertyOptional({
