@@ -41,6 +41,7 @@ export interface LimiterResult {
   quota: { used: number; remaining: number } | null;
 }
 
+const DISCONNECTED = new Set(['reconnecting', 'close', 'end']);
 const OUTCOMES: Outcome[] = ['admitted', 'rate_limited', 'over_quota', 'revoked'];
 const ALGORITHM_CODE = { exact: 0, bucketed: 1, token_bucket: 2 } as const;
 
@@ -71,6 +72,8 @@ export class Limiter {
   }
 
   async check(request: LimiterRequest): Promise<LimiterResult> {
+    // Lost connection means down now: fail at once rather than wait in the offline queue.
+    if (DISCONNECTED.has(this.redis.status)) throw new Error(`redis ${this.redis.status}`);
     const tag = `{${request.subject}}`;
     const keys = [
       revocationKey(request.subject),
