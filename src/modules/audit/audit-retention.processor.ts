@@ -8,7 +8,7 @@ import { AuditRetention, type PurgeResult } from './audit-retention.js';
 const HOUR_MS = 3_600_000;
 
 /**
- * The retention queue's worker: `audit.purge` every hour (a BullMQ job scheduler, so one run
+ * The retention queue's worker: `audit.purge` at start and every hour (a BullMQ job scheduler, so one run
  * per hour however many workers there are). Runs only on workers that serve `retention`.
  */
 @Processor('retention', { autorun: false })
@@ -24,11 +24,7 @@ export class AuditRetentionProcessor extends WorkerHost implements OnApplication
   async onApplicationBootstrap(): Promise<void> {
     if (!this.queues.workerQueues.includes('retention')) return;
     const name: JobName<'retention'> = 'audit.purge';
-    await this.queue.upsertJobScheduler(
-      'audit-purge',
-      { every: HOUR_MS, immediately: true },
-      { name, data: {} },
-    );
+    await this.queue.upsertJobScheduler('audit-purge', { every: HOUR_MS }, { name, data: {} });
     void this.worker.run();
   }
 
