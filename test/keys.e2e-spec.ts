@@ -238,4 +238,41 @@ describe('API keys', () => {
     expect(admitted).toBe(38);
     expect(responses.filter((response) => response.status === 429)).toHaveLength(82);
   });
+
+  it('400 for two limits on one window and for nulls on PATCH; 409 for rotating a revoked key', async () => {
+    const twice = await api.call(
+      '/api/v1/keys',
+      as(owner, 'POST', {
+        name: 'dup',
+        environment: 'live',
+        permissions: ['users:read'],
+        rate_limits: [
+          { window: 'minute', limit: 5 },
+          { window: 'minute', limit: 20_000 },
+        ],
+      }),
+    );
+    expect(twice.status).toBe(400);
+    const created = await createKey();
+    for (const body of [{ name: null }, { permissions: null }, { allowed_ips: null }]) {
+      expect((await api.call(`/api/v1/keys/${created.id}`, as(owner, 'PATCH', body))).status).toBe(
+        400,
+      );
+    }
+    await api.call(`/api/v1/keys/${created.id}/revoke`, as(owner, 'POST'));
+    const rotate = await api.call(`/api/v1/keys/${created.id}/rotate`, as(owner, 'POST', {}));
+    expect(rotate.status).toBe(409);
+  });
+
+  it('deleting the organization refuses its keys on every process at once', async () => {
+    const doomed = await registerOwner(api, 'doomedorg');
+    const key = await createKey({}, doomed);
+    expect((await other.call('/api/v1/auth/me', withKey(key.key))).status).toBe(200);
+    expect(
+      (await api.call(`/api/v1/organizations/${doomed.organizationId}`, as(doomed, 'DELETE')))
+        .status,
+    ).toBe(204);
+    const after = await other.call('/api/v1/auth/me', withKey(key.key));
+    expect(after.status).toBe(401);
+  });
 });

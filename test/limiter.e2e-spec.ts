@@ -116,6 +116,10 @@ describe('limiter script', () => {
     expect((await a.check({ subject, windows: [bucket], cost: 1, nowMs: now + 200 })).outcome).toBe(
       'admitted',
     );
+    const empty = await a.check({ subject, windows: [bucket], cost: 1, nowMs: now + 200 });
+    expect(empty.outcome).toBe('rate_limited');
+    // Reset is when the next token is there (1/5 of the window), not when the bucket is full.
+    expect((empty.windows[0]?.resetMs ?? 0) - (now + 200)).toBe(200);
     const full = await a.check({ subject, windows: [bucket], cost: 5, nowMs: now + 1_200 });
     expect(full.outcome).toBe('admitted');
   });

@@ -48,3 +48,17 @@ export async function validateItem<T extends object>(
   });
   return errors.length > 0 ? { error: CommonErrors.validation(fieldErrors(errors)) } : { value };
 }
+
+/**
+ * PATCH bodies accept null only where null means "clear" (IsOptional lets it through
+ * everywhere): for any other field it is a 400, never a NOT NULL violation.
+ */
+export function rejectNulls(body: object, fields: string[]): void {
+  const record = body as Record<string, unknown>;
+  const nulls = fields.filter((field) => record[field] === null);
+  if (nulls.length > 0) {
+    throw CommonErrors.validation(
+      nulls.map((field) => ({ field, message: `${field} cannot be null` })),
+    );
+  }
+}

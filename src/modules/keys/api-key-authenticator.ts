@@ -61,6 +61,7 @@ export class ApiKeyAuthenticator implements OnModuleInit, OnModuleDestroy {
 
   /** The cached form of a key, or null for an unknown secret (unknown secrets are not cached). */
   private async load(hash: Buffer, hashKey: string, now: number): Promise<CachedKey | null> {
+    const epoch = this.cache.epoch;
     const found = await this.keys.findForAuth(hash);
     if (found === null) return null;
     const { key, tier, viaPrevious } = found;
@@ -81,6 +82,7 @@ export class ApiKeyAuthenticator implements OnModuleInit, OnModuleDestroy {
       },
       viaPrevious ? (key.previousSecretExpiresAt?.getTime() ?? null) : null,
       now,
+      epoch,
     );
   }
 

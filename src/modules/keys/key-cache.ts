@@ -44,6 +44,11 @@ export class KeyCache implements OnModuleInit, OnModuleDestroy {
   private readonly hashesById = new Map<string, Set<string>>();
   private readonly channel: string;
   private subscriber: Redis | undefined;
+  /**
+   * Bumped by every drop: a load that started before a change must not cache what it read,
+   * or a stale row could outlive the change that raced it.
+   */
+  private epochValue = 0;
 
   constructor(
     @Inject(Redis) private readonly redis: Redis,
@@ -72,18 +77,26 @@ export class KeyCache implements OnModuleInit, OnModuleDestroy {
     if (entry === undefined) return undefined;
     if (nowMs >= entry.staleAtMs) {
       this.byHash.delete(hash);
+      this.hashesById.get(entry.id)?.delete(hash);
       return undefined;
     }
     return entry;
   }
 
+  get epoch(): number {
+    return this.epochValue;
+  }
+
+  /** Caches `entry` unless a key changed since `epoch` was read (then it is only returned). */
   set(
     hash: string,
     entry: Omit<CachedKey, 'staleAtMs'>,
     staleAtMs: number | null,
     nowMs: number,
+    epoch: number,
   ): CachedKey {
     const cached = { ...entry, staleAtMs: Math.min(staleAtMs ?? Infinity, nowMs + MAX_AGE_MS) };
+    if (epoch !== this.epochValue) return cached;
     this.byHash.set(hash, cached);
     const hashes = this.hashesById.get(entry.id) ?? new Set<string>();
     hashes.add(hash);
@@ -98,11 +111,13 @@ export class KeyCache implements OnModuleInit, OnModuleDestroy {
   }
 
   private drop(keyId: string): void {
+    this.epochValue += 1;
     for (const hash of this.hashesById.get(keyId) ?? []) this.byHash.delete(hash);
     this.hashesById.delete(keyId);
   }
 
   private clear(): void {
+    this.epochValue += 1;
     this.byHash.clear();
     this.hashesById.clear();
   }

@@ -34,6 +34,19 @@ class IsCidr implements ValidatorConstraintInterface {
   }
 }
 
+@ValidatorConstraint({ name: 'oneLimitPerWindow' })
+class OneLimitPerWindow implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    if (!Array.isArray(value)) return true;
+    const windows = value.map((limit: { window?: unknown }) => limit?.window);
+    return new Set(windows).size === windows.length;
+  }
+
+  defaultMessage(): string {
+    return 'rate_limits may hold one limit per window';
+  }
+}
+
 export class RateLimitDto {
   @ApiProperty({ enum: WINDOWS, example: 'minute' })
   @IsIn(WINDOWS)
@@ -87,6 +100,7 @@ class KeyFieldsDto {
   @IsArray()
   @ArrayMaxSize(8)
   @ValidateNested({ each: true })
+  @Validate(OneLimitPerWindow)
   @Type(() => RateLimitDto)
   rate_limits?: RateLimitDto[];
 }

@@ -14,5 +14,6 @@ export const KeyErrors = {
     'PERMISSION_DENIED',
     'A key cannot be given permissions its creator does not hold',
   ),
+  rotateRevoked: err('CONFLICT', 'A revoked key cannot be rotated'),
   expiresInPast: err('VALIDATION_ERROR', 'expires_at must be in the future'),
 };

@@ -63,6 +63,14 @@ export class KeysRepository {
     return this.dataSource.manager.findOneBy(ApiKey, { ...scope, id, deletedAt: IsNull() });
   }
 
+  async idsOf(scope: TenantScope): Promise<string[]> {
+    const rows = await this.dataSource.manager.find(ApiKey, {
+      select: { id: true },
+      where: { ...scope },
+    });
+    return rows.map((row) => row.id);
+  }
+
   async projectExists(scope: TenantScope, projectId: number): Promise<boolean> {
     return this.dataSource.manager.existsBy(Project, { ...scope, id: projectId });
   }
@@ -153,7 +161,7 @@ export class KeysRepository {
         })
         .getOne();
       if (key === null) throw KeyErrors.notFound();
-      if (key.revokedAt !== null) throw KeyErrors.revoked();
+      if (key.revokedAt !== null) throw KeyErrors.rotateRevoked();
       await manager.update(
         ApiKey,
         { id },

@@ -3,7 +3,9 @@ import { Redis } from 'ioredis';
 import { type Page, page } from '../../common/envelope.js';
 import type { PageQuery } from '../../common/pagination.js';
 import { type Permission, allows } from '../../common/permissions.js';
+import { rejectNulls } from '../../common/validation.js';
 import { type AuthenticatedContext, tenantOf } from '../../common/request-context.js';
+import type { TenantScope } from '../../database/tenant-scope.js';
 import { revocationKey } from '../rate-limit/limiter.js';
 import type { ApiKey, KeyRateLimit } from './api-key.entity.js';
 import { KeyCache } from './key-cache.js';
@@ -114,6 +116,7 @@ export class KeysService {
   }
 
   async update(ctx: AuthenticatedContext, id: string, dto: UpdateKeyDto): Promise<KeyResponse> {
+    rejectNulls(dto, ['name', 'permissions', 'allowed_ips', 'rate_limits']);
     const changes: KeyChanges = {};
     if (dto.name !== undefined) changes.name = dto.name;
     if (dto.description !== undefined) changes.description = dto.description;
@@ -136,9 +139,21 @@ export class KeysService {
    */
   async revoke(ctx: AuthenticatedContext, id: string, hide = false): Promise<KeyResponse> {
     const key = await this.keys.revoke(tenantOf(ctx), ctx, id, hide);
-    await this.redis.set(revocationKey(id), '1');
-    await this.cache.invalidate(id);
+    await this.markRevoked([id]);
     return toKeyResponse(key);
+  }
+
+  /** The ids of every key of the organization (for its deletion). */
+  idsOf(scope: TenantScope): Promise<string[]> {
+    return this.keys.idsOf(scope);
+  }
+
+  /** Refuses these keys on every process from now on (their rows may already be gone). */
+  async markRevoked(ids: string[]): Promise<void> {
+    for (const id of ids) {
+      await this.redis.set(revocationKey(id), '1');
+      await this.cache.invalidate(id);
+    }
   }
 
   async rotate(

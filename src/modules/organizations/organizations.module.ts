@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { KeysModule } from '../keys/keys.module.js';
 import { Membership } from './membership.entity.js';
 import { Organization } from './organization.entity.js';
 import { OrganizationsController } from './organizations.controller.js';
@@ -7,7 +8,7 @@ import { OrganizationsRepository } from './organizations.repository.js';
 import { OrganizationsService } from './organizations.service.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Organization, Membership])],
+  imports: [TypeOrmModule.forFeature([Organization, Membership]), KeysModule],
   controllers: [OrganizationsController],
   providers: [OrganizationsService, OrganizationsRepository],
   exports: [OrganizationsService],

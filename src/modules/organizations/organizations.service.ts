@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
+import { rejectNulls } from '../../common/validation.js';
 import { CommonErrors } from '../../common/app-error.js';
 import { type Page, page } from '../../common/envelope.js';
 import type { PageQuery } from '../../common/pagination.js';
 import { type Role, allows } from '../../common/permissions.js';
 import { type AuthenticatedContext, tenantOf } from '../../common/request-context.js';
 import { slugWithSuffix } from '../../common/slug.js';
+import { KeysService } from '../keys/keys.service.js';
 import type { Organization, Tier } from './organization.entity.js';
 import type {
   AddMemberDto,
@@ -50,7 +52,10 @@ function roleOf(ctx: AuthenticatedContext): Role {
  */
 @Injectable()
 export class OrganizationsService {
-  constructor(private readonly organizations: OrganizationsRepository) {}
+  constructor(
+    private readonly organizations: OrganizationsRepository,
+    private readonly keys: KeysService,
+  ) {}
 
   async listMine(ctx: AuthenticatedContext, query: PageQuery): Promise<Page<OrganizationResponse>> {
     const principal = ctx.principal;
@@ -96,6 +101,7 @@ export class OrganizationsService {
     id: string,
     dto: UpdateOrganizationDto,
   ): Promise<OrganizationResponse> {
+    rejectNulls(dto, ['name', 'slug', 'tier']);
     await this.own(ctx, id);
     if (dto.tier !== undefined) this.assertMaySetTier(ctx);
     const changes: { name?: string; slug?: string; tier?: Tier } = {};
@@ -105,9 +111,12 @@ export class OrganizationsService {
     return toResponse(await this.organizations.update(tenantOf(ctx), ctx, changes), roleOf(ctx));
   }
 
+  /** Deletes the organization; its API keys (deleted with it) are refused on every process. */
   async remove(ctx: AuthenticatedContext, id: string): Promise<void> {
     await this.own(ctx, id);
+    const keyIds = await this.keys.idsOf(tenantOf(ctx));
     await this.organizations.remove(tenantOf(ctx), ctx);
+    await this.keys.markRevoked(keyIds);
   }
 
   async listMembers(

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { rejectNulls } from '../../common/validation.js';
 import { type Page, page } from '../../common/envelope.js';
 import type { PageQuery } from '../../common/pagination.js';
 import { type AuthenticatedContext, tenantOf } from '../../common/request-context.js';
@@ -79,6 +80,7 @@ export class ProjectsService {
     id: number,
     dto: UpdateProjectDto,
   ): Promise<ProjectResponse> {
+    rejectNulls(dto, ['name', 'slug']);
     const changes: Partial<ProjectFields> = {};
     if (dto.name !== undefined) changes.name = dto.name;
     if (dto.slug !== undefined) changes.slug = dto.slug;

@@ -152,7 +152,8 @@ for i = 1, n do
     reset = (v.used > 0) and ((v.first_live + 60) * v.bucket_ms) or now
   else
     remaining = math.floor(v.tokens)
-    local missing = v.limit - v.tokens
+    local missing = 1 - (v.tokens - remaining)
+    if remaining > 0 then missing = 0 end
     reset = now + math.ceil(missing * v.window / v.limit)
   end
   if remaining < 0 then remaining = 0 end

@@ -31,7 +31,8 @@ export const TIER_DEFAULTS: Record<string, PolicyDefinition[]> = {
 
 function toWindow(source: string, policy: PolicyDefinition): WindowPolicy {
   return {
-    name: `${source}:${policy.window}:${policy.algorithm}`,
+    // The limit is part of the name: two policies never share, or mistype, one Redis key.
+    name: `${source}:${policy.window}:${policy.algorithm}:${policy.limit}`,
     algorithm: policy.algorithm,
     windowMs: WINDOW_MS[policy.window],
     limit: policy.limit,

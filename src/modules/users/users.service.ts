@@ -9,7 +9,7 @@ import {
   type RequestContext,
   tenantOf,
 } from '../../common/request-context.js';
-import { validateItem } from '../../common/validation.js';
+import { rejectNulls, validateItem } from '../../common/validation.js';
 import { AuthConfig } from '../../config/config.classes.js';
 import { hashPassword } from '../auth/password.js';
 import {
@@ -124,6 +124,7 @@ export class UsersService {
   }
 
   async update(ctx: AuthenticatedContext, id: string, dto: UpdateUserDto): Promise<UserResponse> {
+    rejectNulls(dto, ['username', 'email', 'password', 'role']);
     const scope = tenantOf(ctx);
     const current = await this.users.findById(scope, id);
     if (current === null) throw UserErrors.notFound();
