@@ -1,5 +1,7 @@
 import type { Principal } from '../../common/principal.js';
 import type { Algorithm, WindowPolicy } from './limiter.js';
+import type { PolicySnapshot } from './policy-store.js';
+import type { PolicySet } from './rate-limit-setting.entity.js';
 
 export const WINDOW_MS = {
   second: 1_000,
@@ -16,18 +18,26 @@ interface PolicyDefinition {
 }
 
 /** API.md's defaults: every key (and user) at most 100 a minute and 1,000 an hour. */
-export const GLOBAL_DEFAULTS: PolicyDefinition[] = [
-  { window: 'minute', limit: 100, algorithm: 'sliding_window' },
-  { window: 'hour', limit: 1_000, algorithm: 'sliding_window' },
-];
+export const GLOBAL_DEFAULTS: PolicySet = {
+  minute: { limit: 100, algorithm: 'sliding_window' },
+  hour: { limit: 1_000, algorithm: 'sliding_window' },
+};
 
 /** Per organization tier; enterprise is custom (no tier window beyond the global ones). */
-export const TIER_DEFAULTS: Record<string, PolicyDefinition[]> = {
-  free: [{ window: 'minute', limit: 100, algorithm: 'sliding_window' }],
-  standard: [{ window: 'minute', limit: 100, algorithm: 'sliding_window' }],
-  professional: [{ window: 'minute', limit: 1_000, algorithm: 'sliding_window' }],
-  enterprise: [],
+export const TIER_DEFAULTS: Record<string, PolicySet> = {
+  free: { minute: { limit: 100, algorithm: 'sliding_window' } },
+  standard: { minute: { limit: 100, algorithm: 'sliding_window' } },
+  professional: { minute: { limit: 1_000, algorithm: 'sliding_window' } },
+  enterprise: {},
 };
+
+function definitions(set: PolicySet | undefined): PolicyDefinition[] {
+  return Object.entries(set ?? {}).flatMap(([window, policy]) =>
+    isWindow(window) && policy !== undefined
+      ? [{ window, limit: policy.limit, algorithm: policy.algorithm }]
+      : [],
+  );
+}
 
 function toWindow(source: string, policy: PolicyDefinition): WindowPolicy {
   return {
@@ -44,11 +54,15 @@ function isWindow(value: string): value is WindowName {
 }
 
 /**
- * Every window that applies to the principal now, most specific first: the key's own,
- * its organization's tier, then the global defaults. All of them are enforced.
- * Users (bearer tokens) get the same policies minus key limits.
+ * Every window that applies to the principal on this route now, most specific first: the
+ * key's own, its organization's override for the endpoint, its tier, then the global
+ * policies. All of them are enforced. Users (bearer tokens) get the same minus key limits.
  */
-export function windowsFor(principal: Principal): WindowPolicy[] {
+export function windowsFor(
+  principal: Principal,
+  route: string,
+  policies: PolicySnapshot,
+): WindowPolicy[] {
   const windows: WindowPolicy[] = [];
   if (principal.type === 'api_key') {
     for (const limit of principal.limits.rateLimits) {
@@ -57,10 +71,13 @@ export function windowsFor(principal: Principal): WindowPolicy[] {
         limit.algorithm === 'token_bucket' ? 'token_bucket' : 'sliding_window';
       windows.push(toWindow('key', { window: limit.window, limit: limit.limit, algorithm }));
     }
-    for (const policy of TIER_DEFAULTS[principal.limits.tier] ?? [])
-      windows.push(toWindow('tier', policy));
   }
-  for (const policy of GLOBAL_DEFAULTS) windows.push(toWindow('global', policy));
+  const endpoint = policies.endpoints.get(principal.organizationId)?.[route];
+  for (const policy of definitions(endpoint)) windows.push(toWindow('endpoint', policy));
+  const tier = principal.type === 'api_key' ? principal.limits.tier : undefined;
+  if (tier !== undefined)
+    for (const policy of definitions(policies.tiers[tier])) windows.push(toWindow('tier', policy));
+  for (const policy of definitions(policies.global)) windows.push(toWindow('global', policy));
   return windows;
 }
 

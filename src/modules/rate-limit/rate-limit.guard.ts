@@ -5,6 +5,7 @@ import { RateLimitConfig } from '../../config/config.classes.js';
 import { KeyErrors } from '../keys/keys.errors.js';
 import { type LimiterResult, Limiter, type WindowPolicy } from './limiter.js';
 import { subjectOf, windowsFor } from './policies.js';
+import { PolicyStore } from './policy-store.js';
 
 /** A limiter that has not answered by then is treated as down (RATE_LIMIT_FAILURE_MODE). */
 const LIMITER_TIMEOUT_MS = 250;
@@ -47,6 +48,7 @@ export class RateLimitGuard implements CanActivate {
   constructor(
     private readonly limiter: Limiter,
     private readonly config: RateLimitConfig,
+    private readonly policies: PolicyStore,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -55,7 +57,11 @@ export class RateLimitGuard implements CanActivate {
     const principal = request.principal;
     if (principal === undefined) return true;
 
-    const windows = windowsFor(principal);
+    const windows = windowsFor(
+      principal,
+      request.routeOptions.url ?? request.url,
+      this.policies.snapshot,
+    );
     const result = await this.decide(subjectOf(principal), windows);
     if (result === null) return true;
     if (result.outcome === 'revoked') throw KeyErrors.revoked();

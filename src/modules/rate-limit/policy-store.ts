@@ -1,0 +1,94 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { DataSource } from 'typeorm';
+import { RedisConfig } from '../../config/config.classes.js';
+import { GLOBAL_DEFAULTS, TIER_DEFAULTS } from './policies.js';
+import { type PolicySet, RateLimitSetting } from './rate-limit-setting.entity.js';
+
+/** Re-read anyway this often, in case a change message was missed. */
+const REFRESH_MS = 30_000;
+
+export interface PolicySnapshot {
+  global: PolicySet;
+  tiers: Record<string, PolicySet>;
+  /** organization id -> route template -> policies */
+  endpoints: Map<string, Record<string, PolicySet>>;
+}
+
+function defaults(): PolicySnapshot {
+  return {
+    global: { ...GLOBAL_DEFAULTS },
+    tiers: structuredClone(TIER_DEFAULTS),
+    endpoints: new Map(),
+  };
+}
+
+/**
+ * Every process's copy of the configured rate-limit policies, read synchronously on the hot
+ * path. A change is written to Postgres, then published on Redis; each process reloads
+ * within a second (and every 30 s regardless).
+ */
+@Injectable()
+export class PolicyStore implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger('PolicyStore');
+  private readonly channel: string;
+  private subscriber: Redis | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private current: PolicySnapshot = defaults();
+
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(Redis) private readonly redis: Redis,
+    config: RedisConfig,
+  ) {
+    this.channel = `${config.keyPrefix}policies:changed`;
+  }
+
+  get snapshot(): PolicySnapshot {
+    return this.current;
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.reload();
+    this.subscriber = this.redis.duplicate();
+    this.subscriber.on('error', () => undefined);
+    this.subscriber.on('message', () => void this.reload());
+    this.subscriber.on('ready', () => void this.reload());
+    await this.subscriber.subscribe(this.channel).catch(() => undefined);
+    this.timer = setInterval(() => void this.reload(), REFRESH_MS);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.timer);
+    this.subscriber?.disconnect();
+  }
+
+  /** After a write: reload here at once, and tell every other process. */
+  async changed(): Promise<void> {
+    await this.reload();
+    await this.redis.publish(this.channel, '1');
+  }
+
+  private async reload(): Promise<void> {
+    try {
+      const rows = await this.dataSource.manager.find(RateLimitSetting);
+      const next = defaults();
+      for (const row of rows) {
+        if (row.scope === 'global') next.global = row.policies;
+        else if (row.scope.startsWith('tier:')) next.tiers[row.scope.slice(5)] = row.policies;
+        else if (row.organizationId !== null)
+          next.endpoints.set(row.organizationId, row.policies as Record<string, PolicySet>);
+      }
+      this.current = next;
+    } catch (error) {
+      this.logger.warn(`could not reload rate-limit policies: ${String(error)}`);
+    }
+  }
+}
