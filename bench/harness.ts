@@ -25,6 +25,7 @@ export interface Sample {
 
 export interface BenchApi {
   url: string;
+  databaseUrl: string;
   stop(): Promise<void>;
 }
 
@@ -39,7 +40,7 @@ async function admin(sql: string): Promise<void> {
 }
 
 /** Starts dist/main.js on a fresh database and its own Redis prefix; stop() cleans up. */
-export async function startBuiltApi(): Promise<BenchApi> {
+export async function startBuiltApi(extraEnv: Record<string, string> = {}): Promise<BenchApi> {
   const runId = `${Date.now().toString(36)}${process.pid}`;
   const database = `gatehouse_bench_${runId}`;
   await admin(`CREATE DATABASE "${database}"`);
@@ -59,6 +60,7 @@ export async function startBuiltApi(): Promise<BenchApi> {
       REDIS_URL,
       REDIS_PREFIX: `gh-bench-${runId}:`,
       QUEUE_PREFIX: `gh-bench-${runId}`,
+      ...extraEnv,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -73,6 +75,7 @@ export async function startBuiltApi(): Promise<BenchApi> {
   }
   return {
     url,
+    databaseUrl: databaseUrl.toString(),
     stop: async () => {
       child.kill('SIGTERM');
       if (child.exitCode === null) await once(child, 'exit');
@@ -83,12 +86,19 @@ export async function startBuiltApi(): Promise<BenchApi> {
 
 export async function measure(
   url: string,
-  options: { seconds: number; connections: number; headers?: Record<string, string> },
+  options: {
+    seconds?: number;
+    amount?: number;
+    connections: number;
+    headers?: Record<string, string>;
+  },
 ): Promise<Sample> {
   const result = await autocannon({
     url,
     connections: options.connections,
-    duration: options.seconds,
+    ...(options.amount !== undefined
+      ? { amount: options.amount }
+      : { duration: options.seconds ?? 5 }),
     headers: options.headers ?? {},
   });
   return {

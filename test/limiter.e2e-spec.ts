@@ -139,7 +139,7 @@ describe('limiter script', () => {
     expect(
       (await a.check({ subject, windows: [window], cost: 1_000, nowMs: now + 60_000 })).outcome,
     ).toBe('admitted');
-    expect(await redisA.hlen(`rl:{${subject}}:${window.name}`)).toBeLessThanOrEqual(61);
+    expect(await redisA.hlen(`rl:{${subject}}:${window.name}`)).toBeLessThanOrEqual(62); // 60 buckets, total, first
   });
 
   it('quota: counted with the windows, refused when full, without charging the windows', async () => {
@@ -215,6 +215,42 @@ describe('limiter script', () => {
         },
       ),
       { numRuns: 60 },
+    );
+  });
+
+  it('bucketed windows (limits above 10,000) match a reference model, including long idle gaps', async () => {
+    const step = fc.record({
+      dt: fc.oneof(fc.integer({ min: 0, max: 3_000 }), fc.integer({ min: 50_000, max: 200_000 })),
+      cost: fc.integer({ min: 100, max: 4_000 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(step, { minLength: 1, maxLength: 60 }),
+        fc.integer({ min: 10_001, max: 12_000 }),
+        async (steps, limit) => {
+          const subject = randomUUID();
+          const windows: WindowPolicy[] = [
+            { name: 'bucketed', algorithm: 'sliding_window', windowMs: 60_000, limit },
+          ];
+          const bucketMs = 1_000;
+          const buckets = new Map<number, number>();
+          let now = 60_000 * 500;
+          for (const { dt, cost } of steps) {
+            now += dt;
+            const current = Math.floor(now / bucketMs);
+            let used = 0;
+            for (const [index, count] of buckets) if (index > current - 60) used += count;
+            const admits = used + cost <= limit;
+            const result = await a.check({ subject, windows, cost, nowMs: now });
+            expect(result.outcome).toBe(admits ? 'admitted' : 'rate_limited');
+            if (admits) buckets.set(current, (buckets.get(current) ?? 0) + cost);
+            expect(result.windows[0]?.remaining).toBe(
+              Math.max(limit - used - (admits ? cost : 0), 0),
+            );
+          }
+        },
+      ),
+      { numRuns: 40 },
     );
   });
 });

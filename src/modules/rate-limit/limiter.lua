@@ -59,26 +59,34 @@ for i = 1, n do
     local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
     v.oldest = oldest[2] and tonumber(oldest[2]) or now
   elseif algorithm == 1 then
+    -- Buckets of window/60 ms in a hash, with a running `total` and the index `first` of the
+    -- oldest bucket that may still count, so a call costs O(1) however busy the key is.
     local bucket_ms = window / 60
     local current = math.floor(now / bucket_ms)
-    local fields = redis.call('HGETALL', key)
-    local total = 0
-    local stale = {}
-    local first_live = nil
-    for j = 1, #fields, 2 do
-      local index = tonumber(fields[j])
-      if index <= current - 60 then
-        stale[#stale + 1] = fields[j]
+    local meta = redis.call('HMGET', key, 'total', 'first')
+    local total = tonumber(meta[1]) or 0
+    local first = tonumber(meta[2]) or current
+    local oldest_live = current - 59
+    if first < oldest_live then
+      if first <= current - 120 then
+        redis.call('DEL', key)
+        total = 0
       else
-        total = total + tonumber(fields[j + 1])
-        if first_live == nil or index < first_live then first_live = index end
+        for index = first, oldest_live - 1 do
+          local count = tonumber(redis.call('HGET', key, tostring(index)) or '0')
+          if count > 0 then
+            total = total - count
+            redis.call('HDEL', key, tostring(index))
+          end
+        end
+        redis.call('HSET', key, 'total', total, 'first', oldest_live)
       end
+      first = oldest_live
     end
-    if #stale > 0 then redis.call('HDEL', key, unpack(stale)) end
     v.used = total
     v.bucket = current
     v.bucket_ms = bucket_ms
-    v.first_live = first_live or current
+    v.first_live = first
     v.admits = total + cost <= limit
   else
     local state = redis.call('HMGET', key, 'tokens', 'ts')
@@ -123,6 +131,8 @@ if outcome == 0 then
       if v.used == cost then v.oldest = now end
     elseif v.algorithm == 1 then
       redis.call('HINCRBY', v.key, tostring(v.bucket), cost)
+      redis.call('HINCRBY', v.key, 'total', cost)
+      if v.used == 0 then redis.call('HSET', v.key, 'first', v.first_live) end
       redis.call('PEXPIRE', v.key, v.window + v.bucket_ms)
       v.used = v.used + cost
     else

@@ -1,0 +1,123 @@
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { measure, median, numberArg, startBuiltApi } from './harness.js';
+
+/**
+ * The API-key hot path against a bare request of the same build: GET /api/v1/auth/me with an
+ * X-API-Key (auth from the key cache, one EVALSHA for every window and the revocation
+ * marker, permissions, the controller) vs GET /health/live, in interleaved pairs, reporting
+ * the median ratio of req/s and each p99. Then Redis commands and Postgres transactions per
+ * authenticated request over a fixed number of requests.
+ * Usage: npm run bench:hot-path [-- --pairs=5 --seconds=5 --connections=50 --requests=10000]
+ */
+const pairs = numberArg('pairs', 5);
+const seconds = numberArg('seconds', 5);
+const connections = numberArg('connections', 50);
+const requests = numberArg('requests', 10_000);
+const adminEmail = 'bench-admin@example.com';
+const password = 'bench password 1234';
+
+const api = await startBuiltApi({ PLATFORM_ADMIN_EMAILS: adminEmail });
+const post = async (
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+  method = 'POST',
+) => {
+  const response = await fetch(`${api.url}${path}`, {
+    method,
+    body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json', ...headers },
+  });
+  if (!response.ok)
+    throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as Record<string, unknown>;
+};
+
+try {
+  await post('/api/v1/auth/register', { username: 'benchadmin', email: adminEmail, password });
+  const tokens = await post('/api/v1/auth/login', { login: 'benchadmin', password });
+  const auth = { authorization: `Bearer ${String(tokens.access_token)}` };
+  // Limits high enough that the benchmark measures admitted requests, every window still checked.
+  const high = { minute: { limit: 1_000_000_000 }, hour: { limit: 1_000_000_000 } };
+  await post('/api/v1/rate-limits', { global: high, tiers: { free: high } }, auth, 'PUT');
+  const created = await post(
+    '/api/v1/keys',
+    { name: 'bench', environment: 'live', permissions: ['users:read'] },
+    auth,
+  );
+  const secret = String((created.data as { key: string }).key);
+  const keyHeaders = { 'x-api-key': secret };
+
+  await measure(`${api.url}/health/live`, { seconds: 2, connections });
+  await measure(`${api.url}/api/v1/auth/me`, { seconds: 2, connections, headers: keyHeaders });
+
+  const ratios: number[] = [];
+  const bareP99: number[] = [];
+  const keyP99: number[] = [];
+  for (let pair = 1; pair <= pairs; pair += 1) {
+    const bare = await measure(`${api.url}/health/live`, { seconds, connections });
+    const hot = await measure(`${api.url}/api/v1/auth/me`, {
+      seconds,
+      connections,
+      headers: keyHeaders,
+    });
+    if (hot.errors + hot.non2xx > 0)
+      throw new Error(`hot path failed: ${hot.errors} errors, ${hot.non2xx} non-2xx`);
+    ratios.push(hot.requestsPerSecond / bare.requestsPerSecond);
+    bareP99.push(bare.p99Ms);
+    keyP99.push(hot.p99Ms);
+    process.stdout.write(
+      `pair ${pair}: /health/live ${bare.requestsPerSecond.toFixed(0)} req/s p99 ${bare.p99Ms} ms | ` +
+        `/api/v1/auth/me (key) ${hot.requestsPerSecond.toFixed(0)} req/s p99 ${hot.p99Ms} ms | ratio ${(ratios.at(-1) ?? 0).toFixed(3)}\n`,
+    );
+  }
+  process.stdout.write(
+    `hot path: median ratio ${median(ratios).toFixed(3)} (goal >= 0.65), median p99 ${median(keyP99)} ms vs ${median(bareP99)} ms bare\n`,
+  );
+
+  // Round trips per authenticated request.
+  const redis = new Redis(process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379');
+  const db = new pg.Client({ connectionString: api.databaseUrl });
+  await db.connect();
+  const transactions = async () =>
+    Number(
+      (
+        await db.query<{ n: string }>(
+          'SELECT (xact_commit + xact_rollback)::text AS n FROM pg_stat_database WHERE datname = current_database()',
+        )
+      ).rows[0]?.n ?? 0,
+    );
+  const commandStats = async () => {
+    const info = await redis.info('commandstats');
+    const calls = (name: string) =>
+      Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(info)?.[1] ?? 0);
+    const total = [...info.matchAll(/calls=(\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+    return { evalsha: calls('evalsha'), total };
+  };
+  await redis.config('RESETSTAT');
+  const txBefore = await transactions();
+  const statsBefore = await commandStats();
+  const run = await measure(`${api.url}/api/v1/auth/me`, {
+    amount: requests,
+    connections,
+    headers: keyHeaders,
+  });
+  const statsAfter = await commandStats();
+  // Backends report their transaction counts to pg_stat at most once a second.
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  const txAfter = await transactions();
+  // The first pg_stat query is itself a transaction counted in the second reading.
+  const ownQueries = 1;
+  const served = requests - run.errors - run.non2xx;
+  process.stdout.write(
+    `per authenticated request over ${served} requests: ` +
+      `${((statsAfter.evalsha - statsBefore.evalsha) / served).toFixed(3)} EVALSHA round trips ` +
+      `(${((statsAfter.total - statsBefore.total - 1) / served).toFixed(1)} commands counted, those inside the script included), ` +
+      `${((txAfter - txBefore - ownQueries) / served).toFixed(4)} Postgres transactions\n`,
+  );
+  redis.disconnect();
+  await db.end();
+} finally {
+  await api.stop();
+}
