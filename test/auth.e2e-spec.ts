@@ -125,8 +125,10 @@ describe('auth', () => {
       }
       const median = (xs: { ms: number }[]) => xs.map((x) => x.ms).sort((a, b) => a - b)[1] ?? 0;
       const ratio = median(unknown) / median(wrong);
-      expect(ratio).toBeGreaterThan(0.5);
-      expect(ratio).toBeLessThan(2);
+      // Both paths run one argon2 verification (~tens of ms); without the decoy an unknown
+      // user would answer in well under a millisecond. A 3x band keeps CI load from flaking.
+      expect(ratio).toBeGreaterThan(1 / 3);
+      expect(ratio).toBeLessThan(3);
     });
 
     it('logs in to a chosen organization only if the user belongs to it', async () => {
