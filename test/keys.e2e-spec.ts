@@ -275,4 +275,75 @@ describe('API keys', () => {
     const after = await other.call('/api/v1/auth/me', withKey(key.key));
     expect(after.status).toBe(401);
   });
+
+  describe('POST /keys/verify', () => {
+    interface Verified {
+      valid: boolean;
+      code?: string;
+      key_id: string | null;
+      ratelimit: { limit: number; remaining: number; reset: number } | null;
+    }
+
+    async function verify(body: Record<string, unknown>, by: Account = owner): Promise<Verified> {
+      const response = await api.call('/api/v1/keys/verify', as(by, 'POST', body));
+      expect(response.status).toBe(200);
+      return ((await response.json()) as { data: Verified }).data;
+    }
+
+    it('reports a valid key with its limits, and counts against them', async () => {
+      const checked = await createKey({ rate_limits: [{ window: 'minute', limit: 2 }] });
+      const first = await verify({ key: checked.key });
+      expect(first).toMatchObject({
+        valid: true,
+        key_id: checked.id,
+        ratelimit: { limit: 2, remaining: 1 },
+      });
+      expect(first.code).toBeUndefined();
+      expect((await verify({ key: checked.key })).valid).toBe(true);
+      const third = await verify({ key: checked.key });
+      expect(third).toMatchObject({
+        valid: false,
+        code: 'RATE_LIMIT_EXCEEDED',
+        ratelimit: { remaining: 0 },
+      });
+      // The key's own requests share those counters.
+      expect((await api.call('/api/v1/auth/me', withKey(checked.key))).status).toBe(429);
+    });
+
+    it('answers 200 with the code for malformed, unknown, foreign, revoked and under-permitted keys', async () => {
+      const foreignOwner = await registerOwner(api, 'foreign');
+      const foreign = await createKey({}, foreignOwner);
+      const revoked = await createKey();
+      await api.call(`/api/v1/keys/${revoked.id}/revoke`, as(owner, 'POST'));
+      const reader = await createKey({ permissions: ['users:read'] });
+      expect(await verify({ key: 'not a key' })).toMatchObject({
+        valid: false,
+        code: 'API_KEY_INVALID',
+        key_id: null,
+      });
+      expect(await verify({ key: foreign.key })).toMatchObject({
+        valid: false,
+        code: 'API_KEY_INVALID',
+        key_id: null,
+      });
+      expect(await verify({ key: revoked.key })).toMatchObject({
+        valid: false,
+        code: 'API_KEY_REVOKED',
+      });
+      expect(await verify({ key: reader.key, permissions: ['projects:write'] })).toMatchObject({
+        valid: false,
+        code: 'PERMISSION_DENIED',
+      });
+      expect((await verify({ key: reader.key, permissions: ['users:read'] })).valid).toBe(true);
+    });
+
+    it('needs keys:read', async () => {
+      const viewerKey = await createKey({ permissions: ['users:read'] });
+      const response = await api.call(
+        '/api/v1/keys/verify',
+        withKey(viewerKey.key, json('POST', { key: viewerKey.key })),
+      );
+      expect(response.status).toBe(403);
+    });
+  });
 });

@@ -9,6 +9,20 @@ import { KeysRepository } from './keys.repository.js';
 
 const LAST_USED_FLUSH_MS = 60_000;
 
+/** The principal a cached key acts as. */
+export function principalOf(key: CachedKey): ApiKeyPrincipal {
+  return {
+    type: 'api_key',
+    keyId: key.id,
+    name: key.name,
+    organizationId: key.organizationId,
+    projectId: key.projectId,
+    environment: key.environment,
+    permissions: key.permissions,
+    limits: { rateLimits: key.rateLimits, tier: key.tier },
+  };
+}
+
 /**
  * X-API-Key -> principal. Malformed secrets are refused by their checksum alone; known keys
  * come from the in-process cache (no Postgres after first use); revocation is also checked
@@ -35,28 +49,26 @@ export class ApiKeyAuthenticator implements OnModuleInit, OnModuleDestroy {
     await this.flushLastUsed();
   }
 
-  async authenticate(secret: string, request: FastifyRequest): Promise<ApiKeyPrincipal> {
+  /** The key a secret belongs to (cached), or null for a malformed or unknown secret. */
+  async lookup(secret: string): Promise<CachedKey | null> {
     const environment = parseSecret(secret);
-    if (environment === null) throw KeyErrors.invalid();
+    if (environment === null) return null;
     const hash = hashSecret(secret);
     const hashKey = hash.toString('base64');
     const now = Date.now();
     const key = this.cache.get(hashKey, now) ?? (await this.load(hash, hashKey, now));
-    if (key === null || key.environment !== environment) throw KeyErrors.invalid();
+    return key === null || key.environment !== environment ? null : key;
+  }
+
+  async authenticate(secret: string, request: FastifyRequest): Promise<ApiKeyPrincipal> {
+    const key = await this.lookup(secret);
+    const now = Date.now();
+    if (key === null) throw KeyErrors.invalid();
     if (key.isRevoked) throw KeyErrors.revoked();
     if (key.expiresAtMs !== null && key.expiresAtMs <= now) throw KeyErrors.expired();
     if (!key.allowlist.allows(request.ip)) throw KeyErrors.ipNotAllowed();
     this.lastUsed.set(key.id, new Date(now));
-    return {
-      type: 'api_key',
-      keyId: key.id,
-      name: key.name,
-      organizationId: key.organizationId,
-      projectId: key.projectId,
-      environment: key.environment,
-      permissions: key.permissions,
-      limits: { rateLimits: key.rateLimits, tier: key.tier },
-    };
+    return principalOf(key);
   }
 
   /** The cached form of a key, or null for an unknown secret (unknown secrets are not cached). */

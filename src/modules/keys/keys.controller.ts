@@ -23,6 +23,7 @@ import { PageQuery } from '../../common/pagination.js';
 import { UuidParam } from '../../common/params.js';
 import { RequirePermission } from '../../common/permissions.js';
 import { Auth, type AuthenticatedContext } from '../../common/request-context.js';
+import { KeyVerifier } from './key-verifier.js';
 import {
   CreateKeyDto,
   KeyResponse,
@@ -30,13 +31,18 @@ import {
   ReplaceKeyDto,
   RotateKeyDto,
   UpdateKeyDto,
+  VerifyKeyDto,
+  VerifyKeyResponse,
 } from './keys.dto.js';
 import { KeysService } from './keys.service.js';
 
 @ApiTags('keys')
 @Controller('keys')
 export class KeysController {
-  constructor(private readonly keys: KeysService) {}
+  constructor(
+    private readonly keys: KeysService,
+    private readonly verifier: KeyVerifier,
+  ) {}
 
   @Get()
   @RequirePermission('keys:read')
@@ -57,6 +63,22 @@ export class KeysController {
     @Body() dto: CreateKeyDto,
   ): Promise<Data<KeyWithSecretResponse>> {
     return data(await this.keys.create(ctx, dto));
+  }
+
+  @Post('verify')
+  @HttpCode(200)
+  @RequirePermission('keys:read')
+  @ApiOperation({
+    summary:
+      'Check a key your own API received: always 200, valid or not (with the code it would get)',
+  })
+  @ApiDataResponse(VerifyKeyResponse)
+  @ApiErrors(400)
+  async verify(
+    @Auth() ctx: AuthenticatedContext,
+    @Body() dto: VerifyKeyDto,
+  ): Promise<Data<VerifyKeyResponse>> {
+    return data(await this.verifier.verify(ctx, dto));
   }
 
   @Get(':id')

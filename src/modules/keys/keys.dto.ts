@@ -191,3 +191,83 @@ export class KeyWithSecretResponse extends KeyResponse {
   @ApiProperty({ example: 'sk_live_...', description: 'The secret: shown only in this response' })
   key: string;
 }
+
+export class VerifyKeyDto {
+  @ApiProperty({ example: 'sk_live_...', description: 'The key your own API received' })
+  @IsString()
+  @Length(1, 200)
+  key: string;
+
+  @ApiPropertyOptional({
+    example: 1,
+    minimum: 1,
+    maximum: 1000,
+    default: 1,
+    description: 'How many requests this counts for',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1_000)
+  cost?: number;
+
+  @ApiPropertyOptional({
+    enum: PERMISSIONS,
+    isArray: true,
+    description: 'Permissions the key must hold',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(PERMISSIONS.length)
+  @IsIn(PERMISSIONS, { each: true })
+  permissions?: Permission[];
+}
+
+export class VerifyRateLimit {
+  @ApiProperty({ example: 100 })
+  limit: number;
+
+  @ApiProperty({ example: 99 })
+  remaining: number;
+
+  @ApiProperty({ example: 1767225600, description: 'Unix seconds' })
+  reset: number;
+}
+
+export class VerifyQuota {
+  @ApiProperty({ example: 120 })
+  used: number;
+
+  @ApiProperty({ example: 880 })
+  remaining: number;
+}
+
+export class VerifyKeyResponse {
+  @ApiProperty({ example: true })
+  valid: boolean;
+
+  @ApiPropertyOptional({
+    example: 'RATE_LIMIT_EXCEEDED',
+    description: 'Why the key would have been refused',
+  })
+  code?: string;
+
+  @ApiProperty({ nullable: true, type: String, format: 'uuid' })
+  key_id: string | null;
+
+  @ApiProperty({ nullable: true, type: String, format: 'uuid' })
+  organization_id: string | null;
+
+  @ApiProperty({ enum: PERMISSIONS, isArray: true })
+  permissions: string[];
+
+  @ApiProperty({ type: VerifyRateLimit, nullable: true })
+  ratelimit: VerifyRateLimit | null;
+
+  @ApiProperty({
+    nullable: true,
+    type: VerifyQuota,
+    description: 'Quota usage, once the key has a quota',
+  })
+  quota: VerifyQuota | null;
+}

@@ -1,16 +1,18 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { RateLimitModule } from '../rate-limit/rate-limit.module.js';
 import { ApiKeyAuthenticator } from './api-key-authenticator.js';
 import { ApiKey } from './api-key.entity.js';
 import { KeyCache } from './key-cache.js';
 import { KeysController } from './keys.controller.js';
 import { KeysRepository } from './keys.repository.js';
+import { KeyVerifier } from './key-verifier.js';
 import { KeysService } from './keys.service.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([ApiKey])],
+  imports: [TypeOrmModule.forFeature([ApiKey]), RateLimitModule],
   controllers: [KeysController],
-  providers: [KeysService, KeysRepository, KeyCache, ApiKeyAuthenticator],
+  providers: [KeysService, KeysRepository, KeyCache, ApiKeyAuthenticator, KeyVerifier],
   exports: [KeysService, ApiKeyAuthenticator],
 })
 export class KeysModule {}

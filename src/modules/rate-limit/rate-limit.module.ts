@@ -11,6 +11,6 @@ import { RateLimitsService } from './rate-limits.service.js';
   imports: [TypeOrmModule.forFeature([RateLimitSetting])],
   controllers: [RateLimitsController],
   providers: [Limiter, PolicyStore, RateLimitGuard, RateLimitsService],
-  exports: [Limiter, RateLimitGuard],
+  exports: [Limiter, RateLimitGuard, PolicyStore],
 })
 export class RateLimitModule {}
