@@ -7,3 +7,16 @@ export function isUniqueViolation(error: unknown): boolean {
     (error.driverError as { code?: string } | undefined)?.code === '23505'
   );
 }
+
+/** Runs `work`; a unique violation becomes the module's own 409 (`conflict()`). */
+export async function withUniqueConflict<T>(
+  work: () => Promise<T>,
+  conflict: () => Error,
+): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (isUniqueViolation(error)) throw conflict();
+    throw error;
+  }
+}

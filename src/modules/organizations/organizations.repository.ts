@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import type { PageQuery } from '../../common/pagination.js';
 import type { Role } from '../../common/permissions.js';
 import type { RequestContext } from '../../common/request-context.js';
-import { isUniqueViolation } from '../../database/postgres-errors.js';
+import { withUniqueConflict } from '../../database/postgres-errors.js';
 import type { TenantScope } from '../../database/tenant-scope.js';
 import { diff, recordAudit } from '../audit/audit-record.js';
 import { User } from '../users/user.entity.js';
@@ -69,22 +69,24 @@ export class OrganizationsRepository {
     ownerId: string,
     input: { name: string; slug: string },
   ): Promise<Organization> {
-    return this.conflictsAsSlugTaken(() =>
-      this.dataSource.transaction(async (manager) => {
-        const organization = await manager.save(manager.create(Organization, input));
-        await manager.insert(Membership, {
-          organizationId: organization.id,
-          userId: ownerId,
-          role: 'owner',
-        });
-        await recordAudit(manager, ctx, {
-          action: 'organization.created',
-          organizationId: organization.id,
-          target: { type: 'organization', id: organization.id },
-          changes: auditable(organization),
-        });
-        return organization;
-      }),
+    return withUniqueConflict(
+      () =>
+        this.dataSource.transaction(async (manager) => {
+          const organization = await manager.save(manager.create(Organization, input));
+          await manager.insert(Membership, {
+            organizationId: organization.id,
+            userId: ownerId,
+            role: 'owner',
+          });
+          await recordAudit(manager, ctx, {
+            action: 'organization.created',
+            organizationId: organization.id,
+            target: { type: 'organization', id: organization.id },
+            changes: auditable(organization),
+          });
+          return organization;
+        }),
+      OrganizationErrors.slugTaken,
     );
   }
 
@@ -93,24 +95,26 @@ export class OrganizationsRepository {
     ctx: RequestContext,
     changes: { name?: string; slug?: string; tier?: Tier },
   ): Promise<Organization> {
-    return this.conflictsAsSlugTaken(() =>
-      this.dataSource.transaction(async (manager) => {
-        const before = await manager.findOne(Organization, {
-          where: { id: scope.organizationId },
-          lock: { mode: 'pessimistic_write' },
-        });
-        if (before === null) throw OrganizationErrors.notFound();
-        if (Object.keys(changes).length > 0)
-          await manager.update(Organization, { id: scope.organizationId }, changes);
-        const after = await manager.findOneByOrFail(Organization, { id: scope.organizationId });
-        await recordAudit(manager, ctx, {
-          action: 'organization.updated',
-          organizationId: scope.organizationId,
-          target: { type: 'organization', id: scope.organizationId },
-          changes: diff(auditable(before), auditable(after)),
-        });
-        return after;
-      }),
+    return withUniqueConflict(
+      () =>
+        this.dataSource.transaction(async (manager) => {
+          const before = await manager.findOne(Organization, {
+            where: { id: scope.organizationId },
+            lock: { mode: 'pessimistic_write' },
+          });
+          if (before === null) throw OrganizationErrors.notFound();
+          if (Object.keys(changes).length > 0)
+            await manager.update(Organization, { id: scope.organizationId }, changes);
+          const after = await manager.findOneByOrFail(Organization, { id: scope.organizationId });
+          await recordAudit(manager, ctx, {
+            action: 'organization.updated',
+            organizationId: scope.organizationId,
+            target: { type: 'organization', id: scope.organizationId },
+            changes: diff(auditable(before), auditable(after)),
+          });
+          return after;
+        }),
+      OrganizationErrors.slugTaken,
     );
   }
 
@@ -230,14 +234,5 @@ export class OrganizationsRepository {
         changes: { role: membership.role },
       });
     });
-  }
-
-  private async conflictsAsSlugTaken<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      if (isUniqueViolation(error)) throw OrganizationErrors.slugTaken();
-      throw error;
-    }
   }
 }

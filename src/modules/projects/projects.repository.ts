@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { PageQuery } from '../../common/pagination.js';
 import type { RequestContext } from '../../common/request-context.js';
-import { isUniqueViolation } from '../../database/postgres-errors.js';
+import { withUniqueConflict } from '../../database/postgres-errors.js';
 import type { TenantScope } from '../../database/tenant-scope.js';
 import { diff, recordAudit } from '../audit/audit-record.js';
 import { Project } from './project.entity.js';
@@ -37,23 +37,25 @@ export class ProjectsRepository {
   }
 
   async create(scope: TenantScope, ctx: RequestContext, fields: ProjectFields): Promise<Project> {
-    return this.conflictsAsSlugTaken(() =>
-      this.dataSource.transaction(async (manager) => {
-        const project = await manager.save(
-          manager.create(Project, {
-            ...fields,
-            ...scope,
-            publicKey: randomBytes(16).toString('hex'),
-          }),
-        );
-        await recordAudit(manager, ctx, {
-          action: 'project.created',
-          organizationId: scope.organizationId,
-          target: { type: 'project', id: String(project.id) },
-          changes: auditable(project),
-        });
-        return project;
-      }),
+    return withUniqueConflict(
+      () =>
+        this.dataSource.transaction(async (manager) => {
+          const project = await manager.save(
+            manager.create(Project, {
+              ...fields,
+              ...scope,
+              publicKey: randomBytes(16).toString('hex'),
+            }),
+          );
+          await recordAudit(manager, ctx, {
+            action: 'project.created',
+            organizationId: scope.organizationId,
+            target: { type: 'project', id: String(project.id) },
+            changes: auditable(project),
+          });
+          return project;
+        }),
+      ProjectErrors.slugTaken,
     );
   }
 
@@ -63,24 +65,26 @@ export class ProjectsRepository {
     id: number,
     changes: Partial<ProjectFields>,
   ): Promise<Project> {
-    return this.conflictsAsSlugTaken(() =>
-      this.dataSource.transaction(async (manager) => {
-        const before = await manager.findOne(Project, {
-          where: { ...scope, id },
-          lock: { mode: 'pessimistic_write' },
-        });
-        if (before === null) throw ProjectErrors.notFound();
-        if (Object.keys(changes).length > 0)
-          await manager.update(Project, { ...scope, id }, changes);
-        const after = await manager.findOneByOrFail(Project, { ...scope, id });
-        await recordAudit(manager, ctx, {
-          action: 'project.updated',
-          organizationId: scope.organizationId,
-          target: { type: 'project', id: String(id) },
-          changes: diff(auditable(before), auditable(after)),
-        });
-        return after;
-      }),
+    return withUniqueConflict(
+      () =>
+        this.dataSource.transaction(async (manager) => {
+          const before = await manager.findOne(Project, {
+            where: { ...scope, id },
+            lock: { mode: 'pessimistic_write' },
+          });
+          if (before === null) throw ProjectErrors.notFound();
+          if (Object.keys(changes).length > 0)
+            await manager.update(Project, { ...scope, id }, changes);
+          const after = await manager.findOneByOrFail(Project, { ...scope, id });
+          await recordAudit(manager, ctx, {
+            action: 'project.updated',
+            organizationId: scope.organizationId,
+            target: { type: 'project', id: String(id) },
+            changes: diff(auditable(before), auditable(after)),
+          });
+          return after;
+        }),
+      ProjectErrors.slugTaken,
     );
   }
 
@@ -96,14 +100,5 @@ export class ProjectsRepository {
         changes: auditable(project),
       });
     });
-  }
-
-  private async conflictsAsSlugTaken<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      if (isUniqueViolation(error)) throw ProjectErrors.slugTaken();
-      throw error;
-    }
   }
 }

@@ -3,7 +3,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { PageQuery } from '../../common/pagination.js';
 import type { Role } from '../../common/permissions.js';
 import type { RequestContext } from '../../common/request-context.js';
-import { isUniqueViolation } from '../../database/postgres-errors.js';
+import { withUniqueConflict } from '../../database/postgres-errors.js';
 import type { TenantScope } from '../../database/tenant-scope.js';
 import { diff, recordAudit } from '../audit/audit-record.js';
 import { Membership } from '../organizations/membership.entity.js';
@@ -93,22 +93,24 @@ export class UsersRepository {
     input: NewUser,
     role: Role,
   ): Promise<Member> {
-    return this.translateConflicts(() =>
-      this.dataSource.transaction(async (manager) => {
-        const user = await manager.save(manager.create(User, input));
-        await manager.insert(Membership, {
-          organizationId: scope.organizationId,
-          userId: user.id,
-          role,
-        });
-        await recordAudit(manager, ctx, {
-          action: 'user.created',
-          organizationId: scope.organizationId,
-          target: { type: 'user', id: user.id },
-          changes: { ...auditable(user), role },
-        });
-        return { user, role };
-      }),
+    return withUniqueConflict(
+      () =>
+        this.dataSource.transaction(async (manager) => {
+          const user = await manager.save(manager.create(User, input));
+          await manager.insert(Membership, {
+            organizationId: scope.organizationId,
+            userId: user.id,
+            role,
+          });
+          await recordAudit(manager, ctx, {
+            action: 'user.created',
+            organizationId: scope.organizationId,
+            target: { type: 'user', id: user.id },
+            changes: { ...auditable(user), role },
+          });
+          return { user, role };
+        }),
+      UserErrors.duplicate,
     );
   }
 
@@ -118,24 +120,26 @@ export class UsersRepository {
     input: NewUser,
     organization: { name: string; slug: string },
   ): Promise<{ user: User; organization: Organization }> {
-    return this.translateConflicts(() =>
-      this.dataSource.transaction(async (manager) => {
-        const user = await manager.save(manager.create(User, input));
-        const org = await manager.save(manager.create(Organization, organization));
-        await manager.insert(Membership, {
-          organizationId: org.id,
-          userId: user.id,
-          role: 'owner',
-        });
-        await recordAudit(manager, ctx, {
-          action: 'user.registered',
-          organizationId: org.id,
-          actor: { type: 'user', id: user.id },
-          target: { type: 'user', id: user.id },
-          changes: { ...auditable(user), organization: { id: org.id, name: org.name } },
-        });
-        return { user, organization: org };
-      }),
+    return withUniqueConflict(
+      () =>
+        this.dataSource.transaction(async (manager) => {
+          const user = await manager.save(manager.create(User, input));
+          const org = await manager.save(manager.create(Organization, organization));
+          await manager.insert(Membership, {
+            organizationId: org.id,
+            userId: user.id,
+            role: 'owner',
+          });
+          await recordAudit(manager, ctx, {
+            action: 'user.registered',
+            organizationId: org.id,
+            actor: { type: 'user', id: user.id },
+            target: { type: 'user', id: user.id },
+            changes: { ...auditable(user), organization: { id: org.id, name: org.name } },
+          });
+          return { user, organization: org };
+        }),
+      UserErrors.duplicate,
     );
   }
 
@@ -145,29 +149,31 @@ export class UsersRepository {
     id: string,
     changes: UserChanges,
   ): Promise<Member> {
-    return this.translateConflicts(() =>
-      this.dataSource.transaction(async (manager) => {
-        const membership = await findMembership(manager, scope.organizationId, id);
-        if (membership === null) throw UserErrors.notFound();
-        const before = await manager.findOneByOrFail(User, { id });
-        const { role, ...fields } = changes;
-        if (Object.keys(fields).length > 0) await manager.update(User, { id }, fields);
-        const previousRole =
-          role === undefined ? membership.role : await changeRole(manager, membership, role);
-        const after = await manager.findOneByOrFail(User, { id });
-        const audit = diff(
-          { ...auditable(before), role: previousRole },
-          { ...auditable(after), role: role ?? membership.role },
-        );
-        if (fields.passwordHash !== undefined) audit.password = '[REDACTED]';
-        await recordAudit(manager, ctx, {
-          action: 'user.updated',
-          organizationId: scope.organizationId,
-          target: { type: 'user', id },
-          changes: audit,
-        });
-        return { user: after, role: role ?? membership.role };
-      }),
+    return withUniqueConflict(
+      () =>
+        this.dataSource.transaction(async (manager) => {
+          const membership = await findMembership(manager, scope.organizationId, id);
+          if (membership === null) throw UserErrors.notFound();
+          const before = await manager.findOneByOrFail(User, { id });
+          const { role, ...fields } = changes;
+          if (Object.keys(fields).length > 0) await manager.update(User, { id }, fields);
+          const previousRole =
+            role === undefined ? membership.role : await changeRole(manager, membership, role);
+          const after = await manager.findOneByOrFail(User, { id });
+          const audit = diff(
+            { ...auditable(before), role: previousRole },
+            { ...auditable(after), role: role ?? membership.role },
+          );
+          if (fields.passwordHash !== undefined) audit.password = '[REDACTED]';
+          await recordAudit(manager, ctx, {
+            action: 'user.updated',
+            organizationId: scope.organizationId,
+            target: { type: 'user', id },
+            changes: audit,
+          });
+          return { user: after, role: role ?? membership.role };
+        }),
+      UserErrors.duplicate,
     );
   }
 
@@ -216,14 +222,5 @@ export class UsersRepository {
        WHERE m.user_id = $1 ORDER BY m.created_at, o.id`,
       [userId],
     );
-  }
-
-  private async translateConflicts<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      if (isUniqueViolation(error)) throw UserErrors.duplicate();
-      throw error;
-    }
   }
 }
