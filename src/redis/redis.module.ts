@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { RedisConfig } from '../config/config.classes.js';
+import { RedisBus } from './redis-bus.js';
 
 /**
  * The one shared Redis connection of a process (BullMQ opens its own). Every key it writes is
@@ -51,7 +52,11 @@ class RedisShutdown implements OnApplicationShutdown {
 
 @Global()
 @Module({
-  providers: [{ provide: Redis, inject: [RedisConfig], useFactory: createRedis }, RedisShutdown],
-  exports: [Redis],
+  providers: [
+    { provide: Redis, inject: [RedisConfig], useFactory: createRedis },
+    RedisShutdown,
+    RedisBus,
+  ],
+  exports: [Redis, RedisBus],
 })
 export class RedisModule {}

@@ -1,13 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
-import type { Redis } from 'ioredis';
-import type { RedisConfig } from '../../config/config.classes.js';
+import type { RedisBus } from '../../redis/redis-bus.js';
 import { KeyCache } from './key-cache.js';
 import { IpAllowlist } from './ip-allowlist.js';
 
 const published: string[] = [];
-const fakeRedis = {
-  publish: (_channel: string, id: string) => Promise.resolve(published.push(id)),
-} as unknown as Redis;
+const fakeBus = {
+  publish: (_channel: string, id: string) => Promise.resolve(void published.push(id)),
+} as unknown as RedisBus;
 
 function entry(id: string) {
   return {
@@ -27,7 +26,7 @@ function entry(id: string) {
 
 describe('KeyCache', () => {
   it('serves what it cached until the key is invalidated, and tells the other processes', async () => {
-    const cache = new KeyCache(fakeRedis, { keyPrefix: 'p:' } as RedisConfig);
+    const cache = new KeyCache(fakeBus);
     cache.set('h1', entry('a'), null, 0, cache.epoch);
     expect(cache.get('h1', 1)?.id).toBe('a');
     await cache.invalidate('a');
@@ -36,7 +35,7 @@ describe('KeyCache', () => {
   });
 
   it('does not cache a row read before a change that raced it', async () => {
-    const cache = new KeyCache(fakeRedis, { keyPrefix: 'p:' } as RedisConfig);
+    const cache = new KeyCache(fakeBus);
     const epochAtLoadStart = cache.epoch;
     await cache.invalidate('b'); // the change arrives while the load is still querying
     const returned = cache.set('h2', entry('b'), null, 0, epochAtLoadStart);
@@ -45,7 +44,7 @@ describe('KeyCache', () => {
   });
 
   it('expires entries at their stale time (a previous secret’s grace end)', () => {
-    const cache = new KeyCache(fakeRedis, { keyPrefix: 'p:' } as RedisConfig);
+    const cache = new KeyCache(fakeBus);
     cache.set('h3', entry('c'), 1_000, 0, cache.epoch);
     expect(cache.get('h3', 999)?.id).toBe('c');
     expect(cache.get('h3', 1_000)).toBeUndefined();

@@ -1,13 +1,6 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type OnModuleDestroy,
-  type OnModuleInit,
-} from '@nestjs/common';
-import { Redis } from 'ioredis';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
 import type { Permission } from '../../common/permissions.js';
-import { RedisConfig } from '../../config/config.classes.js';
+import { RedisBus } from '../../redis/redis-bus.js';
 import type { KeyRateLimit } from './api-key.entity.js';
 import { IpAllowlist } from './ip-allowlist.js';
 import type { Environment } from './key-secret.js';
@@ -31,6 +24,7 @@ export interface CachedKey {
 
 /** A safety net only: changes reach every process through the channel within a second. */
 const MAX_AGE_MS = 5 * 60_000;
+const CHANNEL = 'keys:changed';
 
 /**
  * The in-process cache of API keys by secret hash, so an authenticated request touches no
@@ -38,38 +32,23 @@ const MAX_AGE_MS = 5 * 60_000;
  * published on Redis; every api process drops its copy on receipt.
  */
 @Injectable()
-export class KeyCache implements OnModuleInit, OnModuleDestroy {
-  private readonly logger = new Logger('KeyCache');
+export class KeyCache implements OnModuleInit {
   private readonly byHash = new Map<string, CachedKey>();
   private readonly hashesById = new Map<string, Set<string>>();
-  private readonly channel: string;
-  private subscriber: Redis | undefined;
   /**
    * Bumped by every drop: a load that started before a change must not cache what it read,
    * or a stale row could outlive the change that raced it.
    */
   private epochValue = 0;
 
-  constructor(
-    @Inject(Redis) private readonly redis: Redis,
-    config: RedisConfig,
-  ) {
-    this.channel = `${config.keyPrefix}keys:changed`;
-  }
+  constructor(private readonly bus: RedisBus) {}
 
   async onModuleInit(): Promise<void> {
-    this.subscriber = this.redis.duplicate();
-    this.subscriber.on('error', () => undefined);
-    this.subscriber.on('message', (_channel: string, keyId: string) => this.drop(keyId));
-    // On (re)connect the cache may have missed messages: start over.
-    this.subscriber.on('ready', () => this.clear());
-    await this.subscriber.subscribe(this.channel).catch((error: unknown) => {
-      this.logger.warn(`cannot subscribe to key changes yet: ${String(error)}`);
+    await this.bus.subscribe(CHANNEL, {
+      onMessage: (keyId) => this.drop(keyId),
+      // After a reconnect the cache may have missed messages: start over.
+      onResync: () => this.clear(),
     });
-  }
-
-  onModuleDestroy(): void {
-    this.subscriber?.disconnect();
   }
 
   get(hash: string, nowMs: number): CachedKey | undefined {
@@ -107,7 +86,7 @@ export class KeyCache implements OnModuleInit, OnModuleDestroy {
   /** Drops the key here and tells every other process to do the same. */
   async invalidate(keyId: string): Promise<void> {
     this.drop(keyId);
-    await this.redis.publish(this.channel, keyId);
+    await this.bus.publish(CHANNEL, keyId);
   }
 
   private drop(keyId: string): void {

@@ -1,18 +1,12 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type OnModuleDestroy,
-  type OnModuleInit,
-} from '@nestjs/common';
-import { Redis } from 'ioredis';
+import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { RedisConfig } from '../../config/config.classes.js';
+import { RedisBus } from '../../redis/redis-bus.js';
 import { GLOBAL_DEFAULTS, TIER_DEFAULTS } from './policies.js';
 import { type PolicySet, RateLimitSetting } from './rate-limit-setting.entity.js';
 
 /** Re-read anyway this often, in case a change message was missed. */
 const REFRESH_MS = 30_000;
+const CHANNEL = 'policies:changed';
 
 export interface PolicySnapshot {
   global: PolicySet;
@@ -37,18 +31,13 @@ function defaults(): PolicySnapshot {
 @Injectable()
 export class PolicyStore implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('PolicyStore');
-  private readonly channel: string;
-  private subscriber: Redis | undefined;
   private timer: NodeJS.Timeout | undefined;
   private current: PolicySnapshot = defaults();
 
   constructor(
     private readonly dataSource: DataSource,
-    @Inject(Redis) private readonly redis: Redis,
-    config: RedisConfig,
-  ) {
-    this.channel = `${config.keyPrefix}policies:changed`;
-  }
+    private readonly bus: RedisBus,
+  ) {}
 
   get snapshot(): PolicySnapshot {
     return this.current;
@@ -56,24 +45,22 @@ export class PolicyStore implements OnModuleInit, OnModuleDestroy {
 
   async onModuleInit(): Promise<void> {
     await this.reload();
-    this.subscriber = this.redis.duplicate();
-    this.subscriber.on('error', () => undefined);
-    this.subscriber.on('message', () => void this.reload());
-    this.subscriber.on('ready', () => void this.reload());
-    await this.subscriber.subscribe(this.channel).catch(() => undefined);
+    await this.bus.subscribe(CHANNEL, {
+      onMessage: () => void this.reload(),
+      onResync: () => void this.reload(),
+    });
     this.timer = setInterval(() => void this.reload(), REFRESH_MS);
     this.timer.unref();
   }
 
   onModuleDestroy(): void {
     clearInterval(this.timer);
-    this.subscriber?.disconnect();
   }
 
   /** After a write: reload here at once, and tell every other process. */
   async changed(): Promise<void> {
     await this.reload();
-    await this.redis.publish(this.channel, '1');
+    await this.bus.publish(CHANNEL, '1');
   }
 
   private async reload(): Promise<void> {
