@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import jwt from 'jsonwebtoken';
-import { ConfigService } from '@nestjs/config';
 import { AuthConfig } from '../src/config/config.classes.js';
-import { type Env, validateEnv } from '../src/config/env.js';
 import { keyIdOf } from '../src/modules/auth/jwt-keys.js';
 import {
   type Account,
@@ -316,13 +314,7 @@ describe('login throttling', () => {
   let owner: Account;
 
   beforeAll(async () => {
-    const env = validateEnv({
-      ...process.env,
-      AUTH_THROTTLE_PER_IP: '1000',
-      AUTH_THROTTLE_PER_ACCOUNT: '3',
-    });
-    const strict = new AuthConfig(new ConfigService<Env, true>(env));
-    api = await startApp({ overrides: [[AuthConfig, strict]] });
+    api = await startApp({ env: { AUTH_THROTTLE_PER_IP: '1000', AUTH_THROTTLE_PER_ACCOUNT: '3' } });
     owner = await registerOwner(api, 'throttled');
   });
 

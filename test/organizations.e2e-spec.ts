@@ -1,7 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ConfigService } from '@nestjs/config';
-import { AuthConfig } from '../src/config/config.classes.js';
-import { type Env, validateEnv } from '../src/config/env.js';
 import {
   type Account,
   as,
@@ -181,10 +178,7 @@ describe('organizations and members', () => {
 
   it('accounts in PLATFORM_ADMIN_EMAILS become platform administrators and may change tiers', async () => {
     const email = `${uniqueName('platform')}@example.com`;
-    const env = validateEnv({ ...process.env, PLATFORM_ADMIN_EMAILS: email.toUpperCase() });
-    const adminApi = await startApp({
-      overrides: [[AuthConfig, new AuthConfig(new ConfigService<Env, true>(env))]],
-    });
+    const adminApi = await startApp({ env: { PLATFORM_ADMIN_EMAILS: email.toUpperCase() } });
     try {
       const username = email.split('@')[0] ?? 'platform';
       const registered = await adminApi.call(

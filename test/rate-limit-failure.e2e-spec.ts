@@ -1,9 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ConfigService } from '@nestjs/config';
-import { RateLimitConfig, RedisConfig } from '../src/config/config.classes.js';
-import { type Env, validateEnv } from '../src/config/env.js';
 import { freePort } from '../src/launcher/ports.js';
 import { type Account, as, registerOwner } from './support/identity.js';
 import { type TestApp, startApp } from './support/test-app.js';
@@ -44,27 +41,17 @@ describe('rate limiting when Redis fails', () => {
     await once(redis, 'exit');
   }
 
-  function configsFor(
-    mode: 'open' | 'closed',
-  ): [typeof RedisConfig | typeof RateLimitConfig, unknown][] {
-    const env = validateEnv({
-      ...process.env,
-      REDIS_URL: `redis://127.0.0.1:${port}`,
-      RATE_LIMIT_FAILURE_MODE: mode,
-    });
-    const config = new ConfigService<Env, true>(env);
-    return [
-      [RedisConfig, new RedisConfig(config)],
-      [RateLimitConfig, new RateLimitConfig(config)],
-    ];
-  }
+  const envFor = (mode: 'open' | 'closed') => ({
+    REDIS_URL: `redis://127.0.0.1:${port}`,
+    RATE_LIMIT_FAILURE_MODE: mode,
+  });
 
   beforeAll(async () => {
     port = await freePort(46000 + Math.floor(Math.random() * 1000));
     await startRedis();
     [open, closed] = await Promise.all([
-      startApp({ overrides: configsFor('open') }),
-      startApp({ overrides: configsFor('closed') }),
+      startApp({ env: envFor('open') }),
+      startApp({ env: envFor('closed') }),
     ]);
     owner = await registerOwner(open);
     const created = await open.call(

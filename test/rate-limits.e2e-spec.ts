@@ -1,7 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ConfigService } from '@nestjs/config';
-import { AuthConfig } from '../src/config/config.classes.js';
-import { type Env, validateEnv } from '../src/config/env.js';
 import {
   type Account,
   PASSWORD,
@@ -26,11 +23,8 @@ describe('rate-limit policies', () => {
 
   beforeAll(async () => {
     const adminEmail = `${uniqueName('platform')}@example.com`;
-    const env = validateEnv({ ...process.env, PLATFORM_ADMIN_EMAILS: adminEmail });
-    const overrides: [typeof AuthConfig, AuthConfig][] = [
-      [AuthConfig, new AuthConfig(new ConfigService<Env, true>(env))],
-    ];
-    [api, other] = await Promise.all([startApp({ overrides }), startApp({ overrides })]);
+    const env = { PLATFORM_ADMIN_EMAILS: adminEmail };
+    [api, other] = await Promise.all([startApp({ env }), startApp({ env })]);
     owner = await registerOwner(api);
     const username = adminEmail.split('@')[0] ?? 'platform';
     await api.call(

@@ -1,5 +1,4 @@
 import { describe, expect, it } from '@jest/globals';
-import { AppConfig } from '../src/config/config.classes.js';
 import { ProbeModule } from './support/probe.module.js';
 import { json, startApp } from './support/test-app.js';
 
@@ -17,14 +16,7 @@ describe('graceful shutdown and CORS', () => {
   });
 
   it('answers CORS preflights only for CORS_ORIGINS', async () => {
-    const config = Object.assign(Object.create(AppConfig.prototype) as AppConfig, {
-      nodeEnv: 'test',
-      port: 0,
-      publicUrl: 'http://localhost',
-      logLevel: 'error',
-      corsOrigins: ['https://app.example.com'],
-    });
-    const api = await startApp({ overrides: [[AppConfig, config]] });
+    const api = await startApp({ env: { CORS_ORIGINS: 'https://app.example.com' } });
     try {
       const preflight = (origin: string) =>
         api.call('/api/v1/probe', {

@@ -1,9 +1,12 @@
 import type { DynamicModule, Type } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { ConfigService } from '@nestjs/config';
 import { Test } from '@nestjs/testing';
 import { ApiModule } from '../../src/api.module.js';
 import { configureHttpApp, createFastifyAdapter } from '../../src/common/http-app.js';
 import { createLogger } from '../../src/common/logger.js';
+import { CONFIG_CLASSES } from '../../src/config/config.classes.js';
+import { type Env, validateEnv } from '../../src/config/env.js';
 
 export interface TestApp {
   app: NestFastifyApplication;
@@ -17,6 +20,14 @@ export interface TestAppOptions {
   imports?: (Type<unknown> | DynamicModule)[];
   /** Replace a provider, e.g. a config class pointing at an unreachable Redis. */
   overrides?: [token: Type<unknown> | string | symbol, value: unknown][];
+  /** Environment variables for this app only: every config class is rebuilt from them. */
+  env?: Record<string, string>;
+}
+
+/** Every config class, built from this run's environment plus `env`, as provider overrides. */
+function configOverrides(env: Record<string, string>): [Type<unknown>, unknown][] {
+  const config = new ConfigService<Env, true>(validateEnv({ ...process.env, ...env }));
+  return CONFIG_CLASSES.map((cls) => [cls, new cls(config)]);
 }
 
 /**
@@ -25,7 +36,8 @@ export interface TestAppOptions {
  */
 export async function startApp(options: TestAppOptions = {}): Promise<TestApp> {
   const builder = Test.createTestingModule({ imports: [ApiModule, ...(options.imports ?? [])] });
-  for (const [token, value] of options.overrides ?? []) {
+  const env = options.env === undefined ? [] : configOverrides(options.env);
+  for (const [token, value] of [...env, ...(options.overrides ?? [])]) {
     builder.overrideProvider(token).useValue(value);
   }
   const moduleRef = await builder.compile();
