@@ -51,12 +51,15 @@ export class ApiKeyAuthenticator implements OnModuleInit, OnModuleDestroy {
 
   /** The key a secret belongs to (cached), or null for a malformed or unknown secret. */
   async lookup(secret: string): Promise<CachedKey | null> {
-    const environment = parseSecret(secret);
-    if (environment === null) return null;
     const hash = hashSecret(secret);
     const hashKey = hash.toString('base64');
     const now = Date.now();
-    const key = this.cache.get(hashKey, now) ?? (await this.load(hash, hashKey, now));
+    // A hit is the very secret that passed the format and checksum checks when it was cached.
+    const cached = this.cache.get(hashKey, now);
+    if (cached !== undefined) return cached;
+    const environment = parseSecret(secret);
+    if (environment === null) return null;
+    const key = await this.load(hash, hashKey, now);
     return key === null || key.environment !== environment ? null : key;
   }
 
