@@ -87,6 +87,32 @@ describe('OpenAPI', () => {
     });
   });
 
+  it('documents a success response on every operation, with a body schema unless it is a 204', () => {
+    for (const [path, item] of Object.entries(document.paths)) {
+      for (const method of ['get', 'put', 'post', 'delete', 'patch'] as const) {
+        const operation = item?.[method];
+        if (operation === undefined) continue;
+        const success = Object.entries(operation.responses).filter(([status]) =>
+          status.startsWith('2'),
+        );
+        expect({ route: `${method} ${path}`, documented: success.length > 0 }).toEqual({
+          route: `${method} ${path}`,
+          documented: true,
+        });
+        for (const [status, response] of success) {
+          if (status === '204') continue;
+          const schema = (response as OpenAPIV3.ResponseObject).content?.['application/json']
+            ?.schema;
+          expect({ route: `${method} ${path}`, status, hasSchema: schema !== undefined }).toEqual({
+            route: `${method} ${path}`,
+            status,
+            hasSchema: true,
+          });
+        }
+      }
+    }
+  });
+
   it('serves Swagger UI at /docs', async () => {
     const response = await api.call('/docs');
     expect(response.status).toBe(200);

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../../common/api-errors.js';
 import { SkipIdempotency } from '../../common/idempotency.interceptor.js';
 import { ApiDataResponse, type Data, data } from '../../common/envelope.js';
@@ -63,6 +63,7 @@ export class AuthController {
 
   @Post('logout')
   @HttpCode(204)
+  @ApiNoContentResponse({ description: 'No content' })
   @Public()
   @ApiOperation({ summary: "Revoke the refresh token's session" })
   @ApiErrors(400)

@@ -10,7 +10,7 @@ import {
   Put,
   Query,
 } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../../common/api-errors.js';
 import {
   ApiDataResponse,
@@ -149,6 +149,7 @@ export class KeysController {
 
   @Delete(':id')
   @HttpCode(204)
+  @ApiNoContentResponse({ description: 'No content' })
   @RequirePermission('keys:write')
   @ApiOperation({ summary: 'Revoke and hide the key' })
   @ApiErrors(400, 404)

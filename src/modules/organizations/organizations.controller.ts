@@ -10,7 +10,7 @@ import {
   Put,
   Query,
 } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../../common/api-errors.js';
 import {
   ApiDataResponse,
@@ -108,6 +108,7 @@ export class OrganizationsController {
 
   @Delete(':id')
   @HttpCode(204)
+  @ApiNoContentResponse({ description: 'No content' })
   @RequirePermission('org:delete')
   @ApiOperation({
     summary: 'Delete the organization with its projects, memberships and sessions (owners only)',
@@ -160,6 +161,7 @@ export class OrganizationsController {
 
   @Delete(':id/members/:user_id')
   @HttpCode(204)
+  @ApiNoContentResponse({ description: 'No content' })
   @RequirePermission('members:write')
   @ApiOperation({ summary: 'Remove a member (the last owner cannot be removed)' })
   @ApiErrors(400, 404, 409)

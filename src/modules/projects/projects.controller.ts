@@ -10,7 +10,7 @@ import {
   Put,
   Query,
 } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../../common/api-errors.js';
 import {
   ApiDataResponse,
@@ -100,6 +100,7 @@ export class ProjectsController {
 
   @Delete(':id')
   @HttpCode(204)
+  @ApiNoContentResponse({ description: 'No content' })
   @RequirePermission('projects:delete')
   @ApiOperation({ summary: 'Delete a project' })
   @ApiErrors(400, 404)

@@ -10,7 +10,7 @@ import {
   Put,
   Query,
 } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../../common/api-errors.js';
 import {
   ApiDataResponse,
@@ -119,6 +119,7 @@ export class UsersController {
 
   @Delete(':id')
   @HttpCode(204)
+  @ApiNoContentResponse({ description: 'No content' })
   @RequirePermission('users:delete')
   @ApiOperation({
     summary: 'Remove a user from the organization (the account goes when it belongs nowhere else)',
