@@ -12,6 +12,8 @@ import { HealthModule } from './modules/health/health.module.js';
 import { MetricsModule } from './modules/metrics/metrics.module.js';
 import { OrganizationsModule } from './modules/organizations/organizations.module.js';
 import { ProjectsModule } from './modules/projects/projects.module.js';
+import { QuotaModule } from './modules/quota/quota.module.js';
+import { ExplainModule } from './modules/rate-limit/explain.module.js';
 import { RateLimitGuard } from './modules/rate-limit/rate-limit.guard.js';
 import { RateLimitModule } from './modules/rate-limit/rate-limit.module.js';
 import { UsersModule } from './modules/users/users.module.js';
@@ -39,6 +41,8 @@ import { RedisModule } from './redis/redis.module.js';
     AuditModule,
     KeysModule,
     RateLimitModule,
+    QuotaModule,
+    ExplainModule,
   ],
   providers: [
     { provide: APP_GUARD, useExisting: AuthGuard },

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { AuditRetentionModule } from './modules/audit/audit-retention.module.js';
+import { LimitEventsModule } from './modules/rate-limit/limit-events.module.js';
 import { QueuesModule } from './queues/queues.module.js';
 import { RedisModule } from './redis/redis.module.js';
 import { WorkerReadiness } from './queues/worker-readiness.js';
@@ -11,7 +12,14 @@ import { WorkerReadiness } from './queues/worker-readiness.js';
  * (registered per queue as the features that need them land), and no HTTP server.
  */
 @Module({
-  imports: [ConfigModule, DatabaseModule, RedisModule, QueuesModule, AuditRetentionModule],
+  imports: [
+    ConfigModule,
+    DatabaseModule,
+    RedisModule,
+    QueuesModule,
+    AuditRetentionModule,
+    LimitEventsModule,
+  ],
   providers: [WorkerReadiness],
 })
 export class WorkerModule {}

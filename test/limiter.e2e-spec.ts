@@ -6,6 +6,7 @@ import {
   Limiter,
   type LimiterRequest,
   type WindowPolicy,
+  quotaCounterKey,
   revocationKey,
 } from '../src/modules/rate-limit/limiter.js';
 
@@ -42,7 +43,7 @@ describe('limiter script', () => {
   it('admits exactly `limit` of 300 concurrent requests split across two processes, every time', async () => {
     for (let round = 0; round < 5; round += 1) {
       const subject = randomUUID();
-      const request: LimiterRequest = { subject, windows: [sliding(100)], cost: 1 };
+      const request: LimiterRequest = { tag: subject, subject, windows: [sliding(100)], cost: 1 };
       const results = await Promise.all(
         Array.from({ length: 300 }, (_, i) => (i % 2 === 0 ? a : b).check(request)),
       );
@@ -56,14 +57,16 @@ describe('limiter script', () => {
     const windows = [sliding(10, 1_000, 'second'), sliding(15, 60_000, 'minute')];
     const now = 1_000_000;
     for (let i = 0; i < 10; i += 1) {
-      expect((await a.check({ subject, windows, cost: 1, nowMs: now })).outcome).toBe('admitted');
+      expect((await a.check({ tag: subject, subject, windows, cost: 1, nowMs: now })).outcome).toBe(
+        'admitted',
+      );
     }
-    const rejected = await a.check({ subject, windows, cost: 1, nowMs: now + 10 });
+    const rejected = await a.check({ tag: subject, subject, windows, cost: 1, nowMs: now + 10 });
     expect(rejected.outcome).toBe('rate_limited');
     expect(rejected.deciding).toBe(0);
     expect(rejected.windows[1]?.remaining).toBe(5); // the minute window was not charged
     // A second later the second-window frees up; the minute window has exactly 5 left.
-    const later = await a.check({ subject, windows, cost: 1, nowMs: now + 1_001 });
+    const later = await a.check({ tag: subject, subject, windows, cost: 1, nowMs: now + 1_001 });
     expect(later.outcome).toBe('admitted');
     expect(later.windows[1]?.remaining).toBe(4);
   });
@@ -71,9 +74,16 @@ describe('limiter script', () => {
   it('reports remaining and when the oldest admission leaves the window', async () => {
     const subject = randomUUID();
     const now = 5_000_000;
-    const first = await a.check({ subject, windows: [sliding(3, 10_000)], cost: 1, nowMs: now });
+    const first = await a.check({
+      tag: subject,
+      subject,
+      windows: [sliding(3, 10_000)],
+      cost: 1,
+      nowMs: now,
+    });
     expect(first.windows[0]).toEqual({ remaining: 2, resetMs: now + 10_000 });
     const second = await a.check({
+      tag: subject,
       subject,
       windows: [sliding(3, 10_000)],
       cost: 2,
@@ -81,12 +91,26 @@ describe('limiter script', () => {
     });
     expect(second.windows[0]).toEqual({ remaining: 0, resetMs: now + 10_000 });
     expect(
-      (await a.check({ subject, windows: [sliding(3, 10_000)], cost: 1, nowMs: now + 9_999 }))
-        .outcome,
+      (
+        await a.check({
+          tag: subject,
+          subject,
+          windows: [sliding(3, 10_000)],
+          cost: 1,
+          nowMs: now + 9_999,
+        })
+      ).outcome,
     ).toBe('rate_limited');
     expect(
-      (await a.check({ subject, windows: [sliding(3, 10_000)], cost: 1, nowMs: now + 10_000 }))
-        .outcome,
+      (
+        await a.check({
+          tag: subject,
+          subject,
+          windows: [sliding(3, 10_000)],
+          cost: 1,
+          nowMs: now + 10_000,
+        })
+      ).outcome,
     ).toBe('admitted');
   });
 
@@ -101,7 +125,9 @@ describe('limiter script', () => {
     const now = 2_000_000;
     const burst = [];
     for (let i = 0; i < 6; i += 1)
-      burst.push((await a.check({ subject, windows: [bucket], cost: 1, nowMs: now })).outcome);
+      burst.push(
+        (await a.check({ tag: subject, subject, windows: [bucket], cost: 1, nowMs: now })).outcome,
+      );
     expect(burst).toEqual([
       'admitted',
       'admitted',
@@ -110,17 +136,31 @@ describe('limiter script', () => {
       'admitted',
       'rate_limited',
     ]);
-    expect((await a.check({ subject, windows: [bucket], cost: 1, nowMs: now + 100 })).outcome).toBe(
-      'rate_limited',
-    );
-    expect((await a.check({ subject, windows: [bucket], cost: 1, nowMs: now + 200 })).outcome).toBe(
-      'admitted',
-    );
-    const empty = await a.check({ subject, windows: [bucket], cost: 1, nowMs: now + 200 });
+    expect(
+      (await a.check({ tag: subject, subject, windows: [bucket], cost: 1, nowMs: now + 100 }))
+        .outcome,
+    ).toBe('rate_limited');
+    expect(
+      (await a.check({ tag: subject, subject, windows: [bucket], cost: 1, nowMs: now + 200 }))
+        .outcome,
+    ).toBe('admitted');
+    const empty = await a.check({
+      tag: subject,
+      subject,
+      windows: [bucket],
+      cost: 1,
+      nowMs: now + 200,
+    });
     expect(empty.outcome).toBe('rate_limited');
     // Reset is when the next token is there (1/5 of the window), not when the bucket is full.
     expect((empty.windows[0]?.resetMs ?? 0) - (now + 200)).toBe(200);
-    const full = await a.check({ subject, windows: [bucket], cost: 5, nowMs: now + 1_200 });
+    const full = await a.check({
+      tag: subject,
+      subject,
+      windows: [bucket],
+      cost: 5,
+      nowMs: now + 1_200,
+    });
     expect(full.outcome).toBe('admitted');
   });
 
@@ -130,51 +170,119 @@ describe('limiter script', () => {
     const now = 60_000 * 1_000;
     for (let i = 0; i < 12; i += 1) {
       expect(
-        (await a.check({ subject, windows: [window], cost: 1_000, nowMs: now + i })).outcome,
+        (await a.check({ tag: subject, subject, windows: [window], cost: 1_000, nowMs: now + i }))
+          .outcome,
       ).toBe('admitted');
     }
     expect(
-      (await a.check({ subject, windows: [window], cost: 1, nowMs: now + 59_999 })).outcome,
+      (await a.check({ tag: subject, subject, windows: [window], cost: 1, nowMs: now + 59_999 }))
+        .outcome,
     ).toBe('rate_limited');
     expect(
-      (await a.check({ subject, windows: [window], cost: 1_000, nowMs: now + 60_000 })).outcome,
+      (
+        await a.check({
+          tag: subject,
+          subject,
+          windows: [window],
+          cost: 1_000,
+          nowMs: now + 60_000,
+        })
+      ).outcome,
     ).toBe('admitted');
-    expect(await redisA.hlen(`rl:{${subject}}:${window.name}`)).toBeLessThanOrEqual(62); // 60 buckets, total, first
+    expect(await redisA.hlen(`rl:{${subject}}:${subject}:${window.name}`)).toBeLessThanOrEqual(62); // 60 buckets, total, first
   });
 
-  it('quota: counted with the windows, refused when full, without charging the windows', async () => {
-    const subject = randomUUID();
-    const quota = { name: 'daily:2026-11-25', max: 3, periodEndMs: Date.now() + 3_600_000 };
+  it('quotas: counted with the windows, refused when full without charging the windows, warned once at 80 %', async () => {
+    const tag = randomUUID();
+    const now = Date.now();
+    const periodEndMs = now + 3_600_000;
+    const quotas = [
+      { id: 'key-quota', max: 5, periodStartMs: now - 1_000, periodEndMs },
+      { id: 'org-quota', max: 100, periodStartMs: now - 1_000, periodEndMs },
+    ];
     const windows = [sliding(100)];
-    const outcomes = [];
-    for (let i = 0; i < 4; i += 1)
-      outcomes.push(await a.check({ subject, windows, cost: 1, quota }));
-    expect(outcomes.map((r) => r.outcome)).toEqual([
+    const results = [];
+    for (let i = 0; i < 7; i += 1)
+      results.push(await a.check({ tag, subject: 'key:1', windows, cost: 1, quotas }));
+    expect(results.map((r) => r.outcome)).toEqual([
+      'admitted',
+      'admitted',
       'admitted',
       'admitted',
       'admitted',
       'over_quota',
+      'over_quota',
     ]);
-    expect(outcomes[3]?.quota).toEqual({ used: 3, remaining: 0 });
-    expect(outcomes[3]?.windows[0]?.remaining).toBe(97);
-    const ttl = await redisA.pttl(`quota:{${subject}}:${quota.name}`);
+    // 80 % of 5 is 4: exactly the fourth request crossed it; the first refusal is flagged once.
+    expect(results.map((r) => r.quotas[0]?.crossedWarning)).toEqual([
+      false,
+      false,
+      false,
+      true,
+      false,
+      false,
+      false,
+    ]);
+    expect(results.map((r) => r.quotas[0]?.firstRefusal)).toEqual([
+      false,
+      false,
+      false,
+      false,
+      false,
+      true,
+      false,
+    ]);
+    expect(results[5]?.decidingQuota).toBe(0);
+    expect(results[5]?.quotas[0]).toMatchObject({ used: 5, remaining: 0 });
+    expect(results[5]?.windows[0]?.remaining).toBe(95);
+    // Another key of the same organization shares the organization's quota, not the key's.
+    const other = await a.check({
+      tag,
+      subject: 'key:2',
+      windows,
+      cost: 1,
+      quotas: quotas.slice(1),
+    });
+    expect(other.quotas[0]?.used).toBe(6);
+    const ttl = await redisA.pttl(quotaCounterKey(tag, 'key-quota', now - 1_000));
     expect(ttl).toBeGreaterThan(3_500_000);
+  });
+
+  it('peek reads every counter and the next decision, writing nothing', async () => {
+    const tag = randomUUID();
+    const quotas = [{ id: 'q', max: 2, periodStartMs: 0, periodEndMs: Date.now() + 60_000 }];
+    const request = { tag, subject: 'key:1', windows: [sliding(3)], cost: 1, quotas };
+    await a.check(request);
+    await a.check(request);
+    const peeked = await a.check({ ...request, peek: true });
+    expect(peeked.outcome).toBe('over_quota');
+    expect(peeked.quotas[0]).toMatchObject({ used: 2, remaining: 0, firstRefusal: false });
+    expect(peeked.windows[0]?.remaining).toBe(1);
+    expect(await redisA.exists(`${quotaCounterKey(tag, 'q', 0)}:exceeded`)).toBe(0);
+    expect((await a.check({ ...request, peek: true })).windows[0]?.remaining).toBe(1);
   });
 
   it('a revocation marker refuses the key in the same round trip', async () => {
     const subject = randomUUID();
-    expect((await a.check({ subject, windows: [sliding(5)], cost: 1 })).outcome).toBe('admitted');
-    await redisB.set(revocationKey(subject), '1');
-    expect((await a.check({ subject, windows: [sliding(5)], cost: 1 })).outcome).toBe('revoked');
+    expect((await a.check({ tag: subject, subject, windows: [sliding(5)], cost: 1 })).outcome).toBe(
+      'admitted',
+    );
+    await redisB.set(revocationKey({ tag: subject, subject }), '1');
+    expect((await a.check({ tag: subject, subject, windows: [sliding(5)], cost: 1 })).outcome).toBe(
+      'revoked',
+    );
   });
 
   it('survives SCRIPT FLUSH (NOSCRIPT) as after a Redis restart', async () => {
     const subject = randomUUID();
     await redisA.script('FLUSH');
-    expect((await a.check({ subject, windows: [sliding(5)], cost: 1 })).outcome).toBe('admitted');
-    expect((await b.check({ subject, windows: [sliding(5)], cost: 1 })).windows[0]?.remaining).toBe(
-      3,
+    expect((await a.check({ tag: subject, subject, windows: [sliding(5)], cost: 1 })).outcome).toBe(
+      'admitted',
     );
+    expect(
+      (await b.check({ tag: subject, subject, windows: [sliding(5)], cost: 1 })).windows[0]
+        ?.remaining,
+    ).toBe(3);
   });
 
   it('matches a reference model of the exact sliding window and the token bucket', async () => {
@@ -203,7 +311,7 @@ describe('limiter script', () => {
             while (log.length > 0 && (log[0] ?? 0) <= now - windowMs) log.shift();
             const refilled = Math.min(limit, tokens + ((now - last) * limit) / windowMs);
             const admits = log.length + cost <= limit && refilled >= cost;
-            const result = await a.check({ subject, windows, cost, nowMs: now });
+            const result = await a.check({ tag: subject, subject, windows, cost, nowMs: now });
             expect(result.outcome).toBe(admits ? 'admitted' : 'rate_limited');
             if (admits) {
               for (let c = 0; c < cost; c += 1) log.push(now);
@@ -241,7 +349,7 @@ describe('limiter script', () => {
             let used = 0;
             for (const [index, count] of buckets) if (index > current - 60) used += count;
             const admits = used + cost <= limit;
-            const result = await a.check({ subject, windows, cost, nowMs: now });
+            const result = await a.check({ tag: subject, subject, windows, cost, nowMs: now });
             expect(result.outcome).toBe(admits ? 'admitted' : 'rate_limited');
             if (admits) buckets.set(current, (buckets.get(current) ?? 0) + cost);
             expect(result.windows[0]?.remaining).toBe(

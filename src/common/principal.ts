@@ -19,11 +19,8 @@ export interface ApiKeyPrincipal {
   projectId: number | null;
   environment: 'live' | 'test';
   permissions: ReadonlySet<Permission>;
-  /** The key's own limits and its organization's tier, for the rate-limit guard. */
-  limits: {
-    rateLimits: readonly { window: string; limit: number; algorithm: string }[];
-    tier: string;
-  };
+  /** The key's own rate limits, for the rate-limit guard. */
+  rateLimits: readonly { window: string; limit: number; algorithm: string }[];
 }
 
 /** Who is calling; set on the request by the auth guard, read by everything after it. */

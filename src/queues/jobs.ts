@@ -1,9 +1,13 @@
+import type { LimitEventBatch } from '../modules/rate-limit/limit-events.js';
 import type { QueueName } from './queue-names.js';
 
 /**
  * Every job Gatehouse enqueues: its queue, name and payload. Processors narrow on `name`;
  * a feature adds its jobs here when it lands.
  */
-export type Job = { queue: 'retention'; name: 'audit.purge'; data: Record<string, never> };
+export type Job =
+  | { queue: 'retention'; name: 'audit.purge'; data: Record<string, never> }
+  | { queue: 'usage'; name: 'limit-events.record'; data: LimitEventBatch };
 
 export type JobName<Q extends QueueName> = Extract<Job, { queue: Q }>['name'];
+export type JobData<N extends Job['name']> = Extract<Job, { name: N }>['data'];

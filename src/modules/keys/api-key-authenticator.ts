@@ -19,7 +19,7 @@ export function principalOf(key: CachedKey): ApiKeyPrincipal {
     projectId: key.projectId,
     environment: key.environment,
     permissions: key.permissions,
-    limits: { rateLimits: key.rateLimits, tier: key.tier },
+    rateLimits: key.rateLimits,
   };
 }
 
@@ -79,7 +79,7 @@ export class ApiKeyAuthenticator implements OnModuleInit, OnModuleDestroy {
     const epoch = this.cache.epoch;
     const found = await this.keys.findForAuth(hash);
     if (found === null) return null;
-    const { key, tier, viaPrevious } = found;
+    const { key, viaPrevious } = found;
     return this.cache.set(
       hashKey,
       {
@@ -93,7 +93,6 @@ export class ApiKeyAuthenticator implements OnModuleInit, OnModuleDestroy {
         expiresAtMs: key.expiresAt?.getTime() ?? null,
         isRevoked: key.revokedAt !== null,
         rateLimits: key.rateLimits,
-        tier,
       },
       viaPrevious ? (key.previousSecretExpiresAt?.getTime() ?? null) : null,
       now,

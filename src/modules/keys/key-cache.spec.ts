@@ -20,7 +20,6 @@ function entry(id: string) {
     expiresAtMs: null,
     isRevoked: false,
     rateLimits: [],
-    tier: 'free',
   };
 }
 

@@ -17,7 +17,6 @@ export interface CachedKey {
   expiresAtMs: number | null;
   isRevoked: boolean;
   rateLimits: KeyRateLimit[];
-  tier: string;
   /** When this entry must be read again from Postgres (a previous secret's grace end, or a safety TTL). */
   staleAtMs: number;
 }

@@ -1,11 +1,26 @@
 import { Injectable } from '@nestjs/common';
 import { allows } from '../../common/permissions.js';
 import type { AuthenticatedContext } from '../../common/request-context.js';
-import { Limiter } from '../rate-limit/limiter.js';
-import { windowsFor } from '../rate-limit/policies.js';
-import { PolicyStore } from '../rate-limit/policy-store.js';
+import { type Admission, RequestLimiter } from '../rate-limit/request-limiter.js';
 import { ApiKeyAuthenticator, principalOf } from './api-key-authenticator.js';
 import type { VerifyKeyDto, VerifyKeyResponse } from './keys.dto.js';
+
+/** The quota with the least left: the one that will stop the key first. */
+function tightestQuota(admission: Admission): VerifyKeyResponse['quota'] {
+  let tightest: VerifyKeyResponse['quota'] = null;
+  admission.quotas.forEach(({ quota, period }, j) => {
+    const state = admission.result.quotas[j];
+    if (state === undefined || (tightest !== null && tightest.remaining <= state.remaining)) return;
+    tightest = {
+      quota_id: quota.id,
+      limit: quota.maxRequests,
+      used: state.used,
+      remaining: state.remaining,
+      resets_at: new Date(period.endMs).toISOString(),
+    };
+  });
+  return tightest;
+}
 
 /**
  * POST /keys/verify: lets a customer protect its own API with keys and limits managed here.
@@ -17,8 +32,7 @@ import type { VerifyKeyDto, VerifyKeyResponse } from './keys.dto.js';
 export class KeyVerifier {
   constructor(
     private readonly keys: ApiKeyAuthenticator,
-    private readonly limiter: Limiter,
-    private readonly policies: PolicyStore,
+    private readonly limits: RequestLimiter,
   ) {}
 
   async verify(ctx: AuthenticatedContext, dto: VerifyKeyDto): Promise<VerifyKeyResponse> {
@@ -53,9 +67,16 @@ export class KeyVerifier {
       return refused('PERMISSION_DENIED');
     }
 
-    const principal = principalOf(key);
-    const windows = windowsFor(principal, '', this.policies.snapshot);
-    const result = await this.limiter.check({ subject: key.id, windows, cost: dto.cost ?? 1 });
+    // The verified key's own windows and quotas (no endpoint: the call is the customer's).
+    const admission = await this.limits.admit(principalOf(key), {
+      route: '',
+      endpoint: 'POST /api/v1/keys/verify',
+      method: 'POST',
+      cost: dto.cost ?? 1,
+      requestId: ctx.requestId,
+    });
+    if (admission === null) return { valid: true, ...base, ratelimit: null, quota: null };
+    const { result, windows } = admission;
     const deciding = windows[result.deciding];
     const state = result.windows[result.deciding];
     const ratelimit =
@@ -66,6 +87,7 @@ export class KeyVerifier {
             remaining: state.remaining,
             reset: Math.ceil(state.resetMs / 1000),
           };
+    const quota = tightestQuota(admission);
     const codes = {
       admitted: undefined,
       rate_limited: 'RATE_LIMIT_EXCEEDED',
@@ -78,7 +100,7 @@ export class KeyVerifier {
       ...(code === undefined ? {} : { code }),
       ...base,
       ratelimit,
-      quota: result.quota,
+      quota,
     };
   }
 }

@@ -18,6 +18,7 @@ import {
   ValidatorConstraint,
 } from 'class-validator';
 import { PERMISSIONS, type Permission } from '../../common/permissions.js';
+import { QuotaFieldsDto, QuotaResponse } from '../quota/quotas.dto.js';
 import { parseCidr } from './ip-allowlist.js';
 
 export const WINDOWS = ['second', 'minute', 'hour', 'day'] as const;
@@ -115,6 +116,15 @@ export class CreateKeyDto extends KeyFieldsDto {
   @IsInt()
   @Min(1)
   project_id?: number;
+
+  @ApiPropertyOptional({
+    type: QuotaFieldsDto,
+    description: 'A quota for this key, created with it (see /api/v1/quotas)',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => QuotaFieldsDto)
+  quota?: QuotaFieldsDto;
 }
 
 /** PUT: name, description, permissions, allowed_ips, expires_at and limits replaced. */
@@ -190,6 +200,13 @@ export class KeyResponse {
 export class KeyWithSecretResponse extends KeyResponse {
   @ApiProperty({ example: 'sk_live_...', description: 'The secret: shown only in this response' })
   key: string;
+
+  @ApiPropertyOptional({
+    type: QuotaResponse,
+    nullable: true,
+    description: 'The quota created with the key (creation only)',
+  })
+  quota?: QuotaResponse | null;
 }
 
 export class VerifyKeyDto {
@@ -235,11 +252,20 @@ export class VerifyRateLimit {
 }
 
 export class VerifyQuota {
+  @ApiProperty({ format: 'uuid' })
+  quota_id: string;
+
+  @ApiProperty({ example: 1000 })
+  limit: number;
+
   @ApiProperty({ example: 120 })
   used: number;
 
   @ApiProperty({ example: 880 })
   remaining: number;
+
+  @ApiProperty({ example: '2026-12-01T00:00:00.000Z' })
+  resets_at: string;
 }
 
 export class VerifyKeyResponse {
@@ -267,7 +293,7 @@ export class VerifyKeyResponse {
   @ApiProperty({
     nullable: true,
     type: VerifyQuota,
-    description: 'Quota usage, once the key has a quota',
+    description: 'The quota with the least left, when the key (or its organization) has one',
   })
   quota: VerifyQuota | null;
 }

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { QuotaModule } from '../quota/quota.module.js';
 import { RateLimitModule } from '../rate-limit/rate-limit.module.js';
 import { ApiKeyAuthenticator } from './api-key-authenticator.js';
 import { ApiKey } from './api-key.entity.js';
@@ -10,7 +11,7 @@ import { KeyVerifier } from './key-verifier.js';
 import { KeysService } from './keys.service.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([ApiKey]), RateLimitModule],
+  imports: [TypeOrmModule.forFeature([ApiKey]), RateLimitModule, QuotaModule],
   controllers: [KeysController],
   providers: [KeysService, KeysRepository, KeyCache, ApiKeyAuthenticator, KeyVerifier],
   exports: [KeysService, ApiKeyAuthenticator],

@@ -5,6 +5,8 @@ import type { RequestContext } from '../../common/request-context.js';
 import type { TenantScope } from '../../database/tenant-scope.js';
 import { diff, recordAudit } from '../audit/audit-record.js';
 import { Project } from '../projects/project.entity.js';
+import { Quota } from '../quota/quota.entity.js';
+import type { NewQuota } from '../quota/quotas.repository.js';
 import { ApiKey } from './api-key.entity.js';
 import { KeyErrors } from './keys.errors.js';
 
@@ -28,7 +30,6 @@ export type KeyChanges = Partial<
 /** What authentication needs of a key, read by the hash of the presented secret. */
 export interface KeyForAuth {
   key: ApiKey;
-  tier: string;
   /** The secret presented is the previous one, valid until key.previousSecretExpiresAt. */
   viaPrevious: boolean;
 }
@@ -75,7 +76,13 @@ export class KeysRepository {
     return this.dataSource.manager.existsBy(Project, { ...scope, id: projectId });
   }
 
-  async create(scope: TenantScope, ctx: RequestContext, input: NewKey): Promise<ApiKey> {
+  /** The key, and its quota when one is given, in one transaction. */
+  async create(
+    scope: TenantScope,
+    ctx: RequestContext,
+    input: NewKey,
+    quota: Omit<NewQuota, 'apiKeyId'> | null,
+  ): Promise<{ key: ApiKey; quotaId: string | null }> {
     return this.dataSource.transaction(async (manager) => {
       const key = await manager.save(manager.create(ApiKey, { ...input, ...scope }));
       await recordAudit(manager, ctx, {
@@ -84,7 +91,17 @@ export class KeysRepository {
         target: { type: 'api_key', id: key.id },
         changes: auditable(key),
       });
-      return key;
+      if (quota === null) return { key, quotaId: null };
+      const created = await manager.save(
+        manager.create(Quota, { ...quota, apiKeyId: key.id, ...scope }),
+      );
+      await recordAudit(manager, ctx, {
+        action: 'quota.created',
+        organizationId: scope.organizationId,
+        target: { type: 'quota', id: created.id },
+        changes: { api_key_id: key.id, period: quota.period, max_requests: quota.maxRequests },
+      });
+      return { key, quotaId: created.id };
     });
   }
 
@@ -186,20 +203,16 @@ export class KeysRepository {
   async findForAuth(secretHash: Buffer): Promise<KeyForAuth | null> {
     const row = await this.dataSource.manager
       .createQueryBuilder(ApiKey, 'k')
-      .innerJoin('organizations', 'o', 'o.id = k.organization_id')
-      .addSelect('o.tier', 'org_tier')
       .addSelect('k.secret_hash <> :hash', 'via_previous')
       // Deleted keys are revoked keys: found, so they answer API_KEY_REVOKED.
       .where(
         '(k.secret_hash = :hash OR (k.previous_secret_hash = :hash AND k.previous_secret_expires_at > now()))',
         { hash: secretHash },
       )
-      .getRawAndEntities<{ org_tier: string; via_previous: boolean }>();
+      .getRawAndEntities<{ via_previous: boolean }>();
     const key = row.entities[0];
     const raw = row.raw[0];
-    return key === undefined || raw === undefined
-      ? null
-      : { key, tier: raw.org_tier, viaPrevious: raw.via_previous };
+    return key === undefined || raw === undefined ? null : { key, viaPrevious: raw.via_previous };
   }
 
   /** Writes batched last-used times (one statement for every key used since the last flush). */

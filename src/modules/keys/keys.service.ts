@@ -7,6 +7,11 @@ import { rejectNulls } from '../../common/validation.js';
 import { type AuthenticatedContext, tenantOf } from '../../common/request-context.js';
 import type { TenantScope } from '../../database/tenant-scope.js';
 import { revocationKey } from '../rate-limit/limiter.js';
+import { keySubject } from '../rate-limit/policies.js';
+import { QuotaStore } from '../quota/quota-store.js';
+import type { QuotaFieldsDto } from '../quota/quotas.dto.js';
+import type { NewQuota } from '../quota/quotas.repository.js';
+import { QuotasService, checkSchedule } from '../quota/quotas.service.js';
 import type { ApiKey, KeyRateLimit } from './api-key.entity.js';
 import { KeyCache } from './key-cache.js';
 import { displayPrefix, generateSecret, hashSecret } from './key-secret.js';
@@ -63,11 +68,21 @@ function expiry(value: string | null | undefined): Date | null {
   return date;
 }
 
+/** A key's `quota` on creation, checked before anything is written. */
+function quotaInput(dto: QuotaFieldsDto): Omit<NewQuota, 'apiKeyId'> {
+  const periodStart = dto.period_start === undefined ? null : new Date(dto.period_start);
+  const periodEnd = dto.period_end === undefined ? null : new Date(dto.period_end);
+  checkSchedule({ period: dto.period, periodStart, periodEnd }, 'quota.');
+  return { period: dto.period, maxRequests: dto.max_requests, periodStart, periodEnd };
+}
+
 @Injectable()
 export class KeysService {
   constructor(
     private readonly keys: KeysRepository,
     private readonly cache: KeyCache,
+    private readonly quotas: QuotasService,
+    private readonly quotaStore: QuotaStore,
     @Inject(Redis) private readonly redis: Redis,
   ) {}
 
@@ -88,20 +103,28 @@ export class KeysService {
     if (dto.project_id !== undefined && !(await this.keys.projectExists(scope, dto.project_id))) {
       throw KeyErrors.projectNotFound();
     }
+    const quota = dto.quota === undefined ? null : quotaInput(dto.quota);
     const secret = generateSecret(dto.environment);
-    const key = await this.keys.create(scope, ctx, {
-      name: dto.name,
-      description: dto.description ?? null,
-      environment: dto.environment,
-      projectId: dto.project_id ?? null,
-      prefix: displayPrefix(secret),
-      secretHash: hashSecret(secret),
-      permissions: [...new Set(dto.permissions)],
-      allowedIps: dto.allowed_ips ?? [],
-      expiresAt: expiry(dto.expires_at),
-      rateLimits: rateLimits(dto.rate_limits),
-    });
-    return { ...toKeyResponse(key), key: secret };
+    const { key, quotaId } = await this.keys.create(
+      scope,
+      ctx,
+      {
+        name: dto.name,
+        description: dto.description ?? null,
+        environment: dto.environment,
+        projectId: dto.project_id ?? null,
+        prefix: displayPrefix(secret),
+        secretHash: hashSecret(secret),
+        permissions: [...new Set(dto.permissions)],
+        allowedIps: dto.allowed_ips ?? [],
+        expiresAt: expiry(dto.expires_at),
+        rateLimits: rateLimits(dto.rate_limits),
+      },
+      quota,
+    );
+    if (quotaId === null) return { ...toKeyResponse(key), key: secret, quota: null };
+    await this.quotaStore.changed(scope.organizationId);
+    return { ...toKeyResponse(key), key: secret, quota: await this.quotas.get(ctx, quotaId) };
   }
 
   async replace(ctx: AuthenticatedContext, id: string, dto: ReplaceKeyDto): Promise<KeyResponse> {
@@ -139,7 +162,7 @@ export class KeysService {
    */
   async revoke(ctx: AuthenticatedContext, id: string, hide = false): Promise<KeyResponse> {
     const key = await this.keys.revoke(tenantOf(ctx), ctx, id, hide);
-    await this.markRevoked([id]);
+    await this.markRevoked(tenantOf(ctx), [id]);
     return toKeyResponse(key);
   }
 
@@ -149,9 +172,9 @@ export class KeysService {
   }
 
   /** Refuses these keys on every process from now on (their rows may already be gone). */
-  async markRevoked(ids: string[]): Promise<void> {
+  async markRevoked(scope: TenantScope, ids: string[]): Promise<void> {
     for (const id of ids) {
-      await this.redis.set(revocationKey(id), '1');
+      await this.redis.set(revocationKey(keySubject(scope.organizationId, id)), '1');
       await this.cache.invalidate(id);
     }
   }

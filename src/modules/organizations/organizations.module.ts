@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { KeysModule } from '../keys/keys.module.js';
+import { RateLimitModule } from '../rate-limit/rate-limit.module.js';
 import { Membership } from './membership.entity.js';
 import { Organization } from './organization.entity.js';
 import { OrganizationsController } from './organizations.controller.js';
@@ -8,7 +9,7 @@ import { OrganizationsRepository } from './organizations.repository.js';
 import { OrganizationsService } from './organizations.service.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Organization, Membership]), KeysModule],
+  imports: [TypeOrmModule.forFeature([Organization, Membership]), KeysModule, RateLimitModule],
   controllers: [OrganizationsController],
   providers: [OrganizationsService, OrganizationsRepository],
   exports: [OrganizationsService],

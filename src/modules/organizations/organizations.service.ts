@@ -7,6 +7,7 @@ import { type Role, allows } from '../../common/permissions.js';
 import { type AuthenticatedContext, tenantOf } from '../../common/request-context.js';
 import { slugWithSuffix } from '../../common/slug.js';
 import { KeysService } from '../keys/keys.service.js';
+import { TierStore } from '../rate-limit/tier-store.js';
 import type { Organization, Tier } from './organization.entity.js';
 import type {
   AddMemberDto,
@@ -55,6 +56,7 @@ export class OrganizationsService {
   constructor(
     private readonly organizations: OrganizationsRepository,
     private readonly keys: KeysService,
+    private readonly tiers: TierStore,
   ) {}
 
   async listMine(ctx: AuthenticatedContext, query: PageQuery): Promise<Page<OrganizationResponse>> {
@@ -108,7 +110,9 @@ export class OrganizationsService {
     if (dto.name !== undefined) changes.name = dto.name;
     if (dto.slug !== undefined) changes.slug = dto.slug;
     if (dto.tier !== undefined) changes.tier = dto.tier;
-    return toResponse(await this.organizations.update(tenantOf(ctx), ctx, changes), roleOf(ctx));
+    const updated = await this.organizations.update(tenantOf(ctx), ctx, changes);
+    if (dto.tier !== undefined) await this.tiers.changed(id);
+    return toResponse(updated, roleOf(ctx));
   }
 
   /** Deletes the organization; its API keys (deleted with it) are refused on every process. */
@@ -116,7 +120,8 @@ export class OrganizationsService {
     await this.own(ctx, id);
     const keyIds = await this.keys.idsOf(tenantOf(ctx));
     await this.organizations.remove(tenantOf(ctx), ctx);
-    await this.keys.markRevoked(keyIds);
+    await this.keys.markRevoked(tenantOf(ctx), keyIds);
+    await this.tiers.changed(id);
   }
 
   async listMembers(

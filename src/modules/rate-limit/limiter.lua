@@ -1,28 +1,36 @@
 --[[
-  Gatehouse limiter: decides every rate-limit window and the quota of one request in one
+  Gatehouse limiter: decides every rate-limit window and every quota of one request in one
   round trip, and consumes only when every one of them admits (a rejected request consumes
-  nothing). All keys of one credential share a hash tag, so this runs unchanged on Redis Cluster.
+  nothing). All keys of one call share a hash tag (the API key's organization, so that
+  organization-wide quotas can be counted with the key's windows), so this runs unchanged on
+  Redis Cluster.
 
-  KEYS[1]        revocation marker (exists => the key is revoked)
-  KEYS[2..n+1]   state of each of the n windows, in ARGV order
-  KEYS[n+2]      quota counter (only when ARGV quota max > 0)
+  KEYS[1]              revocation marker (exists => the key is revoked)
+  KEYS[2..n+1]         state of each of the n windows, in ARGV order
+  KEYS[n+2..n+1+2m]    per quota j: its counter for the current period, then its
+                       "exceeded already reported" marker
 
   ARGV[1]  now in ms (0 = use Redis TIME; tests pass a clock)
   ARGV[2]  cost (requests this call counts for, >= 1)
   ARGV[3]  n, the number of windows
   ARGV[4]  a unique id for this request (members of the sliding logs)
+  ARGV[5]  1 = peek: decide as for the next request but write nothing (explain)
   then per window i: algorithm (0 exact sliding log, 1 bucketed sliding, 2 token bucket),
                      window length in ms, limit
-  then:    quota max (0 = no quota), quota period end in ms
+  then:    m, the number of quotas; per quota j: max, period end in ms, warning threshold
 
-  Returns { outcome, deciding, quotaUsed, quotaRemaining, w1Remaining, w1ResetMs, ... }
+  Returns { outcome, window, quota, w1Remaining, w1ResetMs, ..., q1Used, q1Remaining, q1Flags, ... }
   outcome: 0 admitted, 1 rate limited, 2 over quota, 3 revoked.
-  deciding: 1-based index of the window that rejected, or of the tightest one when admitted.
+  window:  1-based index of the window that rejected, else of the tightest one (0: no windows).
+  quota:   1-based index of the quota that rejected (0: none did).
   Remaining values are after this request; reset is when the next unit frees (ms, absolute).
+  Quota flags: 1 = this request crossed the warning threshold; 2 = this is the period's first
+  refusal by that quota. Exactly one request per period gets each, across all processes.
 
   Invariants: an exact sliding window never holds more than `limit` admissions in any
   interval of its length; a bucketed one never more than `limit` in any window starting on
-  a bucket edge (1/60 of the window); a token bucket never goes below zero tokens.
+  a bucket edge (1/60 of the window); a token bucket never goes below zero tokens; a quota
+  counter never passes its max.
 ]]
 
 local now = tonumber(ARGV[1])
@@ -33,18 +41,19 @@ end
 local cost = tonumber(ARGV[2])
 local n = tonumber(ARGV[3])
 local request_id = ARGV[4]
+local peek = ARGV[5] == '1'
 
 local results = {}
 
 if redis.call('EXISTS', KEYS[1]) == 1 then
-  return { 3, 0, 0, 0 }
+  return { 3, 0, 0 }
 end
 
 -- Phase 1: read every window and decide, writing nothing.
 local verdicts = {}
 local rejected_by = 0
 for i = 1, n do
-  local base = 4 + (i - 1) * 3
+  local base = 5 + (i - 1) * 3
   local algorithm = tonumber(ARGV[base + 1])
   local window = tonumber(ARGV[base + 2])
   local limit = tonumber(ARGV[base + 3])
@@ -103,23 +112,45 @@ for i = 1, n do
   verdicts[i] = v
 end
 
-local quota_max = tonumber(ARGV[5 + n * 3])
-local quota_end = tonumber(ARGV[6 + n * 3])
-local quota_key = KEYS[n + 2]
-local quota_used = 0
-if quota_max > 0 then
-  quota_used = tonumber(redis.call('GET', quota_key) or '0')
+-- Quotas are read, and decide only when every window admits.
+local quota_base = 6 + n * 3
+local m = tonumber(ARGV[quota_base])
+local quotas = {}
+for j = 1, m do
+  local at = quota_base + (j - 1) * 3
+  local q = {
+    max = tonumber(ARGV[at + 1]),
+    period_end = tonumber(ARGV[at + 2]),
+    warn_at = tonumber(ARGV[at + 3]),
+    key = KEYS[n + 2 * j],
+    marker = KEYS[n + 1 + 2 * j],
+    flags = 0,
+  }
+  q.used = tonumber(redis.call('GET', q.key) or '0')
+  quotas[j] = q
 end
 
 local outcome = 0
+local quota_rejected_by = 0
 if rejected_by > 0 then
   outcome = 1
-elseif quota_max > 0 and quota_used + cost > quota_max then
-  outcome = 2
+else
+  for j = 1, m do
+    if quotas[j].used + cost > quotas[j].max then
+      outcome = 2
+      quota_rejected_by = j
+      break
+    end
+  end
+end
+
+if outcome == 2 and not peek then
+  local q = quotas[quota_rejected_by]
+  if redis.call('SET', q.marker, '1', 'NX', 'PXAT', q.period_end) then q.flags = 2 end
 end
 
 -- Phase 2: consume, only when everything admits.
-if outcome == 0 then
+if outcome == 0 and not peek then
   for i = 1, n do
     local v = verdicts[i]
     if v.algorithm == 0 then
@@ -141,16 +172,19 @@ if outcome == 0 then
       redis.call('PEXPIRE', v.key, v.window * 2)
     end
   end
-  if quota_max > 0 then
-    quota_used = redis.call('INCRBY', quota_key, cost)
-    redis.call('PEXPIREAT', quota_key, quota_end)
+  for j = 1, m do
+    local q = quotas[j]
+    local before = q.used
+    q.used = redis.call('INCRBY', q.key, cost)
+    redis.call('PEXPIREAT', q.key, q.period_end)
+    if before < q.warn_at and q.used >= q.warn_at then q.flags = 1 end
   end
 end
 
 -- Report remaining and reset for each window, and pick the deciding one.
 local deciding = rejected_by
 local tightest = nil
-local out = { outcome, 0, quota_used, math.max(quota_max - quota_used, 0) }
+local out = { outcome, 0, quota_rejected_by }
 for i = 1, n do
   local v = verdicts[i]
   local remaining, reset
@@ -174,6 +208,12 @@ for i = 1, n do
     tightest = share
     if rejected_by == 0 then deciding = i end
   end
+end
+for j = 1, m do
+  local q = quotas[j]
+  out[#out + 1] = q.used
+  out[#out + 1] = math.max(q.max - q.used, 0)
+  out[#out + 1] = q.flags
 end
 out[2] = deciding
 return out

@@ -16,12 +16,31 @@ export interface WindowPolicy {
   limit: number;
 }
 
-export interface LimiterRequest {
-  /** Whose counters these are (an API key id or a user id); the Redis hash tag. */
+/** One quota's counter for its current period. */
+export interface QuotaCounter {
+  /** The quota's id: its counter is shared by every credential the quota covers. */
+  id: string;
+  max: number;
+  periodStartMs: number;
+  periodEndMs: number;
+}
+
+export interface LimiterSubject {
+  /**
+   * The Redis hash tag of every key a call touches: an API key's organization (so its
+   * organization-wide quotas are counted in the same script on Redis Cluster), or the user.
+   */
+  tag: string;
+  /** Whose windows these are within the tag (`key:<id>`, or `user` in a user's own tag). */
   subject: string;
+}
+
+export interface LimiterRequest extends LimiterSubject {
   windows: WindowPolicy[];
+  quotas?: QuotaCounter[];
   cost: number;
-  quota?: { name: string; max: number; periodEndMs: number };
+  /** Decide as for the next request but consume and mark nothing (explain). */
+  peek?: boolean;
   /** Tests pass a clock; production uses Redis TIME so every process agrees. */
   nowMs?: number;
 }
@@ -33,13 +52,27 @@ export interface WindowState {
   resetMs: number;
 }
 
+export interface QuotaState {
+  used: number;
+  remaining: number;
+  /** This request took the quota to its warning threshold (80 %); one request per period. */
+  crossedWarning: boolean;
+  /** This is the quota's first refusal of the period; one request per period. */
+  firstRefusal: boolean;
+}
+
 export interface LimiterResult {
   outcome: Outcome;
-  /** Index into `windows` of the window that rejected, or the tightest one when admitted. */
+  /** Index into `windows` of the window that rejected, else of the tightest one. */
   deciding: number;
+  /** Index into `quotas` of the quota that rejected (outcome `over_quota`), else -1. */
+  decidingQuota: number;
   windows: WindowState[];
-  quota: { used: number; remaining: number } | null;
+  quotas: QuotaState[];
 }
+
+/** A quota warns once its period's use reaches this share of its max. */
+export const QUOTA_WARNING_SHARE = 0.8;
 
 const DISCONNECTED = new Set(['reconnecting', 'close', 'end']);
 const OUTCOMES: Outcome[] = ['admitted', 'rate_limited', 'over_quota', 'revoked'];
@@ -49,8 +82,13 @@ type LimiterRedis = Redis & {
   gatehouseLimit(numberOfKeys: number, ...args: (string | number)[]): Promise<number[]>;
 };
 
-export function revocationKey(subject: string): string {
-  return `revoked:{${subject}}`;
+export function revocationKey({ tag, subject }: LimiterSubject): string {
+  return `revoked:{${tag}}:${subject}`;
+}
+
+/** A quota's counter for the period that starts at `periodStartMs`. */
+export function quotaCounterKey(tag: string, quotaId: string, periodStartMs: number): string {
+  return `quota:{${tag}}:${quotaId}:${periodStartMs}`;
 }
 
 /**
@@ -74,16 +112,17 @@ export class Limiter {
   async check(request: LimiterRequest): Promise<LimiterResult> {
     // Lost connection means down now: fail at once rather than wait in the offline queue.
     if (DISCONNECTED.has(this.redis.status)) throw new Error(`redis ${this.redis.status}`);
-    const tag = `{${request.subject}}`;
+    const tag = `{${request.tag}}`;
     const keys = [
-      revocationKey(request.subject),
-      ...request.windows.map((w) => `rl:${tag}:${w.name}`),
+      revocationKey(request),
+      ...request.windows.map((w) => `rl:${tag}:${request.subject}:${w.name}`),
     ];
     const args: (string | number)[] = [
       request.nowMs ?? 0,
       request.cost,
       request.windows.length,
       randomUUID(),
+      request.peek === true ? 1 : 0,
     ];
     for (const window of request.windows) {
       const code =
@@ -94,24 +133,35 @@ export class Limiter {
             : ALGORITHM_CODE.bucketed;
       args.push(code, window.windowMs, window.limit);
     }
-    if (request.quota !== undefined) {
-      keys.push(`quota:${tag}:${request.quota.name}`);
-      args.push(request.quota.max, request.quota.periodEndMs);
-    } else {
-      keys.push(`quota:${tag}:none`);
-      args.push(0, 0);
+    const quotas = request.quotas ?? [];
+    args.push(quotas.length);
+    for (const quota of quotas) {
+      const counter = quotaCounterKey(request.tag, quota.id, quota.periodStartMs);
+      keys.push(counter, `${counter}:exceeded`);
+      args.push(quota.max, quota.periodEndMs, Math.ceil(quota.max * QUOTA_WARNING_SHARE));
     }
     const reply = await this.redis.gatehouseLimit(keys.length, ...keys, ...args);
-    const [outcome = 0, deciding = 0, quotaUsed = 0, quotaRemaining = 0, ...windowValues] = reply;
+    const [outcome = 0, deciding = 0, decidingQuota = 0] = reply;
     const windows: WindowState[] = [];
-    for (let i = 0; i + 1 < windowValues.length; i += 2) {
-      windows.push({ remaining: windowValues[i] ?? 0, resetMs: windowValues[i + 1] ?? 0 });
+    let at = 3;
+    for (let i = 0; i < request.windows.length && outcome !== 3; i += 1, at += 2) {
+      windows.push({ remaining: reply[at] ?? 0, resetMs: reply[at + 1] ?? 0 });
+    }
+    const quotaStates: QuotaState[] = [];
+    for (let j = 0; j < quotas.length && outcome !== 3; j += 1, at += 3) {
+      quotaStates.push({
+        used: reply[at] ?? 0,
+        remaining: reply[at + 1] ?? 0,
+        crossedWarning: reply[at + 2] === 1,
+        firstRefusal: reply[at + 2] === 2,
+      });
     }
     return {
       outcome: OUTCOMES[outcome] ?? 'rate_limited',
       deciding: Math.max(deciding - 1, 0),
+      decidingQuota: decidingQuota - 1,
       windows,
-      quota: request.quota === undefined ? null : { used: quotaUsed, remaining: quotaRemaining },
+      quotas: quotaStates,
     };
   }
 }

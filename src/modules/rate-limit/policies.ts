@@ -1,5 +1,5 @@
 import type { Principal } from '../../common/principal.js';
-import type { Algorithm, WindowPolicy } from './limiter.js';
+import type { Algorithm, LimiterSubject, WindowPolicy } from './limiter.js';
 import type { PolicySnapshot } from './policy-store.js';
 import type { PolicySet } from './rate-limit-setting.entity.js';
 
@@ -10,6 +10,14 @@ export const WINDOW_MS = {
   day: 86_400_000,
 } as const;
 export type WindowName = keyof typeof WINDOW_MS;
+
+export type PolicySource = 'key' | 'endpoint' | 'tier' | 'global';
+
+/** A window with where it came from, for headers, explain and rate-limit events. */
+export interface AppliedWindow extends WindowPolicy {
+  source: PolicySource;
+  window: WindowName;
+}
 
 interface PolicyDefinition {
   window: WindowName;
@@ -39,8 +47,10 @@ function definitions(set: PolicySet | undefined): PolicyDefinition[] {
   );
 }
 
-function toWindow(source: string, policy: PolicyDefinition): WindowPolicy {
+function toWindow(source: PolicySource, policy: PolicyDefinition): AppliedWindow {
   return {
+    source,
+    window: policy.window,
     // The limit is part of the name: two policies never share, or mistype, one Redis key.
     name: `${source}:${policy.window}:${policy.algorithm}:${policy.limit}`,
     algorithm: policy.algorithm,
@@ -62,10 +72,11 @@ export function windowsFor(
   principal: Principal,
   route: string,
   policies: PolicySnapshot,
-): WindowPolicy[] {
-  const windows: WindowPolicy[] = [];
+  tier: string | undefined,
+): AppliedWindow[] {
+  const windows: AppliedWindow[] = [];
   if (principal.type === 'api_key') {
-    for (const limit of principal.limits.rateLimits) {
+    for (const limit of principal.rateLimits) {
       if (!isWindow(limit.window)) continue;
       const algorithm: Algorithm =
         limit.algorithm === 'token_bucket' ? 'token_bucket' : 'sliding_window';
@@ -74,13 +85,19 @@ export function windowsFor(
   }
   const endpoint = policies.endpoints.get(principal.organizationId)?.[route];
   for (const policy of definitions(endpoint)) windows.push(toWindow('endpoint', policy));
-  const tier = principal.type === 'api_key' ? principal.limits.tier : undefined;
   if (tier !== undefined)
     for (const policy of definitions(policies.tiers[tier])) windows.push(toWindow('tier', policy));
   for (const policy of definitions(policies.global)) windows.push(toWindow('global', policy));
   return windows;
 }
 
-export function subjectOf(principal: Principal): string {
-  return principal.type === 'api_key' ? principal.keyId : `user:${principal.userId}`;
+/** Where an API key's counters live: see LimiterRequest for why keys are tagged by organization. */
+export function keySubject(organizationId: string, keyId: string): LimiterSubject {
+  return { tag: organizationId, subject: `key:${keyId}` };
+}
+
+export function limiterSubject(principal: Principal): LimiterSubject {
+  return principal.type === 'api_key'
+    ? keySubject(principal.organizationId, principal.keyId)
+    : { tag: `user:${principal.userId}`, subject: 'user' };
 }

@@ -1,22 +1,18 @@
-import { type CanActivate, type ExecutionContext, Injectable, Logger } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, CommonErrors } from '../../common/app-error.js';
-import { RateLimitConfig } from '../../config/config.classes.js';
+import { AppError } from '../../common/app-error.js';
 import { KeyErrors } from '../keys/keys.errors.js';
-import { type LimiterResult, Limiter, type WindowPolicy } from './limiter.js';
-import { subjectOf, windowsFor } from './policies.js';
-import { PolicyStore } from './policy-store.js';
+import type { LimiterResult } from './limiter.js';
+import type { AppliedWindow } from './policies.js';
+import { type Admission, RequestLimiter } from './request-limiter.js';
 
-/** A limiter that has not answered by then is treated as down (RATE_LIMIT_FAILURE_MODE). */
-const LIMITER_TIMEOUT_MS = 250;
-
-function policyName(window: WindowPolicy): string {
-  return window.name.split(':').slice(0, 2).join('-');
+function policyName(window: AppliedWindow): string {
+  return `${window.source}-${window.window}`;
 }
 
 /** X-RateLimit-* for the deciding window, and the IETF RateLimit-Policy / RateLimit fields. */
 export function rateLimitHeaders(
-  windows: WindowPolicy[],
+  windows: AppliedWindow[],
   result: LimiterResult,
   nowMs: number,
 ): Record<string, string> {
@@ -36,20 +32,34 @@ export function rateLimitHeaders(
   };
 }
 
+/** The quota with the least left, as X-Quota-* headers (only when quotas apply). */
+function quotaHeaders(admission: Admission): Record<string, string> {
+  let tightest: { max: number; remaining: number; resetMs: number } | undefined;
+  admission.quotas.forEach(({ quota, period }, j) => {
+    const state = admission.result.quotas[j];
+    if (state !== undefined && (tightest === undefined || state.remaining < tightest.remaining))
+      tightest = { max: quota.maxRequests, remaining: state.remaining, resetMs: period.endMs };
+  });
+  if (tightest === undefined) return {};
+  return {
+    'X-Quota-Limit': String(tightest.max),
+    'X-Quota-Remaining': String(tightest.remaining),
+    'X-Quota-Reset': String(Math.ceil(tightest.resetMs / 1000)),
+  };
+}
+
+function retryAfterSeconds(untilMs: number, nowMs: number): number {
+  return Math.max(Math.ceil((untilMs - nowMs) / 1000), 1);
+}
+
 /**
- * Second in the guard chain: one EVALSHA decides every window that applies to the caller
- * and checks the key's revocation marker. Answers 429 with Retry-After when a window is
- * full; adds the rate-limit headers to every limited response.
+ * Second in the guard chain: one EVALSHA decides every window and quota that applies to the
+ * caller and checks the key's revocation marker. Answers 429 with Retry-After when a window
+ * or a quota is full; adds the rate-limit headers to every limited response.
  */
 @Injectable()
 export class RateLimitGuard implements CanActivate {
-  private readonly logger = new Logger('RateLimit');
-
-  constructor(
-    private readonly limiter: Limiter,
-    private readonly config: RateLimitConfig,
-    private readonly policies: PolicyStore,
-  ) {}
+  constructor(private readonly limits: RequestLimiter) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const http = context.switchToHttp();
@@ -57,22 +67,22 @@ export class RateLimitGuard implements CanActivate {
     const principal = request.principal;
     if (principal === undefined) return true;
 
-    const windows = windowsFor(
-      principal,
-      request.routeOptions.url ?? request.url,
-      this.policies.snapshot,
-    );
-    const result = await this.decide(subjectOf(principal), windows);
-    if (result === null) return true;
+    const admission = await this.limits.admit(principal, {
+      route: request.routeOptions.url ?? request.url,
+      method: request.method,
+      cost: 1,
+      requestId: request.id,
+    });
+    if (admission === null) return true;
+    const { result, windows, nowMs } = admission;
     if (result.outcome === 'revoked') throw KeyErrors.revoked();
 
-    const now = Date.now();
-    const headers = rateLimitHeaders(windows, result, now);
+    const headers = { ...rateLimitHeaders(windows, result, nowMs), ...quotaHeaders(admission) };
     void http.getResponse<FastifyReply>().headers(headers);
     if (result.outcome === 'rate_limited') {
       const window = windows[result.deciding];
       const state = result.windows[result.deciding];
-      const retryAfter = Math.max(Math.ceil(((state?.resetMs ?? now) - now) / 1000), 1);
+      const resetMs = state?.resetMs ?? nowMs;
       throw new AppError(
         'RATE_LIMIT_EXCEEDED',
         `Rate limit of ${window?.limit} per ${(window?.windowMs ?? 0) / 1000} s exceeded`,
@@ -83,35 +93,28 @@ export class RateLimitGuard implements CanActivate {
               ? undefined
               : window.limit - state.remaining,
           window: (window?.windowMs ?? 0) / 1000,
-          reset_at: new Date(state?.resetMs ?? now).toISOString(),
+          reset_at: new Date(resetMs).toISOString(),
         },
-        { ...headers, 'Retry-After': String(retryAfter) },
+        { ...headers, 'Retry-After': String(retryAfterSeconds(resetMs, nowMs)) },
+      );
+    }
+    if (result.outcome === 'over_quota') {
+      const applied = admission.quotas[result.decidingQuota];
+      const state = result.quotas[result.decidingQuota];
+      const resetMs = applied?.period.endMs ?? nowMs;
+      throw new AppError(
+        'QUOTA_EXCEEDED',
+        `Quota of ${applied?.quota.maxRequests} requests for this ${applied?.quota.period} period exhausted`,
+        {
+          quota_id: applied?.quota.id,
+          limit: applied?.quota.maxRequests,
+          used: state?.used,
+          period: applied?.quota.period,
+          resets_at: new Date(resetMs).toISOString(),
+        },
+        { ...headers, 'Retry-After': String(retryAfterSeconds(resetMs, nowMs)) },
       );
     }
     return true;
-  }
-
-  /** The limiter's answer, or null to admit when Redis is down and the mode is `open`. */
-  private async decide(subject: string, windows: WindowPolicy[]): Promise<LimiterResult | null> {
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      return await Promise.race([
-        this.limiter.check({ subject, windows, cost: 1 }),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error('limiter timed out')), LIMITER_TIMEOUT_MS);
-        }),
-      ]);
-    } catch (error) {
-      if (this.config.failureMode === 'closed') {
-        throw CommonErrors.unavailable('Rate limiting is unavailable; retry shortly');
-      }
-      this.logger.warn({
-        msg: 'limiter unavailable; admitting (RATE_LIMIT_FAILURE_MODE=open)',
-        error: String(error),
-      });
-      return null;
-    } finally {
-      clearTimeout(timer);
-    }
   }
 }

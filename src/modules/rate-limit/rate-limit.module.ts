@@ -1,16 +1,33 @@
+import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { QuotaModule } from '../quota/quota.module.js';
+import { LimitEventRecorder } from './limit-event-recorder.js';
 import { Limiter } from './limiter.js';
 import { PolicyStore } from './policy-store.js';
 import { RateLimitSetting } from './rate-limit-setting.entity.js';
 import { RateLimitGuard } from './rate-limit.guard.js';
 import { RateLimitsController } from './rate-limits.controller.js';
 import { RateLimitsService } from './rate-limits.service.js';
+import { RequestLimiter } from './request-limiter.js';
+import { TierStore } from './tier-store.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([RateLimitSetting])],
+  imports: [
+    TypeOrmModule.forFeature([RateLimitSetting]),
+    BullModule.registerQueue({ name: 'usage' }),
+    QuotaModule,
+  ],
   controllers: [RateLimitsController],
-  providers: [Limiter, PolicyStore, RateLimitGuard, RateLimitsService],
-  exports: [Limiter, RateLimitGuard, PolicyStore],
+  providers: [
+    Limiter,
+    PolicyStore,
+    TierStore,
+    LimitEventRecorder,
+    RequestLimiter,
+    RateLimitGuard,
+    RateLimitsService,
+  ],
+  exports: [Limiter, RateLimitGuard, PolicyStore, TierStore, RequestLimiter],
 })
 export class RateLimitModule {}

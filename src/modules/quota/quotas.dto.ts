@@ -1,0 +1,138 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsInt, IsISO8601, IsOptional, IsUUID, Max, Min } from 'class-validator';
+import { PageQuery } from '../../common/pagination.js';
+import { QUOTA_PERIODS, type QuotaPeriod } from './quota-period.js';
+
+/** Far below 2^53, so counts stay exact as numbers. */
+export const MAX_QUOTA = 1_000_000_000_000;
+
+/** A quota's schedule and size: the body of POST, and `quota` when creating a key. */
+export class QuotaFieldsDto {
+  @ApiProperty({
+    enum: QUOTA_PERIODS,
+    example: 'monthly',
+    description:
+      'daily and monthly are UTC calendar days and months; custom repeats period_end - period_start back to back from period_start',
+  })
+  @IsIn(QUOTA_PERIODS)
+  period: QuotaPeriod;
+
+  @ApiProperty({ example: 100_000, minimum: 1, maximum: MAX_QUOTA })
+  @IsInt()
+  @Min(1)
+  @Max(MAX_QUOTA)
+  max_requests: number;
+
+  @ApiPropertyOptional({
+    example: '2026-11-15T00:00:00.000Z',
+    description: 'custom only (required there): the first period starts here',
+  })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  period_start?: string;
+
+  @ApiPropertyOptional({
+    example: '2026-12-15T00:00:00.000Z',
+    description: 'custom only (required there): the first period ends here',
+  })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  period_end?: string;
+}
+
+export class CreateQuotaDto extends QuotaFieldsDto {
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: 'The key this quota limits (give this or organization_id)',
+  })
+  @IsOptional()
+  @IsUUID()
+  api_key_id?: string;
+
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description:
+      "The credential's own organization: the quota counts every API key of it (give this or api_key_id)",
+  })
+  @IsOptional()
+  @IsUUID()
+  organization_id?: string;
+}
+
+/** PATCH: any of the schedule fields; null clears period_start/period_end (leaving custom). */
+export class UpdateQuotaDto {
+  @ApiPropertyOptional({ enum: QUOTA_PERIODS })
+  @IsOptional()
+  @IsIn(QUOTA_PERIODS)
+  period?: QuotaPeriod;
+
+  @ApiPropertyOptional({ example: 200_000, minimum: 1, maximum: MAX_QUOTA })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_QUOTA)
+  max_requests?: number;
+
+  @ApiPropertyOptional({ nullable: true, type: String, example: '2026-11-15T00:00:00.000Z' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  period_start?: string | null;
+
+  @ApiPropertyOptional({ nullable: true, type: String, example: '2026-12-15T00:00:00.000Z' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  period_end?: string | null;
+}
+
+export class QuotaListQuery extends PageQuery {
+  @ApiPropertyOptional({ format: 'uuid', description: "Only this key's quotas" })
+  @IsOptional()
+  @IsUUID()
+  api_key_id?: string;
+}
+
+export class QuotaResponse {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ format: 'uuid' })
+  organization_id: string;
+
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    format: 'uuid',
+    description: 'null: an organization-wide quota',
+  })
+  api_key_id: string | null;
+
+  @ApiProperty({ enum: QUOTA_PERIODS })
+  period: QuotaPeriod;
+
+  @ApiProperty({ example: 100_000 })
+  max_requests: number;
+
+  @ApiProperty({ nullable: true, type: String, description: 'custom periods only' })
+  period_start: string | null;
+
+  @ApiProperty({ nullable: true, type: String, description: 'custom periods only' })
+  period_end: string | null;
+
+  @ApiProperty({ example: '2026-11-01T00:00:00.000Z', description: 'The current period began' })
+  current_period_start: string;
+
+  @ApiProperty({ example: 1_234, description: 'Requests counted in the current period' })
+  used: number;
+
+  @ApiProperty({ example: 98_766 })
+  remaining: number;
+
+  @ApiProperty({ example: '2026-12-01T00:00:00.000Z', description: 'The current period ends' })
+  resets_at: string;
+
+  @ApiProperty({ example: '2026-01-01T00:00:00.000Z' })
+  created_at: string;
+
+  @ApiProperty({ example: '2026-01-01T00:00:00.000Z' })
+  updated_at: string;
+}

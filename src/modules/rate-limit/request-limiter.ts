@@ -1,0 +1,208 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { CommonErrors } from '../../common/app-error.js';
+import type { Principal } from '../../common/principal.js';
+import { RateLimitConfig } from '../../config/config.classes.js';
+import { type PeriodBounds, currentPeriod } from '../quota/quota-period.js';
+import { type ActiveQuota, QuotaStore } from '../quota/quota-store.js';
+import { LimitEventRecorder } from './limit-event-recorder.js';
+import { type LimiterResult, Limiter } from './limiter.js';
+import { type AppliedWindow, limiterSubject, windowsFor } from './policies.js';
+import { PolicyStore } from './policy-store.js';
+import { TierStore } from './tier-store.js';
+
+/** A limiter that has not answered by then is treated as down (RATE_LIMIT_FAILURE_MODE). */
+const LIMITER_TIMEOUT_MS = 250;
+
+export interface AppliedQuota {
+  quota: ActiveQuota;
+  period: PeriodBounds;
+}
+
+/** Everything that applies to one request, and the limiter's answer. */
+export interface Admission {
+  windows: AppliedWindow[];
+  quotas: AppliedQuota[];
+  result: LimiterResult;
+  nowMs: number;
+}
+
+export interface LimitedCall {
+  /** The route template (`/api/v1/users/:id`), for endpoint policies and events. */
+  route: string;
+  /** What events call the endpoint, when it is not the route (a key verification). */
+  endpoint?: string;
+  method: string;
+  cost: number;
+  requestId: string | null;
+}
+
+/**
+ * The rate-limit decision for a principal: which windows and quotas apply (key, endpoint,
+ * tier, global; the key's and its organization's quotas), one limiter round trip, and the
+ * events a refusal or a quota threshold produces. The guard, /keys/verify and
+ * /rate-limits/explain all go through here.
+ */
+@Injectable()
+export class RequestLimiter {
+  private readonly logger = new Logger('RateLimit');
+
+  constructor(
+    private readonly limiter: Limiter,
+    private readonly config: RateLimitConfig,
+    private readonly policies: PolicyStore,
+    private readonly tiers: TierStore,
+    private readonly quotaStore: QuotaStore,
+    private readonly events: LimitEventRecorder,
+  ) {}
+
+  /** The windows and quotas that apply to the principal on this route now. */
+  async plan(
+    principal: Principal,
+    route: string,
+    nowMs: number,
+  ): Promise<{ windows: AppliedWindow[]; quotas: AppliedQuota[] }> {
+    const tier = await this.tiers.tierOf(principal.organizationId).catch((error: unknown) => {
+      this.logger.warn(`organization tier unavailable; tier limits skipped: ${String(error)}`);
+      return undefined;
+    });
+    const windows = windowsFor(principal, route, this.policies.snapshot, tier);
+    const quotas =
+      principal.type === 'api_key'
+        ? this.quotaStore
+            .forKey(principal.organizationId, principal.keyId)
+            .map((quota) => ({ quota, period: currentPeriod(quota, nowMs) }))
+        : [];
+    return { windows, quotas };
+  }
+
+  /**
+   * Decides and counts one request. Null when the limiter is unavailable and
+   * RATE_LIMIT_FAILURE_MODE is `open` (admit); a 503 when it is `closed`.
+   */
+  async admit(principal: Principal, call: LimitedCall): Promise<Admission | null> {
+    const nowMs = Date.now();
+    const { windows, quotas } = await this.plan(principal, call.route, nowMs);
+    let result: LimiterResult;
+    try {
+      result = await this.withTimeout(this.check(principal, windows, quotas, call.cost, false));
+    } catch (error) {
+      if (this.config.failureMode === 'closed') {
+        throw CommonErrors.unavailable('Rate limiting is unavailable; retry shortly');
+      }
+      this.logger.warn({
+        msg: 'limiter unavailable; admitting (RATE_LIMIT_FAILURE_MODE=open)',
+        error: String(error),
+      });
+      return null;
+    }
+    const admission = { windows, quotas, result, nowMs };
+    this.recordEvents(principal, call, admission);
+    return admission;
+  }
+
+  /** Reads every counter that applies, consuming nothing (503 when Redis is unavailable). */
+  async peek(principal: Principal, route: string): Promise<Admission> {
+    const nowMs = Date.now();
+    const { windows, quotas } = await this.plan(principal, route, nowMs);
+    try {
+      const result = await this.withTimeout(this.check(principal, windows, quotas, 1, true));
+      return { windows, quotas, result, nowMs };
+    } catch {
+      throw CommonErrors.unavailable('Rate limiting is unavailable; retry shortly');
+    }
+  }
+
+  private check(
+    principal: Principal,
+    windows: AppliedWindow[],
+    quotas: AppliedQuota[],
+    cost: number,
+    peek: boolean,
+  ): Promise<LimiterResult> {
+    return this.limiter.check({
+      ...limiterSubject(principal),
+      windows,
+      quotas: quotas.map(({ quota, period }) => ({
+        id: quota.id,
+        max: quota.maxRequests,
+        periodStartMs: period.startMs,
+        periodEndMs: period.endMs,
+      })),
+      cost,
+      peek,
+    });
+  }
+
+  private async withTimeout<T>(work: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        work,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('limiter timed out')), LIMITER_TIMEOUT_MS);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private recordEvents(principal: Principal, call: LimitedCall, admission: Admission): void {
+    const { result, windows, quotas, nowMs } = admission;
+    const occurredAt = new Date(nowMs).toISOString();
+    const who = {
+      organization_id: principal.organizationId,
+      api_key_id: principal.type === 'api_key' ? principal.keyId : null,
+      user_id: principal.type === 'user' ? principal.userId : null,
+    };
+    const base = {
+      ...who,
+      method: call.method,
+      endpoint: call.endpoint ?? call.route,
+      request_id: call.requestId,
+    };
+    if (result.outcome === 'rate_limited') {
+      const window = windows[result.deciding];
+      const state = result.windows[result.deciding];
+      if (window !== undefined && state !== undefined) {
+        this.events.rateLimited({
+          ...base,
+          limit_type: window.window,
+          limit_source: window.source,
+          limit_value: window.limit,
+          current_usage: window.limit - state.remaining,
+          occurred_at: occurredAt,
+        });
+      }
+    }
+    quotas.forEach(({ quota, period }, j) => {
+      const state = result.quotas[j];
+      if (state === undefined) return;
+      if (result.decidingQuota === j) {
+        this.events.rateLimited({
+          ...base,
+          limit_type: 'quota',
+          limit_source: 'quota',
+          limit_value: quota.maxRequests,
+          current_usage: state.used,
+          occurred_at: occurredAt,
+        });
+      }
+      if (!state.crossedWarning && !state.firstRefusal) return;
+      this.events.quota({
+        organization_id: principal.organizationId,
+        type: state.firstRefusal ? 'quota.exceeded' : 'quota.warning',
+        payload: {
+          quota_id: quota.id,
+          api_key_id: quota.apiKeyId,
+          period: quota.period,
+          max_requests: quota.maxRequests,
+          used: state.used,
+          period_start: new Date(period.startMs).toISOString(),
+          resets_at: new Date(period.endMs).toISOString(),
+          occurred_at: occurredAt,
+        },
+      });
+    });
+  }
+}
