@@ -9,6 +9,7 @@ import {
   uniqueName,
 } from './support/identity.js';
 import { type TestApp, json, startApp } from './support/test-app.js';
+import { sleep } from './support/wait.js';
 
 interface Policy {
   source: string;
@@ -25,8 +26,6 @@ interface Explained {
   deciding: Policy | null;
   next_request: string;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('GET /rate-limits/explain and limits for bearer tokens', () => {
   let api: TestApp;

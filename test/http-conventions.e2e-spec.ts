@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ProbeModule } from './support/probe.module.js';
 import { type TestApp, json, startApp } from './support/test-app.js';
+import { sleep } from './support/wait.js';
 
 interface ErrorBody {
   error: { code: string; message: string; details: unknown; request_id: string };
@@ -307,7 +308,7 @@ describe('HTTP conventions (API.md, "Wire conventions")', () => {
       const key = randomUUID();
       const headers = { 'idempotency-key': key };
       const slow = api.call('/api/v1/probe/slow', json('POST', { delay_ms: 700 }, headers));
-      await new Promise((resolve) => setTimeout(resolve, 150));
+      await sleep(150);
       const concurrent = await api.call(
         '/api/v1/probe/slow',
         json('POST', { delay_ms: 700 }, headers),

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type Account, addMember, as, registerOwner } from './support/identity.js';
 import { type TestApp, json, startApp } from './support/test-app.js';
+import { sleep } from './support/wait.js';
 
 interface KeyBody {
   id: string;
@@ -13,8 +14,6 @@ interface KeyBody {
 interface ErrorBody {
   error: { code: string; details: Record<string, unknown> | null };
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('API keys', () => {
   let api: TestApp;
@@ -107,6 +106,28 @@ describe('API keys', () => {
     );
     const { data } = (await audit.json()) as { data: { actor: unknown }[] };
     expect(data[0]?.actor).toEqual({ type: 'api_key', id: writer.id });
+  });
+
+  it('last_used_at is written off the request path, in a batch (once a minute, and at shutdown)', async () => {
+    const created = await createKey();
+    const third = await startApp();
+    const lastUsed = async () => {
+      const response = await api.call(`/api/v1/keys/${created.id}`, as(owner, 'GET'));
+      return ((await response.json()) as { data: { last_used_at: string | null } }).data
+        .last_used_at;
+    };
+    try {
+      const startedAt = Date.now();
+      for (let i = 0; i < 3; i += 1)
+        expect((await third.call('/api/v1/auth/me', withKey(created.key))).status).toBe(200);
+      expect(await lastUsed()).toBeNull();
+      await third.close();
+      const written = await lastUsed();
+      expect(Date.parse(written ?? '')).toBeGreaterThanOrEqual(startedAt - 1_000);
+      expect(Date.parse(written ?? '')).toBeLessThanOrEqual(Date.now());
+    } finally {
+      await third.close().catch(() => undefined);
+    }
   });
 
   it('401 API_KEY_INVALID for malformed, mistyped and unknown keys', async () => {

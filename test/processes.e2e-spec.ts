@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { freePort } from '../src/launcher/ports.js';
+import { sleep } from './support/wait.js';
 
 const entry = (name: string) => fileURLToPath(new URL(`../src/${name}.js`, import.meta.url));
 
@@ -31,7 +32,7 @@ async function until(check: () => boolean | Promise<boolean>, timeoutMs = 15_000
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
 }
 

@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { LimitEventsModule } from '../src/modules/rate-limit/limit-events.module.js';
 import { type Account, addMember, as, registerOwner } from './support/identity.js';
 import { type TestApp, startApp } from './support/test-app.js';
+import { eventually, sleep } from './support/wait.js';
 
 interface QuotaBody {
   id: string;
@@ -20,22 +21,6 @@ interface QuotaBody {
 
 interface ErrorBody {
   error: { code: string; message: string; details: Record<string, unknown> | null };
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls until `check` passes or `ms` runs out (then fails with its last error). */
-async function eventually(check: () => Promise<void>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await sleep(200);
-    }
-  }
 }
 
 describe('quotas', () => {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { freePort } from '../src/launcher/ports.js';
 import { type Account, as, registerOwner } from './support/identity.js';
 import { type TestApp, startApp } from './support/test-app.js';
+import { sleep } from './support/wait.js';
 
 /**
  * The limiter's Redis goes away and comes back: RATE_LIMIT_FAILURE_MODE decides what
@@ -30,7 +31,7 @@ describe('rate limiting when Redis fails', () => {
       const probe = spawn('redis-cli', ['-p', String(port), 'ping'], { stdio: 'ignore' });
       const [code] = (await once(probe, 'exit')) as [number];
       if (code === 0) return;
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100);
     }
     throw new Error('redis-server did not start');
   }
@@ -99,7 +100,7 @@ describe('rate limiting when Redis fails', () => {
     for (let attempt = 0; attempt < 50; attempt += 1) {
       const response = await me(open);
       if (response.headers.get('x-ratelimit-limit') !== null) break; // reconnected
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100);
     }
     const statuses: number[] = [];
     for (let i = 0; i < 6; i += 1) statuses.push((await me(open)).status);

@@ -1,12 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import { ProbeModule } from './support/probe.module.js';
 import { json, startApp } from './support/test-app.js';
+import { sleep } from './support/wait.js';
 
 describe('graceful shutdown and CORS', () => {
   it('finishes an in-flight request when the app closes, then refuses new connections', async () => {
     const api = await startApp({ imports: [ProbeModule] });
     const inFlight = api.call('/api/v1/probe/slow', json('POST', { delay_ms: 800 }));
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
     const closing = api.close();
 
     const response = await inFlight;
