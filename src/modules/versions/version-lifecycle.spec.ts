@@ -24,6 +24,11 @@ describe('version lifecycle', () => {
   it('a beta or stable version with no dates passes with no headers', () => {
     expect(at(row())).toEqual({ isSunset: false, headers: {} });
     expect(at(row({ status: 'beta' }))).toEqual({ isSunset: false, headers: {} });
+    // The store keeps only lifecycles that can ever deprecate (a sunset implies deprecation).
+    expect(lifecycleOf(row())).toMatchObject({ deprecatedFromMs: null, sunsetFromMs: null });
+    expect(lifecycleOf(row({ sunsetDate: new Date(NOW + HOUR) })).deprecatedFromMs).toBe(
+      NOW + HOUR,
+    );
   });
 
   it('status deprecated: Deprecation is deprecated_at as @unix-seconds, or now without one', () => {

@@ -23,7 +23,10 @@ export class VersionStore implements OnModuleInit, OnModuleDestroy {
     private readonly bus: RedisBus,
   ) {}
 
-  /** The version's lifecycle; undefined for a version with no row (it has none: it passes). */
+  /**
+   * The version's lifecycle; undefined for a version that is not deprecated, sunset or
+   * scheduled to be (or has no row): such a version simply passes.
+   */
   lifecycle(version: string): VersionLifecycle | undefined {
     return this.current.get(version);
   }
@@ -50,8 +53,14 @@ export class VersionStore implements OnModuleInit, OnModuleDestroy {
 
   private async reload(): Promise<void> {
     try {
-      const rows = await this.versions.all();
-      this.current = new Map(rows.map((row) => [row.version, lifecycleOf(row)]));
+      const next = new Map<string, VersionLifecycle>();
+      for (const row of await this.versions.all()) {
+        const lifecycle = lifecycleOf(row);
+        // Versions that are neither deprecated nor scheduled to be are left out: the guard's
+        // common case is then a Map miss.
+        if (lifecycle.deprecatedFromMs !== null) next.set(row.version, lifecycle);
+      }
+      this.current = next;
     } catch (error) {
       this.logger.warn(`could not reload API versions: ${String(error)}`);
     }
