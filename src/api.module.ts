@@ -17,13 +17,15 @@ import { ExplainModule } from './modules/rate-limit/explain.module.js';
 import { RateLimitGuard } from './modules/rate-limit/rate-limit.guard.js';
 import { RateLimitModule } from './modules/rate-limit/rate-limit.module.js';
 import { UsersModule } from './modules/users/users.module.js';
+import { VersionGuard } from './modules/versions/version.guard.js';
+import { VersionsModule } from './modules/versions/versions.module.js';
 import { QueuesModule } from './queues/queues.module.js';
 import { RedisModule } from './redis/redis.module.js';
 
 /**
  * The api process: HTTP controllers over the shared feature services. The guard chain is
- * listed here, in the order ARCHITECTURE.md gives it: who is calling, how much they may
- * still call, then what they may do.
+ * listed here, in the order ARCHITECTURE.md gives it: who is calling, whether the API
+ * version they call still answers, how much they may still call, then what they may do.
  */
 @Module({
   imports: [
@@ -43,9 +45,11 @@ import { RedisModule } from './redis/redis.module.js';
     RateLimitModule,
     QuotaModule,
     ExplainModule,
+    VersionsModule,
   ],
   providers: [
     { provide: APP_GUARD, useExisting: AuthGuard },
+    { provide: APP_GUARD, useExisting: VersionGuard },
     { provide: APP_GUARD, useExisting: RateLimitGuard },
     { provide: APP_GUARD, useExisting: PermissionsGuard },
   ],

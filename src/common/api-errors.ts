@@ -7,6 +7,7 @@ const DESCRIPTIONS: Record<number, string> = {
   403: 'PERMISSION_DENIED or IP_NOT_ALLOWED',
   404: 'RESOURCE_NOT_FOUND (also for another organization’s resources)',
   409: 'CONFLICT',
+  410: 'API_VERSION_SUNSET',
   422: 'IDEMPOTENCY_KEY_REUSED',
   429: 'RATE_LIMIT_EXCEEDED or QUOTA_EXCEEDED',
 };
@@ -31,6 +32,23 @@ export function ApiAuth(permission?: string) {
       status: 403,
       description:
         permission === undefined ? DESCRIPTIONS[403] : `PERMISSION_DENIED without ${permission}`,
+    }),
+  );
+}
+
+/**
+ * Documents a public route that also takes a credential: anonymous or either credential;
+ * a credential that is sent must be valid (401) and may be refused by its IP allowlist (403).
+ */
+export function ApiOptionalAuth() {
+  return applyDecorators(
+    ApiSecurity('bearer'),
+    ApiSecurity('api_key'),
+    ApiSecurity({}),
+    ApiResponse({ status: 401, description: DESCRIPTIONS[401] }),
+    ApiResponse({
+      status: 403,
+      description: 'IP_NOT_ALLOWED (an API key used outside its allowed_ips)',
     }),
   );
 }

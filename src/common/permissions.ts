@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ApiAuth } from './api-errors.js';
+import { ApiAuth, ApiOptionalAuth } from './api-errors.js';
 
 const READ = [
   'users:read',
@@ -38,6 +38,20 @@ export function allows(granted: ReadonlySet<Permission>, required: Permission): 
 
 /** `@Public()`: the route needs no credential (health, docs, login, register). */
 export const Public = Reflector.createDecorator<void, true>({ transform: () => true });
+
+/** Metadata: a public route on which a credential, when sent, is still authenticated. */
+export const OptionalAuthMetadata = Reflector.createDecorator<void, true>({
+  transform: () => true,
+});
+
+/**
+ * `@OptionalAuth()`: anyone may call the route, and a credential that is sent is checked
+ * (a bad one is a 401) and sets the principal, so what comes after can tell who is calling
+ * (the version guard lets a platform administrator read a sunset version's /versions).
+ */
+export function OptionalAuth() {
+  return applyDecorators(Public(), OptionalAuthMetadata(), ApiOptionalAuth());
+}
 
 /** Metadata read by the permissions guard; routes use the decorators below. */
 export const PermissionMetadata = Reflector.createDecorator<Permission>();

@@ -5,7 +5,7 @@ import {
   AuthGuard as PassportAuthGuard,
 } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
-import { Public } from '../../common/permissions.js';
+import { OptionalAuthMetadata, Public } from '../../common/permissions.js';
 import type { Principal } from '../../common/principal.js';
 import { ApiKeyAuthenticator } from '../keys/api-key-authenticator.js';
 import { AuthErrors } from './auth.errors.js';
@@ -13,7 +13,8 @@ import { AuthErrors } from './auth.errors.js';
 /**
  * First in the guard chain: turns the credential into `request.principal`. X-API-Key goes
  * to the key authenticator (cached, no Postgres after first use); bearer tokens through the
- * passport JWT strategy; `@Public()` routes are let through without either.
+ * passport JWT strategy; `@Public()` routes are let through without either, except that
+ * `@OptionalAuth()` routes still authenticate a credential that is sent.
  */
 @Injectable()
 export class AuthGuard extends PassportAuthGuard('jwt') {
@@ -25,10 +26,14 @@ export class AuthGuard extends PassportAuthGuard('jwt') {
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (this.reflector.getAllAndOverride(Public, [context.getHandler(), context.getClass()]))
-      return true;
+    const targets = [context.getHandler(), context.getClass()];
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const apiKey = request.headers['x-api-key'];
+    if (this.reflector.getAllAndOverride(Public, targets)) {
+      const sentCredential = apiKey !== undefined || request.headers.authorization !== undefined;
+      if (!sentCredential || !this.reflector.getAllAndOverride(OptionalAuthMetadata, targets))
+        return true;
+    }
     if (apiKey !== undefined) {
       request.principal = await this.apiKeys.authenticate(
         Array.isArray(apiKey) ? (apiKey[0] ?? '') : apiKey,

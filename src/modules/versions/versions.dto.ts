@@ -1,0 +1,110 @@
+import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
+import { IsIn, IsISO8601, IsOptional, IsString, IsUrl, Length, Matches } from 'class-validator';
+import { VERSION_STATUSES, type VersionStatus } from './api-version.entity.js';
+
+const HTTP_URL = { protocols: ['http', 'https'], require_protocol: true, require_tld: false };
+
+/** `:version` of a version route: `v1`, `v2`... anything else is a 400. */
+export class VersionParam {
+  @ApiProperty({ example: 'v1', pattern: '^v[0-9]+$' })
+  @Matches(/^v[0-9]{1,9}$/, { message: 'version must be v followed by a number, e.g. v1' })
+  version: string;
+}
+
+export class CreateVersionDto {
+  @ApiProperty({ example: 'v2', pattern: '^v[0-9]+$' })
+  @IsString()
+  @Matches(/^v[0-9]{1,9}$/, { message: 'version must be v followed by a number, e.g. v2' })
+  version: string;
+
+  @ApiProperty({ enum: VERSION_STATUSES, example: 'beta' })
+  @IsIn(VERSION_STATUSES)
+  status: VersionStatus;
+
+  @ApiPropertyOptional({ example: 'Cursor pagination everywhere', nullable: true, type: String })
+  @IsOptional()
+  @IsString()
+  @Length(0, 1000)
+  description?: string | null;
+
+  @ApiPropertyOptional({
+    example: '2026-01-01T00:00:00.000Z',
+    nullable: true,
+    type: String,
+    description: 'Defaults to now unless the status is beta',
+  })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  released_at?: string | null;
+
+  @ApiPropertyOptional({
+    example: '2026-06-01T00:00:00.000Z',
+    nullable: true,
+    type: String,
+    description: 'From then on, responses carry Deprecation (and Sunset, Link) headers',
+  })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  deprecated_at?: string | null;
+
+  @ApiPropertyOptional({
+    example: '2027-01-01T00:00:00.000Z',
+    nullable: true,
+    type: String,
+    description: 'From then on, requests to the version are refused with 410 API_VERSION_SUNSET',
+  })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  sunset_date?: string | null;
+
+  @ApiPropertyOptional({
+    example: 'https://docs.example.com/migrate-to-v2',
+    nullable: true,
+    type: String,
+  })
+  @IsOptional()
+  @IsUrl(HTTP_URL, { message: 'migration_guide_url must be an http(s) URL' })
+  @Length(1, 2000)
+  migration_guide_url?: string | null;
+
+  @ApiPropertyOptional({ example: '- Lists use cursor pagination', nullable: true, type: String })
+  @IsOptional()
+  @IsString()
+  @Length(0, 100_000)
+  changelog?: string | null;
+}
+
+/** PATCH: every field but the version itself, each optional; only those sent change. */
+export class UpdateVersionDto extends PartialType(OmitType(CreateVersionDto, ['version'])) {}
+
+export class VersionResponse {
+  @ApiProperty({ example: 'v1' })
+  version: string;
+
+  @ApiProperty({ enum: VERSION_STATUSES, example: 'stable' })
+  status: VersionStatus;
+
+  @ApiProperty({ nullable: true, type: String })
+  description: string | null;
+
+  @ApiProperty({ nullable: true, type: String, example: '2026-01-01T00:00:00.000Z' })
+  released_at: string | null;
+
+  @ApiProperty({ nullable: true, type: String })
+  deprecated_at: string | null;
+
+  @ApiProperty({ nullable: true, type: String })
+  sunset_date: string | null;
+
+  @ApiProperty({ nullable: true, type: String })
+  migration_guide_url: string | null;
+
+  @ApiProperty({ nullable: true, type: String })
+  changelog: string | null;
+
+  @ApiProperty({ example: '2026-01-01T00:00:00.000Z' })
+  created_at: string;
+
+  @ApiProperty({ example: '2026-01-01T00:00:00.000Z' })
+  updated_at: string;
+}

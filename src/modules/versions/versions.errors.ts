@@ -1,0 +1,8 @@
+import { err } from '../../common/app-error.js';
+
+export const VersionErrors = {
+  notFound: err('RESOURCE_NOT_FOUND', 'API version not found'),
+  duplicate: err('CONFLICT', 'This API version already exists'),
+  platformAdminOnly: err('PERMISSION_DENIED', 'Only platform administrators manage API versions'),
+  sunset: err('API_VERSION_SUNSET', 'This API version has been sunset'),
+};
