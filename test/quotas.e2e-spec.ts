@@ -180,6 +180,27 @@ describe('quotas', () => {
         'period_end',
       ],
       [{ api_key_id: 'not-a-uuid', period: 'daily', max_requests: 10 }, 'api_key_id'],
+      // ISO 8601 week dates pass an ISO check but name no instant Date can read.
+      [
+        {
+          api_key_id: key.id,
+          period: 'custom',
+          max_requests: 10,
+          period_start: '2026-W01',
+          period_end: '2026-W05',
+        },
+        'period_start',
+      ],
+      [
+        {
+          api_key_id: key.id,
+          period: 'custom',
+          max_requests: 10,
+          period_start: '2026-02-30T00:00:00Z',
+          period_end: '2026-03-30T00:00:00Z',
+        },
+        'period_start',
+      ],
     ];
     for (const [body, field] of cases) {
       const response = await createQuota(body);

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsISO8601, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { IsOptional, IsString, Length, Matches } from 'class-validator';
+import { IsTimestamp } from '../../common/timestamp.js';
 import { PageQuery } from '../../common/pagination.js';
 
 export class AuditQuery extends PageQuery {
@@ -28,12 +29,12 @@ export class AuditQuery extends PageQuery {
 
   @ApiPropertyOptional({ example: '2026-01-01T00:00:00.000Z', description: 'Inclusive' })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsTimestamp()
   start_date?: string;
 
   @ApiPropertyOptional({ example: '2026-02-01T00:00:00.000Z', description: 'Exclusive' })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsTimestamp()
   end_date?: string;
 }
 

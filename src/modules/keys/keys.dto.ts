@@ -6,7 +6,6 @@ import {
   IsArray,
   IsIn,
   IsInt,
-  IsISO8601,
   IsOptional,
   IsString,
   Length,
@@ -17,6 +16,7 @@ import {
   type ValidatorConstraintInterface,
   ValidatorConstraint,
 } from 'class-validator';
+import { IsTimestamp } from '../../common/timestamp.js';
 import { PERMISSIONS, type Permission } from '../../common/permissions.js';
 import { QuotaFieldsDto, QuotaResponse } from '../quota/quotas.dto.js';
 import { parseCidr } from './ip-allowlist.js';
@@ -93,7 +93,7 @@ class KeyFieldsDto {
 
   @ApiPropertyOptional({ example: '2027-01-01T00:00:00.000Z', nullable: true })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsTimestamp()
   expires_at?: string | null;
 
   @ApiPropertyOptional({ type: [RateLimitDto] })

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsUUID, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
+import { IsTimestamp } from '../../common/timestamp.js';
 import { PageQuery } from '../../common/pagination.js';
 import { QUOTA_PERIODS, type QuotaPeriod } from './quota-period.js';
 
@@ -28,7 +29,7 @@ export class QuotaFieldsDto {
     description: 'custom only (required there): the first period starts here',
   })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsTimestamp()
   period_start?: string;
 
   @ApiPropertyOptional({
@@ -36,7 +37,7 @@ export class QuotaFieldsDto {
     description: 'custom only (required there): the first period ends here',
   })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsTimestamp()
   period_end?: string;
 }
 
@@ -75,12 +76,12 @@ export class UpdateQuotaDto {
 
   @ApiPropertyOptional({ nullable: true, type: String, example: '2026-11-15T00:00:00.000Z' })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsTimestamp()
   period_start?: string | null;
 
   @ApiPropertyOptional({ nullable: true, type: String, example: '2026-12-15T00:00:00.000Z' })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsTimestamp()
   period_end?: string | null;
 }
 

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
-import { IsIn, IsISO8601, IsOptional, IsString, IsUrl, Length, Matches } from 'class-validator';
+import { IsIn, IsOptional, IsString, IsUrl, Length, Matches } from 'class-validator';
+import { IsTimestamp } from '../../common/timestamp.js';
 import { VERSION_STATUSES, type VersionStatus } from './api-version.entity.js';
 
 const HTTP_URL = { protocols: ['http', 'https'], require_protocol: true, require_tld: false };
@@ -34,7 +35,7 @@ export class CreateVersionDto {
     description: 'Defaults to now unless the status is beta',
   })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsTimestamp()
   released_at?: string | null;
 
   @ApiPropertyOptional({
@@ -44,7 +45,7 @@ export class CreateVersionDto {
     description: 'From then on, responses carry Deprecation (and Sunset, Link) headers',
   })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsTimestamp()
   deprecated_at?: string | null;
 
   @ApiPropertyOptional({
@@ -54,7 +55,7 @@ export class CreateVersionDto {
     description: 'From then on, requests to the version are refused with 410 API_VERSION_SUNSET',
   })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsTimestamp()
   sunset_date?: string | null;
 
   @ApiPropertyOptional({
