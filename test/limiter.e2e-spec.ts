@@ -248,6 +248,33 @@ describe('limiter script', () => {
     expect(ttl).toBeGreaterThan(3_500_000);
   });
 
+  it('quota events: exceeded only once the quota is exhausted (a cost that does not fit is not), each once per period whatever max becomes', async () => {
+    const tag = randomUUID();
+    const quota = { id: 'q', max: 10, periodStartMs: 0, periodEndMs: Date.now() + 60_000 };
+    const call = async (cost: number, max = quota.max) => {
+      const result = await a.check({
+        tag,
+        subject: 'key:1',
+        windows: [sliding(1_000)],
+        cost,
+        quotas: [{ ...quota, max }],
+      });
+      const state = result.quotas[0];
+      return [result.outcome, state?.used, state?.crossedWarning, state?.firstRefusal];
+    };
+    expect(await call(7)).toEqual(['admitted', 7, false, false]);
+    expect(await call(5)).toEqual(['over_quota', 7, false, false]);
+    expect(await call(1)).toEqual(['admitted', 8, true, false]);
+    expect(await call(2)).toEqual(['admitted', 10, false, false]);
+    expect(await call(1)).toEqual(['over_quota', 10, false, true]);
+    expect(await call(1)).toEqual(['over_quota', 10, false, false]);
+    // A raised max admits again, without a second warning or exhaustion event this period.
+    expect(await call(1, 20)).toEqual(['admitted', 11, false, false]);
+    expect(await call(10, 20)).toEqual(['over_quota', 11, false, false]);
+    expect(await call(9, 20)).toEqual(['admitted', 20, false, false]);
+    expect(await call(1, 20)).toEqual(['over_quota', 20, false, false]);
+  });
+
   it('peek reads every counter and the next decision, writing nothing', async () => {
     const tag = randomUUID();
     const quotas = [{ id: 'q', max: 2, periodStartMs: 0, periodEndMs: Date.now() + 60_000 }];
@@ -258,7 +285,7 @@ describe('limiter script', () => {
     expect(peeked.outcome).toBe('over_quota');
     expect(peeked.quotas[0]).toMatchObject({ used: 2, remaining: 0, firstRefusal: false });
     expect(peeked.windows[0]?.remaining).toBe(1);
-    expect(await redisA.exists(`${quotaCounterKey(tag, 'q', 0)}:exceeded`)).toBe(0);
+    expect(await redisA.hget(`${quotaCounterKey(tag, 'q', 0)}:events`, 'exceeded')).toBeNull();
     expect((await a.check({ ...request, peek: true })).windows[0]?.remaining).toBe(1);
   });
 

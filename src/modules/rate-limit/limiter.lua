@@ -7,8 +7,8 @@
 
   KEYS[1]              revocation marker (exists => the key is revoked)
   KEYS[2..n+1]         state of each of the n windows, in ARGV order
-  KEYS[n+2..n+1+2m]    per quota j: its counter for the current period, then its
-                       "exceeded already reported" marker
+  KEYS[n+2..n+1+2m]    per quota j: its counter for the current period, then a hash of
+                       the events it has already reported this period (warning, exceeded)
 
   ARGV[1]  now in ms (0 = use Redis TIME; tests pass a clock)
   ARGV[2]  cost (requests this call counts for, >= 1)
@@ -24,8 +24,9 @@
   window:  1-based index of the window that rejected, else of the tightest one (0: no windows).
   quota:   1-based index of the quota that rejected (0: none did).
   Remaining values are after this request; reset is when the next unit frees (ms, absolute).
-  Quota flags: 1 = this request crossed the warning threshold; 2 = this is the period's first
-  refusal by that quota. Exactly one request per period gets each, across all processes.
+  Quota flags: 1 = this request took the quota to its warning threshold; 2 = this request
+  was refused by the quota while it was exhausted (no request of any cost fits). Each is
+  reported at most once per period, across all processes, whatever max_requests changes to.
 
   Invariants: an exact sliding window never holds more than `limit` admissions in any
   interval of its length; a bucketed one never more than `limit` in any window starting on
@@ -144,9 +145,17 @@ else
   end
 end
 
+-- Reports each quota event once per period: true when `event` was not reported yet.
+local function first_report(q, event)
+  if redis.call('HSETNX', q.marker, event, '1') == 0 then return false end
+  redis.call('PEXPIREAT', q.marker, q.period_end)
+  return true
+end
+
 if outcome == 2 and not peek then
   local q = quotas[quota_rejected_by]
-  if redis.call('SET', q.marker, '1', 'NX', 'PXAT', q.period_end) then q.flags = 2 end
+  -- A refused cost that does not fit is not exhaustion: the quota may still have room.
+  if q.used >= q.max and first_report(q, 'exceeded') then q.flags = 2 end
 end
 
 -- Phase 2: consume, only when everything admits.
@@ -174,10 +183,11 @@ if outcome == 0 and not peek then
   end
   for j = 1, m do
     local q = quotas[j]
-    local before = q.used
     q.used = redis.call('INCRBY', q.key, cost)
-    redis.call('PEXPIREAT', q.key, q.period_end)
-    if before < q.warn_at and q.used >= q.warn_at then q.flags = 1 end
+    if q.used == cost then redis.call('PEXPIREAT', q.key, q.period_end) end
+    if q.used >= q.warn_at and first_report(q, 'warning') then
+      q.flags = 1
+    end
   end
 end
 
@@ -193,7 +203,18 @@ for i = 1, n do
     reset = (v.used > 0) and (v.oldest + v.window) or now
   elseif v.algorithm == 1 then
     remaining = v.limit - v.used
-    reset = (v.used > 0) and ((v.first_live + 60) * v.bucket_ms) or now
+    reset = now
+    if v.used > 0 then
+      -- Room comes back when the oldest bucket that still counts ages out; `first_live` may
+      -- be empty, so a refusal (whose Retry-After this is) looks for the first non-empty one.
+      local oldest = v.first_live
+      if not v.admits then
+        while oldest < v.bucket and tonumber(redis.call('HGET', v.key, tostring(oldest)) or '0') == 0 do
+          oldest = oldest + 1
+        end
+      end
+      reset = (oldest + 60) * v.bucket_ms
+    end
   else
     remaining = math.floor(v.tokens)
     local missing = 1 - (v.tokens - remaining)

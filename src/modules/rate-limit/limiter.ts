@@ -137,7 +137,7 @@ export class Limiter {
     args.push(quotas.length);
     for (const quota of quotas) {
       const counter = quotaCounterKey(request.tag, quota.id, quota.periodStartMs);
-      keys.push(counter, `${counter}:exceeded`);
+      keys.push(counter, `${counter}:events`);
       args.push(quota.max, quota.periodEndMs, Math.ceil(quota.max * QUOTA_WARNING_SHARE));
     }
     const reply = await this.redis.gatehouseLimit(keys.length, ...keys, ...args);
