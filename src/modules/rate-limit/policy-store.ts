@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { RedisBus } from '../../redis/redis-bus.js';
+import { StoreSync } from '../../redis/store-sync.js';
 import { GLOBAL_DEFAULTS, TIER_DEFAULTS } from './policies.js';
 import { type PolicySet, RateLimitSetting } from './rate-limit-setting.entity.js';
 
@@ -31,36 +32,31 @@ function defaults(): PolicySnapshot {
 @Injectable()
 export class PolicyStore implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('PolicyStore');
-  private timer: NodeJS.Timeout | undefined;
+  private readonly sync: StoreSync;
   private current: PolicySnapshot = defaults();
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly bus: RedisBus,
-  ) {}
+    bus: RedisBus,
+  ) {
+    this.sync = new StoreSync(bus, CHANNEL, REFRESH_MS, () => this.reload());
+  }
 
   get snapshot(): PolicySnapshot {
     return this.current;
   }
 
-  async onModuleInit(): Promise<void> {
-    await this.reload();
-    await this.bus.subscribe(CHANNEL, {
-      onMessage: () => void this.reload(),
-      onResync: () => void this.reload(),
-    });
-    this.timer = setInterval(() => void this.reload(), REFRESH_MS);
-    this.timer.unref();
+  onModuleInit(): Promise<void> {
+    return this.sync.start();
   }
 
   onModuleDestroy(): void {
-    clearInterval(this.timer);
+    this.sync.stop();
   }
 
   /** After a write: reload here at once, and tell every other process. */
-  async changed(): Promise<void> {
-    await this.reload();
-    await this.bus.publish(CHANNEL, '1');
+  changed(): Promise<void> {
+    return this.sync.changed();
   }
 
   private async reload(): Promise<void> {

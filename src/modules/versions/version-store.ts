@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { RedisBus } from '../../redis/redis-bus.js';
+import { StoreSync } from '../../redis/store-sync.js';
 import { type VersionLifecycle, lifecycleOf } from './version-lifecycle.js';
 import { VersionsRepository } from './versions.repository.js';
 
@@ -15,13 +16,15 @@ const CHANNEL = 'versions:changed';
 @Injectable()
 export class VersionStore implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('VersionStore');
-  private timer: NodeJS.Timeout | undefined;
+  private readonly sync: StoreSync;
   private current = new Map<string, VersionLifecycle>();
 
   constructor(
     private readonly versions: VersionsRepository,
-    private readonly bus: RedisBus,
-  ) {}
+    bus: RedisBus,
+  ) {
+    this.sync = new StoreSync(bus, CHANNEL, REFRESH_MS, () => this.reload());
+  }
 
   /**
    * The version's lifecycle; undefined for a version that is not deprecated, sunset or
@@ -31,24 +34,17 @@ export class VersionStore implements OnModuleInit, OnModuleDestroy {
     return this.current.get(version);
   }
 
-  async onModuleInit(): Promise<void> {
-    await this.reload();
-    await this.bus.subscribe(CHANNEL, {
-      onMessage: () => void this.reload(),
-      onResync: () => void this.reload(),
-    });
-    this.timer = setInterval(() => void this.reload(), REFRESH_MS);
-    this.timer.unref();
+  onModuleInit(): Promise<void> {
+    return this.sync.start();
   }
 
   onModuleDestroy(): void {
-    clearInterval(this.timer);
+    this.sync.stop();
   }
 
   /** After a write: reload here at once, and tell every other process. */
-  async changed(): Promise<void> {
-    await this.reload();
-    await this.bus.publish(CHANNEL, '1');
+  changed(): Promise<void> {
+    return this.sync.changed();
   }
 
   private async reload(): Promise<void> {
