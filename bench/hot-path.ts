@@ -4,8 +4,8 @@ import { measure, median, numberArg, startBuiltApi } from './harness.js';
 
 /**
  * The API-key hot path against a bare request of the same build: GET /api/v1/auth/me with an
- * X-API-Key (auth from the key cache, one EVALSHA for every window and the revocation
- * marker, permissions, the controller) vs GET /health/live, in interleaved pairs, reporting
+ * X-API-Key (auth from the key cache, the version guard, one EVALSHA for every window, the
+ * key's monthly quota and the revocation marker, permissions, the controller) vs GET /health/live, in interleaved pairs, reporting
  * the median ratio of req/s and each p99. Then Redis commands and Postgres transactions per
  * authenticated request over a fixed number of requests.
  * Usage: npm run bench:hot-path [-- --pairs=5 --seconds=5 --connections=50 --requests=10000]
@@ -43,7 +43,12 @@ try {
   await post('/api/v1/rate-limits', { global: high, tiers: { free: high } }, auth, 'PUT');
   const created = await post(
     '/api/v1/keys',
-    { name: 'bench', environment: 'live', permissions: ['users:read'] },
+    {
+      name: 'bench',
+      environment: 'live',
+      permissions: ['users:read'],
+      quota: { period: 'monthly', max_requests: 1_000_000_000_000 },
+    },
     auth,
   );
   const secret = String((created.data as { key: string }).key);

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { KeysModule } from '../keys/keys.module.js';
+import { QuotaModule } from '../quota/quota.module.js';
 import { RateLimitModule } from '../rate-limit/rate-limit.module.js';
 import { Membership } from './membership.entity.js';
 import { Organization } from './organization.entity.js';
@@ -9,7 +10,12 @@ import { OrganizationsRepository } from './organizations.repository.js';
 import { OrganizationsService } from './organizations.service.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Organization, Membership]), KeysModule, RateLimitModule],
+  imports: [
+    TypeOrmModule.forFeature([Organization, Membership]),
+    KeysModule,
+    RateLimitModule,
+    QuotaModule,
+  ],
   controllers: [OrganizationsController],
   providers: [OrganizationsService, OrganizationsRepository],
   exports: [OrganizationsService],

@@ -7,6 +7,7 @@ import { type Role, allows } from '../../common/permissions.js';
 import { type AuthenticatedContext, tenantOf } from '../../common/request-context.js';
 import { slugWithSuffix } from '../../common/slug.js';
 import { KeysService } from '../keys/keys.service.js';
+import { QuotaStore } from '../quota/quota-store.js';
 import { TierStore } from '../rate-limit/tier-store.js';
 import type { Organization, Tier } from './organization.entity.js';
 import type {
@@ -57,6 +58,7 @@ export class OrganizationsService {
     private readonly organizations: OrganizationsRepository,
     private readonly keys: KeysService,
     private readonly tiers: TierStore,
+    private readonly quotas: QuotaStore,
   ) {}
 
   async listMine(ctx: AuthenticatedContext, query: PageQuery): Promise<Page<OrganizationResponse>> {
@@ -122,6 +124,7 @@ export class OrganizationsService {
     await this.organizations.remove(tenantOf(ctx), ctx);
     await this.keys.markRevoked(tenantOf(ctx), keyIds);
     await this.tiers.changed(id);
+    await this.quotas.changed(id);
   }
 
   async listMembers(

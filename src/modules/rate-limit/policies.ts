@@ -1,4 +1,4 @@
-import type { Principal } from '../../common/principal.js';
+import type { ApiKeyPrincipal, Principal } from '../../common/principal.js';
 import type { Algorithm, LimiterSubject, WindowPolicy } from './limiter.js';
 import type { PolicySnapshot } from './policy-store.js';
 import type { PolicySet } from './rate-limit-setting.entity.js';
@@ -63,6 +63,50 @@ function isWindow(value: string): value is WindowName {
   return value in WINDOW_MS;
 }
 
+type KeyLimits = ApiKeyPrincipal['rateLimits'];
+
+function keyWindows(limits: KeyLimits): AppliedWindow[] {
+  return limits.flatMap((limit) => {
+    if (!isWindow(limit.window)) return [];
+    const algorithm: Algorithm =
+      limit.algorithm === 'token_bucket' ? 'token_bucket' : 'sliding_window';
+    return [toWindow('key', { window: limit.window, limit: limit.limit, algorithm })];
+  });
+}
+
+const NONE: AppliedWindow[] = [];
+/**
+ * Windows compiled once per policy object: a key's limits (the same array for as long as the
+ * key is cached) and each policy set of a snapshot (replaced on reload), so a request
+ * allocates no window objects.
+ */
+const compiled: Record<PolicySource, WeakMap<object, AppliedWindow[]>> = {
+  key: new WeakMap(),
+  endpoint: new WeakMap(),
+  tier: new WeakMap(),
+  global: new WeakMap(),
+};
+
+function compile<T extends object>(
+  source: PolicySource,
+  policies: T | undefined,
+  build: (policies: T) => AppliedWindow[],
+): AppliedWindow[] {
+  if (policies === undefined) return NONE;
+  let windows = compiled[source].get(policies);
+  if (windows === undefined) {
+    windows = build(policies);
+    compiled[source].set(policies, windows);
+  }
+  return windows;
+}
+
+const fromSet = (source: PolicySource) => (set: PolicySet) =>
+  definitions(set).map((policy) => toWindow(source, policy));
+const endpointWindows = fromSet('endpoint');
+const tierWindows = fromSet('tier');
+const globalWindows = fromSet('global');
+
 /**
  * Every window that applies to the principal on this route now, most specific first: the
  * key's own, its organization's override for the endpoint, its tier, then the global
@@ -74,21 +118,14 @@ export function windowsFor(
   policies: PolicySnapshot,
   tier: string | undefined,
 ): AppliedWindow[] {
-  const windows: AppliedWindow[] = [];
-  if (principal.type === 'api_key') {
-    for (const limit of principal.rateLimits) {
-      if (!isWindow(limit.window)) continue;
-      const algorithm: Algorithm =
-        limit.algorithm === 'token_bucket' ? 'token_bucket' : 'sliding_window';
-      windows.push(toWindow('key', { window: limit.window, limit: limit.limit, algorithm }));
-    }
-  }
+  const own =
+    principal.type === 'api_key' ? compile('key', principal.rateLimits, keyWindows) : NONE;
   const endpoint = policies.endpoints.get(principal.organizationId)?.[route];
-  for (const policy of definitions(endpoint)) windows.push(toWindow('endpoint', policy));
-  if (tier !== undefined)
-    for (const policy of definitions(policies.tiers[tier])) windows.push(toWindow('tier', policy));
-  for (const policy of definitions(policies.global)) windows.push(toWindow('global', policy));
-  return windows;
+  return own.concat(
+    compile('endpoint', endpoint, endpointWindows),
+    compile('tier', tier === undefined ? undefined : policies.tiers[tier], tierWindows),
+    compile('global', policies.global, globalWindows),
+  );
 }
 
 /** Where an API key's counters live: see LimiterRequest for why keys are tagged by organization. */

@@ -18,6 +18,16 @@ export interface AppliedQuota {
   period: PeriodBounds;
 }
 
+/** The quota's current period, computed once per period (quotas are replaced on change). */
+const periods = new WeakMap<ActiveQuota, PeriodBounds>();
+function periodOf(quota: ActiveQuota, nowMs: number): PeriodBounds {
+  const known = periods.get(quota);
+  if (known !== undefined && known.startMs <= nowMs && nowMs < known.endMs) return known;
+  const period = currentPeriod(quota, nowMs);
+  periods.set(quota, period);
+  return period;
+}
+
 /** Everything that applies to one request, and the limiter's answer. */
 export interface Admission {
   windows: AppliedWindow[];
@@ -61,16 +71,14 @@ export class RequestLimiter {
     route: string,
     nowMs: number,
   ): Promise<{ windows: AppliedWindow[]; quotas: AppliedQuota[] }> {
-    const tier = await this.tiers.tierOf(principal.organizationId).catch((error: unknown) => {
-      this.logger.warn(`organization tier unavailable; tier limits skipped: ${String(error)}`);
-      return undefined;
-    });
+    const found = this.tiers.tierOf(principal.organizationId, nowMs);
+    const tier = typeof found === 'object' ? await found : found;
     const windows = windowsFor(principal, route, this.policies.snapshot, tier);
     const quotas =
       principal.type === 'api_key'
         ? this.quotaStore
             .forKey(principal.organizationId, principal.keyId)
-            .map((quota) => ({ quota, period: currentPeriod(quota, nowMs) }))
+            .map((quota) => ({ quota, period: periodOf(quota, nowMs) }))
         : [];
     return { windows, quotas };
   }
@@ -149,6 +157,9 @@ export class RequestLimiter {
 
   private recordEvents(principal: Principal, call: LimitedCall, admission: Admission): void {
     const { result, windows, quotas, nowMs } = admission;
+    // The common case: admitted, and no quota crossed its warning threshold.
+    if (result.outcome === 'admitted' && !result.quotas.some((quota) => quota.crossedWarning))
+      return;
     const occurredAt = new Date(nowMs).toISOString();
     const who = {
       organization_id: principal.organizationId,
