@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
@@ -18,6 +19,8 @@ const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 
 export interface Sample {
   requestsPerSecond: number;
+  /** Requests answered during the run. */
+  requests: number;
   p99Ms: number;
   errors: number;
   non2xx: number;
@@ -26,7 +29,20 @@ export interface Sample {
 export interface BenchApi {
   url: string;
   databaseUrl: string;
+  /** CPU time (user + system) the api process has used so far, in ms (Linux /proc). */
+  cpuMs(): number;
   stop(): Promise<void>;
+}
+
+/** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ, 100 on Linux). */
+const USER_HZ = 100;
+
+function processCpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  // Fields after the command name: state is field 3, utime 14 and stime 15.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / USER_HZ;
 }
 
 async function admin(sql: string): Promise<void> {
@@ -76,6 +92,7 @@ export async function startBuiltApi(extraEnv: Record<string, string> = {}): Prom
   return {
     url,
     databaseUrl: databaseUrl.toString(),
+    cpuMs: () => processCpuMs(child.pid),
     stop: async () => {
       child.kill('SIGTERM');
       if (child.exitCode === null) await once(child, 'exit');
@@ -103,6 +120,7 @@ export async function measure(
   });
   return {
     requestsPerSecond: result.requests.average,
+    requests: result.requests.total,
     p99Ms: result.latency.p99,
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,

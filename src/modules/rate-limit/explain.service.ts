@@ -68,15 +68,19 @@ export class ExplainService {
   }
 }
 
-function toResponse({ windows, quotas, result, nowMs }: Admission): ExplainResponse {
-  const policies: ExplainedPolicy[] = windows.map((window, i) => {
-    const state = result.windows[i];
+function toResponse({ plan, windows, quotas, result, nowMs }: Admission): ExplainResponse {
+  // A window another one counts for (same requests, same length) has used what that one has.
+  const policies: ExplainedPolicy[] = plan.all.map((window, i) => {
+    const countedBy = plan.countedBy[i] ?? i;
+    const counter = windows[countedBy];
+    const state = result.windows[countedBy];
+    const used = counter === undefined || state === undefined ? 0 : counter.limit - state.remaining;
     return {
       source: window.source,
       window: window.window,
       algorithm: window.algorithm,
       limit: window.limit,
-      remaining: state?.remaining ?? window.limit,
+      remaining: Math.max(window.limit - used, 0),
       reset_at: new Date(state?.resetMs ?? nowMs).toISOString(),
     };
   });
@@ -93,9 +97,10 @@ function toResponse({ windows, quotas, result, nowMs }: Admission): ExplainRespo
     });
   });
   let deciding: ExplainedPolicy | null = null;
-  if (result.outcome === 'rate_limited') deciding = policies[result.deciding] ?? null;
+  if (result.outcome === 'rate_limited')
+    deciding = policies[plan.all.indexOf(windows[result.deciding])] ?? null;
   else if (result.outcome === 'over_quota')
-    deciding = policies[windows.length + result.decidingQuota] ?? null;
+    deciding = policies[plan.all.length + result.decidingQuota] ?? null;
   else {
     for (const policy of policies) {
       if (

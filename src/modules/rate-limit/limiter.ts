@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Inject, Injectable } from '@nestjs/common';
 import { Redis } from 'ioredis';
+import { LIMITER_REDIS } from '../../redis/redis.module.js';
 
 /** Exact logs up to this limit; above it, 1/60-window buckets (API.md allows only that). */
 export const EXACT_LIMIT_MAX = 10_000;
@@ -100,7 +101,7 @@ export function quotaCounterKey(tag: string, quotaId: string, periodStartMs: num
 export class Limiter {
   private readonly redis: LimiterRedis;
 
-  constructor(@Inject(Redis) redis: Redis) {
+  constructor(@Inject(LIMITER_REDIS) redis: Redis) {
     if (!('gatehouseLimit' in redis)) {
       redis.defineCommand('gatehouseLimit', {
         lua: readFileSync(new URL('./limiter.lua', import.meta.url), 'utf8'),

@@ -74,11 +74,66 @@ function keyWindows(limits: KeyLimits): AppliedWindow[] {
   });
 }
 
+/** What applies to one combination of key limits, endpoint, tier and global policies. */
+export interface WindowPlan {
+  /** Every applicable window, most specific first: the key's, the endpoint's, the tier's, the global ones. */
+  all: AppliedWindow[];
+  /**
+   * The windows counted in Redis. The key's, the tier's and the global windows all count
+   * every request of the credential, so of two sliding windows of the same length there the
+   * stricter one already enforces the other, which is not counted twice.
+   */
+  enforced: AppliedWindow[];
+  /** For each window of `all`, the index in `enforced` of the window that counts its requests. */
+  countedBy: number[];
+  /** The IETF RateLimit-Policy field for the enforced windows. */
+  policyHeader: string;
+}
+
+function policyName(window: AppliedWindow): string {
+  return `${window.source}-${window.window}`;
+}
+
+function plan(all: AppliedWindow[]): WindowPlan {
+  const enforced: AppliedWindow[] = [];
+  const countedBy: number[] = [];
+  const countsEveryRequest = (window: AppliedWindow) => window.source !== 'endpoint';
+  for (const window of all) {
+    const twin =
+      window.algorithm === 'sliding_window' && countsEveryRequest(window)
+        ? enforced.findIndex(
+            (other) =>
+              other.algorithm === 'sliding_window' &&
+              countsEveryRequest(other) &&
+              other.windowMs === window.windowMs,
+          )
+        : -1;
+    if (twin === -1) {
+      countedBy.push(enforced.length);
+      enforced.push(window);
+      continue;
+    }
+    countedBy.push(twin);
+    const current = enforced[twin];
+    if (current !== undefined && window.limit < current.limit) enforced[twin] = window;
+  }
+  return {
+    all,
+    enforced,
+    countedBy,
+    policyHeader: enforced
+      .map((w) => `"${policyName(w)}";q=${w.limit};w=${w.windowMs / 1000}`)
+      .join(', '),
+  };
+}
+
 const NONE: AppliedWindow[] = [];
+const NO_KEY: KeyLimits = [];
+const NO_SET: PolicySet = {};
+
 /**
  * Windows compiled once per policy object: a key's limits (the same array for as long as the
- * key is cached) and each policy set of a snapshot (replaced on reload), so a request
- * allocates no window objects.
+ * key is cached) and each policy set of a snapshot (replaced on reload).
  */
 const compiled: Record<PolicySource, WeakMap<object, AppliedWindow[]>> = {
   key: new WeakMap(),
@@ -89,10 +144,9 @@ const compiled: Record<PolicySource, WeakMap<object, AppliedWindow[]>> = {
 
 function compile<T extends object>(
   source: PolicySource,
-  policies: T | undefined,
+  policies: T,
   build: (policies: T) => AppliedWindow[],
 ): AppliedWindow[] {
-  if (policies === undefined) return NONE;
   let windows = compiled[source].get(policies);
   if (windows === undefined) {
     windows = build(policies);
@@ -107,24 +161,44 @@ const endpointWindows = fromSet('endpoint');
 const tierWindows = fromSet('tier');
 const globalWindows = fromSet('global');
 
+/** Plans by key limits -> endpoint set -> tier set -> global set, so a request builds nothing. */
+const plans = new WeakMap<object, WeakMap<object, WeakMap<object, WeakMap<object, WindowPlan>>>>();
+
+function child<V>(map: WeakMap<object, V>, key: object, make: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = make();
+    map.set(key, value);
+  }
+  return value;
+}
+
 /**
  * Every window that applies to the principal on this route now, most specific first: the
  * key's own, its organization's override for the endpoint, its tier, then the global
- * policies. All of them are enforced. Users (bearer tokens) get the same minus key limits.
+ * policies, and which of them are counted (see WindowPlan). Users (bearer tokens) get the
+ * same minus key limits. Compiled once per combination of policy objects.
  */
 export function windowsFor(
   principal: Principal,
   route: string,
   policies: PolicySnapshot,
   tier: string | undefined,
-): AppliedWindow[] {
-  const own =
-    principal.type === 'api_key' ? compile('key', principal.rateLimits, keyWindows) : NONE;
-  const endpoint = policies.endpoints.get(principal.organizationId)?.[route];
-  return own.concat(
-    compile('endpoint', endpoint, endpointWindows),
-    compile('tier', tier === undefined ? undefined : policies.tiers[tier], tierWindows),
-    compile('global', policies.global, globalWindows),
+): WindowPlan {
+  const own = principal.type === 'api_key' ? principal.rateLimits : NO_KEY;
+  const endpoint = policies.endpoints.get(principal.organizationId)?.[route] ?? NO_SET;
+  const tierSet = (tier === undefined ? undefined : policies.tiers[tier]) ?? NO_SET;
+  const byEndpoint = child(plans, own, () => new WeakMap());
+  const byTier = child(byEndpoint, endpoint, () => new WeakMap());
+  const byGlobal = child(byTier, tierSet, () => new WeakMap());
+  return child(byGlobal, policies.global, () =>
+    plan(
+      (own === NO_KEY ? NONE : compile('key', own, keyWindows)).concat(
+        compile('endpoint', endpoint, endpointWindows),
+        compile('tier', tierSet, tierWindows),
+        compile('global', policies.global, globalWindows),
+      ),
+    ),
   );
 }
 

@@ -2,20 +2,15 @@ import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/com
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../common/app-error.js';
 import { KeyErrors } from '../keys/keys.errors.js';
-import type { LimiterResult } from './limiter.js';
-import type { AppliedWindow } from './policies.js';
 import { type Admission, RequestLimiter } from './request-limiter.js';
 
-function policyName(window: AppliedWindow): string {
-  return `${window.source}-${window.window}`;
-}
-
 /** X-RateLimit-* for the deciding window, and the IETF RateLimit-Policy / RateLimit fields. */
-export function rateLimitHeaders(
-  windows: AppliedWindow[],
-  result: LimiterResult,
-  nowMs: number,
-): Record<string, string> {
+export function rateLimitHeaders({
+  plan,
+  windows,
+  result,
+  nowMs,
+}: Admission): Record<string, string> {
   const deciding = windows[result.deciding];
   const state = result.windows[result.deciding];
   if (deciding === undefined || state === undefined) return {};
@@ -25,10 +20,8 @@ export function rateLimitHeaders(
     'X-RateLimit-Remaining': String(state.remaining),
     'X-RateLimit-Reset': String(Math.ceil(state.resetMs / 1000)),
     'X-RateLimit-Window': String(deciding.windowMs / 1000),
-    'RateLimit-Policy': windows
-      .map((w) => `"${policyName(w)}";q=${w.limit};w=${w.windowMs / 1000}`)
-      .join(', '),
-    RateLimit: `"${policyName(deciding)}";r=${state.remaining};t=${resetSeconds}`,
+    'RateLimit-Policy': plan.policyHeader,
+    RateLimit: `"${deciding.source}-${deciding.window}";r=${state.remaining};t=${resetSeconds}`,
   };
 }
 
@@ -77,7 +70,7 @@ export class RateLimitGuard implements CanActivate {
     const { result, windows, nowMs } = admission;
     if (result.outcome === 'revoked') throw KeyErrors.revoked();
 
-    const headers = { ...rateLimitHeaders(windows, result, nowMs), ...quotaHeaders(admission) };
+    const headers = { ...rateLimitHeaders(admission), ...quotaHeaders(admission) };
     void http.getResponse<FastifyReply>().headers(headers);
     if (result.outcome === 'rate_limited') {
       const window = windows[result.deciding];

@@ -6,12 +6,9 @@ import { type PeriodBounds, currentPeriod } from '../quota/quota-period.js';
 import { type ActiveQuota, QuotaStore } from '../quota/quota-store.js';
 import { LimitEventRecorder } from './limit-event-recorder.js';
 import { type LimiterResult, Limiter } from './limiter.js';
-import { type AppliedWindow, limiterSubject, windowsFor } from './policies.js';
+import { type AppliedWindow, type WindowPlan, limiterSubject, windowsFor } from './policies.js';
 import { PolicyStore } from './policy-store.js';
 import { TierStore } from './tier-store.js';
-
-/** A limiter that has not answered by then is treated as down (RATE_LIMIT_FAILURE_MODE). */
-const LIMITER_TIMEOUT_MS = 250;
 
 export interface AppliedQuota {
   quota: ActiveQuota;
@@ -30,6 +27,8 @@ function periodOf(quota: ActiveQuota, nowMs: number): PeriodBounds {
 
 /** Everything that applies to one request, and the limiter's answer. */
 export interface Admission {
+  plan: WindowPlan;
+  /** The windows counted (plan.enforced), in the order of result.windows. */
   windows: AppliedWindow[];
   quotas: AppliedQuota[];
   result: LimiterResult;
@@ -70,17 +69,17 @@ export class RequestLimiter {
     principal: Principal,
     route: string,
     nowMs: number,
-  ): Promise<{ windows: AppliedWindow[]; quotas: AppliedQuota[] }> {
+  ): Promise<{ plan: WindowPlan; quotas: AppliedQuota[] }> {
     const found = this.tiers.tierOf(principal.organizationId, nowMs);
     const tier = typeof found === 'object' ? await found : found;
-    const windows = windowsFor(principal, route, this.policies.snapshot, tier);
+    const plan = windowsFor(principal, route, this.policies.snapshot, tier);
     const quotas =
       principal.type === 'api_key'
         ? this.quotaStore
             .forKey(principal.organizationId, principal.keyId)
             .map((quota) => ({ quota, period: periodOf(quota, nowMs) }))
         : [];
-    return { windows, quotas };
+    return { plan, quotas };
   }
 
   /**
@@ -89,10 +88,12 @@ export class RequestLimiter {
    */
   async admit(principal: Principal, call: LimitedCall): Promise<Admission | null> {
     const nowMs = Date.now();
-    const { windows, quotas } = await this.plan(principal, call.route, nowMs);
+    const { plan, quotas } = await this.plan(principal, call.route, nowMs);
+    const windows = plan.enforced;
     let result: LimiterResult;
     try {
-      result = await this.withTimeout(this.check(principal, windows, quotas, call.cost, false));
+      // The limiter's connection times out after 250 ms (LIMITER_TIMEOUT_MS).
+      result = await this.check(principal, windows, quotas, call.cost, false);
     } catch (error) {
       if (this.config.failureMode === 'closed') {
         throw CommonErrors.unavailable('Rate limiting is unavailable; retry shortly');
@@ -103,7 +104,7 @@ export class RequestLimiter {
       });
       return null;
     }
-    const admission = { windows, quotas, result, nowMs };
+    const admission = { plan, windows, quotas, result, nowMs };
     this.recordEvents(principal, call, admission);
     return admission;
   }
@@ -111,10 +112,11 @@ export class RequestLimiter {
   /** Reads every counter that applies, consuming nothing (503 when Redis is unavailable). */
   async peek(principal: Principal, route: string): Promise<Admission> {
     const nowMs = Date.now();
-    const { windows, quotas } = await this.plan(principal, route, nowMs);
+    const { plan, quotas } = await this.plan(principal, route, nowMs);
+    const windows = plan.enforced;
     try {
-      const result = await this.withTimeout(this.check(principal, windows, quotas, 1, true));
-      return { windows, quotas, result, nowMs };
+      const result = await this.check(principal, windows, quotas, 1, true);
+      return { plan, windows, quotas, result, nowMs };
     } catch {
       throw CommonErrors.unavailable('Rate limiting is unavailable; retry shortly');
     }
@@ -139,20 +141,6 @@ export class RequestLimiter {
       cost,
       peek,
     });
-  }
-
-  private async withTimeout<T>(work: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      return await Promise.race([
-        work,
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error('limiter timed out')), LIMITER_TIMEOUT_MS);
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   private recordEvents(principal: Principal, call: LimitedCall, admission: Admission): void {
