@@ -78,10 +78,16 @@ describe('OpenAPI', () => {
           route: `${method} ${path}`,
           security: expect.arrayContaining([{ bearer: [] }, { api_key: [] }]),
         });
-        expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['401', '403']));
+        expect(Object.keys(operation.responses)).toEqual(
+          expect.arrayContaining(['401', '403', '410', '429']),
+        );
       }
     }
     expect(protectedCount).toBeGreaterThanOrEqual(25);
+    // Public versioned routes can still answer 410 once their version is sunset.
+    expect(Object.keys(document.paths['/api/v1/auth/login']?.post?.responses ?? {})).toContain(
+      '410',
+    );
     expect(document.paths['/api/v1/users']?.post).toMatchObject({
       'x-required-permission': 'users:write',
     });

@@ -8,12 +8,21 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as 
 /**
  * Gives every operation the shared error schema: a `default` error response, and the error
  * body on each 4xx/5xx a route declares without one, so clients can generate one error type.
+ * Also the responses the guard chain can give on any route it covers: 410 on every versioned
+ * route (a sunset version), 429 on every route that takes a credential (limits and quotas).
  */
 function withSharedErrors(document: OpenAPIObject): OpenAPIObject {
-  for (const pathItem of Object.values(document.paths)) {
+  for (const [path, pathItem] of Object.entries(document.paths)) {
     for (const method of METHODS) {
       const operation = pathItem[method];
       if (operation === undefined) continue;
+      if (/^\/api\/v\d+\//.test(path))
+        operation.responses['410'] ??= { description: 'API_VERSION_SUNSET' };
+      if ((operation.security ?? []).length > 0)
+        operation.responses['429'] ??= {
+          description:
+            'RATE_LIMIT_EXCEEDED or QUOTA_EXCEEDED, with Retry-After (and 503 SERVICE_UNAVAILABLE when RATE_LIMIT_FAILURE_MODE=closed and Redis is down)',
+        };
       for (const [status, response] of Object.entries(operation.responses)) {
         if (
           response !== undefined &&
