@@ -246,6 +246,27 @@ describe('API keys', () => {
     expect(body.error.details).toMatchObject({ limit: 3, current: 3, window: 60 });
   });
 
+  it('token bucket: a burst of `limit` across both processes, then one request per refill', async () => {
+    // 2 tokens, refilled at 2 a second: one every 500 ms.
+    const bucket = await createKey({
+      rate_limits: [{ window: 'second', limit: 2, algorithm: 'token_bucket' }],
+    });
+    await Promise.all([api, other].map((app) => app.call('/api/v1/auth/me', withKey(bucket.key))));
+    // Both tokens went on warming the caches; refill completely, then burst.
+    await sleep(1_100);
+    const burst = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        (i % 2 === 0 ? api : other).call('/api/v1/auth/me', withKey(bucket.key)),
+      ),
+    );
+    expect(burst.filter((response) => response.status === 200)).toHaveLength(2);
+    const refused = burst.find((response) => response.status === 429);
+    expect(Number(refused?.headers.get('retry-after'))).toBe(1);
+    await sleep(600);
+    expect((await other.call('/api/v1/auth/me', withKey(bucket.key))).status).toBe(200);
+    expect((await api.call('/api/v1/auth/me', withKey(bucket.key))).status).toBe(429);
+  });
+
   it('admits exactly the limit of concurrent requests split across two processes', async () => {
     const limited = await createKey({ rate_limits: [{ window: 'minute', limit: 40 }] });
     // Warm both caches so the burst measures the limiter, not the first lookup.
