@@ -36,7 +36,15 @@ export class LimitEventRecorder implements OnModuleInit, OnModuleDestroy {
   private flushing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(@InjectQueue('usage') private readonly queue: Queue) {}
+  constructor(@InjectQueue('usage') private readonly queue: Queue) {
+    // Without a listener BullMQ prints every reconnection failure; one line a minute says enough.
+    let reportedAtMs = 0;
+    queue.on('error', (error: Error) => {
+      if (Date.now() - reportedAtMs < 60_000) return;
+      reportedAtMs = Date.now();
+      this.logger.warn(`usage queue unavailable: ${error.message}`);
+    });
+  }
 
   onModuleInit(): void {
     this.timer = setInterval(() => void this.flush(), FLUSH_MS);
