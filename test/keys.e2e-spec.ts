@@ -246,6 +246,22 @@ describe('API keys', () => {
     expect(body.error.details).toMatchObject({ limit: 3, current: 3, window: 60 });
   });
 
+  it("a limit change keeps the window's history: raising 3/minute to 5 admits 2 more, not 5", async () => {
+    const key = await createKey({ rate_limits: [{ window: 'minute', limit: 3 }] });
+    const call = () => other.call('/api/v1/auth/me', withKey(key.key));
+    for (let i = 0; i < 3; i += 1) expect((await call()).status).toBe(200);
+    expect((await call()).status).toBe(429);
+    const patched = await api.call(
+      `/api/v1/keys/${key.id}`,
+      as(owner, 'PATCH', { rate_limits: [{ window: 'minute', limit: 5 }] }),
+    );
+    expect(patched.status).toBe(200);
+    await sleep(1_000);
+    const statuses = [];
+    for (let i = 0; i < 3; i += 1) statuses.push((await call()).status);
+    expect(statuses).toEqual([200, 200, 429]);
+  });
+
   it('token bucket: a burst of `limit` across both processes, then one request per refill', async () => {
     // 2 tokens, refilled at 2 a second: one every 500 ms.
     const bucket = await createKey({

@@ -46,6 +46,14 @@ describe('windowsFor', () => {
     // The endpoint window counts only that route's requests: never merged.
     expect(names(plan.enforced)).toEqual(['key:minute:5', 'endpoint:minute:3', 'global:hour:1000']);
     expect(plan.countedBy).toEqual([0, 1, 0, 0, 2]);
+    // Redis state: one log per length for everything the credential does, one per route for endpoints.
+    expect(plan.all.map((w) => w.name)).toEqual([
+      'log:60000',
+      'ep:/api/v1/users:log:60000',
+      'log:60000',
+      'log:60000',
+      'log:3600000',
+    ]);
     expect(plan.policyHeader).toBe(
       '"key-minute";q=5;w=60, "endpoint-minute";q=3;w=60, "global-hour";q=1000;w=3600',
     );
@@ -63,6 +71,11 @@ describe('windowsFor', () => {
       'free',
     );
     expect(names(plan.enforced)).toEqual(['tier:minute:100', 'key:hour:50', 'global:hour:1000']);
+    expect(plan.enforced.map((w) => w.name)).toEqual([
+      'log:60000',
+      'tb:key:3600000',
+      'log:3600000',
+    ]);
     expect(plan.countedBy).toEqual([0, 1, 0, 0, 2]);
     // Compiled once per combination of policy objects; a reloaded snapshot compiles anew.
     const principal = key([{ window: 'minute', limit: 5, algorithm: 'sliding_window' }]);

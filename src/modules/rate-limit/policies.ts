@@ -1,5 +1,10 @@
 import type { ApiKeyPrincipal, Principal } from '../../common/principal.js';
-import type { Algorithm, LimiterSubject, WindowPolicy } from './limiter.js';
+import {
+  type Algorithm,
+  EXACT_LIMIT_MAX,
+  type LimiterSubject,
+  type WindowPolicy,
+} from './limiter.js';
 import type { PolicySnapshot } from './policy-store.js';
 import type { PolicySet } from './rate-limit-setting.entity.js';
 
@@ -47,12 +52,29 @@ function definitions(set: PolicySet | undefined): PolicyDefinition[] {
   );
 }
 
-function toWindow(source: PolicySource, policy: PolicyDefinition): AppliedWindow {
+/**
+ * The Redis state a window lives in, within its credential's. The key's, the tier's and the
+ * global sliding windows count the same requests, so they share one state per length: a
+ * policy change keeps the history, and a user in two organizations has one count. An
+ * endpoint's window counts only its route's requests; each token bucket is its own. The kind
+ * of storage (log, buckets, token bucket) is in the name, so two never share, or mistype, a key.
+ */
+function stateName(source: PolicySource, policy: PolicyDefinition, route: string): string {
+  const storage =
+    policy.algorithm === 'token_bucket'
+      ? `tb:${source}`
+      : policy.limit <= EXACT_LIMIT_MAX
+        ? 'log'
+        : 'buckets';
+  const scope = source === 'endpoint' ? `ep:${route}:` : '';
+  return `${scope}${storage}:${WINDOW_MS[policy.window]}`;
+}
+
+function toWindow(source: PolicySource, policy: PolicyDefinition, route = ''): AppliedWindow {
   return {
     source,
     window: policy.window,
-    // The limit is part of the name: two policies never share, or mistype, one Redis key.
-    name: `${source}:${policy.window}:${policy.algorithm}:${policy.limit}`,
+    name: stateName(source, policy, route),
     algorithm: policy.algorithm,
     windowMs: WINDOW_MS[policy.window],
     limit: policy.limit,
@@ -157,7 +179,6 @@ function compile<T extends object>(
 
 const fromSet = (source: PolicySource) => (set: PolicySet) =>
   definitions(set).map((policy) => toWindow(source, policy));
-const endpointWindows = fromSet('endpoint');
 const tierWindows = fromSet('tier');
 const globalWindows = fromSet('global');
 
@@ -194,7 +215,9 @@ export function windowsFor(
   return child(byGlobal, policies.global, () =>
     plan(
       (own === NO_KEY ? NONE : compile('key', own, keyWindows)).concat(
-        compile('endpoint', endpoint, endpointWindows),
+        compile('endpoint', endpoint, (set) =>
+          definitions(set).map((policy) => toWindow('endpoint', policy, route)),
+        ),
         compile('tier', tierSet, tierWindows),
         compile('global', policies.global, globalWindows),
       ),
