@@ -16,6 +16,8 @@ interface PendingBatch {
   /** The BullMQ job id: a retried batch that did reach the queue is not added twice. */
   id: string;
   batch: LimitEventBatch;
+  /** The add in flight (BullMQ holds it while Redis is away): never a second one meanwhile. */
+  adding?: Promise<void>;
 }
 
 /**
@@ -34,6 +36,8 @@ export class LimitEventRecorder implements OnModuleInit, OnModuleDestroy {
   private waitingRateLimitEvents = 0;
   private dropped = 0;
   private flushing: Promise<void> | null = null;
+  /** Events arrived during a flush: it drains again before it ends. */
+  private again = false;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(@InjectQueue('usage') private readonly queue: Queue) {
@@ -71,15 +75,25 @@ export class LimitEventRecorder implements OnModuleInit, OnModuleDestroy {
     void this.flush();
   }
 
-  /** One flush at a time; a call during a flush waits for it. */
+  /** One flush at a time; a call during a flush makes it drain again before it ends. */
   flush(): Promise<void> {
-    this.flushing ??= this.drain().finally(() => {
+    if (this.flushing !== null) {
+      this.again = true;
+      return this.flushing;
+    }
+    this.flushing = (async () => {
+      do {
+        this.again = false;
+        if (!(await this.drain())) break;
+      } while (this.again);
+    })().finally(() => {
       this.flushing = null;
     });
     return this.flushing;
   }
 
-  private async drain(): Promise<void> {
+  /** Hands every buffered event to the queue; false when Redis did not take them in time. */
+  private async drain(): Promise<boolean> {
     if (this.dropped > 0) {
       this.logger.warn({ msg: 'rate-limit events dropped (buffer full)', dropped: this.dropped });
       this.dropped = 0;
@@ -93,25 +107,40 @@ export class LimitEventRecorder implements OnModuleInit, OnModuleDestroy {
         },
       });
     }
-    const name: JobName<'usage'> = 'limit-events.record';
     for (let next = this.pending[0]; next !== undefined; next = this.pending[0]) {
       let timer: NodeJS.Timeout | undefined;
       try {
         await Promise.race([
-          this.queue.add(name, next.batch, { jobId: next.id }),
+          this.enqueue(next),
           new Promise<never>((_, reject) => {
             timer = setTimeout(() => reject(new Error('timed out')), ENQUEUE_TIMEOUT_MS);
           }),
         ]);
       } catch (error) {
-        // Redis is unavailable: keep the batch (and its id) for the next flush.
+        // Redis is unavailable: the batch (and its id) waits for a later flush.
         this.logger.warn(`could not enqueue rate-limit events: ${String(error)}`);
-        return;
+        return false;
       } finally {
         clearTimeout(timer);
       }
-      this.pending.shift();
-      this.waitingRateLimitEvents -= next.batch.rateLimitEvents.length;
     }
+    return true;
+  }
+
+  /** The batch's one add; it leaves `pending` when the queue has it, whenever that is. */
+  private enqueue(pending: PendingBatch): Promise<void> {
+    const name: JobName<'usage'> = 'limit-events.record';
+    pending.adding ??= this.queue.add(name, pending.batch, { jobId: pending.id }).then(
+      () => {
+        const at = this.pending.indexOf(pending);
+        if (at !== -1) this.pending.splice(at, 1);
+        this.waitingRateLimitEvents -= pending.batch.rateLimitEvents.length;
+      },
+      (error: unknown) => {
+        pending.adding = undefined;
+        throw error;
+      },
+    );
+    return pending.adding;
   }
 }
