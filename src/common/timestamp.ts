@@ -2,7 +2,7 @@ import { ValidateBy, type ValidationOptions } from 'class-validator';
 
 /** RFC 3339 date-time (`2026-01-01T00:00:00.000Z`, any offset), or a plain date (`2026-01-01`, UTC). */
 const RFC3339 =
-  /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):(\d{2})))?$/i;
+  /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?(?:Z|[+-](\d{2}):(\d{2})))?$/i;
 
 /**
  * The instant a timestamp names, or null when it is not a real RFC 3339 one. Stricter than
@@ -19,7 +19,9 @@ export function parseTimestamp(value: string): Date | null {
   if (Number(hour) > 23 || Number(minute) > 59 || Number(second) > 59) return null;
   if (Number(offsetHours) > 23 || Number(match[8] ?? '0') > 59) return null;
   const date = new Date(value.length === 10 ? `${value}T00:00:00Z` : value);
-  return Number.isNaN(date.getTime()) ? null : date;
+  // An offset can move the instant out of years 1-9999, which RFC 3339 cannot write back.
+  const utcYear = date.getUTCFullYear();
+  return Number.isNaN(date.getTime()) || utcYear < 1 || utcYear > 9999 ? null : date;
 }
 
 /** `@IsTimestamp()`: an RFC 3339 timestamp (or a plain date) that names a real instant. */

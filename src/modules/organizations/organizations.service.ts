@@ -123,8 +123,7 @@ export class OrganizationsService {
     const keyIds = await this.keys.idsOf(tenantOf(ctx));
     await this.organizations.remove(tenantOf(ctx), ctx);
     await this.keys.markRevoked(tenantOf(ctx), keyIds);
-    await this.tiers.changed(id);
-    await this.quotas.changed(id);
+    await Promise.all([this.tiers.changed(id), this.quotas.changed(id)]);
   }
 
   async listMembers(
