@@ -9,8 +9,19 @@ import { KeysRepository } from './keys.repository.js';
 
 const LAST_USED_FLUSH_MS = 60_000;
 
-/** The principal a cached key acts as. */
+/** The principal a cached key acts as (immutable, so built once per cache entry). */
+const principals = new WeakMap<CachedKey, ApiKeyPrincipal>();
+
 export function principalOf(key: CachedKey): ApiKeyPrincipal {
+  let principal = principals.get(key);
+  if (principal === undefined) {
+    principal = buildPrincipal(key);
+    principals.set(key, principal);
+  }
+  return principal;
+}
+
+function buildPrincipal(key: CachedKey): ApiKeyPrincipal {
   return {
     type: 'api_key',
     keyId: key.id,

@@ -76,6 +76,9 @@ export interface LimiterResult {
 export const QUOTA_WARNING_SHARE = 0.8;
 
 const DISCONNECTED = new Set(['reconnecting', 'close', 'end']);
+/** Members of the sliding logs: unique across processes and restarts, cheaper than a UUID each. */
+const PROCESS_ID = randomUUID();
+let sequence = 0;
 const OUTCOMES: Outcome[] = ['admitted', 'rate_limited', 'over_quota', 'revoked'];
 const ALGORITHM_CODE = { exact: 0, bucketed: 1, token_bucket: 2 } as const;
 
@@ -122,7 +125,7 @@ export class Limiter {
       request.nowMs ?? 0,
       request.cost,
       request.windows.length,
-      randomUUID(),
+      `${PROCESS_ID}:${(sequence += 1)}`,
       request.peek === true ? 1 : 0,
     ];
     for (const window of request.windows) {

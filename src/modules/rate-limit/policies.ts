@@ -230,8 +230,15 @@ export function keySubject(organizationId: string, keyId: string): LimiterSubjec
   return { tag: organizationId, subject: `key:${keyId}` };
 }
 
+/** A key's principal lives as long as its cache entry: its subject is built once too. */
+const subjects = new WeakMap<Principal, LimiterSubject>();
+
 export function limiterSubject(principal: Principal): LimiterSubject {
-  return principal.type === 'api_key'
-    ? keySubject(principal.organizationId, principal.keyId)
-    : { tag: `user:${principal.userId}`, subject: 'user' };
+  if (principal.type === 'user') return { tag: `user:${principal.userId}`, subject: 'user' };
+  let subject = subjects.get(principal);
+  if (subject === undefined) {
+    subject = keySubject(principal.organizationId, principal.keyId);
+    subjects.set(principal, subject);
+  }
+  return subject;
 }

@@ -25,20 +25,19 @@ export function rateLimitHeaders({
   };
 }
 
-/** The quota with the least left, as X-Quota-* headers (only when quotas apply). */
-function quotaHeaders(admission: Admission): Record<string, string> {
-  let tightest: { max: number; remaining: number; resetMs: number } | undefined;
-  admission.quotas.forEach(({ quota, period }, j) => {
-    const state = admission.result.quotas[j];
-    if (state !== undefined && (tightest === undefined || state.remaining < tightest.remaining))
-      tightest = { max: quota.maxRequests, remaining: state.remaining, resetMs: period.endMs };
+/** Adds X-Quota-* for the quota with the least left (only when quotas apply). */
+function addQuotaHeaders(headers: Record<string, string>, admission: Admission): void {
+  let tightest = -1;
+  admission.result.quotas.forEach((state, j) => {
+    if (tightest === -1 || state.remaining < (admission.result.quotas[tightest]?.remaining ?? 0))
+      tightest = j;
   });
-  if (tightest === undefined) return {};
-  return {
-    'X-Quota-Limit': String(tightest.max),
-    'X-Quota-Remaining': String(tightest.remaining),
-    'X-Quota-Reset': String(Math.ceil(tightest.resetMs / 1000)),
-  };
+  const applied = admission.quotas[tightest];
+  const state = admission.result.quotas[tightest];
+  if (applied === undefined || state === undefined) return;
+  headers['X-Quota-Limit'] = String(applied.quota.maxRequests);
+  headers['X-Quota-Remaining'] = String(state.remaining);
+  headers['X-Quota-Reset'] = String(Math.ceil(applied.period.endMs / 1000));
 }
 
 function retryAfterSeconds(untilMs: number, nowMs: number): number {
@@ -70,7 +69,8 @@ export class RateLimitGuard implements CanActivate {
     const { result, windows, nowMs } = admission;
     if (result.outcome === 'revoked') throw KeyErrors.revoked();
 
-    const headers = { ...rateLimitHeaders(admission), ...quotaHeaders(admission) };
+    const headers = rateLimitHeaders(admission);
+    addQuotaHeaders(headers, admission);
     void http.getResponse<FastifyReply>().headers(headers);
     if (result.outcome === 'rate_limited') {
       const window = windows[result.deciding];

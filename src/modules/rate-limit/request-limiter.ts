@@ -129,8 +129,10 @@ export class RequestLimiter {
     cost: number,
     peek: boolean,
   ): Promise<LimiterResult> {
+    const { tag, subject } = limiterSubject(principal);
     return this.limiter.check({
-      ...limiterSubject(principal),
+      tag,
+      subject,
       windows,
       quotas: quotas.map(({ quota, period }) => ({
         id: quota.id,
