@@ -6,7 +6,7 @@ import type { TenantScope } from '../../database/tenant-scope.js';
 import { diff, recordAudit } from '../audit/audit-record.js';
 import { Project } from '../projects/project.entity.js';
 import { Quota } from '../quota/quota.entity.js';
-import type { NewQuota } from '../quota/quotas.repository.js';
+import { type NewQuota, auditableQuota } from '../quota/quotas.repository.js';
 import { ApiKey } from './api-key.entity.js';
 import { KeyErrors } from './keys.errors.js';
 
@@ -99,7 +99,7 @@ export class KeysRepository {
         action: 'quota.created',
         organizationId: scope.organizationId,
         target: { type: 'quota', id: created.id },
-        changes: { api_key_id: key.id, period: quota.period, max_requests: quota.maxRequests },
+        changes: auditableQuota(created),
       });
       return { key, quotaId: created.id };
     });

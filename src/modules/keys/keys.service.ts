@@ -9,9 +9,7 @@ import type { TenantScope } from '../../database/tenant-scope.js';
 import { revocationKey } from '../rate-limit/limiter.js';
 import { keySubject } from '../rate-limit/policies.js';
 import { QuotaStore } from '../quota/quota-store.js';
-import type { QuotaFieldsDto } from '../quota/quotas.dto.js';
-import type { NewQuota } from '../quota/quotas.repository.js';
-import { QuotasService, checkSchedule } from '../quota/quotas.service.js';
+import { QuotasService, quotaInput } from '../quota/quotas.service.js';
 import type { ApiKey, KeyRateLimit } from './api-key.entity.js';
 import { KeyCache } from './key-cache.js';
 import { displayPrefix, generateSecret, hashSecret } from './key-secret.js';
@@ -68,14 +66,6 @@ function expiry(value: string | null | undefined): Date | null {
   return date;
 }
 
-/** A key's `quota` on creation, checked before anything is written. */
-function quotaInput(dto: QuotaFieldsDto): Omit<NewQuota, 'apiKeyId'> {
-  const periodStart = dto.period_start === undefined ? null : new Date(dto.period_start);
-  const periodEnd = dto.period_end === undefined ? null : new Date(dto.period_end);
-  checkSchedule({ period: dto.period, periodStart, periodEnd }, 'quota.');
-  return { period: dto.period, maxRequests: dto.max_requests, periodStart, periodEnd };
-}
-
 @Injectable()
 export class KeysService {
   constructor(
@@ -103,7 +93,7 @@ export class KeysService {
     if (dto.project_id !== undefined && !(await this.keys.projectExists(scope, dto.project_id))) {
       throw KeyErrors.projectNotFound();
     }
-    const quota = dto.quota === undefined ? null : quotaInput(dto.quota);
+    const quota = dto.quota === undefined ? null : quotaInput(dto.quota, 'quota.');
     const secret = generateSecret(dto.environment);
     const { key, quotaId } = await this.keys.create(
       scope,

@@ -17,15 +17,22 @@ export interface ActiveQuota extends QuotaSchedule {
   maxRequests: number;
 }
 
+/** A quota row's schedule, in the form currentPeriod reads. */
+export function scheduleOf(quota: Quota): QuotaSchedule {
+  return {
+    period: quota.period,
+    periodStartMs: quota.periodStart?.getTime() ?? null,
+    periodEndMs: quota.periodEnd?.getTime() ?? null,
+  };
+}
+
 function toActive(quota: Quota): ActiveQuota {
   return {
     id: quota.id,
     organizationId: quota.organizationId,
     apiKeyId: quota.apiKeyId,
-    period: quota.period,
     maxRequests: quota.maxRequests,
-    periodStartMs: quota.periodStart?.getTime() ?? null,
-    periodEndMs: quota.periodEnd?.getTime() ?? null,
+    ...scheduleOf(quota),
   };
 }
 

@@ -16,7 +16,8 @@ export type QuotaChanges = Partial<
   Pick<Quota, 'period' | 'maxRequests' | 'periodStart' | 'periodEnd'>
 >;
 
-function auditable(quota: Quota): Record<string, unknown> {
+/** What the audit trail records of a quota (also when a key is created with one). */
+export function auditableQuota(quota: Quota): Record<string, unknown> {
   return {
     api_key_id: quota.apiKeyId,
     period: quota.period,
@@ -78,7 +79,7 @@ export class QuotasRepository {
         action: 'quota.created',
         organizationId: scope.organizationId,
         target: { type: 'quota', id: quota.id },
-        changes: auditable(quota),
+        changes: auditableQuota(quota),
       });
       return manager.findOneByOrFail(Quota, { id: quota.id });
     });
@@ -103,7 +104,7 @@ export class QuotasRepository {
         action: 'quota.updated',
         organizationId: scope.organizationId,
         target: { type: 'quota', id },
-        changes: diff(auditable(before), auditable(after)),
+        changes: diff(auditableQuota(before), auditableQuota(after)),
       });
       return after;
     });
@@ -121,7 +122,7 @@ export class QuotasRepository {
         action: 'quota.deleted',
         organizationId: scope.organizationId,
         target: { type: 'quota', id },
-        changes: auditable(quota),
+        changes: auditableQuota(quota),
       });
     });
   }

@@ -6,8 +6,8 @@ import { type AuthenticatedContext, tenantOf } from '../../common/request-contex
 import { rejectNulls } from '../../common/validation.js';
 import { quotaCounterKey } from '../rate-limit/limiter.js';
 import { type Quota } from './quota.entity.js';
-import { type QuotaSchedule, currentPeriod } from './quota-period.js';
-import { QuotaStore } from './quota-store.js';
+import { currentPeriod } from './quota-period.js';
+import { QuotaStore, scheduleOf } from './quota-store.js';
 import type {
   CreateQuotaDto,
   QuotaFieldsDto,
@@ -16,7 +16,7 @@ import type {
   UpdateQuotaDto,
 } from './quotas.dto.js';
 import { QuotaErrors } from './quotas.errors.js';
-import { type QuotaChanges, QuotasRepository } from './quotas.repository.js';
+import { type NewQuota, type QuotaChanges, QuotasRepository } from './quotas.repository.js';
 
 /** Per key, and per organization: each one is a counter in every request's limiter call. */
 const MAX_QUOTAS_PER_SUBJECT = 10;
@@ -63,12 +63,15 @@ export function checkSchedule(
     throw CommonErrors.validation(errors.map((e) => ({ ...e, field: fieldPrefix + e.field })));
 }
 
-function scheduleOf(quota: Quota): QuotaSchedule {
-  return {
-    period: quota.period,
-    periodStartMs: quota.periodStart?.getTime() ?? null,
-    periodEndMs: quota.periodEnd?.getTime() ?? null,
-  };
+/**
+ * A quota's schedule and size from its fields, checked before anything is written (also for
+ * `quota` when creating a key; `fieldPrefix` names the fields there).
+ */
+export function quotaInput(fields: QuotaFieldsDto, fieldPrefix = ''): Omit<NewQuota, 'apiKeyId'> {
+  const periodStart = toDate(fields.period_start);
+  const periodEnd = toDate(fields.period_end);
+  checkSchedule({ period: fields.period, periodStart, periodEnd }, fieldPrefix);
+  return { period: fields.period, maxRequests: fields.max_requests, periodStart, periodEnd };
 }
 
 @Injectable()
@@ -111,20 +114,12 @@ export class QuotasService {
     fields: QuotaFieldsDto,
   ): Promise<QuotaResponse> {
     const scope = tenantOf(ctx);
-    const periodStart = toDate(fields.period_start);
-    const periodEnd = toDate(fields.period_end);
-    checkSchedule({ period: fields.period, periodStart, periodEnd });
+    const input = quotaInput(fields);
     if (apiKeyId !== null && !(await this.quotas.keyExists(scope, apiKeyId)))
       throw QuotaErrors.keyNotFound();
     if ((await this.quotas.countFor(scope, apiKeyId)) >= MAX_QUOTAS_PER_SUBJECT)
       throw QuotaErrors.tooMany();
-    const quota = await this.quotas.create(scope, ctx, {
-      apiKeyId,
-      period: fields.period,
-      maxRequests: fields.max_requests,
-      periodStart,
-      periodEnd,
-    });
+    const quota = await this.quotas.create(scope, ctx, { ...input, apiKeyId });
     await this.store.changed(scope.organizationId);
     return this.get(ctx, quota.id);
   }
