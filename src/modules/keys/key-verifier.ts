@@ -1,26 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { allows } from '../../common/permissions.js';
 import type { AuthenticatedContext } from '../../common/request-context.js';
-import { type Admission, RequestLimiter } from '../rate-limit/request-limiter.js';
+import { RequestLimiter, tightestQuota } from '../rate-limit/request-limiter.js';
 import { ApiKeyAuthenticator, principalOf } from './api-key-authenticator.js';
 import type { VerifyKeyDto, VerifyKeyResponse } from './keys.dto.js';
-
-/** The quota with the least left: the one that will stop the key first. */
-function tightestQuota(admission: Admission): VerifyKeyResponse['quota'] {
-  let tightest: VerifyKeyResponse['quota'] = null;
-  admission.quotas.forEach(({ quota, period }, j) => {
-    const state = admission.result.quotas[j];
-    if (state === undefined || (tightest !== null && tightest.remaining <= state.remaining)) return;
-    tightest = {
-      quota_id: quota.id,
-      limit: quota.maxRequests,
-      used: state.used,
-      remaining: state.remaining,
-      resets_at: new Date(period.endMs).toISOString(),
-    };
-  });
-  return tightest;
-}
 
 /**
  * POST /keys/verify: lets a customer protect its own API with keys and limits managed here.
@@ -87,7 +70,17 @@ export class KeyVerifier {
             remaining: state.remaining,
             reset: Math.ceil(state.resetMs / 1000),
           };
-    const quota = tightestQuota(admission);
+    const tightest = tightestQuota(admission);
+    const quota =
+      tightest === undefined
+        ? null
+        : {
+            quota_id: tightest.applied.quota.id,
+            limit: tightest.applied.quota.maxRequests,
+            used: tightest.state.used,
+            remaining: tightest.state.remaining,
+            resets_at: new Date(tightest.applied.period.endMs).toISOString(),
+          };
     const codes = {
       admitted: undefined,
       rate_limited: 'RATE_LIMIT_EXCEEDED',

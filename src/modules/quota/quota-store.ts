@@ -9,6 +9,28 @@ import { QuotasRepository } from './quotas.repository.js';
 const REFRESH_MS = 60_000;
 const CHANNEL = 'quotas:changed';
 
+/** One organization's quotas, arranged at reload so a request only looks its key up. */
+interface OrganizationQuotas {
+  /** The organization-wide quotas: what a key without its own counts against. */
+  organizationWide: ActiveQuota[];
+  /** Per key with quotas of its own: those, then the organization-wide ones. */
+  byKey: Map<string, ActiveQuota[]>;
+}
+
+const NONE: ActiveQuota[] = [];
+
+function arrange(quotas: ActiveQuota[]): OrganizationQuotas {
+  const organizationWide = quotas.filter((quota) => quota.apiKeyId === null);
+  const byKey = new Map<string, ActiveQuota[]>();
+  for (const quota of quotas) {
+    if (quota.apiKeyId === null) continue;
+    byKey.set(quota.apiKeyId, [...(byKey.get(quota.apiKeyId) ?? []), quota]);
+  }
+  // A key's own quotas first: they are the more specific, and decide first.
+  for (const [keyId, own] of byKey) byKey.set(keyId, [...own, ...organizationWide]);
+  return { organizationWide, byKey };
+}
+
 /** What the hot path needs of a quota. */
 export interface ActiveQuota extends QuotaSchedule {
   id: string;
@@ -45,7 +67,7 @@ function toActive(quota: Quota): ActiveQuota {
 export class QuotaStore implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('QuotaStore');
   /** organization id -> its quotas (key quotas and organization-wide ones). */
-  private byOrganization = new Map<string, ActiveQuota[]>();
+  private byOrganization = new Map<string, OrganizationQuotas>();
   private readonly sync: StoreSync;
 
   constructor(
@@ -68,8 +90,7 @@ export class QuotaStore implements OnModuleInit, OnModuleDestroy {
   /** The quotas an API key's request counts against: its own, then its organization's. */
   forKey(organizationId: string, keyId: string): ActiveQuota[] {
     const quotas = this.byOrganization.get(organizationId);
-    if (quotas === undefined) return [];
-    return quotas.filter((quota) => quota.apiKeyId === keyId || quota.apiKeyId === null);
+    return quotas?.byKey.get(keyId) ?? quotas?.organizationWide ?? NONE;
   }
 
   /** After a write: reload the organization here at once, and tell every other process. */
@@ -81,7 +102,7 @@ export class QuotaStore implements OnModuleInit, OnModuleDestroy {
   private async reload(organizationId?: string): Promise<void> {
     try {
       const rows = await this.quotas.active(organizationId);
-      const next = new Map<string, ActiveQuota[]>(
+      const next = new Map<string, OrganizationQuotas>(
         organizationId === undefined ? [] : this.byOrganization,
       );
       if (organizationId !== undefined) next.delete(organizationId);
@@ -91,11 +112,7 @@ export class QuotaStore implements OnModuleInit, OnModuleDestroy {
         list.push(toActive(row));
         loaded.set(row.organizationId, list);
       }
-      for (const [id, list] of loaded) {
-        // A key's own quotas first: they are the more specific, and decide first.
-        list.sort((a, b) => Number(a.apiKeyId === null) - Number(b.apiKeyId === null));
-        next.set(id, list);
-      }
+      for (const [id, list] of loaded) next.set(id, arrange(list));
       this.byOrganization = next;
     } catch (error) {
       this.logger.warn(`could not reload quotas: ${String(error)}`);

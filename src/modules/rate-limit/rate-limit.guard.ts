@@ -2,7 +2,7 @@ import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/com
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../common/app-error.js';
 import { KeyErrors } from '../keys/keys.errors.js';
-import { type Admission, RequestLimiter } from './request-limiter.js';
+import { type Admission, RequestLimiter, tightestQuota } from './request-limiter.js';
 
 /** X-RateLimit-* for the deciding window, and the IETF RateLimit-Policy / RateLimit fields. */
 export function rateLimitHeaders({
@@ -27,17 +27,11 @@ export function rateLimitHeaders({
 
 /** Adds X-Quota-* for the quota with the least left (only when quotas apply). */
 function addQuotaHeaders(headers: Record<string, string>, admission: Admission): void {
-  let tightest = -1;
-  admission.result.quotas.forEach((state, j) => {
-    if (tightest === -1 || state.remaining < (admission.result.quotas[tightest]?.remaining ?? 0))
-      tightest = j;
-  });
-  const applied = admission.quotas[tightest];
-  const state = admission.result.quotas[tightest];
-  if (applied === undefined || state === undefined) return;
-  headers['X-Quota-Limit'] = String(applied.quota.maxRequests);
-  headers['X-Quota-Remaining'] = String(state.remaining);
-  headers['X-Quota-Reset'] = String(Math.ceil(applied.period.endMs / 1000));
+  const tightest = tightestQuota(admission);
+  if (tightest === undefined) return;
+  headers['X-Quota-Limit'] = String(tightest.applied.quota.maxRequests);
+  headers['X-Quota-Remaining'] = String(tightest.state.remaining);
+  headers['X-Quota-Reset'] = String(Math.ceil(tightest.applied.period.endMs / 1000));
 }
 
 function retryAfterSeconds(untilMs: number, nowMs: number): number {

@@ -5,7 +5,7 @@ import { RateLimitConfig } from '../../config/config.classes.js';
 import { type PeriodBounds, currentPeriod } from '../quota/quota-period.js';
 import { type ActiveQuota, QuotaStore } from '../quota/quota-store.js';
 import { LimitEventRecorder } from './limit-event-recorder.js';
-import { type LimiterResult, Limiter } from './limiter.js';
+import { type LimiterResult, Limiter, type QuotaState } from './limiter.js';
 import { type AppliedWindow, type WindowPlan, limiterSubject, windowsFor } from './policies.js';
 import { PolicyStore } from './policy-store.js';
 import { TierStore } from './tier-store.js';
@@ -33,6 +33,22 @@ export interface Admission {
   quotas: AppliedQuota[];
   result: LimiterResult;
   nowMs: number;
+}
+
+/** The quota with the least left after this request (the one that stops the key first). */
+export function tightestQuota(
+  admission: Admission,
+): { applied: AppliedQuota; state: QuotaState } | undefined {
+  let tightest: { applied: AppliedQuota; state: QuotaState } | undefined;
+  admission.quotas.forEach((applied, j) => {
+    const state = admission.result.quotas[j];
+    if (
+      state !== undefined &&
+      (tightest === undefined || state.remaining < tightest.state.remaining)
+    )
+      tightest = { applied, state };
+  });
+  return tightest;
 }
 
 export interface LimitedCall {
