@@ -172,12 +172,15 @@ try {
   const forgedFlood: Run[] = [];
   const bareFlood: Run[] = [];
   const floodStatuses: Record<string, number> = {};
+  /** Flood requests actually sent beside the valid key (the machine may not reach the rate). */
+  const floodSent = { forged: 0, bare: 0 };
   const valid = () => load(me, { rate: validRate, key: () => secret });
   const beside = async (floodUrl: string, key?: () => string) => {
     const [run, floodRun] = await Promise.all([
       valid(),
       load(floodUrl, { rate: floodRate, seconds, ...(key === undefined ? {} : { key }) }),
     ]);
+    floodSent[key === undefined ? 'bare' : 'forged'] += floodRun.requests;
     if (key !== undefined) {
       for (const [code, count] of Object.entries(floodRun.statuses))
         floodStatuses[code] = (floodStatuses[code] ?? 0) + count;
@@ -209,7 +212,8 @@ try {
       `p90 ${p90(alone)} / ${p90(forgedFlood)} / ${p90(bareFlood)} ms\n` +
       `  ratio forged flood / alone: mean ${(mean(forgedFlood) / mean(alone)).toFixed(3)}, p90 ${(p90(forgedFlood) / p90(alone)).toFixed(3)} (goal <= 1.10)\n` +
       `  ratio forged flood / bare flood: mean ${(mean(forgedFlood) / mean(bareFlood)).toFixed(3)}, p90 ${(p90(forgedFlood) / p90(bareFlood)).toFixed(3)}\n` +
-      `  the forged flood's answers during these rounds: ${Object.entries(floodStatuses)
+      `  floods reached ${(floodSent.forged / (rounds * seconds)).toFixed(0)}/s forged and ${(floodSent.bare / (rounds * seconds)).toFixed(0)}/s bare; ` +
+      `the forged flood's answers: ${Object.entries(floodStatuses)
         .map(([code, count]) => `${count} x ${code}`)
         .join(', ')}`,
   );
