@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ProbeModule } from './support/probe.module.js';
+import { ProbeController, ProbeModule } from './support/probe.module.js';
 import { type TestApp, json, startApp } from './support/test-app.js';
-import { sleep } from './support/wait.js';
+import { eventually } from './support/wait.js';
 
 interface ErrorBody {
   error: { code: string; message: string; details: unknown; request_id: string };
@@ -307,8 +307,14 @@ describe('HTTP conventions (API.md, "Wire conventions")', () => {
     it('409 CONFLICT while the first request is still running, then replays', async () => {
       const key = randomUUID();
       const headers = { 'idempotency-key': key };
+      const probe = api.app.get(ProbeController);
+      const started = probe.invocations;
       const slow = api.call('/api/v1/probe/slow', json('POST', { delay_ms: 700 }, headers));
-      await sleep(150);
+      // The handler runs only once the key is claimed.
+      await eventually(async () => {
+        expect(probe.invocations).toBeGreaterThan(started);
+        await Promise.resolve();
+      });
       const concurrent = await api.call(
         '/api/v1/probe/slow',
         json('POST', { delay_ms: 700 }, headers),

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { freePort } from '../src/launcher/ports.js';
-import { sleep } from './support/wait.js';
+import { eventually } from './support/wait.js';
 
 const entry = (name: string) => fileURLToPath(new URL(`../src/${name}.js`, import.meta.url));
 
@@ -29,11 +29,9 @@ function start(name: 'main' | 'worker', env: Record<string, string>): Running {
 }
 
 async function until(check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(100);
-  }
+  await eventually(async () => {
+    if (!(await check())) throw new Error('condition not met in time');
+  }, timeoutMs);
 }
 
 async function exitCode(child: ChildProcess): Promise<number | null> {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { freePort } from '../src/launcher/ports.js';
 import { type Account, as, registerOwner } from './support/identity.js';
 import { type TestApp, startApp } from './support/test-app.js';
-import { sleep } from './support/wait.js';
+import { eventually } from './support/wait.js';
 
 /**
  * The limiter's Redis goes away and comes back: RATE_LIMIT_FAILURE_MODE decides what
@@ -27,13 +27,11 @@ describe('rate limiting when Redis fails', () => {
         stdio: 'ignore',
       },
     );
-    for (let i = 0; i < 50; i += 1) {
+    await eventually(async () => {
       const probe = spawn('redis-cli', ['-p', String(port), 'ping'], { stdio: 'ignore' });
       const [code] = (await once(probe, 'exit')) as [number];
-      if (code === 0) return;
-      await sleep(100);
-    }
-    throw new Error('redis-server did not start');
+      expect(code).toBe(0); // redis-server answers
+    }, 5_000);
   }
 
   async function stopRedis(): Promise<void> {
@@ -97,11 +95,10 @@ describe('rate limiting when Redis fails', () => {
 
   it('enforces exact limits again once Redis is back', async () => {
     await startRedis(); // empty: the counters start over
-    for (let attempt = 0; attempt < 50; attempt += 1) {
-      const response = await me(open);
-      if (response.headers.get('x-ratelimit-limit') !== null) break; // reconnected
-      await sleep(100);
-    }
+    // Reconnected once a request is limited again (each try may count, as a real one would).
+    await eventually(async () => {
+      expect((await me(open)).headers.get('x-ratelimit-limit')).not.toBeNull();
+    }, 5_000);
     const statuses: number[] = [];
     for (let i = 0; i < 6; i += 1) statuses.push((await me(open)).status);
     expect(statuses.filter((status) => status === 200).length).toBeLessThanOrEqual(5);

@@ -1,13 +1,18 @@
 import { describe, expect, it } from '@jest/globals';
-import { ProbeModule } from './support/probe.module.js';
+import { ProbeController, ProbeModule } from './support/probe.module.js';
 import { json, startApp } from './support/test-app.js';
-import { sleep } from './support/wait.js';
+import { eventually } from './support/wait.js';
 
 describe('graceful shutdown and CORS', () => {
   it('finishes an in-flight request when the app closes, then refuses new connections', async () => {
     const api = await startApp({ imports: [ProbeModule] });
+    const probe = api.app.get(ProbeController);
     const inFlight = api.call('/api/v1/probe/slow', json('POST', { delay_ms: 800 }));
-    await sleep(200);
+    // Close only once the request is inside its handler.
+    await eventually(async () => {
+      expect(probe.invocations).toBe(1);
+      await Promise.resolve();
+    });
     const closing = api.close();
 
     const response = await inFlight;

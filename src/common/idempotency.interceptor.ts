@@ -16,6 +16,7 @@ import { type Observable, from, lastValueFrom, of } from 'rxjs';
 import { AuthConfig } from '../config/config.classes.js';
 import { AppError, CommonErrors } from './app-error.js';
 import { principalId } from './principal.js';
+import { SealedRecords, deriveKey } from './sealed-record.js';
 import { stableJson } from './stable-json.js';
 
 /** A completed response is replayed for 24 hours, as API.md promises. */
@@ -43,18 +44,25 @@ function headerValue(request: FastifyRequest): string | undefined {
  * is still running is 409. Keys are scoped to the caller (principal, or IP when anonymous),
  * so one client's key never replays another's response. Only successful responses are
  * stored: a request that failed releases its key, so the client can fix it and retry.
+ *
+ * Every record is stored sealed (AES-256-GCM, bound to its Redis key), since some responses
+ * carry a secret (a key's create and rotate). Record names and the cipher key both derive
+ * from JWT_SECRET: after the secret is rotated, records made under the previous one are not
+ * found (a miss, so a retry runs again), and they expire within 24 hours.
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
   private readonly logger = new Logger('Idempotency');
   private readonly hmacKey: Buffer;
+  private readonly sealed: SealedRecords;
 
   constructor(
     @Inject(Redis) private readonly redis: Redis,
     private readonly reflector: Reflector,
     auth: AuthConfig,
   ) {
-    this.hmacKey = createHmac('sha256', auth.jwtSecret).update('gatehouse idempotency').digest();
+    this.hmacKey = deriveKey(auth.jwtSecret, 'idempotency names');
+    this.sealed = new SealedRecords(auth.jwtSecret, 'idempotency records');
   }
 
   /** Keyed hash: request bodies (which may hold passwords) are not guessable from Redis. */
@@ -80,7 +88,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const claim: StoredRecord = { state: 'in_flight', fingerprint };
 
     const claimed = await this.guard(
-      this.redis.set(redisKey, JSON.stringify(claim), 'PX', IN_FLIGHT_TTL_MS, 'NX'),
+      this.redis.set(redisKey, this.seal(claim, redisKey), 'PX', IN_FLIGHT_TTL_MS, 'NX'),
     );
     if (claimed === null) {
       return this.replay(redisKey, fingerprint, context.switchToHttp().getResponse<FastifyReply>());
@@ -95,7 +103,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
       async (body: unknown) => {
         const done: StoredRecord = { state: 'done', fingerprint, status, body };
         await this.redis
-          .set(redisKey, JSON.stringify(done), 'PX', REPLAY_TTL_MS)
+          .set(redisKey, this.seal(done, redisKey), 'PX', REPLAY_TTL_MS)
           .catch((error: unknown) => {
             this.logger.error({
               msg: 'could not store an idempotent response',
@@ -122,7 +130,13 @@ export class IdempotencyInterceptor implements NestInterceptor {
       // The first request failed and released the key between our SET and GET.
       throw CommonErrors.conflict('A request with this Idempotency-Key was just processed; retry');
     }
-    const record = JSON.parse(raw) as StoredRecord;
+    const opened = this.sealed.open(raw, redisKey);
+    if (opened === null) {
+      // Not sealed by this secret (written before sealing, or damaged): forget it.
+      await this.redis.del(redisKey).catch(() => 0);
+      throw CommonErrors.conflict('A request with this Idempotency-Key was just processed; retry');
+    }
+    const record = JSON.parse(opened) as StoredRecord;
     if (record.fingerprint !== fingerprint) {
       throw new AppError(
         'IDEMPOTENCY_KEY_REUSED',
@@ -134,6 +148,10 @@ export class IdempotencyInterceptor implements NestInterceptor {
     }
     void reply.status(record.status).header('Idempotent-Replayed', 'true');
     return of(record.body);
+  }
+
+  private seal(record: StoredRecord, redisKey: string): string {
+    return this.sealed.seal(JSON.stringify(record), redisKey);
   }
 
   /** Without Redis there is no safe way to honour the key: say so rather than risk a double. */

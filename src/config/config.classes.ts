@@ -96,6 +96,16 @@ export class RateLimitConfig {
 }
 
 @Injectable()
+export class CredentialFailureConfig {
+  /** Failed credential attempts allowed per minute from one client address (then 429). */
+  readonly failuresPerIp: number;
+
+  constructor(config: ConfigService<Env, true>) {
+    this.failuresPerIp = config.get('AUTH_FAILURES_PER_IP', { infer: true });
+  }
+}
+
+@Injectable()
 export class AuditConfig {
   readonly retentionDays: number;
 
@@ -112,5 +122,6 @@ export const CONFIG_CLASSES = [
   AuthConfig,
   WebhookConfig,
   RateLimitConfig,
+  CredentialFailureConfig,
   AuditConfig,
 ];

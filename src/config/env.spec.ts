@@ -29,6 +29,7 @@ describe('validateEnv', () => {
       CORS_ORIGINS: [],
       RATE_LIMIT_FAILURE_MODE: 'open',
       AUDIT_RETENTION_DAYS: 90,
+      AUTH_FAILURES_PER_IP: 60,
       WORKER_QUEUES: ['webhooks', 'usage', 'retention', 'notifications'],
     });
     expect(env.JWT_SECRET.length).toBeGreaterThanOrEqual(32);
@@ -81,6 +82,7 @@ describe('validateEnv', () => {
       'RATE_LIMIT_FAILURE_MODE must be one of open, closed',
     ],
     [{ AUDIT_RETENTION_DAYS: '0' }, 'AUDIT_RETENTION_DAYS must be a whole number from 1'],
+    [{ AUTH_FAILURES_PER_IP: '0' }, 'AUTH_FAILURES_PER_IP must be a whole number from 1'],
     [{ WORKER_QUEUES: 'webhooks,emails' }, 'WORKER_QUEUES names an unknown queue "emails"'],
     [
       { PLATFORM_ADMIN_EMAILS: 'ops' },

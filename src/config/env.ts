@@ -18,6 +18,8 @@ export interface Env {
   /** Login and register attempts allowed per minute from one IP, and for one account. */
   AUTH_THROTTLE_PER_IP: number;
   AUTH_THROTTLE_PER_ACCOUNT: number;
+  /** Failed credentials (unknown or malformed API keys, invalid bearer tokens) per minute from one address. */
+  AUTH_FAILURES_PER_IP: number;
   PUBLIC_URL: string;
   PLATFORM_ADMIN_EMAILS: string[];
   WEBHOOK_ALLOW_PRIVATE_URLS: boolean;
@@ -174,6 +176,7 @@ export function validateEnv(raw: Raw): Env {
     REFRESH_TOKEN_TTL_DAYS: integer(raw, 'REFRESH_TOKEN_TTL_DAYS', 30, 1, 365),
     AUTH_THROTTLE_PER_IP: integer(raw, 'AUTH_THROTTLE_PER_IP', 30, 1, 1_000_000),
     AUTH_THROTTLE_PER_ACCOUNT: integer(raw, 'AUTH_THROTTLE_PER_ACCOUNT', 10, 1, 1_000_000),
+    AUTH_FAILURES_PER_IP: integer(raw, 'AUTH_FAILURES_PER_IP', 60, 1, 1_000_000),
     PUBLIC_URL: url(raw, 'PUBLIC_URL', ['http', 'https'], `http://localhost:${port}`).replace(
       /\/+$/,
       '',

@@ -26,5 +26,6 @@ export default async function globalSetup(): Promise<void> {
     JWT_SECRET: randomBytes(32).toString('hex'),
     // Every test logs in from 127.0.0.1; the throttling spec sets its own low limits.
     AUTH_THROTTLE_PER_IP: '1000000',
+    AUTH_FAILURES_PER_IP: '1000000',
   });
 }

@@ -50,8 +50,9 @@ class UniqueBody {
  * app on real Postgres and Redis before the feature modules that will rely on them exist.
  */
 @Controller('probe')
-class ProbeController implements OnModuleInit {
-  private invocations = 0;
+export class ProbeController implements OnModuleInit {
+  /** Handler runs started so far (tests wait on it instead of sleeping). */
+  invocations = 0;
 
   constructor(private readonly dataSource: DataSource) {}
 

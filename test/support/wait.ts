@@ -15,3 +15,15 @@ export async function eventually(check: () => Promise<void>, ms = 10_000): Promi
     }
   }
 }
+
+/** Waits until this machine's clock is past `deadlineMs` (an expiry or grace period running out). */
+export async function untilPast(deadlineMs: number): Promise<void> {
+  await eventually(
+    async () => {
+      if (Date.now() <= deadlineMs)
+        throw new Error(`still before ${new Date(deadlineMs).toISOString()}`);
+      await Promise.resolve();
+    },
+    Math.max(deadlineMs - Date.now(), 0) + 10_000,
+  );
+}

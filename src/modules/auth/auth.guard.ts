@@ -5,9 +5,11 @@ import {
   AuthGuard as PassportAuthGuard,
 } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
+import { AppError } from '../../common/app-error.js';
 import { OptionalAuthMetadata, Public } from '../../common/permissions.js';
 import type { Principal } from '../../common/principal.js';
 import { ApiKeyAuthenticator } from '../keys/api-key-authenticator.js';
+import { CredentialFailures } from '../keys/credential-failures.js';
 import { AuthErrors } from './auth.errors.js';
 
 /**
@@ -21,6 +23,7 @@ export class AuthGuard extends PassportAuthGuard('jwt') {
   constructor(
     private readonly reflector: Reflector,
     private readonly apiKeys: ApiKeyAuthenticator,
+    private readonly failures: CredentialFailures,
   ) {
     super();
   }
@@ -42,7 +45,15 @@ export class AuthGuard extends PassportAuthGuard('jwt') {
       return true;
     }
     if (request.headers.authorization === undefined) throw AuthErrors.required();
-    return (await super.canActivate(context)) as boolean;
+    try {
+      return (await super.canActivate(context)) as boolean;
+    } catch (error) {
+      // An invalid token counts against the address's failure limit; an expired one does not.
+      if (error instanceof AppError && error.code === 'AUTHENTICATION_FAILED') {
+        throw await this.failures.refuse(request.ip, error);
+      }
+      throw error;
+    }
   }
 
   override getAuthenticateOptions(): AuthGuardAuthenticateOptions {

@@ -1,8 +1,10 @@
 import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import type { ApiKeyPrincipal } from '../../common/principal.js';
-import { type CachedKey, KeyCache } from './key-cache.js';
+import { CredentialFailures } from './credential-failures.js';
+import { type CachedKey, KeyCache, hashKeyOf } from './key-cache.js';
 import { IpAllowlist } from './ip-allowlist.js';
+import { KnownKeyHashes } from './known-key-hashes.js';
 import { hashSecret, parseSecret } from './key-secret.js';
 import { KeyErrors } from './keys.errors.js';
 import { KeysRepository } from './keys.repository.js';
@@ -36,9 +38,9 @@ function buildPrincipal(key: CachedKey): ApiKeyPrincipal {
 
 /**
  * X-API-Key -> principal. Malformed secrets are refused by their checksum alone; known keys
- * come from the in-process cache (no Postgres after first use); revocation is also checked
- * by the limiter's marker in its single Redis round trip. last_used_at is collected here and
- * written once a minute, off the request path.
+ * come from the in-process cache (no Postgres after first use), unknown ones from a brief
+ * negative cache; revocation is also checked by the limiter's marker in its single Redis
+ * round trip. last_used_at is collected here and written once a minute, off the request path.
  */
 @Injectable()
 export class ApiKeyAuthenticator implements OnModuleInit, OnModuleDestroy {
@@ -48,6 +50,8 @@ export class ApiKeyAuthenticator implements OnModuleInit, OnModuleDestroy {
   constructor(
     private readonly cache: KeyCache,
     private readonly keys: KeysRepository,
+    private readonly failures: CredentialFailures,
+    private readonly knownHashes: KnownKeyHashes,
   ) {}
 
   onModuleInit(): void {
@@ -60,24 +64,35 @@ export class ApiKeyAuthenticator implements OnModuleInit, OnModuleDestroy {
     await this.flushLastUsed();
   }
 
-  /** The key a secret belongs to (cached), or null for a malformed or unknown secret. */
+  /**
+   * The key a secret belongs to (cached), or null for a malformed or unknown secret. No
+   * failure limit applies: /keys/verify is called with the customer's own credential.
+   */
   async lookup(secret: string): Promise<CachedKey | null> {
     const hash = hashSecret(secret);
-    const hashKey = hash.toString('base64');
+    const hashKey = hashKeyOf(hash);
     const now = Date.now();
     // A hit is the very secret that passed the format and checksum checks when it was cached.
     const cached = this.cache.get(hashKey, now);
     if (cached !== undefined) return cached;
     const environment = parseSecret(secret);
-    if (environment === null) return null;
+    if (environment === null || this.cache.isUnknown(hashKey, now)) return null;
     const key = await this.load(hash, hashKey, now);
     return key === null || key.environment !== environment ? null : key;
   }
 
+  /**
+   * X-API-Key -> principal. A cached key costs nothing more. An uncached secret that fails
+   * (malformed, or unknown to Postgres now or a minute ago) counts against the client
+   * address's failure limit; while the address is over it, an uncached secret is looked up
+   * only if Redis marks its hash as a key's, else refused with 429 before any query.
+   */
   async authenticate(secret: string, request: FastifyRequest): Promise<ApiKeyPrincipal> {
-    const key = await this.lookup(secret);
+    const hash = hashSecret(secret);
+    const hashKey = hashKeyOf(hash);
     const now = Date.now();
-    if (key === null) throw KeyErrors.invalid();
+    const key =
+      this.cache.get(hashKey, now) ?? (await this.find(secret, hash, hashKey, request.ip, now));
     if (key.isRevoked) throw KeyErrors.revoked();
     if (key.expiresAtMs !== null && key.expiresAtMs <= now) throw KeyErrors.expired();
     if (!key.allowlist.allows(request.ip)) throw KeyErrors.ipNotAllowed();
@@ -85,11 +100,37 @@ export class ApiKeyAuthenticator implements OnModuleInit, OnModuleDestroy {
     return principalOf(key);
   }
 
-  /** The cached form of a key, or null for an unknown secret (unknown secrets are not cached). */
+  /** An uncached secret's key, or the failure to answer (401, or 429 past the address's limit). */
+  private async find(
+    secret: string,
+    hash: Buffer,
+    hashKey: string,
+    ip: string,
+    now: number,
+  ): Promise<CachedKey> {
+    const environment = parseSecret(secret);
+    if (environment === null || this.cache.isUnknown(hashKey, now)) {
+      throw await this.failures.refuse(ip, KeyErrors.invalid(), now);
+    }
+    if (this.failures.isBlocked(ip, now) && !(await this.knownHashes.has(hash))) {
+      throw this.failures.blockedError(ip, now);
+    }
+    const key = await this.load(hash, hashKey, now);
+    if (key === null || key.environment !== environment) {
+      throw await this.failures.refuse(ip, KeyErrors.invalid(), now);
+    }
+    return key;
+  }
+
+  /** The cached form of a key, or null for an unknown secret (remembered as unknown briefly). */
   private async load(hash: Buffer, hashKey: string, now: number): Promise<CachedKey | null> {
     const epoch = this.cache.epoch;
     const found = await this.keys.findForAuth(hash);
-    if (found === null) return null;
+    if (found === null) {
+      this.cache.rememberUnknown(hashKey, now, epoch);
+      return null;
+    }
+    void this.knownHashes.mark(hash);
     const { key, viaPrevious } = found;
     return this.cache.set(
       hashKey,

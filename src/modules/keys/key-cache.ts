@@ -21,19 +21,35 @@ export interface CachedKey {
   staleAtMs: number;
 }
 
+/** How the cache names a secret hash. */
+export function hashKeyOf(hash: Buffer): string {
+  return hash.toString('base64');
+}
+
 /** A safety net only: changes reach every process through the channel within a second. */
 const MAX_AGE_MS = 5 * 60_000;
 const CHANNEL = 'keys:changed';
+/** Carries the secret hash of a key just created or rotated, so no process still calls it unknown. */
+const CREATED_CHANNEL = 'keys:created';
+/** How long an unknown secret hash is answered without Postgres, and how many are remembered. */
+export const UNKNOWN_TTL_MS = 60_000;
+export const UNKNOWN_MAX_ENTRIES = 10_000;
 
 /**
  * The in-process cache of API keys by secret hash, so an authenticated request touches no
  * Postgres after a key's first use. Any change to a key (update, rotate, revoke, delete) is
  * published on Redis; every api process drops its copy on receipt.
+ *
+ * Secret hashes Postgres did not know are remembered too, briefly and in bounded number
+ * (oldest out first), so a forged but well-formed secret sent again costs no query; a key
+ * created or rotated onto such a hash drops it on every process.
  */
 @Injectable()
 export class KeyCache implements OnModuleInit {
   private readonly byHash = new Map<string, CachedKey>();
   private readonly hashesById = new Map<string, Set<string>>();
+  /** Unknown secret hash -> when it may be asked of Postgres again; insertion order is age. */
+  private readonly unknown = new Map<string, number>();
   /**
    * Bumped by every drop: a load that started before a change must not cache what it read,
    * or a stale row could outlive the change that raced it.
@@ -46,6 +62,10 @@ export class KeyCache implements OnModuleInit {
     await this.bus.subscribe(CHANNEL, {
       onMessage: (keyId) => this.drop(keyId),
       // After a reconnect the cache may have missed messages: start over.
+      onResync: () => this.clear(),
+    });
+    await this.bus.subscribe(CREATED_CHANNEL, {
+      onMessage: (hash) => this.forgetUnknown(hash),
       onResync: () => this.clear(),
     });
   }
@@ -82,6 +102,36 @@ export class KeyCache implements OnModuleInit {
     return cached;
   }
 
+  /** Whether Postgres recently did not know this secret hash. */
+  isUnknown(hash: string, nowMs: number): boolean {
+    const until = this.unknown.get(hash);
+    if (until === undefined) return false;
+    if (nowMs < until) return true;
+    this.unknown.delete(hash);
+    return false;
+  }
+
+  /** Remembers an unknown hash, unless a key changed or was created since `epoch` was read. */
+  rememberUnknown(hash: string, nowMs: number, epoch: number): void {
+    if (epoch !== this.epochValue) return;
+    this.unknown.delete(hash);
+    if (this.unknown.size >= UNKNOWN_MAX_ENTRIES) {
+      const oldest = this.unknown.keys().next();
+      if (oldest.done !== true) this.unknown.delete(oldest.value);
+    }
+    this.unknown.set(hash, nowMs + UNKNOWN_TTL_MS);
+  }
+
+  get unknownCount(): number {
+    return this.unknown.size;
+  }
+
+  /** A key now has this secret hash: no process may keep calling it unknown. */
+  async created(hash: string): Promise<void> {
+    this.forgetUnknown(hash);
+    await this.bus.publish(CREATED_CHANNEL, hash);
+  }
+
   /** Drops the key here and tells every other process to do the same. */
   async invalidate(keyId: string): Promise<void> {
     this.drop(keyId);
@@ -94,9 +144,15 @@ export class KeyCache implements OnModuleInit {
     this.hashesById.delete(keyId);
   }
 
+  private forgetUnknown(hash: string): void {
+    this.epochValue += 1;
+    this.unknown.delete(hash);
+  }
+
   private clear(): void {
     this.epochValue += 1;
     this.byHash.clear();
     this.hashesById.clear();
+    this.unknown.clear();
   }
 }

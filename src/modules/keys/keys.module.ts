@@ -4,7 +4,9 @@ import { QuotaModule } from '../quota/quota.module.js';
 import { RateLimitModule } from '../rate-limit/rate-limit.module.js';
 import { ApiKeyAuthenticator } from './api-key-authenticator.js';
 import { ApiKey } from './api-key.entity.js';
+import { CredentialFailures } from './credential-failures.js';
 import { KeyCache } from './key-cache.js';
+import { KnownKeyHashes } from './known-key-hashes.js';
 import { KeysController } from './keys.controller.js';
 import { KeysRepository } from './keys.repository.js';
 import { KeyVerifier } from './key-verifier.js';
@@ -13,7 +15,15 @@ import { KeysService } from './keys.service.js';
 @Module({
   imports: [TypeOrmModule.forFeature([ApiKey]), RateLimitModule, QuotaModule],
   controllers: [KeysController],
-  providers: [KeysService, KeysRepository, KeyCache, ApiKeyAuthenticator, KeyVerifier],
-  exports: [KeysService, ApiKeyAuthenticator],
+  providers: [
+    KeysService,
+    KeysRepository,
+    KeyCache,
+    KnownKeyHashes,
+    CredentialFailures,
+    ApiKeyAuthenticator,
+    KeyVerifier,
+  ],
+  exports: [KeysService, ApiKeyAuthenticator, CredentialFailures],
 })
 export class KeysModule {}

@@ -11,7 +11,8 @@ import { keySubject } from '../rate-limit/policies.js';
 import { QuotaStore } from '../quota/quota-store.js';
 import { QuotasService, quotaInput } from '../quota/quotas.service.js';
 import type { ApiKey, KeyRateLimit } from './api-key.entity.js';
-import { KeyCache } from './key-cache.js';
+import { KeyCache, hashKeyOf } from './key-cache.js';
+import { KnownKeyHashes } from './known-key-hashes.js';
 import { displayPrefix, generateSecret, hashSecret } from './key-secret.js';
 import type {
   CreateKeyDto,
@@ -73,6 +74,7 @@ export class KeysService {
     private readonly cache: KeyCache,
     private readonly quotas: QuotasService,
     private readonly quotaStore: QuotaStore,
+    private readonly knownHashes: KnownKeyHashes,
     @Inject(Redis) private readonly redis: Redis,
   ) {}
 
@@ -95,6 +97,7 @@ export class KeysService {
     }
     const quota = dto.quota === undefined ? null : quotaInput(dto.quota, 'quota.');
     const secret = generateSecret(dto.environment);
+    const secretHash = hashSecret(secret);
     const { key, quotaId } = await this.keys.create(
       scope,
       ctx,
@@ -104,7 +107,7 @@ export class KeysService {
         environment: dto.environment,
         projectId: dto.project_id ?? null,
         prefix: displayPrefix(secret),
-        secretHash: hashSecret(secret),
+        secretHash,
         permissions: [...new Set(dto.permissions)],
         allowedIps: dto.allowed_ips ?? [],
         expiresAt: expiry(dto.expires_at),
@@ -112,6 +115,7 @@ export class KeysService {
       },
       quota,
     );
+    await this.announce(secretHash);
     if (quotaId === null) return { ...toKeyResponse(key), key: secret, quota: null };
     await this.quotaStore.changed(scope.organizationId);
     return { ...toKeyResponse(key), key: secret, quota: await this.quotas.get(ctx, quotaId) };
@@ -180,15 +184,29 @@ export class KeysService {
     const secret = generateSecret(current.environment);
     const graceSeconds = dto.grace_period_seconds ?? 0;
     const graceUntil = graceSeconds > 0 ? new Date(Date.now() + graceSeconds * 1000) : null;
+    const secretHash = hashSecret(secret);
     const key = await this.keys.rotate(
       scope,
       ctx,
       id,
-      { hash: hashSecret(secret), prefix: displayPrefix(secret) },
+      { hash: secretHash, prefix: displayPrefix(secret) },
       graceUntil,
     );
     await this.cache.invalidate(id);
+    await this.announce(secretHash);
     return { ...toKeyResponse(key), key: secret };
+  }
+
+  /**
+   * A secret hash now belongs to a key: no process may still remember it as unknown, and a
+   * client address over its failure limit may still look it up. Both are hints: a Redis
+   * failure here costs a minute of 401s at worst for a hash no one could have guessed.
+   */
+  private async announce(secretHash: Buffer): Promise<void> {
+    await Promise.all([
+      this.cache.created(hashKeyOf(secretHash)).catch(() => undefined),
+      this.knownHashes.mark(secretHash),
+    ]);
   }
 
   /** A key never holds a permission its creator lacks. */
