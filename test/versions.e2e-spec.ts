@@ -191,6 +191,18 @@ describe('API versions: the resource', () => {
     ]);
   });
 
+  it('refuses to delete the only stable version (409)', async () => {
+    const stable = await api.call('/api/v1/versions?limit=100');
+    const versions = ((await stable.json()) as { data: VersionBody[] }).data;
+    expect(versions.filter((row) => row.status === 'stable').map((row) => row.version)).toEqual([
+      'v1',
+    ]);
+    const refused = await api.call('/api/v1/versions/v1', as(platformAdmin, 'DELETE'));
+    expect(refused.status).toBe(409);
+    expect(await codeOf(refused)).toBe('CONFLICT');
+    expect((await api.call('/api/v1/versions/v1')).status).toBe(200);
+  });
+
   it('refuses writes by anyone but a platform administrator', async () => {
     const key = await api.call(
       '/api/v1/keys',

@@ -6,8 +6,10 @@ import { type Permission, allows } from '../../common/permissions.js';
 import { rejectNulls } from '../../common/validation.js';
 import { type AuthenticatedContext, tenantOf } from '../../common/request-context.js';
 import type { TenantScope } from '../../database/tenant-scope.js';
+import { CommonErrors } from '../../common/app-error.js';
 import { revocationKey } from '../rate-limit/limiter.js';
-import { keySubject } from '../rate-limit/policies.js';
+import { keyLimitsAboveCeiling, keySubject } from '../rate-limit/policies.js';
+import { RequestLimiter } from '../rate-limit/request-limiter.js';
 import { QuotaStore } from '../quota/quota-store.js';
 import { QuotasService, quotaInput } from '../quota/quotas.service.js';
 import type { ApiKey, KeyRateLimit } from './api-key.entity.js';
@@ -73,6 +75,7 @@ export class KeysService {
     private readonly cache: KeyCache,
     private readonly quotas: QuotasService,
     private readonly quotaStore: QuotaStore,
+    private readonly limits: RequestLimiter,
     @Inject(Redis) private readonly redis: Redis,
   ) {}
 
@@ -94,6 +97,8 @@ export class KeysService {
       throw KeyErrors.projectNotFound();
     }
     const quota = dto.quota === undefined ? null : quotaInput(dto.quota, 'quota.');
+    const limits = rateLimits(dto.rate_limits);
+    await this.assertWithinOrganization(scope, limits);
     const secret = generateSecret(dto.environment);
     const { key, quotaId } = await this.keys.create(
       scope,
@@ -108,7 +113,7 @@ export class KeysService {
         permissions: [...new Set(dto.permissions)],
         allowedIps: dto.allowed_ips ?? [],
         expiresAt: expiry(dto.expires_at),
-        rateLimits: rateLimits(dto.rate_limits),
+        rateLimits: limits,
       },
       quota,
     );
@@ -139,7 +144,10 @@ export class KeysService {
     }
     if (dto.allowed_ips !== undefined) changes.allowedIps = dto.allowed_ips;
     if (dto.expires_at !== undefined) changes.expiresAt = expiry(dto.expires_at);
-    if (dto.rate_limits !== undefined) changes.rateLimits = rateLimits(dto.rate_limits);
+    if (dto.rate_limits !== undefined) {
+      changes.rateLimits = rateLimits(dto.rate_limits);
+      await this.assertWithinOrganization(tenantOf(ctx), changes.rateLimits);
+    }
     const key = await this.keys.update(tenantOf(ctx), ctx, id, changes);
     await this.cache.invalidate(id);
     return toKeyResponse(key);
@@ -189,6 +197,23 @@ export class KeysService {
     );
     await this.cache.invalidate(id);
     return { ...toKeyResponse(key), key: secret };
+  }
+
+  /**
+   * A key's windows may only be stricter than its organization's (400 naming the ceiling).
+   * Lowering the organization's set later leaves existing keys as they are: the stricter
+   * of the two windows of a length is the one enforced, and explain lists both.
+   */
+  private async assertWithinOrganization(
+    scope: TenantScope,
+    limits: KeyRateLimit[],
+  ): Promise<void> {
+    if (limits.length === 0) return;
+    const errors = keyLimitsAboveCeiling(
+      limits,
+      await this.limits.organizationSet(scope.organizationId),
+    );
+    if (errors.length > 0) throw CommonErrors.validation(errors);
   }
 
   /** A key never holds a permission its creator lacks. */

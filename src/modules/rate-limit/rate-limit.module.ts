@@ -4,13 +4,14 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { QuotaModule } from '../quota/quota.module.js';
 import { LimitEventRecorder } from './limit-event-recorder.js';
 import { Limiter } from './limiter.js';
+import { OrganizationLimitsStore } from './organization-limits-store.js';
 import { PolicyStore } from './policy-store.js';
 import { RateLimitSetting } from './rate-limit-setting.entity.js';
 import { RateLimitGuard } from './rate-limit.guard.js';
 import { RateLimitsController } from './rate-limits.controller.js';
+import { RateLimitsRepository } from './rate-limits.repository.js';
 import { RateLimitsService } from './rate-limits.service.js';
 import { RequestLimiter } from './request-limiter.js';
-import { TierStore } from './tier-store.js';
 
 @Module({
   imports: [
@@ -22,12 +23,13 @@ import { TierStore } from './tier-store.js';
   providers: [
     Limiter,
     PolicyStore,
-    TierStore,
+    OrganizationLimitsStore,
+    RateLimitsRepository,
     LimitEventRecorder,
     RequestLimiter,
     RateLimitGuard,
     RateLimitsService,
   ],
-  exports: [Limiter, RateLimitGuard, PolicyStore, TierStore, RequestLimiter],
+  exports: [Limiter, RateLimitGuard, PolicyStore, OrganizationLimitsStore, RequestLimiter],
 })
 export class RateLimitModule {}
