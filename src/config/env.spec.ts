@@ -28,6 +28,7 @@ describe('validateEnv', () => {
       LOG_LEVEL: 'log',
       CORS_ORIGINS: [],
       RATE_LIMIT_FAILURE_MODE: 'open',
+      RATE_LIMIT_EVENTS_RETENTION_DAYS: 30,
       AUDIT_RETENTION_DAYS: 90,
       WORKER_QUEUES: ['webhooks', 'usage', 'retention', 'notifications'],
     });
@@ -45,8 +46,10 @@ describe('validateEnv', () => {
       CORS_ORIGINS: 'https://app.example.com,http://localhost:5173',
       WORKER_QUEUES: 'webhooks,usage',
       PUBLIC_URL: 'https://api.example.com/',
+      RATE_LIMIT_EVENTS_RETENTION_DAYS: '7',
     });
     expect(env.PORT).toBe(8080);
+    expect(env.RATE_LIMIT_EVENTS_RETENTION_DAYS).toBe(7);
     expect(env.PLATFORM_ADMIN_EMAILS).toEqual(['ops@example.com', 'root@example.com']);
     expect(env.WEBHOOK_ALLOW_PRIVATE_URLS).toBe(true);
     expect(env.CORS_ORIGINS).toEqual(['https://app.example.com', 'http://localhost:5173']);
@@ -81,6 +84,10 @@ describe('validateEnv', () => {
       'RATE_LIMIT_FAILURE_MODE must be one of open, closed',
     ],
     [{ AUDIT_RETENTION_DAYS: '0' }, 'AUDIT_RETENTION_DAYS must be a whole number from 1'],
+    [
+      { RATE_LIMIT_EVENTS_RETENTION_DAYS: '0' },
+      'RATE_LIMIT_EVENTS_RETENTION_DAYS must be a whole number from 1',
+    ],
     [{ WORKER_QUEUES: 'webhooks,emails' }, 'WORKER_QUEUES names an unknown queue "emails"'],
     [
       { PLATFORM_ADMIN_EMAILS: 'ops' },
