@@ -1,5 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import { Injectable } from '@nestjs/common';
 import { type Page, page } from '../../common/envelope.js';
 import type { PageQuery } from '../../common/pagination.js';
 import { type Permission, allows } from '../../common/permissions.js';
@@ -7,11 +6,10 @@ import { rejectNulls } from '../../common/validation.js';
 import { type AuthenticatedContext, tenantOf } from '../../common/request-context.js';
 import type { TenantScope } from '../../database/tenant-scope.js';
 import { CommonErrors } from '../../common/app-error.js';
-import { revocationKey } from '../rate-limit/limiter.js';
-import { keyLimitsAboveCeiling, keySubject } from '../rate-limit/policies.js';
+import { Limiter } from '../rate-limit/limiter.js';
+import { keyLimitsAboveCeiling } from '../rate-limit/policies.js';
 import { RequestLimiter } from '../rate-limit/request-limiter.js';
-import { QuotaStore } from '../quota/quota-store.js';
-import { QuotasService, quotaInput } from '../quota/quotas.service.js';
+import { QuotasService } from '../quota/quotas.service.js';
 import type { ApiKey, KeyRateLimit } from './api-key.entity.js';
 import { KeyCache } from './key-cache.js';
 import { displayPrefix, generateSecret, hashSecret } from './key-secret.js';
@@ -74,9 +72,8 @@ export class KeysService {
     private readonly keys: KeysRepository,
     private readonly cache: KeyCache,
     private readonly quotas: QuotasService,
-    private readonly quotaStore: QuotaStore,
     private readonly limits: RequestLimiter,
-    @Inject(Redis) private readonly redis: Redis,
+    private readonly limiter: Limiter,
   ) {}
 
   async list(ctx: AuthenticatedContext, query: PageQuery): Promise<Page<KeyResponse>> {
@@ -96,7 +93,7 @@ export class KeysService {
     if (dto.project_id !== undefined && !(await this.keys.projectExists(scope, dto.project_id))) {
       throw KeyErrors.projectNotFound();
     }
-    const quota = dto.quota === undefined ? null : quotaInput(dto.quota, 'quota.');
+    const quota = dto.quota === undefined ? null : this.quotas.inputForNewKey(dto.quota);
     const limits = rateLimits(dto.rate_limits);
     await this.assertWithinOrganization(scope, limits);
     const secret = generateSecret(dto.environment);
@@ -118,8 +115,11 @@ export class KeysService {
       quota,
     );
     if (quotaId === null) return { ...toKeyResponse(key), key: secret, quota: null };
-    await this.quotaStore.changed(scope.organizationId);
-    return { ...toKeyResponse(key), key: secret, quota: await this.quotas.get(ctx, quotaId) };
+    return {
+      ...toKeyResponse(key),
+      key: secret,
+      quota: await this.quotas.createdWithKey(ctx, quotaId),
+    };
   }
 
   async replace(ctx: AuthenticatedContext, id: string, dto: ReplaceKeyDto): Promise<KeyResponse> {
@@ -171,10 +171,8 @@ export class KeysService {
 
   /** Refuses these keys on every process from now on (their rows may already be gone). */
   async markRevoked(scope: TenantScope, ids: string[]): Promise<void> {
-    for (const id of ids) {
-      await this.redis.set(revocationKey(keySubject(scope.organizationId, id)), '1');
-      await this.cache.invalidate(id);
-    }
+    await this.limiter.markRevoked(scope.organizationId, ids);
+    for (const id of ids) await this.cache.invalidate(id);
   }
 
   async rotate(

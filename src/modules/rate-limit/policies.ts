@@ -2,6 +2,7 @@ import type { ApiKeyPrincipal, Principal } from '../../common/principal.js';
 import {
   type Algorithm,
   EXACT_LIMIT_MAX,
+  keySubject,
   type LimiterSubject,
   type WindowPolicy,
 } from './limiter.js';
@@ -294,11 +295,6 @@ export function keyLimitsAboveCeiling(
     });
   });
   return errors;
-}
-
-/** Where an API key's counters live: see LimiterRequest for why keys are tagged by organization. */
-export function keySubject(organizationId: string, keyId: string): LimiterSubject {
-  return { tag: organizationId, subject: `key:${keyId}` };
 }
 
 /** A key's principal lives as long as its cache entry: its subject is built once too. */

@@ -3,7 +3,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { QuotaModule } from '../quota/quota.module.js';
 import { LimitEventRecorder } from './limit-event-recorder.js';
-import { Limiter } from './limiter.js';
+import { LimiterModule } from './limiter.module.js';
 import { OrganizationLimitsStore } from './organization-limits-store.js';
 import { PolicyStore } from './policy-store.js';
 import { RateLimitSetting } from './rate-limit-setting.entity.js';
@@ -18,10 +18,10 @@ import { RequestLimiter } from './request-limiter.js';
     TypeOrmModule.forFeature([RateLimitSetting]),
     BullModule.registerQueue({ name: 'usage' }),
     QuotaModule,
+    LimiterModule,
   ],
   controllers: [RateLimitsController],
   providers: [
-    Limiter,
     PolicyStore,
     OrganizationLimitsStore,
     RateLimitsRepository,
@@ -30,6 +30,6 @@ import { RequestLimiter } from './request-limiter.js';
     RateLimitGuard,
     RateLimitsService,
   ],
-  exports: [Limiter, RateLimitGuard, PolicyStore, OrganizationLimitsStore, RequestLimiter],
+  exports: [LimiterModule, RateLimitGuard, PolicyStore, OrganizationLimitsStore, RequestLimiter],
 })
 export class RateLimitModule {}
