@@ -13,6 +13,7 @@ import {
 } from './support/identity.js';
 import { type TestApp, json, startApp } from './support/test-app.js';
 import { createDatabase, dropDatabase } from './support/test-env.js';
+import { sleep } from './support/wait.js';
 
 interface VersionBody {
   version: string;
@@ -30,8 +31,6 @@ interface VersionBody {
 interface ErrorBody {
   error: { code: string; details: unknown };
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function codeOf(response: Response): Promise<string> {
   return ((await response.json()) as ErrorBody).error.code;
@@ -53,7 +52,10 @@ async function startPair(env: Record<string, string> = {}) {
   return { api, other, platformAdmin, owner };
 }
 
-/** Polls `check` until it holds; returns how long that took (Infinity if not within `ms`). */
+/**
+ * Polls `check` until it holds; returns how long that took (Infinity if not within `ms`), so a
+ * test can assert the propagation time itself (`eventually` only says that it happened).
+ */
 async function within(ms: number, check: () => Promise<boolean>): Promise<number> {
   const started = Date.now();
   while (Date.now() - started < ms) {
