@@ -2,25 +2,26 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
 import type { RateLimitConfig } from '../src/config/config.classes.js';
-import { dataSourceOptions } from '../src/database/data-source.js';
 import { LimitEventsRetention } from '../src/modules/rate-limit/limit-events-retention.js';
 import type { RateLimitEvent } from '../src/modules/rate-limit/limit-events.js';
 import { LimitEventsWriter } from '../src/modules/rate-limit/limit-events.writer.js';
+import { type TestApp, startApp } from './support/test-app.js';
 
 const DAY_MS = 86_400_000;
 
 describe('rate_limit_events: merged refusals, partitioned by day, with a retention', () => {
+  let api: TestApp;
   let dataSource: DataSource;
   let writer: LimitEventsWriter;
 
   beforeAll(async () => {
-    dataSource = new DataSource(dataSourceOptions(process.env.DATABASE_URL ?? ''));
-    await dataSource.initialize();
+    api = await startApp();
+    dataSource = api.app.get(DataSource);
     writer = new LimitEventsWriter(dataSource);
   });
 
   afterAll(async () => {
-    await dataSource.destroy();
+    await api.close();
   });
 
   const refusal = (
