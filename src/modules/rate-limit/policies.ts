@@ -168,18 +168,16 @@ const NO_SET: PolicySet = {};
 
 /**
  * Windows compiled once per policy object: a key's limits (the same array for as long as the
- * key is cached) and each policy set (replaced on reload). A set object belongs to one source.
+ * key is cached) and each endpoint override (replaced on reload); organization sets are
+ * compiled in chosen().
  */
-const compiled: Record<PolicySource, WeakMap<object, AppliedWindow[]>> = {
+const compiled: Record<'key' | 'endpoint', WeakMap<object, AppliedWindow[]>> = {
   key: new WeakMap(),
   endpoint: new WeakMap(),
-  organization: new WeakMap(),
-  tier: new WeakMap(),
-  global: new WeakMap(),
 };
 
 function compile<T extends object>(
-  source: PolicySource,
+  source: 'key' | 'endpoint',
   policies: T,
   build: (policies: T) => AppliedWindow[],
 ): AppliedWindow[] {
@@ -206,8 +204,20 @@ export interface OrganizationSet {
   windows: AppliedWindow[];
 }
 
+/** One OrganizationSet per set object, so a request allocates nothing to pick it. */
+const chosenSets: Record<OrganizationSource, WeakMap<PolicySet, OrganizationSet>> = {
+  organization: new WeakMap(),
+  tier: new WeakMap(),
+  global: new WeakMap(),
+};
+
 function chosen(source: OrganizationSource, set: PolicySet): OrganizationSet {
-  return { source, set, windows: compile(source, set, SET_WINDOWS[source]) };
+  let found = chosenSets[source].get(set);
+  if (found === undefined) {
+    found = { source, set, windows: SET_WINDOWS[source](set) };
+    chosenSets[source].set(set, found);
+  }
+  return found;
 }
 
 /**
