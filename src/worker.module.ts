@@ -1,9 +1,9 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
-import { AuditRetentionModule } from './modules/audit/audit-retention.module.js';
 import { LimitEventsModule } from './modules/rate-limit/limit-events.module.js';
 import { QueuesModule } from './queues/queues.module.js';
+import { RetentionModule } from './queues/retention.module.js';
 import { RedisModule } from './redis/redis.module.js';
 import { WorkerReadiness } from './queues/worker-readiness.js';
 
@@ -17,8 +17,8 @@ import { WorkerReadiness } from './queues/worker-readiness.js';
     DatabaseModule,
     RedisModule,
     QueuesModule,
-    AuditRetentionModule,
     LimitEventsModule,
+    RetentionModule,
   ],
   providers: [WorkerReadiness],
 })

@@ -13,6 +13,7 @@ import {
 } from './support/identity.js';
 import { type TestApp, json, startApp } from './support/test-app.js';
 import { createDatabase, dropDatabase } from './support/test-env.js';
+import { sleep } from './support/wait.js';
 
 interface VersionBody {
   version: string;
@@ -30,8 +31,6 @@ interface VersionBody {
 interface ErrorBody {
   error: { code: string; details: unknown };
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function codeOf(response: Response): Promise<string> {
   return ((await response.json()) as ErrorBody).error.code;
@@ -53,7 +52,10 @@ async function startPair(env: Record<string, string> = {}) {
   return { api, other, platformAdmin, owner };
 }
 
-/** Polls `check` until it holds; returns how long that took (Infinity if not within `ms`). */
+/**
+ * Polls `check` until it holds; returns how long that took (Infinity if not within `ms`), so a
+ * test can assert the propagation time itself (`eventually` only says that it happened).
+ */
 async function within(ms: number, check: () => Promise<boolean>): Promise<number> {
   const started = Date.now();
   while (Date.now() - started < ms) {
@@ -189,6 +191,18 @@ describe('API versions: the resource', () => {
       'api_version.deleted',
       'api_version.updated',
     ]);
+  });
+
+  it('refuses to delete the only stable version (409)', async () => {
+    const stable = await api.call('/api/v1/versions?limit=100');
+    const versions = ((await stable.json()) as { data: VersionBody[] }).data;
+    expect(versions.filter((row) => row.status === 'stable').map((row) => row.version)).toEqual([
+      'v1',
+    ]);
+    const refused = await api.call('/api/v1/versions/v1', as(platformAdmin, 'DELETE'));
+    expect(refused.status).toBe(409);
+    expect(await codeOf(refused)).toBe('CONFLICT');
+    expect((await api.call('/api/v1/versions/v1')).status).toBe(200);
   });
 
   it('refuses writes by anyone but a platform administrator', async () => {

@@ -89,9 +89,12 @@ export class WebhookConfig {
 @Injectable()
 export class RateLimitConfig {
   readonly failureMode: 'open' | 'closed';
+  /** Merged refusals older than this many days are dropped by the retention job. */
+  readonly eventsRetentionDays: number;
 
   constructor(config: ConfigService<Env, true>) {
     this.failureMode = config.get('RATE_LIMIT_FAILURE_MODE', { infer: true });
+    this.eventsRetentionDays = config.get('RATE_LIMIT_EVENTS_RETENTION_DAYS', { infer: true });
   }
 }
 

@@ -28,6 +28,7 @@ describe('validateEnv', () => {
       LOG_LEVEL: 'log',
       CORS_ORIGINS: [],
       RATE_LIMIT_FAILURE_MODE: 'open',
+      RATE_LIMIT_EVENTS_RETENTION_DAYS: 30,
       AUDIT_RETENTION_DAYS: 90,
       AUTH_FAILURES_PER_IP: 60,
       WORKER_QUEUES: ['webhooks', 'usage', 'retention', 'notifications'],
@@ -46,8 +47,10 @@ describe('validateEnv', () => {
       CORS_ORIGINS: 'https://app.example.com,http://localhost:5173',
       WORKER_QUEUES: 'webhooks,usage',
       PUBLIC_URL: 'https://api.example.com/',
+      RATE_LIMIT_EVENTS_RETENTION_DAYS: '7',
     });
     expect(env.PORT).toBe(8080);
+    expect(env.RATE_LIMIT_EVENTS_RETENTION_DAYS).toBe(7);
     expect(env.PLATFORM_ADMIN_EMAILS).toEqual(['ops@example.com', 'root@example.com']);
     expect(env.WEBHOOK_ALLOW_PRIVATE_URLS).toBe(true);
     expect(env.CORS_ORIGINS).toEqual(['https://app.example.com', 'http://localhost:5173']);
@@ -83,6 +86,10 @@ describe('validateEnv', () => {
     ],
     [{ AUDIT_RETENTION_DAYS: '0' }, 'AUDIT_RETENTION_DAYS must be a whole number from 1'],
     [{ AUTH_FAILURES_PER_IP: '0' }, 'AUTH_FAILURES_PER_IP must be a whole number from 1'],
+    [
+      { RATE_LIMIT_EVENTS_RETENTION_DAYS: '0' },
+      'RATE_LIMIT_EVENTS_RETENTION_DAYS must be a whole number from 1',
+    ],
     [{ WORKER_QUEUES: 'webhooks,emails' }, 'WORKER_QUEUES names an unknown queue "emails"'],
     [
       { PLATFORM_ADMIN_EMAILS: 'ops' },

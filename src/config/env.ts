@@ -28,6 +28,8 @@ export interface Env {
   LOG_LEVEL: LogLevel;
   CORS_ORIGINS: string[];
   RATE_LIMIT_FAILURE_MODE: 'open' | 'closed';
+  /** Days of merged rate-limit refusals (rate_limit_events) kept for analytics. */
+  RATE_LIMIT_EVENTS_RETENTION_DAYS: number;
   AUDIT_RETENTION_DAYS: number;
   WORKER_QUEUES: QueueName[];
 }
@@ -188,6 +190,13 @@ export function validateEnv(raw: Raw): Env {
     LOG_LEVEL: oneOf(raw, 'LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'warn' : 'log'),
     CORS_ORIGINS: corsOrigins,
     RATE_LIMIT_FAILURE_MODE: oneOf(raw, 'RATE_LIMIT_FAILURE_MODE', ['open', 'closed'], 'open'),
+    RATE_LIMIT_EVENTS_RETENTION_DAYS: integer(
+      raw,
+      'RATE_LIMIT_EVENTS_RETENTION_DAYS',
+      30,
+      1,
+      36500,
+    ),
     AUDIT_RETENTION_DAYS: integer(raw, 'AUDIT_RETENTION_DAYS', 90, 1, 36500),
     WORKER_QUEUES: queues.length > 0 ? (queues as QueueName[]) : [...QUEUE_NAMES],
   };

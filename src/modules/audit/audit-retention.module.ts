@@ -1,11 +1,9 @@
-import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { AuditRetention } from './audit-retention.js';
-import { AuditRetentionProcessor } from './audit-retention.processor.js';
 
-/** The worker's side of the audit module: the retention purge. */
+/** The worker's side of the audit module: the retention purge (run by the retention queue). */
 @Module({
-  imports: [BullModule.registerQueue({ name: 'retention' })],
-  providers: [AuditRetention, AuditRetentionProcessor],
+  providers: [AuditRetention],
+  exports: [AuditRetention],
 })
 export class AuditRetentionModule {}

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AuditConfig } from '../../config/config.classes.js';
+import { partitionUpperBound } from '../../database/partitions.js';
 import {
   DELETE_OLDER_THAN,
   ENABLE_PURGE,
@@ -9,12 +10,6 @@ import {
 } from './audit-retention.sql.js';
 
 const DAY_MS = 86_400_000;
-
-/** `FOR VALUES FROM ('2026-10-01 00:00:00+00') TO ('2026-11-01 00:00:00+00')` -> its upper end. */
-export function partitionUpperBound(bound: string): Date | null {
-  const match = /TO \('([^']+)'\)/.exec(bound);
-  return match?.[1] === undefined ? null : new Date(match[1]);
-}
 
 export interface PurgeResult {
   droppedPartitions: string[];

@@ -5,8 +5,7 @@ import type { RequestContext } from '../../common/request-context.js';
 import type { TenantScope } from '../../database/tenant-scope.js';
 import { diff, recordAudit } from '../audit/audit-record.js';
 import { Project } from '../projects/project.entity.js';
-import { Quota } from '../quota/quota.entity.js';
-import { type NewQuota, auditableQuota } from '../quota/quotas.repository.js';
+import { type NewQuota, insertQuota } from '../quota/quotas.repository.js';
 import { ApiKey } from './api-key.entity.js';
 import { KeyErrors } from './keys.errors.js';
 
@@ -76,7 +75,7 @@ export class KeysRepository {
     return this.dataSource.manager.existsBy(Project, { ...scope, id: projectId });
   }
 
-  /** The key, and its quota when one is given, in one transaction. */
+  /** The key, and its quota when one is given (written by the quota module), in one transaction. */
   async create(
     scope: TenantScope,
     ctx: RequestContext,
@@ -92,15 +91,8 @@ export class KeysRepository {
         changes: auditable(key),
       });
       if (quota === null) return { key, quotaId: null };
-      const created = await manager.save(
-        manager.create(Quota, { ...quota, apiKeyId: key.id, ...scope }),
-      );
-      await recordAudit(manager, ctx, {
-        action: 'quota.created',
-        organizationId: scope.organizationId,
-        target: { type: 'quota', id: created.id },
-        changes: auditableQuota(created),
-      });
+      // The quota module's own step writes the row, in this transaction.
+      const created = await insertQuota(manager, ctx, scope, { ...quota, apiKeyId: key.id });
       return { key, quotaId: created.id };
     });
   }

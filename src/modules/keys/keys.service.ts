@@ -1,15 +1,15 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import { Injectable } from '@nestjs/common';
 import { type Page, page } from '../../common/envelope.js';
 import type { PageQuery } from '../../common/pagination.js';
 import { type Permission, allows } from '../../common/permissions.js';
 import { rejectNulls } from '../../common/validation.js';
 import { type AuthenticatedContext, tenantOf } from '../../common/request-context.js';
 import type { TenantScope } from '../../database/tenant-scope.js';
-import { revocationKey } from '../rate-limit/limiter.js';
-import { keySubject } from '../rate-limit/policies.js';
-import { QuotaStore } from '../quota/quota-store.js';
-import { QuotasService, quotaInput } from '../quota/quotas.service.js';
+import { CommonErrors } from '../../common/app-error.js';
+import { Limiter } from '../rate-limit/limiter.js';
+import { keyLimitsAboveCeiling } from '../rate-limit/policies.js';
+import { RequestLimiter } from '../rate-limit/request-limiter.js';
+import { QuotasService } from '../quota/quotas.service.js';
 import type { ApiKey, KeyRateLimit } from './api-key.entity.js';
 import { KeyCache, hashKeyOf } from './key-cache.js';
 import { KnownKeyHashes } from './known-key-hashes.js';
@@ -73,9 +73,9 @@ export class KeysService {
     private readonly keys: KeysRepository,
     private readonly cache: KeyCache,
     private readonly quotas: QuotasService,
-    private readonly quotaStore: QuotaStore,
     private readonly knownHashes: KnownKeyHashes,
-    @Inject(Redis) private readonly redis: Redis,
+    private readonly limits: RequestLimiter,
+    private readonly limiter: Limiter,
   ) {}
 
   async list(ctx: AuthenticatedContext, query: PageQuery): Promise<Page<KeyResponse>> {
@@ -95,7 +95,9 @@ export class KeysService {
     if (dto.project_id !== undefined && !(await this.keys.projectExists(scope, dto.project_id))) {
       throw KeyErrors.projectNotFound();
     }
-    const quota = dto.quota === undefined ? null : quotaInput(dto.quota, 'quota.');
+    const quota = dto.quota === undefined ? null : this.quotas.inputForNewKey(dto.quota);
+    const limits = rateLimits(dto.rate_limits);
+    await this.assertWithinOrganization(scope, limits);
     const secret = generateSecret(dto.environment);
     const secretHash = hashSecret(secret);
     const { key, quotaId } = await this.keys.create(
@@ -111,14 +113,17 @@ export class KeysService {
         permissions: [...new Set(dto.permissions)],
         allowedIps: dto.allowed_ips ?? [],
         expiresAt: expiry(dto.expires_at),
-        rateLimits: rateLimits(dto.rate_limits),
+        rateLimits: limits,
       },
       quota,
     );
     await this.announce(secretHash);
     if (quotaId === null) return { ...toKeyResponse(key), key: secret, quota: null };
-    await this.quotaStore.changed(scope.organizationId);
-    return { ...toKeyResponse(key), key: secret, quota: await this.quotas.get(ctx, quotaId) };
+    return {
+      ...toKeyResponse(key),
+      key: secret,
+      quota: await this.quotas.createdWithKey(ctx, quotaId),
+    };
   }
 
   async replace(ctx: AuthenticatedContext, id: string, dto: ReplaceKeyDto): Promise<KeyResponse> {
@@ -143,7 +148,10 @@ export class KeysService {
     }
     if (dto.allowed_ips !== undefined) changes.allowedIps = dto.allowed_ips;
     if (dto.expires_at !== undefined) changes.expiresAt = expiry(dto.expires_at);
-    if (dto.rate_limits !== undefined) changes.rateLimits = rateLimits(dto.rate_limits);
+    if (dto.rate_limits !== undefined) {
+      changes.rateLimits = rateLimits(dto.rate_limits);
+      await this.assertWithinOrganization(tenantOf(ctx), changes.rateLimits);
+    }
     const key = await this.keys.update(tenantOf(ctx), ctx, id, changes);
     await this.cache.invalidate(id);
     return toKeyResponse(key);
@@ -167,10 +175,8 @@ export class KeysService {
 
   /** Refuses these keys on every process from now on (their rows may already be gone). */
   async markRevoked(scope: TenantScope, ids: string[]): Promise<void> {
-    for (const id of ids) {
-      await this.redis.set(revocationKey(keySubject(scope.organizationId, id)), '1');
-      await this.cache.invalidate(id);
-    }
+    await this.limiter.markRevoked(scope.organizationId, ids);
+    for (const id of ids) await this.cache.invalidate(id);
   }
 
   async rotate(
@@ -207,6 +213,23 @@ export class KeysService {
       this.cache.created(hashKeyOf(secretHash)).catch(() => undefined),
       this.knownHashes.mark(secretHash),
     ]);
+  }
+
+  /**
+   * A key's windows may only be stricter than its organization's (400 naming the ceiling).
+   * Lowering the organization's set later leaves existing keys as they are: the stricter
+   * of the two windows of a length is the one enforced, and explain lists both.
+   */
+  private async assertWithinOrganization(
+    scope: TenantScope,
+    limits: KeyRateLimit[],
+  ): Promise<void> {
+    if (limits.length === 0) return;
+    const errors = keyLimitsAboveCeiling(
+      limits,
+      await this.limits.organizationSet(scope.organizationId),
+    );
+    if (errors.length > 0) throw CommonErrors.validation(errors);
   }
 
   /** A key never holds a permission its creator lacks. */

@@ -5,6 +5,7 @@ import {
   PrimaryGeneratedColumn,
   UpdateDateColumn,
 } from 'typeorm';
+import type { PolicySet } from '../rate-limit/rate-limit-setting.entity.js';
 
 export const TIERS = ['free', 'standard', 'professional', 'enterprise'] as const;
 export type Tier = (typeof TIERS)[number];
@@ -22,6 +23,10 @@ export class Organization {
 
   @Column({ type: 'text', default: 'free' })
   tier: Tier;
+
+  /** The organization's own rate-limit set (platform administrators); null: its tier's. */
+  @Column({ type: 'jsonb', nullable: true })
+  rateLimits: PolicySet | null;
 
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;

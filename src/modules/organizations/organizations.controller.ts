@@ -79,10 +79,11 @@ export class OrganizationsController {
   @Put(':id')
   @RequirePermission('members:write')
   @ApiOperation({
-    summary: "Replace the credential's organization (tier: platform administrators only)",
+    summary:
+      "Replace the credential's organization (tier and rate_limits: platform administrators only)",
   })
   @ApiDataResponse(OrganizationResponse)
-  @ApiErrors(400, 404, 409)
+  @ApiErrors(400, 403, 404, 409)
   async replace(
     @Auth() ctx: AuthenticatedContext,
     @Param() { id }: UuidParam,
@@ -94,10 +95,11 @@ export class OrganizationsController {
   @Patch(':id')
   @RequirePermission('members:write')
   @ApiOperation({
-    summary: "Change the credential's organization (tier: platform administrators only)",
+    summary:
+      "Change the credential's organization (tier and rate_limits: platform administrators only)",
   })
   @ApiDataResponse(OrganizationResponse)
-  @ApiErrors(400, 404, 409)
+  @ApiErrors(400, 403, 404, 409)
   async update(
     @Auth() ctx: AuthenticatedContext,
     @Param() { id }: UuidParam,

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import {
   IsEmail,
   IsIn,
+  IsObject,
   IsOptional,
   IsString,
   IsUUID,
@@ -11,6 +12,8 @@ import {
   ValidateIf,
 } from 'class-validator';
 import { ROLES, type Role } from '../../common/permissions.js';
+import type { PolicySet } from '../rate-limit/rate-limit-setting.entity.js';
+import { WINDOW_POLICY } from '../rate-limit/rate-limits.dto.js';
 import { TIERS, type Tier } from './organization.entity.js';
 
 const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -46,6 +49,18 @@ export class ReplaceOrganizationDto {
   @IsOptional()
   @IsIn(TIERS)
   tier?: Tier;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: WINDOW_POLICY,
+    nullable: true,
+    example: { minute: { limit: 5000 }, hour: { limit: 100000, algorithm: 'sliding_window' } },
+    description:
+      "Platform administrators only: the organization's own rate-limit set (window -> {limit, algorithm?}), which replaces its tier's set whole; null clears it (back to the tier's)",
+  })
+  @IsOptional()
+  @IsObject()
+  rate_limits?: Record<string, unknown> | null;
 }
 
 /** PATCH: only the fields sent change. */
@@ -63,6 +78,15 @@ export class OrganizationResponse {
 
   @ApiProperty({ enum: TIERS })
   tier: Tier;
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: WINDOW_POLICY,
+    nullable: true,
+    example: null,
+    description: "The organization's own rate-limit set, or null when its tier's set applies",
+  })
+  rate_limits: PolicySet | null;
 
   @ApiProperty({ enum: ROLES, description: "The caller's role in it" })
   role: Role;

@@ -14,6 +14,6 @@ export const OrganizationErrors = {
   ),
   tierChange: err(
     'PERMISSION_DENIED',
-    "Only a platform administrator can change an organization's tier",
+    "Only a platform administrator can change an organization's tier or its own rate limits",
   ),
 };

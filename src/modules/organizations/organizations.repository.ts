@@ -9,6 +9,7 @@ import { diff, recordAudit } from '../audit/audit-record.js';
 import { User } from '../users/user.entity.js';
 import { Membership } from './membership.entity.js';
 import { changeRole, findMembership, removeMembership } from './membership-writes.js';
+import type { PolicySet } from '../rate-limit/rate-limit-setting.entity.js';
 import { Organization, type Tier } from './organization.entity.js';
 import { OrganizationErrors } from './organizations.errors.js';
 
@@ -24,7 +25,7 @@ export interface MemberRow {
 }
 
 function auditable(org: Partial<Organization>): Record<string, unknown> {
-  return { name: org.name, slug: org.slug, tier: org.tier };
+  return { name: org.name, slug: org.slug, tier: org.tier, rate_limits: org.rateLimits ?? null };
 }
 
 @Injectable()
@@ -93,7 +94,7 @@ export class OrganizationsRepository {
   async update(
     scope: TenantScope,
     ctx: RequestContext,
-    changes: { name?: string; slug?: string; tier?: Tier },
+    changes: { name?: string; slug?: string; tier?: Tier; rateLimits?: PolicySet | null },
   ): Promise<Organization> {
     return withUniqueConflict(
       () =>

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { rejectNulls } from '../../common/validation.js';
-import { CommonErrors } from '../../common/app-error.js';
+import { type FieldError, CommonErrors } from '../../common/app-error.js';
 import { type Page, page } from '../../common/envelope.js';
 import type { PageQuery } from '../../common/pagination.js';
 import { type Role, allows } from '../../common/permissions.js';
@@ -8,7 +8,9 @@ import { type AuthenticatedContext, tenantOf } from '../../common/request-contex
 import { slugWithSuffix } from '../../common/slug.js';
 import { KeysService } from '../keys/keys.service.js';
 import { QuotaStore } from '../quota/quota-store.js';
-import { TierStore } from '../rate-limit/tier-store.js';
+import { OrganizationLimitsStore } from '../rate-limit/organization-limits-store.js';
+import { parsePolicySet } from '../rate-limit/policy-set.js';
+import type { PolicySet } from '../rate-limit/rate-limit-setting.entity.js';
 import type { Organization, Tier } from './organization.entity.js';
 import type {
   AddMemberDto,
@@ -26,6 +28,7 @@ function toResponse(organization: Organization, role: Role): OrganizationRespons
     name: organization.name,
     slug: organization.slug,
     tier: organization.tier,
+    rate_limits: organization.rateLimits,
     role,
     created_at: organization.createdAt.toISOString(),
     updated_at: organization.updatedAt.toISOString(),
@@ -43,6 +46,20 @@ function toMember({ user, role, joinedAt }: MemberRow): MemberResponse {
   };
 }
 
+/** An organization's own rate-limit set from the body: null clears it; an empty one is a 400. */
+function ownSet(value: Record<string, unknown> | null): PolicySet | null {
+  if (value === null) return null;
+  const errors: FieldError[] = [];
+  const set = parsePolicySet(value, 'rate_limits', errors);
+  if (errors.length === 0 && Object.keys(set).length === 0)
+    errors.push({
+      field: 'rate_limits',
+      message: 'rate_limits needs at least one window; null clears the set (back to the tier)',
+    });
+  if (errors.length > 0) throw CommonErrors.validation(errors);
+  return set;
+}
+
 /** The caller's role in its own organization (an API key acts with its org's admin rights). */
 function roleOf(ctx: AuthenticatedContext): Role {
   return ctx.principal.type === 'user' ? ctx.principal.role : 'admin';
@@ -57,7 +74,7 @@ export class OrganizationsService {
   constructor(
     private readonly organizations: OrganizationsRepository,
     private readonly keys: KeysService,
-    private readonly tiers: TierStore,
+    private readonly limits: OrganizationLimitsStore,
     private readonly quotas: QuotaStore,
   ) {}
 
@@ -107,13 +124,20 @@ export class OrganizationsService {
   ): Promise<OrganizationResponse> {
     rejectNulls(dto, ['name', 'slug', 'tier']);
     await this.own(ctx, id);
-    if (dto.tier !== undefined) this.assertMaySetTier(ctx);
-    const changes: { name?: string; slug?: string; tier?: Tier } = {};
+    const changesPlan = dto.tier !== undefined || dto.rate_limits !== undefined;
+    if (changesPlan) this.assertMaySetPlan(ctx);
+    const changes: {
+      name?: string;
+      slug?: string;
+      tier?: Tier;
+      rateLimits?: PolicySet | null;
+    } = {};
     if (dto.name !== undefined) changes.name = dto.name;
     if (dto.slug !== undefined) changes.slug = dto.slug;
     if (dto.tier !== undefined) changes.tier = dto.tier;
+    if (dto.rate_limits !== undefined) changes.rateLimits = ownSet(dto.rate_limits);
     const updated = await this.organizations.update(tenantOf(ctx), ctx, changes);
-    if (dto.tier !== undefined) await this.tiers.changed(id);
+    if (changesPlan) await this.limits.changed(id);
     return toResponse(updated, roleOf(ctx));
   }
 
@@ -123,7 +147,7 @@ export class OrganizationsService {
     const keyIds = await this.keys.idsOf(tenantOf(ctx));
     await this.organizations.remove(tenantOf(ctx), ctx);
     await this.keys.markRevoked(tenantOf(ctx), keyIds);
-    await Promise.all([this.tiers.changed(id), this.quotas.changed(id)]);
+    await Promise.all([this.limits.changed(id), this.quotas.changed(id)]);
   }
 
   async listMembers(
@@ -193,7 +217,7 @@ export class OrganizationsService {
       throw OrganizationErrors.ownerGrant();
   }
 
-  private assertMaySetTier(ctx: AuthenticatedContext): void {
+  private assertMaySetPlan(ctx: AuthenticatedContext): void {
     if (ctx.principal.type !== 'user' || !ctx.principal.isPlatformAdmin)
       throw OrganizationErrors.tierChange();
   }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, IsNull } from 'typeorm';
+import { DataSource, type EntityManager, IsNull } from 'typeorm';
 import type { PageQuery } from '../../common/pagination.js';
 import type { RequestContext } from '../../common/request-context.js';
 import type { TenantScope } from '../../database/tenant-scope.js';
@@ -25,6 +25,27 @@ export function auditableQuota(quota: Quota): Record<string, unknown> {
     period_start: quota.periodStart?.toISOString() ?? null,
     period_end: quota.periodEnd?.toISOString() ?? null,
   };
+}
+
+/**
+ * A quota's row and its audit entry, as a step of a transaction: the one place quota rows are
+ * inserted, by this repository and by the keys repository (a key created with `quota`, in
+ * the key's transaction).
+ */
+export async function insertQuota(
+  manager: EntityManager,
+  ctx: RequestContext,
+  scope: TenantScope,
+  input: NewQuota,
+): Promise<Quota> {
+  const quota = await manager.save(manager.create(Quota, { ...input, ...scope }));
+  await recordAudit(manager, ctx, {
+    action: 'quota.created',
+    organizationId: scope.organizationId,
+    target: { type: 'quota', id: quota.id },
+    changes: auditableQuota(quota),
+  });
+  return quota;
 }
 
 @Injectable()
@@ -74,13 +95,7 @@ export class QuotasRepository {
 
   async create(scope: TenantScope, ctx: RequestContext, input: NewQuota): Promise<Quota> {
     return this.dataSource.transaction(async (manager) => {
-      const quota = await manager.save(manager.create(Quota, { ...input, ...scope }));
-      await recordAudit(manager, ctx, {
-        action: 'quota.created',
-        organizationId: scope.organizationId,
-        target: { type: 'quota', id: quota.id },
-        changes: auditableQuota(quota),
-      });
+      const quota = await insertQuota(manager, ctx, scope, input);
       return manager.findOneByOrFail(Quota, { id: quota.id });
     });
   }

@@ -1,10 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import { Injectable } from '@nestjs/common';
 import { type FieldError, CommonErrors } from '../../common/app-error.js';
 import { type Page, page } from '../../common/envelope.js';
 import { type AuthenticatedContext, tenantOf } from '../../common/request-context.js';
 import { rejectNulls } from '../../common/validation.js';
-import { quotaCounterKey } from '../rate-limit/limiter.js';
+import { Limiter } from '../rate-limit/limiter.js';
 import { type Quota } from './quota.entity.js';
 import { currentPeriod } from './quota-period.js';
 import { QuotaStore, scheduleOf } from './quota-store.js';
@@ -79,7 +78,7 @@ export class QuotasService {
   constructor(
     private readonly quotas: QuotasRepository,
     private readonly store: QuotaStore,
-    @Inject(Redis) private readonly redis: Redis,
+    private readonly limiter: Limiter,
   ) {}
 
   async list(ctx: AuthenticatedContext, query: QuotaListQuery): Promise<Page<QuotaResponse>> {
@@ -124,6 +123,17 @@ export class QuotasService {
     return this.get(ctx, quota.id);
   }
 
+  /** A key's `quota` checked before the key is written (its row is written with the key). */
+  inputForNewKey(fields: QuotaFieldsDto): Omit<NewQuota, 'apiKeyId'> {
+    return quotaInput(fields, 'quota.');
+  }
+
+  /** After a key was created with a quota: every process learns of it, and the caller sees it. */
+  async createdWithKey(ctx: AuthenticatedContext, quotaId: string): Promise<QuotaResponse> {
+    await this.store.changed(tenantOf(ctx).organizationId);
+    return this.get(ctx, quotaId);
+  }
+
   /** Changing max_requests keeps the period's count; a new schedule counts from its period's start. */
   async update(ctx: AuthenticatedContext, id: string, dto: UpdateQuotaDto): Promise<QuotaResponse> {
     rejectNulls(dto, ['period', 'max_requests']);
@@ -159,16 +169,18 @@ export class QuotasService {
     await this.store.changed(scope.organizationId);
   }
 
-  /** Responses with the current period's count, read from the limiter's counters (one MGET). */
+  /** Responses with the current period's count, read from the limiter's counters (one round trip). */
   private async withUsage(quotas: Quota[]): Promise<QuotaResponse[]> {
     if (quotas.length === 0) return [];
     const now = Date.now();
     const periods = quotas.map((quota) => currentPeriod(scheduleOf(quota), now));
-    const counts = await this.redis
-      .mget(
-        quotas.map((quota, i) =>
-          quotaCounterKey(quota.organizationId, quota.id, periods[i]?.startMs ?? 0),
-        ),
+    const counts = await this.limiter
+      .quotaUsage(
+        quotas.map((quota, i) => ({
+          organizationId: quota.organizationId,
+          id: quota.id,
+          periodStartMs: periods[i]?.startMs ?? 0,
+        })),
       )
       .catch(() => {
         throw CommonErrors.unavailable('Quota usage is unavailable; retry shortly');

@@ -27,8 +27,12 @@ export class ExplainQuery {
 }
 
 export class ExplainedPolicy {
-  @ApiProperty({ enum: ['key', 'endpoint', 'tier', 'global', 'quota'] })
-  source: 'key' | 'endpoint' | 'tier' | 'global' | 'quota';
+  @ApiProperty({
+    enum: ['key', 'endpoint', 'organization', 'tier', 'global', 'quota'],
+    description:
+      "Which set the window comes from: the key's own, the organization's endpoint override, the organization's one set (its own, its tier's or the global one), or a quota",
+  })
+  source: 'key' | 'endpoint' | 'organization' | 'tier' | 'global' | 'quota';
 
   @ApiProperty({
     example: 'minute',

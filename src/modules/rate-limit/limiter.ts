@@ -90,6 +90,14 @@ export function revocationKey({ tag, subject }: LimiterSubject): string {
   return `revoked:{${tag}}:${subject}`;
 }
 
+/**
+ * Where an API key's counters live: tagged by its organization, so that organization-wide
+ * quotas are counted in the same script on Redis Cluster.
+ */
+export function keySubject(organizationId: string, keyId: string): LimiterSubject {
+  return { tag: organizationId, subject: `key:${keyId}` };
+}
+
 /** A quota's counter for the period that starts at `periodStartMs`. */
 export function quotaCounterKey(tag: string, quotaId: string, periodStartMs: number): string {
   return `quota:{${tag}}:${quotaId}:${periodStartMs}`;
@@ -98,19 +106,41 @@ export function quotaCounterKey(tag: string, quotaId: string, periodStartMs: num
 /**
  * The one place a rate-limit decision is made: limiter.lua, run with EVALSHA in one round
  * trip (ioredis falls back to EVAL, reloading the script, after NOSCRIPT from a restarted
- * Redis). Every key of a subject shares the `{subject}` hash tag.
+ * Redis). Every key of a subject shares the `{subject}` hash tag. It owns every Redis key of
+ * its own: other modules revoke keys and read quota usage through it, never by key name.
  */
 @Injectable()
 export class Limiter {
   private readonly redis: LimiterRedis;
 
-  constructor(@Inject(LIMITER_REDIS) redis: Redis) {
+  constructor(
+    @Inject(LIMITER_REDIS) redis: Redis,
+    /** For management calls (revocation, usage reads): not the hot path's 250 ms connection. */
+    @Inject(Redis) private readonly management: Redis = redis,
+  ) {
     if (!('gatehouseLimit' in redis)) {
       redis.defineCommand('gatehouseLimit', {
         lua: readFileSync(new URL('./limiter.lua', import.meta.url), 'utf8'),
       });
     }
     this.redis = redis as LimiterRedis;
+  }
+
+  /** Refuses these keys in every later limiter call, on every process (the rows may be gone). */
+  async markRevoked(organizationId: string, keyIds: readonly string[]): Promise<void> {
+    for (const keyId of keyIds)
+      await this.management.set(revocationKey(keySubject(organizationId, keyId)), '1');
+  }
+
+  /** How much of each quota's period is used (one MGET; throws when Redis is unavailable). */
+  async quotaUsage(
+    quotas: readonly { organizationId: string; id: string; periodStartMs: number }[],
+  ): Promise<number[]> {
+    if (quotas.length === 0) return [];
+    const counts = await this.management.mget(
+      quotas.map((quota) => quotaCounterKey(quota.organizationId, quota.id, quota.periodStartMs)),
+    );
+    return counts.map((count) => Number(count ?? 0));
   }
 
   async check(request: LimiterRequest): Promise<LimiterResult> {

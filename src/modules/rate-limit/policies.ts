@@ -2,10 +2,14 @@ import type { ApiKeyPrincipal, Principal } from '../../common/principal.js';
 import {
   type Algorithm,
   EXACT_LIMIT_MAX,
+  keySubject,
   type LimiterSubject,
   type WindowPolicy,
 } from './limiter.js';
+import type { FieldError } from '../../common/app-error.js';
+import type { OrganizationLimits } from './organization-limits-store.js';
 import type { PolicySnapshot } from './policy-store.js';
+import { WINDOW_NAMES } from './policy-set.js';
 import type { PolicySet } from './rate-limit-setting.entity.js';
 
 export const WINDOW_MS = {
@@ -16,7 +20,10 @@ export const WINDOW_MS = {
 } as const;
 export type WindowName = keyof typeof WINDOW_MS;
 
-export type PolicySource = 'key' | 'endpoint' | 'tier' | 'global';
+export type PolicySource = 'key' | 'endpoint' | 'organization' | 'tier' | 'global';
+
+/** Where an organization's windows come from: exactly one of these sets applies. */
+export type OrganizationSource = 'organization' | 'tier' | 'global';
 
 /** A window with where it came from, for headers, explain and rate-limit events. */
 export interface AppliedWindow extends WindowPolicy {
@@ -30,32 +37,38 @@ interface PolicyDefinition {
   algorithm: Algorithm;
 }
 
-/** API.md's defaults: every key (and user) at most 100 a minute and 1,000 an hour. */
-export const GLOBAL_DEFAULTS: PolicySet = {
-  minute: { limit: 100, algorithm: 'sliding_window' },
-  hour: { limit: 1_000, algorithm: 'sliding_window' },
-};
+const sliding = (limit: number) => ({ limit, algorithm: 'sliding_window' as const });
 
-/** Per organization tier; enterprise is custom (no tier window beyond the global ones). */
+/**
+ * API.md's defaults, used for a scope that has no row in rate_limit_settings (migration
+ * 1764300000000 seeds the same values as rows): every credential at most 100 a minute and
+ * 1,000 an hour; professional 1,000 and 20,000; enterprise none of its own, so the global
+ * set until a platform administrator gives the organization its own.
+ */
+export const GLOBAL_DEFAULTS: PolicySet = { minute: sliding(100), hour: sliding(1_000) };
+
 export const TIER_DEFAULTS: Record<string, PolicySet> = {
-  free: { minute: { limit: 100, algorithm: 'sliding_window' } },
-  standard: { minute: { limit: 100, algorithm: 'sliding_window' } },
-  professional: { minute: { limit: 1_000, algorithm: 'sliding_window' } },
+  free: { minute: sliding(100), hour: sliding(1_000) },
+  standard: { minute: sliding(100), hour: sliding(1_000) },
+  professional: { minute: sliding(1_000), hour: sliding(20_000) },
   enterprise: {},
 };
 
+/** A set's windows, shortest first (jsonb keeps keys in its own order, not the sender's). */
 function definitions(set: PolicySet | undefined): PolicyDefinition[] {
-  return Object.entries(set ?? {}).flatMap(([window, policy]) =>
-    isWindow(window) && policy !== undefined
-      ? [{ window, limit: policy.limit, algorithm: policy.algorithm }]
-      : [],
-  );
+  return WINDOW_NAMES.flatMap((window) => {
+    const policy = set?.[window];
+    return policy === undefined
+      ? []
+      : [{ window, limit: policy.limit, algorithm: policy.algorithm }];
+  });
 }
 
 /**
- * The Redis state a window lives in, within its credential's. The key's, the tier's and the
- * global sliding windows count the same requests, so they share one state per length: a
- * policy change keeps the history, and a user in two organizations has one count. An
+ * The Redis state a window lives in, within its credential's. The key's and the
+ * organization's sliding windows (whichever set they come from) count the same requests, so
+ * they share one state per length: a policy or plan change keeps the history, and a user in
+ * two organizations has one count. An
  * endpoint's window counts only its route's requests; each token bucket is its own. The kind
  * of storage (log, buckets, token bucket) is in the name, so two never share, or mistype, a key.
  */
@@ -96,13 +109,13 @@ function keyWindows(limits: KeyLimits): AppliedWindow[] {
   });
 }
 
-/** What applies to one combination of key limits, endpoint, tier and global policies. */
+/** What applies to one combination of key limits, endpoint override and organization set. */
 export interface WindowPlan {
-  /** Every applicable window, most specific first: the key's, the endpoint's, the tier's, the global ones. */
+  /** Every applicable window, most specific first: the key's, the endpoint's, the organization's set. */
   all: AppliedWindow[];
   /**
-   * The windows counted in Redis. The key's, the tier's and the global windows all count
-   * every request of the credential, so of two sliding windows of the same length there the
+   * The windows counted in Redis. The key's and the organization's windows both count every
+   * request of the credential, so of two sliding windows of the same length there the
    * stricter one already enforces the other, which is not counted twice.
    */
   enforced: AppliedWindow[];
@@ -155,17 +168,16 @@ const NO_SET: PolicySet = {};
 
 /**
  * Windows compiled once per policy object: a key's limits (the same array for as long as the
- * key is cached) and each policy set of a snapshot (replaced on reload).
+ * key is cached) and each endpoint override (replaced on reload); organization sets are
+ * compiled in chosen().
  */
-const compiled: Record<PolicySource, WeakMap<object, AppliedWindow[]>> = {
+const compiled: Record<'key' | 'endpoint', WeakMap<object, AppliedWindow[]>> = {
   key: new WeakMap(),
   endpoint: new WeakMap(),
-  tier: new WeakMap(),
-  global: new WeakMap(),
 };
 
 function compile<T extends object>(
-  source: PolicySource,
+  source: 'key' | 'endpoint',
   policies: T,
   build: (policies: T) => AppliedWindow[],
 ): AppliedWindow[] {
@@ -179,11 +191,55 @@ function compile<T extends object>(
 
 const fromSet = (source: PolicySource) => (set: PolicySet) =>
   definitions(set).map((policy) => toWindow(source, policy));
-const tierWindows = fromSet('tier');
-const globalWindows = fromSet('global');
+const SET_WINDOWS: Record<OrganizationSource, (set: PolicySet) => AppliedWindow[]> = {
+  organization: fromSet('organization'),
+  tier: fromSet('tier'),
+  global: fromSet('global'),
+};
 
-/** Plans by key limits -> endpoint set -> tier set -> global set, so a request builds nothing. */
-const plans = new WeakMap<object, WeakMap<object, WeakMap<object, WeakMap<object, WindowPlan>>>>();
+/** The one set an organization's windows come from, and its compiled windows. */
+export interface OrganizationSet {
+  source: OrganizationSource;
+  set: PolicySet;
+  windows: AppliedWindow[];
+}
+
+/** One OrganizationSet per set object, so a request allocates nothing to pick it. */
+const chosenSets: Record<OrganizationSource, WeakMap<PolicySet, OrganizationSet>> = {
+  organization: new WeakMap(),
+  tier: new WeakMap(),
+  global: new WeakMap(),
+};
+
+function chosen(source: OrganizationSource, set: PolicySet): OrganizationSet {
+  let found = chosenSets[source].get(set);
+  if (found === undefined) {
+    found = { source, set, windows: SET_WINDOWS[source](set) };
+    chosenSets[source].set(set, found);
+  }
+  return found;
+}
+
+/**
+ * The organization's own set if it has one, else its tier's if that defines any window, else
+ * the global set: the chosen set replaces the others whole (API.md, Rate limits).
+ */
+export function organizationSet(
+  policies: PolicySnapshot,
+  organization: OrganizationLimits | undefined,
+): OrganizationSet {
+  if (organization !== undefined && organization.own !== null)
+    return chosen('organization', organization.own);
+  const tierSet = organization === undefined ? undefined : policies.tiers[organization.tier];
+  if (tierSet !== undefined) {
+    const tier = chosen('tier', tierSet);
+    if (tier.windows.length > 0) return tier;
+  }
+  return chosen('global', policies.global);
+}
+
+/** Plans by key limits -> endpoint set -> organization set, so a request builds nothing. */
+const plans = new WeakMap<object, WeakMap<object, WeakMap<object, WindowPlan>>>();
 
 function child<V>(map: WeakMap<object, V>, key: object, make: () => V): V {
   let value = map.get(key);
@@ -196,38 +252,59 @@ function child<V>(map: WeakMap<object, V>, key: object, make: () => V): V {
 
 /**
  * Every window that applies to the principal on this route now, most specific first: the
- * key's own, its organization's override for the endpoint, its tier, then the global
- * policies, and which of them are counted (see WindowPlan). Users (bearer tokens) get the
- * same minus key limits. Compiled once per combination of policy objects.
+ * key's own, its organization's override for the endpoint, then the organization's set (its
+ * own, its tier's or the global one), and which of them are counted (see WindowPlan). Users
+ * (bearer tokens) get the same minus key limits. Compiled once per combination of policy
+ * objects.
  */
 export function windowsFor(
   principal: Principal,
   route: string,
   policies: PolicySnapshot,
-  tier: string | undefined,
+  organization: OrganizationLimits | undefined,
 ): WindowPlan {
   const own = principal.type === 'api_key' ? principal.rateLimits : NO_KEY;
-  const endpoint = policies.endpoints.get(principal.organizationId)?.[route] ?? NO_SET;
-  const tierSet = (tier === undefined ? undefined : policies.tiers[tier]) ?? NO_SET;
+  const endpoint = organization?.endpoints[route] ?? NO_SET;
+  const { set, windows } = organizationSet(policies, organization);
   const byEndpoint = child(plans, own, () => new WeakMap());
-  const byTier = child(byEndpoint, endpoint, () => new WeakMap());
-  const byGlobal = child(byTier, tierSet, () => new WeakMap());
-  return child(byGlobal, policies.global, () =>
+  const bySet = child(byEndpoint, endpoint, () => new WeakMap());
+  return child(bySet, set, () =>
     plan(
       (own === NO_KEY ? NONE : compile('key', own, keyWindows)).concat(
-        compile('endpoint', endpoint, (set) =>
-          definitions(set).map((policy) => toWindow('endpoint', policy, route)),
+        compile('endpoint', endpoint, (policies) =>
+          definitions(policies).map((policy) => toWindow('endpoint', policy, route)),
         ),
-        compile('tier', tierSet, tierWindows),
-        compile('global', policies.global, globalWindows),
+        windows,
       ),
     ),
   );
 }
 
-/** Where an API key's counters live: see LimiterRequest for why keys are tagged by organization. */
-export function keySubject(organizationId: string, keyId: string): LimiterSubject {
-  return { tag: organizationId, subject: `key:${keyId}` };
+/**
+ * A key's windows may only be stricter than its organization's window of the same length:
+ * one error per looser window, naming the ceiling. A window length the organization does not
+ * limit has no ceiling (the organization's other windows still apply).
+ */
+export function keyLimitsAboveCeiling(
+  limits: readonly { window: string; limit: number }[],
+  organization: OrganizationSet,
+  field = 'rate_limits',
+): FieldError[] {
+  const errors: FieldError[] = [];
+  limits.forEach((limit, i) => {
+    if (!isWindow(limit.window)) return;
+    const ceiling = organization.set[limit.window];
+    if (ceiling === undefined || limit.limit <= ceiling.limit) return;
+    const from =
+      organization.source === 'organization'
+        ? "the organization's own set"
+        : `the ${organization.source} set`;
+    errors.push({
+      field: `${field}.${i}.limit`,
+      message: `a key's ${limit.window} limit may not exceed its organization's ${ceiling.limit} per ${limit.window} (${from})`,
+    });
+  });
+  return errors;
 }
 
 /** A key's principal lives as long as its cache entry: its subject is built once too. */

@@ -34,6 +34,24 @@ function addQuotaHeaders(headers: Record<string, string>, admission: Admission):
   headers['X-Quota-Reset'] = String(Math.ceil(tightest.applied.period.endMs / 1000));
 }
 
+/**
+ * A platform administrator's calls that manage limits and versions are never limited, so the
+ * limits they set (or a sunset) cannot lock them out of undoing them: /rate-limits, /versions,
+ * and changing an organization (where its tier and own set are).
+ */
+const MANAGEMENT_ROUTE = /^\/api\/v\d+\/(?:rate-limits|versions)(?:\/|$)/;
+const ORGANIZATION_ROUTE = /^\/api\/v\d+\/organizations\/:id$/;
+
+function isPlatformManagement(request: FastifyRequest): boolean {
+  const principal = request.principal;
+  if (principal?.type !== 'user' || !principal.isPlatformAdmin) return false;
+  const route = request.routeOptions.url ?? '';
+  return (
+    MANAGEMENT_ROUTE.test(route) ||
+    (ORGANIZATION_ROUTE.test(route) && (request.method === 'PATCH' || request.method === 'PUT'))
+  );
+}
+
 function retryAfterSeconds(untilMs: number, nowMs: number): number {
   return Math.max(Math.ceil((untilMs - nowMs) / 1000), 1);
 }
@@ -51,7 +69,7 @@ export class RateLimitGuard implements CanActivate {
     const http = context.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const principal = request.principal;
-    if (principal === undefined) return true;
+    if (principal === undefined || isPlatformManagement(request)) return true;
 
     const admission = await this.limits.admit(principal, {
       route: request.routeOptions.url ?? request.url,

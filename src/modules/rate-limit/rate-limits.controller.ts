@@ -15,21 +15,22 @@ export class RateLimitsController {
   @Get()
   @Authenticated()
   @ApiOperation({
-    summary: "Global and tier policies, and the caller's organization's endpoint overrides",
+    summary:
+      "Global and tier policies, and the caller's organization's own set and endpoint overrides",
   })
   @ApiDataResponse(RateLimitsResponse)
-  get(@Auth() ctx: AuthenticatedContext): Data<RateLimitsResponse> {
-    return data(this.rateLimits.get(ctx));
+  async get(@Auth() ctx: AuthenticatedContext): Promise<Data<RateLimitsResponse>> {
+    return data(await this.rateLimits.get(ctx));
   }
 
   @Put()
   @RequirePermission('rate_limits:write')
   @ApiOperation({
     summary:
-      'Replace policies: global and tiers (platform administrators), endpoints (the organization); every process within 1 s',
+      'Replace policies: global and tiers (platform administrators), endpoints (the organization, at most 100); every process within 1 s',
   })
   @ApiDataResponse(RateLimitsResponse)
-  @ApiErrors(400)
+  @ApiErrors(400, 403)
   async update(
     @Auth() ctx: AuthenticatedContext,
     @Body() dto: UpdateRateLimitsDto,

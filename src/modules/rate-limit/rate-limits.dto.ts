@@ -2,11 +2,27 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { OpenAPIV3 } from 'openapi-types';
 
 type SchemaObject = OpenAPIV3.SchemaObject;
-import { IsObject, IsOptional } from 'class-validator';
+import { IsObject, IsOptional, ValidateBy } from 'class-validator';
+
+/** Each override is a window set in every request's plan: at most this many per organization. */
+export const MAX_ENDPOINT_OVERRIDES = 100;
+
+/** An object of at most `max` keys (counted before anything walks its values). */
+function MaxKeys(max: number) {
+  return ValidateBy({
+    name: 'maxKeys',
+    constraints: [max],
+    validator: {
+      validate: (value: unknown) =>
+        value === null || typeof value !== 'object' || Object.keys(value).length <= max,
+      defaultMessage: (args) => `${args?.property ?? 'value'} may hold at most ${max} entries`,
+    },
+  });
+}
 import type { PolicySet } from './rate-limit-setting.entity.js';
 
 /** `{limit, algorithm}` for one window. */
-const WINDOW_POLICY: SchemaObject = {
+export const WINDOW_POLICY: SchemaObject = {
   type: 'object',
   required: ['limit'],
   properties: {
@@ -19,19 +35,31 @@ const WINDOW_POLICY: SchemaObject = {
   },
 };
 
+const SET_EXAMPLE = {
+  minute: { limit: 100, algorithm: 'sliding_window' },
+  hour: { limit: 1000, algorithm: 'sliding_window' },
+};
+
 /** A policy set: window (second, minute, hour, day) -> policy. */
 const POLICY_SET: SchemaObject = {
   type: 'object',
   additionalProperties: WINDOW_POLICY,
-  example: {
-    minute: { limit: 100, algorithm: 'sliding_window' },
-    hour: { limit: 1000, algorithm: 'sliding_window' },
-  },
+  example: SET_EXAMPLE,
 };
 
 export class RateLimitsResponse {
   @ApiProperty({ type: 'object', additionalProperties: WINDOW_POLICY, example: POLICY_SET.example })
   global: PolicySet;
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: WINDOW_POLICY,
+    nullable: true,
+    example: null,
+    description:
+      "The caller's organization's own set (set by a platform administrator with PATCH /organizations/{id}); when present it replaces its tier's set",
+  })
+  organization: PolicySet | null;
 
   @ApiProperty({
     type: 'object',
@@ -59,13 +87,26 @@ export class UpdateRateLimitsDto {
   @IsObject()
   global?: Record<string, unknown>;
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: POLICY_SET })
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: POLICY_SET,
+    example: { professional: SET_EXAMPLE },
+    description:
+      'Tier -> policies (platform administrators); a tier with no windows falls back to the global set',
+  })
   @IsOptional()
   @IsObject()
   tiers?: Record<string, unknown>;
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: POLICY_SET })
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: POLICY_SET,
+    maxProperties: MAX_ENDPOINT_OVERRIDES,
+    example: { '/api/v1/users': { second: { limit: 10 } } },
+    description: `The organization's endpoint overrides (organization admins): route template -> policies, at most ${MAX_ENDPOINT_OVERRIDES}; replaces the previous ones`,
+  })
   @IsOptional()
+  @MaxKeys(MAX_ENDPOINT_OVERRIDES)
   @IsObject()
   endpoints?: Record<string, unknown>;
 }

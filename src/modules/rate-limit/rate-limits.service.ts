@@ -1,13 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { type FieldError, CommonErrors, err } from '../../common/app-error.js';
 import { type AuthenticatedContext, tenantOf } from '../../common/request-context.js';
-import { recordAudit } from '../audit/audit-record.js';
 import { TIERS } from '../organizations/organization.entity.js';
-import { WINDOW_MS } from './policies.js';
+import { OrganizationLimitsStore } from './organization-limits-store.js';
+import { parsePolicySet } from './policy-set.js';
 import { PolicyStore } from './policy-store.js';
-import { type PolicySet, RateLimitSetting } from './rate-limit-setting.entity.js';
+import type { PolicySet } from './rate-limit-setting.entity.js';
 import type { RateLimitsResponse, UpdateRateLimitsDto } from './rate-limits.dto.js';
+import { MAX_ENDPOINT_OVERRIDES } from './rate-limits.dto.js';
+import { RateLimitsRepository, type SettingRow } from './rate-limits.repository.js';
 
 const platformAdminOnly = err(
   'PERMISSION_DENIED',
@@ -15,59 +16,26 @@ const platformAdminOnly = err(
 );
 const ROUTE = /^\/api\/v\d+\/[A-Za-z0-9_\-/:{}.]*$/;
 
-/** Validates a `{window: {limit, algorithm?}}` object; collects errors under `field`. */
-function policySet(value: unknown, field: string, errors: FieldError[]): PolicySet {
-  const set: PolicySet = {};
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    errors.push({ field, message: `${field} must be an object of window -> {limit, algorithm}` });
-    return set;
-  }
-  for (const [window, policy] of Object.entries(value as Record<string, unknown>)) {
-    const at = `${field}.${window}`;
-    if (!(window in WINDOW_MS)) {
-      errors.push({ field: at, message: 'window must be second, minute, hour or day' });
-      continue;
-    }
-    const {
-      limit,
-      algorithm = 'sliding_window',
-      ...rest
-    } = (policy ?? {}) as Record<string, unknown>;
-    if (!Number.isInteger(limit) || (limit as number) < 1 || (limit as number) > 1_000_000_000) {
-      errors.push({
-        field: `${at}.limit`,
-        message: 'limit must be a whole number from 1 to 1000000000',
-      });
-    }
-    if (algorithm !== 'sliding_window' && algorithm !== 'token_bucket') {
-      errors.push({
-        field: `${at}.algorithm`,
-        message: 'algorithm must be sliding_window or token_bucket',
-      });
-    }
-    if (Object.keys(rest).length > 0)
-      errors.push({ field: at, message: `unknown fields: ${Object.keys(rest).join(', ')}` });
-    set[window as keyof PolicySet] = {
-      limit: limit as number,
-      algorithm: algorithm as 'sliding_window' | 'token_bucket',
-    };
-  }
-  return set;
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 @Injectable()
 export class RateLimitsService {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly repository: RateLimitsRepository,
     private readonly store: PolicyStore,
+    private readonly organizations: OrganizationLimitsStore,
   ) {}
 
-  get(ctx: AuthenticatedContext): RateLimitsResponse {
+  async get(ctx: AuthenticatedContext): Promise<RateLimitsResponse> {
     const snapshot = this.store.snapshot;
+    const organization = await this.organizations.limitsOf(ctx.principal.organizationId);
     return {
       global: snapshot.global,
       tiers: snapshot.tiers,
-      endpoints: snapshot.endpoints.get(ctx.principal.organizationId) ?? {},
+      organization: organization?.own ?? null,
+      endpoints: organization?.endpoints ?? {},
     };
   }
 
@@ -76,12 +44,19 @@ export class RateLimitsService {
     if ((dto.global !== undefined || dto.tiers !== undefined) && !isPlatformAdmin)
       throw platformAdminOnly();
     const errors: FieldError[] = [];
-    const rows: { scope: string; organizationId: string | null; policies: object }[] = [];
+    // A part sent as null (or not an object) is a 400 like any other bad value.
+    for (const part of ['global', 'tiers', 'endpoints'] as const) {
+      if (dto[part] !== undefined && !isRecord(dto[part]))
+        errors.push({ field: part, message: `${part} must be an object` });
+    }
+    if (errors.length > 0) throw CommonErrors.validation(errors);
+
+    const rows: SettingRow[] = [];
     if (dto.global !== undefined)
       rows.push({
         scope: 'global',
         organizationId: null,
-        policies: policySet(dto.global, 'global', errors),
+        policies: parsePolicySet(dto.global, 'global', errors),
       });
     for (const [tier, set] of Object.entries(dto.tiers ?? {})) {
       if (!(TIERS as readonly string[]).includes(tier))
@@ -90,34 +65,37 @@ export class RateLimitsService {
         rows.push({
           scope: `tier:${tier}`,
           organizationId: null,
-          policies: policySet(set, `tiers.${tier}`, errors),
+          policies: parsePolicySet(set, `tiers.${tier}`, errors),
         });
     }
+    const { organizationId } = tenantOf(ctx);
     if (dto.endpoints !== undefined) {
+      const routes = Object.keys(dto.endpoints);
+      // Counted before anything else walks them (the DTO's validator says the same).
+      if (routes.length > MAX_ENDPOINT_OVERRIDES)
+        throw CommonErrors.validation([
+          {
+            field: 'endpoints',
+            message: `an organization may override at most ${MAX_ENDPOINT_OVERRIDES} endpoints`,
+          },
+        ]);
       const endpoints: Record<string, PolicySet> = {};
-      for (const [route, set] of Object.entries(dto.endpoints)) {
+      for (const route of routes) {
         if (!ROUTE.test(route))
           errors.push({
             field: `endpoints.${route}`,
             message: 'must be a route such as /api/v1/users',
           });
-        else endpoints[route] = policySet(set, `endpoints.${route}`, errors);
+        else endpoints[route] = parsePolicySet(dto.endpoints[route], `endpoints.${route}`, errors);
       }
-      const { organizationId } = tenantOf(ctx);
       rows.push({ scope: `org:${organizationId}`, organizationId, policies: endpoints });
     }
     if (errors.length > 0) throw CommonErrors.validation(errors);
 
-    await this.dataSource.transaction(async (manager) => {
-      for (const row of rows) await manager.upsert(RateLimitSetting, row, ['scope']);
-      await recordAudit(manager, ctx, {
-        action: 'rate_limits.updated',
-        organizationId: ctx.principal.organizationId,
-        target: { type: 'rate_limits', id: rows.map((row) => row.scope).join(',') },
-        changes: Object.fromEntries(rows.map((row) => [row.scope, row.policies])),
-      });
-    });
-    await this.store.changed();
+    if (rows.length > 0) await this.repository.save(ctx, organizationId, rows);
+    // Global and tier sets reload everywhere (a few rows); endpoint overrides only for this organization.
+    if (dto.global !== undefined || dto.tiers !== undefined) await this.store.changed();
+    if (dto.endpoints !== undefined) await this.organizations.changed(organizationId);
     return this.get(ctx);
   }
 }

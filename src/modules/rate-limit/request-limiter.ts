@@ -6,9 +6,16 @@ import { type PeriodBounds, currentPeriod } from '../quota/quota-period.js';
 import { type ActiveQuota, QuotaStore } from '../quota/quota-store.js';
 import { LimitEventRecorder } from './limit-event-recorder.js';
 import { type LimiterResult, Limiter, type QuotaState } from './limiter.js';
-import { type AppliedWindow, type WindowPlan, limiterSubject, windowsFor } from './policies.js';
+import { OrganizationLimitsStore } from './organization-limits-store.js';
+import {
+  type AppliedWindow,
+  type OrganizationSet,
+  type WindowPlan,
+  limiterSubject,
+  organizationSet,
+  windowsFor,
+} from './policies.js';
 import { PolicyStore } from './policy-store.js';
-import { TierStore } from './tier-store.js';
 
 export interface AppliedQuota {
   quota: ActiveQuota;
@@ -62,8 +69,9 @@ export interface LimitedCall {
 }
 
 /**
- * The rate-limit decision for a principal: which windows and quotas apply (key, endpoint,
- * tier, global; the key's and its organization's quotas), one limiter round trip, and the
+ * The rate-limit decision for a principal: which windows and quotas apply (the key's, the
+ * endpoint's, and the organization's one set: its own, its tier's or the global one; the
+ * key's and its organization's quotas), one limiter round trip, and the
  * events a refusal or a quota threshold produces. The guard, /keys/verify and
  * /rate-limits/explain all go through here.
  */
@@ -75,7 +83,7 @@ export class RequestLimiter {
     private readonly limiter: Limiter,
     private readonly config: RateLimitConfig,
     private readonly policies: PolicyStore,
-    private readonly tiers: TierStore,
+    private readonly organizations: OrganizationLimitsStore,
     private readonly quotaStore: QuotaStore,
     private readonly events: LimitEventRecorder,
   ) {}
@@ -86,9 +94,9 @@ export class RequestLimiter {
     route: string,
     nowMs: number,
   ): Promise<{ plan: WindowPlan; quotas: AppliedQuota[] }> {
-    const found = this.tiers.tierOf(principal.organizationId, nowMs);
-    const tier = typeof found === 'object' ? await found : found;
-    const plan = windowsFor(principal, route, this.policies.snapshot, tier);
+    const found = this.organizations.limitsOf(principal.organizationId, nowMs);
+    const organization = found instanceof Promise ? await found : found;
+    const plan = windowsFor(principal, route, this.policies.snapshot, organization);
     const quotas =
       principal.type === 'api_key'
         ? this.quotaStore
@@ -96,6 +104,14 @@ export class RequestLimiter {
             .map((quota) => ({ quota, period: periodOf(quota, nowMs) }))
         : [];
     return { plan, quotas };
+  }
+
+  /** The set the organization's windows come from now (the ceiling of its keys' windows). */
+  async organizationSet(organizationId: string): Promise<OrganizationSet> {
+    return organizationSet(
+      this.policies.snapshot,
+      await this.organizations.limitsOf(organizationId),
+    );
   }
 
   /**

@@ -79,8 +79,11 @@ export class VersionsController {
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'No content' })
   @Authenticated()
-  @ApiOperation({ summary: 'Delete an API version (platform administrators); usage history stays' })
-  @ApiErrors(400, 404, 410)
+  @ApiOperation({
+    summary:
+      'Delete an API version (platform administrators); usage history stays. The only stable version cannot be deleted (409)',
+  })
+  @ApiErrors(400, 404, 409, 410)
   async remove(
     @Auth() ctx: AuthenticatedContext,
     @Param() { version }: VersionParam,

@@ -94,13 +94,20 @@ export class VersionsRepository {
     });
   }
 
+  /** Deletes the version, unless it is the only stable one (409): clients need one to call. */
   async remove(ctx: RequestContext, organizationId: string, version: string): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
+      // Every stable row is locked first, so two deletes cannot each leave the other as the last.
+      const stable = await manager.find(ApiVersion, {
+        where: { status: 'stable' },
+        lock: { mode: 'pessimistic_write' },
+      });
       const before = await manager.findOne(ApiVersion, {
         where: { version },
         lock: { mode: 'pessimistic_write' },
       });
       if (before === null) throw VersionErrors.notFound();
+      if (before.status === 'stable' && stable.length <= 1) throw VersionErrors.lastStable();
       await manager.delete(ApiVersion, { version });
       await recordAudit(manager, ctx, {
         action: 'api_version.deleted',

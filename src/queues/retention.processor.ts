@@ -1,0 +1,53 @@
+import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
+import { type OnApplicationBootstrap } from '@nestjs/common';
+import type { Job as BullJob, Queue } from 'bullmq';
+import { QueueConfig } from '../config/config.classes.js';
+import { AuditRetention, type PurgeResult } from '../modules/audit/audit-retention.js';
+import {
+  LimitEventsRetention,
+  type LimitEventsPurgeResult,
+} from '../modules/rate-limit/limit-events-retention.js';
+import type { JobName } from './jobs.js';
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * The retention queue's worker: each purge at start and every hour (BullMQ job schedulers, so
+ * one run per hour however many workers there are). Runs only on workers that serve
+ * `retention`. One processor per queue: BullMQ hands any job of the queue to any of its workers.
+ */
+@Processor('retention', { autorun: false })
+export class RetentionProcessor extends WorkerHost implements OnApplicationBootstrap {
+  constructor(
+    private readonly audit: AuditRetention,
+    private readonly limitEvents: LimitEventsRetention,
+    private readonly queues: QueueConfig,
+    @InjectQueue('retention') private readonly queue: Queue,
+  ) {
+    super();
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.queues.workerQueues.includes('retention')) return;
+    const jobs: JobName<'retention'>[] = ['audit.purge', 'rate-limit-events.purge'];
+    for (const name of jobs) {
+      await this.queue.upsertJobScheduler(
+        name.replace('.', '-'),
+        { every: HOUR_MS },
+        { name, data: {} },
+      );
+    }
+    void this.worker.run();
+  }
+
+  async process(
+    job: BullJob<Record<string, never>, unknown, JobName<'retention'>>,
+  ): Promise<PurgeResult | LimitEventsPurgeResult> {
+    switch (job.name) {
+      case 'audit.purge':
+        return this.audit.purge();
+      case 'rate-limit-events.purge':
+        return this.limitEvents.purge();
+    }
+  }
+}
