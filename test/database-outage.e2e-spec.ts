@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '../src/database/data-source.js';
 import { type Account, as, registerOwner } from './support/identity.js';
 import { type TestApp, json, startApp } from './support/test-app.js';
-import { createDatabase, dropDatabase, withAdminClient } from './support/test-env.js';
+import { type IsolatedDatabase, isolatedDatabase } from './support/isolated-database.js';
+import { withAdminClient } from './support/test-env.js';
 import { eventually } from './support/wait.js';
 
 /**
@@ -12,7 +11,8 @@ import { eventually } from './support/wait.js';
  * database of its own, so the other suites of the run are not affected.
  */
 describe('the database refusing connections', () => {
-  const database = `gatehouse_outage_${process.env.GATEHOUSE_TEST_RUN ?? Date.now()}`;
+  let database: string;
+  let isolated: IsolatedDatabase;
   let api: TestApp;
   let owner: Account;
 
@@ -28,19 +28,16 @@ describe('the database refusing connections', () => {
     });
 
   beforeAll(async () => {
-    const url = await createDatabase(database);
-    const migrator = new DataSource(dataSourceOptions(url));
-    await migrator.initialize();
-    await migrator.runMigrations();
-    await migrator.destroy();
-    api = await startApp({ env: { DATABASE_URL: url } });
+    isolated = await isolatedDatabase('outage');
+    database = isolated.name;
+    api = await startApp({ env: { DATABASE_URL: isolated.url } });
     owner = await registerOwner(api);
   });
 
   afterAll(async () => {
     await allowConnections(true);
     await api.close();
-    await dropDatabase(database);
+    await isolated.drop();
   });
 
   const listProjects = () => api.call('/api/v1/projects', as(owner, 'GET'));

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { type FieldError, CommonErrors, err } from '../../common/app-error.js';
 import { type AuthenticatedContext, tenantOf } from '../../common/request-context.js';
+import { rejectNulls } from '../../common/validation.js';
 import { recordAudit } from '../audit/audit-record.js';
 import { TIERS } from '../organizations/organization.entity.js';
 import { WINDOW_MS } from './policies.js';
@@ -72,6 +73,7 @@ export class RateLimitsService {
   }
 
   async update(ctx: AuthenticatedContext, dto: UpdateRateLimitsDto): Promise<RateLimitsResponse> {
+    rejectNulls(dto, ['global', 'tiers', 'endpoints']);
     const isPlatformAdmin = ctx.principal.type === 'user' && ctx.principal.isPlatformAdmin;
     if ((dto.global !== undefined || dto.tiers !== undefined) && !isPlatformAdmin)
       throw platformAdminOnly();
