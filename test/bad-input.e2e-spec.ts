@@ -274,12 +274,15 @@ describe('bad input is a 400, never a 500 (issue 9, section 7)', () => {
       }
     });
 
-    it('project_id null on key creation means no project', async () => {
-      const response = await api.call('/api/v1/keys', as(owner, 'POST', key({ project_id: null })));
-      expect(response.status).toBe(201);
-      expect(((await response.json()) as { data: { project_id: unknown } }).data.project_id).toBe(
-        null,
+    it('project_id and quota null on key creation mean no project and no quota', async () => {
+      const response = await api.call(
+        '/api/v1/keys',
+        as(owner, 'POST', key({ project_id: null, quota: null })),
       );
+      expect(response.status).toBe(201);
+      const { data } = (await response.json()) as { data: { project_id: unknown; quota: unknown } };
+      expect(data.project_id).toBeNull();
+      expect(data.quota ?? null).toBeNull();
     });
 
     it('a project id past int4 in a path is a 400', async () => {

@@ -118,7 +118,9 @@ export class CreateKeyDto extends KeyFieldsDto {
 
   @ApiPropertyOptional({
     type: QuotaFieldsDto,
-    description: 'A quota for this key, created with it (see /api/v1/quotas)',
+    nullable: true,
+    description:
+      'A quota for this key, created with it (see /api/v1/quotas); null or left out: none',
   })
   @IsOptional()
   @ValidateNested()
