@@ -68,10 +68,15 @@ export function createFastifyAdapter(): FastifyAdapter {
   });
 }
 
+/** A body's refusal, found while parsing and thrown before the route (see replaceJsonParser). */
+const refusedBodies = new WeakMap<FastifyRequest, AppError>();
+
 /**
  * Fastify's own JSON parser (prototype poisoning refused), with the bounds of json-limits.ts
- * checked around it: nesting on the raw text before parsing, then sizes and unstorable
- * strings in one walk of the result. A body that passes is safe for any later walker.
+ * checked around it: depth and sizes on the raw text before parsing, then unstorable strings
+ * in one walk of the result. A body that passes is safe for any later walker. A refused body
+ * was read whole, so its 400 is thrown from preValidation rather than by the parser, which
+ * would make Fastify close the connection (right only when unread data may follow).
  */
 function replaceJsonParser(fastify: FastifyInstance): void {
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
@@ -84,7 +89,11 @@ function replaceJsonParser(fastify: FastifyInstance): void {
       const shapeProblem = jsonShapeProblem(text);
       if (shapeProblem !== null) {
         const details = [{ field: 'body', message: shapeProblem }];
-        done(CommonErrors.validation(details, `Invalid body: ${shapeProblem}`), undefined);
+        refusedBodies.set(
+          request,
+          CommonErrors.validation(details, `Invalid body: ${shapeProblem}`),
+        );
+        done(null, undefined);
         return;
       }
       void parseJson(request, text, (error: Error | null, value?: unknown) => {
@@ -93,11 +102,17 @@ function replaceJsonParser(fastify: FastifyInstance): void {
           return;
         }
         const unacceptable = findUnstorableText(value);
-        if (unacceptable === null) done(null, value);
-        else done(CommonErrors.validation([unacceptable], `Invalid body: ${unacceptable.message}`));
+        if (unacceptable !== null) {
+          const message = `Invalid body: ${unacceptable.message}`;
+          refusedBodies.set(request, CommonErrors.validation([unacceptable], message));
+        }
+        done(null, unacceptable === null ? value : undefined);
       });
     },
   );
+  fastify.addHook('preValidation', (request, _reply, done) => {
+    done(refusedBodies.get(request));
+  });
 }
 
 function countQueryParams(url: string): number {

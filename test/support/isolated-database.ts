@@ -1,6 +1,10 @@
-import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '../../src/database/data-source.js';
+import { execFile } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { createDatabase, dropDatabase } from './test-env.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
 
 export interface IsolatedDatabase {
   name: string;
@@ -15,9 +19,6 @@ export interface IsolatedDatabase {
 export async function isolatedDatabase(purpose: string): Promise<IsolatedDatabase> {
   const name = `gatehouse_${purpose}_${process.env.GATEHOUSE_TEST_RUN ?? Date.now().toString(36)}`;
   const url = await createDatabase(name);
-  const migrator = new DataSource(dataSourceOptions(url));
-  await migrator.initialize();
-  await migrator.runMigrations();
-  await migrator.destroy();
+  await promisify(execFile)(process.execPath, [join(here, 'migrate-database.js'), url]);
   return { name, url, drop: () => dropDatabase(name) };
 }
