@@ -84,12 +84,33 @@ function join(path: string, key: string | number): string {
   return path === '' ? String(key) : `${path}.${key}`;
 }
 
+/** Whether any string or key of `root` cannot be stored: the fast pass, building no paths. */
+function holdsUnstorableText(root: unknown): boolean {
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (typeof value === 'string') {
+      if (UNSTORABLE.test(value)) return true;
+    } else if (Array.isArray(value)) {
+      for (const item of value) stack.push(item);
+    } else if (value !== null && typeof value === 'object') {
+      for (const key of Object.keys(value)) {
+        if (UNSTORABLE.test(key)) return true;
+        stack.push((value as Record<string, unknown>)[key]);
+      }
+    }
+  }
+  return false;
+}
+
 /**
- * Walks a parsed value once, without recursion, and returns the first string (value or key)
- * that Postgres cannot store, with its field dotted as class-validator's are
- * (`users.3.email`). Sizes and depth were checked on the raw text (jsonShapeProblem).
+ * Walks a parsed value, without recursion, and returns the first string (value or key) that
+ * Postgres cannot store, with its field dotted as class-validator's are (`users.3.email`).
+ * Paths are built only when there is one to find. Sizes and depth were checked on the raw
+ * text (jsonShapeProblem).
  */
 export function findUnstorableText(root: unknown): FieldError | null {
+  if (!holdsUnstorableText(root)) return null;
   const stack: [value: unknown, path: string][] = [[root, '']];
   while (stack.length > 0) {
     const [value, path] = stack.pop() as [unknown, string];
