@@ -1,4 +1,5 @@
 import { HttpStatus } from '@nestjs/common';
+import { MAX_ERROR_DETAILS } from './json-limits.js';
 
 /** The contract's error codes (API.md, "Wire conventions"), each with its one HTTP status. */
 export const ERROR_STATUS = {
@@ -58,8 +59,15 @@ export function err(code: ErrorCode, message: string) {
 
 export const CommonErrors = {
   notFound: (what = 'Resource') => new AppError('RESOURCE_NOT_FOUND', `${what} not found`),
+  /** At most MAX_ERROR_DETAILS details; the message says how many there were. */
   validation: (details: FieldError[], message = 'Request validation failed') =>
-    new AppError('VALIDATION_ERROR', message, details),
+    details.length > MAX_ERROR_DETAILS
+      ? new AppError(
+          'VALIDATION_ERROR',
+          `${message} (${MAX_ERROR_DETAILS} of ${details.length} errors shown)`,
+          details.slice(0, MAX_ERROR_DETAILS),
+        )
+      : new AppError('VALIDATION_ERROR', message, details),
   conflict: (message: string) => new AppError('CONFLICT', message),
   unavailable: (message: string, details?: unknown) =>
     new AppError('SERVICE_UNAVAILABLE', message, details),

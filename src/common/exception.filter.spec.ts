@@ -53,6 +53,67 @@ describe('toAppError', () => {
     });
   });
 
+  it.each([
+    [
+      'connection refused',
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
+    ],
+    [
+      'every address refused',
+      new AggregateError([Object.assign(new Error('x'), { code: 'ECONNREFUSED' })], 'connect'),
+    ],
+    ['a terminated connection', new Error('Connection terminated unexpectedly')],
+    ['a connect timeout', new Error('Connection terminated due to connection timeout')],
+    ['a pool timeout', new Error('timeout exceeded when trying to connect')],
+    [
+      'an administrator terminating it',
+      Object.assign(new Error('terminating connection due to administrator command'), {
+        code: '57P01',
+      }),
+    ],
+    [
+      'a server starting up',
+      Object.assign(new Error('the database system is starting up'), { code: '57P03' }),
+    ],
+    [
+      'too many connections',
+      Object.assign(new Error('sorry, too many clients already'), { code: '53300' }),
+    ],
+    [
+      'a database not accepting connections',
+      Object.assign(new Error('database "x" is not currently accepting connections'), {
+        code: '55000',
+      }),
+    ],
+    [
+      'a query cut by a lost connection',
+      new QueryFailedError(
+        'SELECT 1',
+        [],
+        Object.assign(new Error('server closed the connection'), { code: '08006' }),
+      ),
+    ],
+  ])('turns %s into 503 SERVICE_UNAVAILABLE with Retry-After', (_, error) => {
+    const { appError, unexpected } = toAppError(error);
+    expect(unexpected).toBe(false);
+    expect(appError).toMatchObject({ code: 'SERVICE_UNAVAILABLE', status: 503, details: null });
+    expect(Number(appError.headers['Retry-After'])).toBeGreaterThan(0);
+    expect(appError.message).not.toContain('5432');
+  });
+
+  it('keeps other 55000 errors and query failures unexpected', () => {
+    for (const error of [
+      new QueryFailedError(
+        'SELECT',
+        [],
+        Object.assign(new Error('cannot refresh'), { code: '55000' }),
+      ),
+      new QueryFailedError('SELECT', [], Object.assign(new Error('null value'), { code: '23502' })),
+    ]) {
+      expect(toAppError(error).unexpected).toBe(true);
+    }
+  });
+
   it('turns anything else into a 500 that reveals nothing', () => {
     const other = new QueryFailedError(
       'SELECT secret',

@@ -6,7 +6,7 @@ import {
   Logger,
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { isUniqueViolation } from '../database/postgres-errors.js';
+import { isDatabaseUnavailable, isUniqueViolation } from '../database/postgres-errors.js';
 import { AppError, type ErrorCode } from './app-error.js';
 
 /** What the client sees: API.md's error body. */
@@ -57,6 +57,12 @@ function fastifyMessage(error: FastifyLikeError): string {
   }
 }
 
+/**
+ * Seconds a client waits before retrying while the database is unreachable: about one pool
+ * connect timeout (src/database/data-source.ts), so a retry finds it back soon after it is.
+ */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
+
 /** Turns anything thrown into an AppError; unknown errors become a 500 with no internals. */
 export function toAppError(thrown: unknown): { appError: AppError; unexpected: boolean } {
   // Nest wraps Fastify's own 4xx errors (body parsing) in an HttpException; unwrap them.
@@ -78,6 +84,17 @@ export function toAppError(thrown: unknown): { appError: AppError; unexpected: b
   if (isUniqueViolation(error)) {
     return {
       appError: new AppError('CONFLICT', 'A resource with these unique fields already exists'),
+      unexpected: false,
+    };
+  }
+  if (isDatabaseUnavailable(error)) {
+    return {
+      appError: new AppError(
+        'SERVICE_UNAVAILABLE',
+        'The database is unavailable; retry shortly',
+        null,
+        { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) },
+      ),
       unexpected: false,
     };
   }
@@ -109,6 +126,8 @@ export function errorBody(appError: AppError, requestId: string): ErrorBody {
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
+  /** When the last "database unavailable" warning was logged: one a minute during an outage. */
+  private databaseWarnedAt = 0;
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
@@ -125,10 +144,21 @@ export class AllExceptionsFilter implements ExceptionFilter {
         stack,
       });
     }
+    if (appError.code === 'SERVICE_UNAVAILABLE' && isDatabaseUnavailable(exception)) {
+      this.warnDatabaseUnavailable(exception);
+    }
     if (reply.sent) return;
     void reply
       .status(appError.status)
       .headers(appError.headers)
       .send(errorBody(appError, request.id));
+  }
+
+  private warnDatabaseUnavailable(exception: unknown): void {
+    const now = Date.now();
+    if (now - this.databaseWarnedAt < 60_000) return;
+    this.databaseWarnedAt = now;
+    const reason = exception instanceof Error ? exception.message : String(exception);
+    this.logger.warn({ msg: 'database unavailable; answering 503', reason });
   }
 }

@@ -8,6 +8,7 @@ import { AppConfig } from '../config/config.classes.js';
 import { HttpMetrics } from '../modules/metrics/http-metrics.js';
 import { AppError, CommonErrors } from './app-error.js';
 import { errorBody } from './exception.filter.js';
+import { findUnstorableText, jsonShapeProblem } from './json-limits.js';
 import { serveOpenApi } from './openapi.js';
 import { requestIdFor } from './request-id.js';
 
@@ -67,6 +68,53 @@ export function createFastifyAdapter(): FastifyAdapter {
   });
 }
 
+/** A body's refusal, found while parsing and thrown before the route (see replaceJsonParser). */
+const refusedBodies = new WeakMap<FastifyRequest, AppError>();
+
+/**
+ * Fastify's own JSON parser (prototype poisoning refused), with the bounds of json-limits.ts
+ * checked around it: depth and sizes on the raw text before parsing, then unstorable strings
+ * in one walk of the result. A body that passes is safe for any later walker. A refused body
+ * was read whole, so its 400 is thrown from preValidation rather than by the parser, which
+ * would make Fastify close the connection (right only when unread data may follow).
+ */
+function replaceJsonParser(fastify: FastifyInstance): void {
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string' },
+    (request, body: string | Buffer, done) => {
+      const text = typeof body === 'string' ? body : body.toString('utf8');
+      const shapeProblem = jsonShapeProblem(text);
+      if (shapeProblem !== null) {
+        const details = [{ field: 'body', message: shapeProblem }];
+        refusedBodies.set(
+          request,
+          CommonErrors.validation(details, `Invalid body: ${shapeProblem}`),
+        );
+        done(null, undefined);
+        return;
+      }
+      void parseJson(request, text, (error: Error | null, value?: unknown) => {
+        if (error !== null) {
+          done(error, undefined);
+          return;
+        }
+        const unacceptable = findUnstorableText(value);
+        if (unacceptable !== null) {
+          const message = `Invalid body: ${unacceptable.message}`;
+          refusedBodies.set(request, CommonErrors.validation([unacceptable], message));
+        }
+        done(null, unacceptable === null ? value : undefined);
+      });
+    },
+  );
+  fastify.addHook('preValidation', (request, _reply, done) => {
+    done(refusedBodies.get(request));
+  });
+}
+
 function countQueryParams(url: string): number {
   const query = url.indexOf('?');
   if (query === -1) return 0;
@@ -94,6 +142,11 @@ function registerHooks(fastify: FastifyInstance, metrics: HttpMetrics): void {
         [{ field: 'query', message: `at most ${MAX_QUERY_PARAMS} query parameters are allowed` }],
         'Too many query parameters',
       );
+    }
+    // Query strings and path parameters reach Postgres and logs like bodies do.
+    const unacceptable = findUnstorableText(request.query) ?? findUnstorableText(request.params);
+    if (unacceptable !== null) {
+      throw CommonErrors.validation([unacceptable], `Invalid request: ${unacceptable.message}`);
     }
   });
 
@@ -126,6 +179,7 @@ export async function configureHttpApp(app: NestFastifyApplication): Promise<voi
   // Bodies are JSON only (API.md): Fastify's own JSON parser stays, its text/plain one goes,
   // and Nest's urlencoded parser is never added (bodyParser: false), so anything else is 415.
   fastify.removeContentTypeParser('text/plain');
+  replaceJsonParser(fastify);
 
   await app.register(helmet, {
     // Swagger UI at /docs needs inline scripts and styles; the API itself only serves JSON.

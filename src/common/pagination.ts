@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, Max, Min } from 'class-validator';
+import { IntRange } from './int-range.js';
 
 export const DEFAULT_LIMIT = 20;
 export const MAX_LIMIT = 100;
@@ -9,17 +9,13 @@ export const MAX_OFFSET = 1_000_000_000;
 
 /** `?limit&offset` for every list route: limit 1-100 (default 20), offset from 0. */
 export class PageQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT, example: 20 })
+  @ApiPropertyOptional({ default: DEFAULT_LIMIT, example: 20 })
   @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(MAX_LIMIT)
+  @IntRange(1, MAX_LIMIT)
   limit: number = DEFAULT_LIMIT;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: MAX_OFFSET, default: 0, example: 0 })
+  @ApiPropertyOptional({ default: 0, example: 0 })
   @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(MAX_OFFSET)
+  @IntRange(0, MAX_OFFSET)
   offset: number = 0;
 }

@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsUUID, Max, Min } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { IsUUID } from 'class-validator';
+import { INT32_MAX, IntRange } from './int-range.js';
 
 /** `:id` of a UUID resource; anything else is a 400, not a database error. */
 export class UuidParam {
@@ -11,10 +12,11 @@ export class UuidParam {
 
 /** `:id` of an integer resource (projects). */
 export class IntIdParam {
-  @ApiProperty({ type: 'integer', minimum: 1 })
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(2_147_483_647)
+  @ApiProperty({ example: 42 })
+  // Decimal digits only: Number() would also read `1e3`, `0x10` and ` 7` as ids.
+  @Transform(({ value }) =>
+    typeof value === 'string' && /^\d{1,10}$/.test(value) ? Number(value) : NaN,
+  )
+  @IntRange(1, INT32_MAX)
   id: number;
 }

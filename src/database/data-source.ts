@@ -40,7 +40,9 @@ export function dataSourceOptions(url: string): DataSourceOptions {
     migrationsRun: false,
     extra: {
       max: 10,
-      connectionTimeoutMillis: 5_000,
+      // Also how long a request waits for a free client: past it the request is a 503
+      // (src/common/exception.filter.ts), so an unreachable database is answered in seconds.
+      connectionTimeoutMillis: 3_000,
       idleTimeoutMillis: 30_000,
       application_name: 'gatehouse',
     },

@@ -20,3 +20,46 @@ export async function withUniqueConflict<T>(
     throw error;
   }
 }
+
+/** Network errors of a connection that could not be made or was cut. */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+]);
+
+/**
+ * SQLSTATEs that say the server cannot serve us now: class 08 (connection exception),
+ * 57P01-57P03 (terminated by an administrator, crash, starting up or shutting down),
+ * 53300 (too many connections).
+ */
+const UNAVAILABLE_STATES = /^(08...|57P0[123]|53300)$/;
+
+/** pg's and pg-pool's own connection errors, which carry no code. */
+const CONNECTION_MESSAGES =
+  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/;
+
+/**
+ * Whether `error` means Postgres cannot be reached or refused the connection (refused,
+ * terminated, pool or connect timeout, database not accepting connections), as opposed to
+ * a query that failed: a 503 the client may retry, not a 500.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const cause = error instanceof QueryFailedError ? (error.driverError as unknown) : error;
+  if (!(cause instanceof Error)) return false;
+  const code = (cause as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    if (NETWORK_CODES.has(code) || UNAVAILABLE_STATES.test(code)) return true;
+    // ALTER DATABASE ... ALLOW_CONNECTIONS false (object_not_in_prerequisite_state).
+    if (code === '55000' && cause.message.includes('not currently accepting connections')) {
+      return true;
+    }
+  }
+  if (cause instanceof AggregateError) return cause.errors.some(isDatabaseUnavailable);
+  return CONNECTION_MESSAGES.test(cause.message);
+}

@@ -5,17 +5,15 @@ import {
   ArrayMinSize,
   IsArray,
   IsIn,
-  IsInt,
   IsOptional,
   IsString,
   Length,
-  Max,
-  Min,
   Validate,
   ValidateNested,
   type ValidatorConstraintInterface,
   ValidatorConstraint,
 } from 'class-validator';
+import { INT32_MAX, IntRange } from '../../common/int-range.js';
 import { IsTimestamp } from '../../common/timestamp.js';
 import { PERMISSIONS, type Permission } from '../../common/permissions.js';
 import { QuotaFieldsDto, QuotaResponse } from '../quota/quotas.dto.js';
@@ -53,10 +51,8 @@ export class RateLimitDto {
   @IsIn(WINDOWS)
   window: (typeof WINDOWS)[number];
 
-  @ApiProperty({ example: 100, minimum: 1, maximum: 1_000_000_000 })
-  @IsInt()
-  @Min(1)
-  @Max(1_000_000_000)
+  @ApiProperty({ example: 100 })
+  @IntRange(1, 1_000_000_000)
   limit: number;
 
   @ApiPropertyOptional({ enum: ALGORITHMS, default: 'sliding_window' })
@@ -111,20 +107,25 @@ export class CreateKeyDto extends KeyFieldsDto {
   @IsIn(['live', 'test'])
   environment: 'live' | 'test';
 
-  @ApiPropertyOptional({ example: 42, description: 'Bind the key to one project' })
+  @ApiPropertyOptional({
+    example: 42,
+    nullable: true,
+    description: 'Bind the key to one project (null or left out: no project)',
+  })
   @IsOptional()
-  @IsInt()
-  @Min(1)
-  project_id?: number;
+  @IntRange(1, INT32_MAX)
+  project_id?: number | null;
 
   @ApiPropertyOptional({
     type: QuotaFieldsDto,
-    description: 'A quota for this key, created with it (see /api/v1/quotas)',
+    nullable: true,
+    description:
+      'A quota for this key, created with it (see /api/v1/quotas); null or left out: none',
   })
   @IsOptional()
   @ValidateNested()
   @Type(() => QuotaFieldsDto)
-  quota?: QuotaFieldsDto;
+  quota?: QuotaFieldsDto | null;
 }
 
 /** PUT: name, description, permissions, allowed_ips, expires_at and limits replaced. */
@@ -136,14 +137,10 @@ export class UpdateKeyDto extends PartialType(ReplaceKeyDto) {}
 export class RotateKeyDto {
   @ApiPropertyOptional({
     example: 3600,
-    minimum: 0,
-    maximum: 604800,
     description: 'How long the old secret keeps working',
   })
   @IsOptional()
-  @IsInt()
-  @Min(0)
-  @Max(7 * 86_400)
+  @IntRange(0, 7 * 86_400)
   grace_period_seconds?: number;
 }
 
@@ -217,15 +214,11 @@ export class VerifyKeyDto {
 
   @ApiPropertyOptional({
     example: 1,
-    minimum: 1,
-    maximum: 1000,
     default: 1,
     description: 'How many requests this counts for',
   })
   @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(1_000)
+  @IntRange(1, 1_000)
   cost?: number;
 
   @ApiPropertyOptional({

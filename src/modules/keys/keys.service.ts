@@ -92,10 +92,13 @@ export class KeysService {
   async create(ctx: AuthenticatedContext, dto: CreateKeyDto): Promise<KeyWithSecretResponse> {
     const scope = tenantOf(ctx);
     this.assertHeld(ctx, dto.permissions);
-    if (dto.project_id !== undefined && !(await this.keys.projectExists(scope, dto.project_id))) {
+    // null, like leaving them out, means no project and no quota.
+    const projectId = dto.project_id ?? null;
+    if (projectId !== null && !(await this.keys.projectExists(scope, projectId))) {
       throw KeyErrors.projectNotFound();
     }
-    const quota = dto.quota === undefined ? null : this.quotas.inputForNewKey(dto.quota);
+    const quota =
+      dto.quota === undefined || dto.quota === null ? null : this.quotas.inputForNewKey(dto.quota);
     const limits = rateLimits(dto.rate_limits);
     await this.assertWithinOrganization(scope, limits);
     const secret = generateSecret(dto.environment);
@@ -107,7 +110,7 @@ export class KeysService {
         name: dto.name,
         description: dto.description ?? null,
         environment: dto.environment,
-        projectId: dto.project_id ?? null,
+        projectId,
         prefix: displayPrefix(secret),
         secretHash,
         permissions: [...new Set(dto.permissions)],

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
+import { IsIn, IsOptional, IsUUID } from 'class-validator';
+import { IntRange } from '../../common/int-range.js';
 import { IsTimestamp } from '../../common/timestamp.js';
 import { PageQuery } from '../../common/pagination.js';
 import { QUOTA_PERIODS, type QuotaPeriod } from './quota-period.js';
@@ -18,10 +19,8 @@ export class QuotaFieldsDto {
   @IsIn(QUOTA_PERIODS)
   period: QuotaPeriod;
 
-  @ApiProperty({ example: 100_000, minimum: 1, maximum: MAX_QUOTA })
-  @IsInt()
-  @Min(1)
-  @Max(MAX_QUOTA)
+  @ApiProperty({ example: 100_000 })
+  @IntRange(1, MAX_QUOTA)
   max_requests: number;
 
   @ApiPropertyOptional({
@@ -67,11 +66,9 @@ export class UpdateQuotaDto {
   @IsIn(QUOTA_PERIODS)
   period?: QuotaPeriod;
 
-  @ApiPropertyOptional({ example: 200_000, minimum: 1, maximum: MAX_QUOTA })
+  @ApiPropertyOptional({ example: 200_000 })
   @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(MAX_QUOTA)
+  @IntRange(1, MAX_QUOTA)
   max_requests?: number;
 
   @ApiPropertyOptional({ nullable: true, type: String, example: '2026-11-15T00:00:00.000Z' })

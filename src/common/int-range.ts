@@ -1,0 +1,23 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiProperty } from '@nestjs/swagger';
+import { IsInt, Max, Min } from 'class-validator';
+
+/** Postgres `integer` (int4): every serial id and int column. */
+export const INT32_MAX = 2_147_483_647;
+const INT32_MIN = -INT32_MAX - 1;
+
+/**
+ * An integer from `min` to `max`, validated and documented from the same two numbers:
+ * class-validator's IsInt, Min and Max, and OpenAPI's `type: integer`, `format` (int32 when
+ * the range fits Postgres's integer, else int64), `minimum` and `maximum`. The field's own
+ * @ApiProperty adds its example and description, not its bounds.
+ */
+export function IntRange(min: number, max: number): PropertyDecorator {
+  const format = min >= INT32_MIN && max <= INT32_MAX ? 'int32' : 'int64';
+  return applyDecorators(
+    IsInt(),
+    Min(min),
+    Max(max),
+    ApiProperty({ type: 'integer', format, minimum: min, maximum: max }),
+  );
+}
