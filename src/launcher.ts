@@ -75,6 +75,17 @@ function run(name: string, script: string, env: NodeJS.ProcessEnv): void {
   children.push(child);
 }
 
+/** How to get a platform administrator: the status is only ever given by the operator. */
+function administratorHint(adminEmail: string | undefined): string[] {
+  if (adminEmail !== undefined) {
+    return [`  Admin    ${adminEmail} (from ADMIN_EMAIL; log in with ADMIN_PASSWORD)`];
+  }
+  return [
+    '  Admin    none made here: restart with ADMIN_EMAIL and ADMIN_PASSWORD set to create one,',
+    '           or run `npm run admin -- grant <email>` for an account that exists',
+  ];
+}
+
 async function main(): Promise<void> {
   process.once('SIGINT', () => void shutdown(0));
   process.once('SIGTERM', () => void shutdown(0));
@@ -125,6 +136,7 @@ async function main(): Promise<void> {
       `  Docs     ${env.PUBLIC_URL}/docs`,
       `  OpenAPI  ${env.PUBLIC_URL}/openapi.json`,
       `  Health   ${env.PUBLIC_URL}/health/ready`,
+      ...administratorHint(env.ADMIN_EMAIL),
       '  Ctrl+C stops everything.',
     ].join('\n'),
   );

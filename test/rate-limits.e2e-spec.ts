@@ -1,13 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import {
-  type Account,
-  PASSWORD,
-  as,
-  login,
-  registerOwner,
-  uniqueName,
-} from './support/identity.js';
-import { type TestApp, json, startApp } from './support/test-app.js';
+import { type Account, as, registerOwner } from './support/identity.js';
+import { registerPlatformAdmin } from './support/platform-admin.js';
+import { type TestApp, startApp } from './support/test-app.js';
 
 interface Policies {
   global: Record<string, { limit: number; algorithm: string }>;
@@ -22,16 +16,9 @@ describe('rate-limit policies', () => {
   let platformAdmin: Account;
 
   beforeAll(async () => {
-    const adminEmail = `${uniqueName('platform')}@example.com`;
-    const env = { PLATFORM_ADMIN_EMAILS: adminEmail };
-    [api, other] = await Promise.all([startApp({ env }), startApp({ env })]);
+    [api, other] = await Promise.all([startApp(), startApp()]);
     owner = await registerOwner(api);
-    const username = adminEmail.split('@')[0] ?? 'platform';
-    await api.call(
-      '/api/v1/auth/register',
-      json('POST', { username, email: adminEmail, password: PASSWORD }),
-    );
-    platformAdmin = await login(api, username);
+    platformAdmin = await registerPlatformAdmin(api);
   });
 
   afterAll(async () => {
