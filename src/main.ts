@@ -11,10 +11,14 @@ import { validateEnvOrExit } from './config/env.js';
 async function bootstrap(): Promise<void> {
   const env = validateEnvOrExit('api');
   const logger = createLogger(env.LOG_LEVEL);
-  const app = await NestFactory.create<NestFastifyApplication>(ApiModule, createFastifyAdapter(), {
-    bodyParser: false,
-    logger,
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    ApiModule,
+    createFastifyAdapter({ trustProxy: env.TRUST_PROXY }),
+    {
+      bodyParser: false,
+      logger,
+    },
+  );
   closeOnSignals(app, logger, 'api');
   await configureHttpApp(app);
   await app.listen(env.PORT, '0.0.0.0');
