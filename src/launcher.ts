@@ -8,6 +8,7 @@ import {
   configuredJwtSecret,
   validateEnvOrExit,
 } from './config/env.js';
+import { redactUrlCredentials } from './config/redact.js';
 import { applyMigrations } from './database/migrations-runner.js';
 import { LocalPostgres } from './launcher/embedded-postgres.js';
 import { LocalRedis } from './launcher/local-redis.js';
@@ -29,8 +30,9 @@ function log(line: string): void {
   process.stdout.write(`gatehouse: ${line}\n`);
 }
 
+/** Errors here may quote DATABASE_URL or REDIS_URL: printed without their passwords. */
 function fail(line: string): never {
-  process.stderr.write(`gatehouse: ${line}\n`);
+  process.stderr.write(`gatehouse: ${redactUrlCredentials(line)}\n`);
   process.exit(1);
 }
 
@@ -142,4 +144,8 @@ async function main(): Promise<void> {
   );
 }
 
-await main();
+await main().catch(async (error: unknown) => {
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`gatehouse: ${redactUrlCredentials(message)}\n`);
+  await shutdown(1);
+});
