@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import { ConfigError, validateEnv } from './env.js';
 
@@ -144,6 +145,14 @@ describe('validateEnv', () => {
 
   it('prints a URL in a configuration error without its password', () => {
     expect(problem({ REDIS_URL: 'http://:hunter2@localhost' })).not.toContain('hunter2');
+  });
+
+  it("README's configuration table lists every variable", () => {
+    // .build/src/config/ -> the repository root.
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    const rows = new Set([...readme.matchAll(/^\| `([A-Z_]+)` /gm)].map((match) => match[1]));
+    const missing = Object.keys(validateEnv(base)).filter((name) => !rows.has(name));
+    expect(missing).toEqual([]);
   });
 
   it('accepts production with a long JWT secret', () => {
