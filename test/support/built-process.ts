@@ -5,11 +5,11 @@ import { fileURLToPath } from 'node:url';
 /** A process of the compiled build (`.build/src/<name>.js`), its output kept. */
 export interface BuiltProcess {
   child: ChildProcess;
-  output(): string;
-  stdout(): string;
-  stderr(): string;
+  output: () => string;
+  stdout: () => string;
+  stderr: () => string;
   /** Resolves with the exit code once the process has ended. */
-  exited(): Promise<number | null>;
+  exited: () => Promise<number | null>;
 }
 
 const running = new Set<ChildProcess>();
