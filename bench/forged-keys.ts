@@ -106,8 +106,7 @@ async function setUp(api: BenchApi): Promise<string> {
       throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
     return (await response.json()) as Record<string, unknown>;
   };
-  await post('/api/v1/auth/register', { username: 'benchadmin', email: adminEmail, password });
-  const tokens = await post('/api/v1/auth/login', { login: 'benchadmin', password });
+  const tokens = await post('/api/v1/auth/login', { login: adminEmail, password });
   const auth = { authorization: `Bearer ${String(tokens.access_token)}` };
   // Limits high enough that the valid key's requests are all admitted, every window checked.
   const high = { minute: { limit: 1_000_000_000 }, hour: { limit: 1_000_000_000 } };
@@ -151,7 +150,8 @@ const statusText = (run: Run) =>
     .join(', ');
 
 // 1. Postgres per flood request, with the default per-address limit.
-const api = await startBuiltApi({ PLATFORM_ADMIN_EMAILS: adminEmail });
+// The api creates this platform administrator at start (ADMIN_EMAIL + ADMIN_PASSWORD).
+const api = await startBuiltApi({ ADMIN_EMAIL: adminEmail, ADMIN_PASSWORD: password });
 try {
   const secret = await setUp(api);
   const me = `${api.url}/api/v1/auth/me`;

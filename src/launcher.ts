@@ -8,6 +8,7 @@ import {
   configuredJwtSecret,
   validateEnvOrExit,
 } from './config/env.js';
+import { redactUrlCredentials } from './config/redact.js';
 import { applyMigrations } from './database/migrations-runner.js';
 import { LocalPostgres } from './launcher/embedded-postgres.js';
 import { LocalRedis } from './launcher/local-redis.js';
@@ -29,8 +30,9 @@ function log(line: string): void {
   process.stdout.write(`gatehouse: ${line}\n`);
 }
 
+/** Errors here may quote DATABASE_URL or REDIS_URL: printed without their passwords. */
 function fail(line: string): never {
-  process.stderr.write(`gatehouse: ${line}\n`);
+  process.stderr.write(`gatehouse: ${redactUrlCredentials(line)}\n`);
   process.exit(1);
 }
 
@@ -73,6 +75,17 @@ function run(name: string, script: string, env: NodeJS.ProcessEnv): void {
     void shutdown(1);
   });
   children.push(child);
+}
+
+/** How to get a platform administrator: the status is only ever given by the operator. */
+function administratorHint(adminEmail: string | undefined): string[] {
+  if (adminEmail !== undefined) {
+    return [`  Admin    ${adminEmail} (from ADMIN_EMAIL; log in with ADMIN_PASSWORD)`];
+  }
+  return [
+    '  Admin    none made here: restart with ADMIN_EMAIL and ADMIN_PASSWORD set to create one,',
+    '           or run `npm run admin -- grant <email>` for an account that exists',
+  ];
 }
 
 async function main(): Promise<void> {
@@ -125,9 +138,14 @@ async function main(): Promise<void> {
       `  Docs     ${env.PUBLIC_URL}/docs`,
       `  OpenAPI  ${env.PUBLIC_URL}/openapi.json`,
       `  Health   ${env.PUBLIC_URL}/health/ready`,
+      ...administratorHint(env.ADMIN_EMAIL),
       '  Ctrl+C stops everything.',
     ].join('\n'),
   );
 }
 
-await main();
+await main().catch(async (error: unknown) => {
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`gatehouse: ${redactUrlCredentials(message)}\n`);
+  await shutdown(1);
+});

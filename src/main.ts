@@ -6,15 +6,24 @@ import { configureHttpApp, createFastifyAdapter } from './common/http-app.js';
 import { createLogger } from './common/logger.js';
 import { closeOnSignals } from './common/shutdown.js';
 import { validateEnvOrExit } from './config/env.js';
+import { redactUrl } from './config/redact.js';
 
 /** The api process: HTTP on PORT. Stops accepting, drains in-flight requests and closes pools on SIGTERM. */
 async function bootstrap(): Promise<void> {
   const env = validateEnvOrExit('api');
   const logger = createLogger(env.LOG_LEVEL);
-  const app = await NestFactory.create<NestFastifyApplication>(ApiModule, createFastifyAdapter(), {
-    bodyParser: false,
-    logger,
-  });
+  logger.log(
+    { msg: 'api starting', database: redactUrl(env.DATABASE_URL), redis: redactUrl(env.REDIS_URL) },
+    'Api',
+  );
+  const app = await NestFactory.create<NestFastifyApplication>(
+    ApiModule,
+    createFastifyAdapter({ trustProxy: env.TRUST_PROXY }),
+    {
+      bodyParser: false,
+      logger,
+    },
+  );
   closeOnSignals(app, logger, 'api');
   await configureHttpApp(app);
   await app.listen(env.PORT, '0.0.0.0');

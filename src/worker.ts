@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { createLogger } from './common/logger.js';
 import { closeOnSignals } from './common/shutdown.js';
 import { validateEnvOrExit } from './config/env.js';
+import { redactUrl } from './config/redact.js';
 import { WorkerModule } from './worker.module.js';
 
 /**
@@ -12,6 +13,14 @@ import { WorkerModule } from './worker.module.js';
 async function bootstrap(): Promise<void> {
   const env = validateEnvOrExit('worker');
   const logger = createLogger(env.LOG_LEVEL);
+  logger.log(
+    {
+      msg: 'worker starting',
+      database: redactUrl(env.DATABASE_URL),
+      redis: redactUrl(env.REDIS_URL),
+    },
+    'Worker',
+  );
   const app = await NestFactory.createApplicationContext(WorkerModule, { logger });
   closeOnSignals(app, logger, 'worker');
 }

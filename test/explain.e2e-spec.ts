@@ -1,14 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import {
-  type Account,
-  PASSWORD,
-  addMember,
-  as,
-  login,
-  registerOwner,
-  uniqueName,
-} from './support/identity.js';
-import { type TestApp, json, startApp } from './support/test-app.js';
+import { type Account, addMember, as, registerOwner } from './support/identity.js';
+import { registerPlatformAdmin } from './support/platform-admin.js';
+import { type TestApp, startApp } from './support/test-app.js';
 import { eventually } from './support/wait.js';
 
 interface Policy {
@@ -154,21 +147,9 @@ const pick = (explained: Explained, source: string, window: string) =>
 
 describe('a tier change', () => {
   it('reaches the windows of every process within a second', async () => {
-    const adminEmail = `${uniqueName('platform')}@example.com`;
-    const env = { PLATFORM_ADMIN_EMAILS: adminEmail };
-    const [api, other] = await Promise.all([startApp({ env }), startApp({ env })]);
+    const [api, other] = await Promise.all([startApp(), startApp()]);
     try {
-      const username = adminEmail.split('@')[0] ?? 'platform';
-      await api.call(
-        '/api/v1/auth/register',
-        json('POST', {
-          username,
-          email: adminEmail,
-          password: PASSWORD,
-          organization_name: username,
-        }),
-      );
-      const admin = await login(api, username);
+      const admin = await registerPlatformAdmin(api);
       const tierMinute = async () => {
         const response = await other.call('/api/v1/rate-limits/explain', as(admin, 'GET'));
         const { data } = (await response.json()) as { data: Explained };

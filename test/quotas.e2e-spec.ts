@@ -417,4 +417,18 @@ describe('quotas', () => {
     expect(third.data).toMatchObject({ valid: false, code: 'QUOTA_EXCEEDED' });
     expect((await callWith(api, key.key)).status).toBe(429);
   });
+
+  it('reading quotas needs keys:read: a key without it is refused, one with it reads them', async () => {
+    const withQuota = await createKey({ quota: { period: 'daily', max_requests: 1_000 } });
+    const reader = await createKey({ permissions: ['keys:read'] });
+    const outsider = await createKey({ permissions: ['users:read', 'projects:read'] });
+    const read = (secret: string, path: string) =>
+      api.call(path, { headers: { 'x-api-key': secret } });
+    for (const path of ['/api/v1/quotas', `/api/v1/quotas/${withQuota.quota?.id}`]) {
+      const refused = await read(outsider.key, path);
+      expect(refused.status).toBe(403);
+      expect(((await refused.json()) as ErrorBody).error.code).toBe('PERMISSION_DENIED');
+      expect((await read(reader.key, path)).status).toBe(200);
+    }
+  });
 });

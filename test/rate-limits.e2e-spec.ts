@@ -1,13 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import {
-  type Account,
-  PASSWORD,
-  as,
-  login,
-  registerOwner,
-  uniqueName,
-} from './support/identity.js';
-import { type TestApp, json, startApp } from './support/test-app.js';
+import { type Account, as, registerOwner } from './support/identity.js';
+import { registerPlatformAdmin } from './support/platform-admin.js';
+import { type TestApp, startApp } from './support/test-app.js';
 import { eventually } from './support/wait.js';
 
 interface Policies {
@@ -28,22 +22,11 @@ interface ErrorBody {
   error: { code: string; message: string; details: { field: string; message: string }[] };
 }
 
-/** Two api processes sharing one database and Redis, and `count` platform administrators' emails. */
-async function startPlatform(count: number) {
-  const emails = Array.from({ length: count }, () => `${uniqueName('platform')}@example.com`);
-  const env = { PLATFORM_ADMIN_EMAILS: emails.join(',') };
-  const [api, other] = await Promise.all([startApp({ env }), startApp({ env })]);
-  /** A platform administrator, owning an organization of their own (free tier). */
-  const admin = async (n: number): Promise<Account> => {
-    const email = emails[n] ?? '';
-    const username = email.split('@')[0] ?? 'platform';
-    const registered = await api.call(
-      '/api/v1/auth/register',
-      json('POST', { username, email, password: PASSWORD, organization_name: username }),
-    );
-    expect(registered.status).toBe(201);
-    return login(api, username);
-  };
+/** Two api processes sharing one database and Redis, and a way to make platform administrators. */
+async function startPlatform() {
+  const [api, other] = await Promise.all([startApp(), startApp()]);
+  /** A new platform administrator, owning an organization of their own (free tier). */
+  const admin = (): Promise<Account> => registerPlatformAdmin(api);
   return { api, other, admin };
 }
 
@@ -85,16 +68,9 @@ describe('rate-limit policies', () => {
   let platformAdmin: Account;
 
   beforeAll(async () => {
-    const adminEmail = `${uniqueName('platform')}@example.com`;
-    const env = { PLATFORM_ADMIN_EMAILS: adminEmail };
-    [api, other] = await Promise.all([startApp({ env }), startApp({ env })]);
+    [api, other] = await Promise.all([startApp(), startApp()]);
     owner = await registerOwner(api);
-    const username = adminEmail.split('@')[0] ?? 'platform';
-    await api.call(
-      '/api/v1/auth/register',
-      json('POST', { username, email: adminEmail, password: PASSWORD }),
-    );
-    platformAdmin = await login(api, username);
+    platformAdmin = await registerPlatformAdmin(api);
   });
 
   afterAll(async () => {
@@ -278,10 +254,10 @@ describe('rate-limit policies', () => {
 describe('limits follow the organization plan', () => {
   let api: TestApp;
   let other: TestApp;
-  let admin: (n: number) => Promise<Account>;
+  let admin: () => Promise<Account>;
 
   beforeAll(async () => {
-    ({ api, other, admin } = await startPlatform(5));
+    ({ api, other, admin } = await startPlatform());
   });
 
   afterAll(async () => {
@@ -296,7 +272,7 @@ describe('limits follow the organization plan', () => {
   }
 
   it("moving an organization to professional raises its keys' limits on every process within a second", async () => {
-    const platform = await admin(0);
+    const platform = await admin();
     const { key } = await secretOf(await createKey(api, platform));
     // free: 100 a minute, whichever process answers.
     for (let i = 0; i < 100; i += 1) {
@@ -329,7 +305,7 @@ describe('limits follow the organization plan', () => {
   });
 
   it("an organization's own set replaces its tier's; null gives the tier back", async () => {
-    const platform = await admin(1);
+    const platform = await admin();
     expect((await patchOrganization(platform, { tier: 'professional' })).status).toBe(200);
     const { id, key } = await secretOf(await createKey(api, platform));
     const patched = await patchOrganization(platform, {
@@ -373,7 +349,7 @@ describe('limits follow the organization plan', () => {
   });
 
   it("only platform administrators set an organization's own set; bad sets are 400", async () => {
-    const platform = await admin(2);
+    const platform = await admin();
     const owner = await registerOwner(api);
     const denied = await patchOrganization(owner, { rate_limits: { minute: { limit: 10_000 } } });
     expect(denied.status).toBe(403);
@@ -394,7 +370,7 @@ describe('limits follow the organization plan', () => {
   });
 
   it('a key stricter than its organization is held to its own limit; a looser one is a 400 naming the ceiling', async () => {
-    const platform = await admin(3);
+    const platform = await admin();
     const looser = await createKey(api, platform, {
       rate_limits: [{ window: 'minute', limit: 150 }],
     });
@@ -450,7 +426,7 @@ describe('limits follow the organization plan', () => {
   });
 
   it('never limits a platform administrator managing limits and versions, so they cannot lock themself out', async () => {
-    const platform = await admin(4);
+    const platform = await admin();
     const owner = await registerOwner(api);
     const tiny = { minute: { limit: 1 } };
     const overrides = {

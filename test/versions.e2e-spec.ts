@@ -3,15 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../src/database/data-source.js';
 import { VersionUsage } from '../src/modules/versions/version-usage.js';
-import {
-  type Account,
-  PASSWORD,
-  as,
-  login,
-  registerOwner,
-  uniqueName,
-} from './support/identity.js';
+import { type Account, as, registerOwner } from './support/identity.js';
 import { type TestApp, json, startApp } from './support/test-app.js';
+import { registerPlatformAdmin } from './support/platform-admin.js';
 import { createDatabase, dropDatabase } from './support/test-env.js';
 import { sleep } from './support/wait.js';
 
@@ -38,16 +32,8 @@ async function codeOf(response: Response): Promise<string> {
 
 /** Two api processes on one database and one Redis, with a platform administrator. */
 async function startPair(env: Record<string, string> = {}) {
-  const adminEmail = `${uniqueName('platform')}@example.com`;
-  const appEnv = { PLATFORM_ADMIN_EMAILS: adminEmail, ...env };
-  const [api, other] = await Promise.all([startApp({ env: appEnv }), startApp({ env: appEnv })]);
-  const username = adminEmail.split('@')[0] ?? 'platform';
-  const registered = await api.call(
-    '/api/v1/auth/register',
-    json('POST', { username, email: adminEmail, password: PASSWORD }),
-  );
-  expect(registered.status).toBe(201);
-  const platformAdmin = await login(api, username);
+  const [api, other] = await Promise.all([startApp({ env }), startApp({ env })]);
+  const platformAdmin = await registerPlatformAdmin(api);
   const owner = await registerOwner(api);
   return { api, other, platformAdmin, owner };
 }

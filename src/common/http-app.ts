@@ -20,8 +20,18 @@ export const MAX_QUERY_PARAMS = 50;
 /** Routes that live outside /api/v1 (API.md, "Paths and versions"). */
 const UNPREFIXED = ['health', 'health/live', 'health/ready', 'metrics'];
 
+export interface AdapterOptions {
+  /**
+   * TRUST_PROXY: whose X-Forwarded-For sets `request.ip` (and so IP allowlists, the login
+   * throttle and audit entries). false: nobody, the socket's peer is the client; a number:
+   * that many proxies nearest the server, whoever they are (so only when clients cannot reach
+   * the api but through them); a list: peers at those addresses or CIDRs.
+   */
+  trustProxy: false | number | string[];
+}
+
 /** The Fastify instance behind Nest, with the contract's size limits and request ids. */
-export function createFastifyAdapter(): FastifyAdapter {
+export function createFastifyAdapter({ trustProxy }: AdapterOptions): FastifyAdapter {
   return new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
     // Node answers 431 itself for larger header blocks.
@@ -30,7 +40,12 @@ export function createFastifyAdapter(): FastifyAdapter {
     requestIdHeader: false,
     genReqId: requestIdFor,
     logger: false,
-    trustProxy: false,
+    // Fastify 5 refuses a bare number (it cannot check the nearest peer), so a hop count is
+    // the function proxy-addr would build: trust the n addresses nearest the server.
+    trustProxy:
+      typeof trustProxy === 'number'
+        ? (_address: string, hop: number) => hop < trustProxy
+        : trustProxy,
     // On close, drop idle keep-alive connections at once; in-flight requests still finish.
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true },

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { type ExecutionContext, createParamDecorator } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { AppError } from './app-error.js';
@@ -7,7 +8,8 @@ import type { TenantScope } from '../database/tenant-scope.js';
 /** Who is acting and from where: what services need for tenancy and the audit trail. */
 export interface RequestContext {
   principal: Principal | undefined;
-  ip: string;
+  /** The client's address (X-Forwarded-For only from TRUST_PROXY peers); null outside a request. */
+  ip: string | null;
   userAgent: string | null;
   requestId: string;
 }
@@ -25,6 +27,11 @@ export function requestContext(request: FastifyRequest): RequestContext {
     userAgent: typeof agent === 'string' ? agent.slice(0, 512) : null,
     requestId: request.id,
   };
+}
+
+/** The context of work no request asked for (start-up, the admin CLI), for its audit entries. */
+export function systemContext(userAgent: string): RequestContext {
+  return { principal: undefined, ip: null, userAgent, requestId: randomUUID() };
 }
 
 /** `@Ctx() ctx: RequestContext` in a controller: the request's principal, ip, agent and id. */

@@ -58,7 +58,6 @@ export class AuthConfig {
   readonly jwtPreviousSecrets: string[];
   readonly accessTokenTtlSeconds: number;
   readonly refreshTokenTtlDays: number;
-  readonly platformAdminEmails: string[];
   readonly throttlePerIp: number;
   readonly throttlePerAccount: number;
 
@@ -69,11 +68,32 @@ export class AuthConfig {
     this.jwtPreviousSecrets = c.get('JWT_PREVIOUS_SECRETS', { infer: true });
     this.accessTokenTtlSeconds = c.get('ACCESS_TOKEN_TTL_SECONDS', { infer: true });
     this.refreshTokenTtlDays = c.get('REFRESH_TOKEN_TTL_DAYS', { infer: true });
-    this.platformAdminEmails = c.get('PLATFORM_ADMIN_EMAILS', { infer: true });
   }
+}
 
-  isPlatformAdminEmail(email: string): boolean {
-    return this.platformAdminEmails.includes(email.toLowerCase());
+/** ADMIN_EMAIL + ADMIN_PASSWORD: the platform administrator to create at start, if any. */
+@Injectable()
+export class AdminConfig {
+  readonly bootstrap: { email: string; password: string } | null;
+
+  constructor(c: ConfigService<Env, true>) {
+    const email = c.get('ADMIN_EMAIL', { infer: true });
+    const password = c.get('ADMIN_PASSWORD', { infer: true });
+    this.bootstrap = email !== undefined && password !== undefined ? { email, password } : null;
+  }
+}
+
+/** Where Prometheus scrapes: a separate listener, and/or a bearer token on the public port. */
+@Injectable()
+export class MetricsConfig {
+  readonly port: number | null;
+  readonly host: string;
+  readonly token: string | null;
+
+  constructor(c: ConfigService<Env, true>) {
+    this.port = c.get('METRICS_PORT', { infer: true }) ?? null;
+    this.host = c.get('METRICS_HOST', { infer: true });
+    this.token = c.get('METRICS_TOKEN', { infer: true }) ?? null;
   }
 }
 
@@ -123,6 +143,8 @@ export const CONFIG_CLASSES = [
   RedisConfig,
   QueueConfig,
   AuthConfig,
+  AdminConfig,
+  MetricsConfig,
   WebhookConfig,
   RateLimitConfig,
   CredentialFailureConfig,

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import { ConfigError, validateEnv } from './env.js';
 
@@ -21,7 +22,12 @@ describe('validateEnv', () => {
       PORT: 3000,
       REDIS_URL: 'redis://127.0.0.1:6379',
       PUBLIC_URL: 'http://localhost:3000',
-      PLATFORM_ADMIN_EMAILS: [],
+      ADMIN_EMAIL: undefined,
+      ADMIN_PASSWORD: undefined,
+      TRUST_PROXY: false,
+      METRICS_PORT: undefined,
+      METRICS_HOST: '127.0.0.1',
+      METRICS_TOKEN: undefined,
       WEBHOOK_ALLOW_PRIVATE_URLS: false,
       QUEUE_PREFIX: 'gatehouse',
       REDIS_PREFIX: 'gh:',
@@ -42,7 +48,6 @@ describe('validateEnv', () => {
     const env = validateEnv({
       ...base,
       PORT: '8080',
-      PLATFORM_ADMIN_EMAILS: ' Ops@Example.com , root@example.com ',
       WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
       CORS_ORIGINS: 'https://app.example.com,http://localhost:5173',
       WORKER_QUEUES: 'webhooks,usage',
@@ -51,7 +56,6 @@ describe('validateEnv', () => {
     });
     expect(env.PORT).toBe(8080);
     expect(env.RATE_LIMIT_EVENTS_RETENTION_DAYS).toBe(7);
-    expect(env.PLATFORM_ADMIN_EMAILS).toEqual(['ops@example.com', 'root@example.com']);
     expect(env.WEBHOOK_ALLOW_PRIVATE_URLS).toBe(true);
     expect(env.CORS_ORIGINS).toEqual(['https://app.example.com', 'http://localhost:5173']);
     expect(env.WORKER_QUEUES).toEqual(['webhooks', 'usage']);
@@ -91,15 +95,73 @@ describe('validateEnv', () => {
       'RATE_LIMIT_EVENTS_RETENTION_DAYS must be a whole number from 1',
     ],
     [{ WORKER_QUEUES: 'webhooks,emails' }, 'WORKER_QUEUES names an unknown queue "emails"'],
+    [{ ADMIN_EMAIL: 'ops@example.com' }, 'ADMIN_PASSWORD is required with ADMIN_EMAIL'],
+    [{ ADMIN_PASSWORD: 'long enough pw' }, 'ADMIN_EMAIL is required with ADMIN_PASSWORD'],
     [
-      { PLATFORM_ADMIN_EMAILS: 'ops' },
-      'PLATFORM_ADMIN_EMAILS has an invalid email address ("ops")',
+      { ADMIN_EMAIL: 'ops', ADMIN_PASSWORD: 'long enough pw' },
+      'ADMIN_EMAIL must be an email address (got "ops")',
     ],
+    [
+      { ADMIN_EMAIL: 'ops@example.com', ADMIN_PASSWORD: 'short' },
+      'ADMIN_PASSWORD must be 8 to 128 characters',
+    ],
+    [{ TRUST_PROXY: 'true' }, 'TRUST_PROXY must be a hop count or a comma list'],
+    [{ TRUST_PROXY: '10.0.0.0/8, 10.0.0.300' }, '(got "10.0.0.300")'],
+    [{ TRUST_PROXY: '1000' }, 'TRUST_PROXY must be a whole number from 1 to 100'],
+    [{ METRICS_PORT: 'metrics' }, 'METRICS_PORT must be a whole number from 0 to 65535'],
+    [{ METRICS_HOST: 'not a host' }, 'METRICS_HOST must be an IP address or host name'],
+    [{ METRICS_TOKEN: 'short' }, 'METRICS_TOKEN must be at least 16 characters'],
     [{ CORS_ORIGINS: 'example.com' }, 'CORS_ORIGINS has an invalid origin ("example.com")'],
     [{ REDIS_PREFIX: 'has space' }, 'REDIS_PREFIX must be 1-64 characters'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of fatal, error, warn, log, debug, verbose'],
   ])('names the variable for %j', (raw, message) => {
     expect(problem(raw)).toContain(message);
+  });
+
+  it('reads the first administrator, keeping the password as given', () => {
+    const env = validateEnv({
+      ...base,
+      ADMIN_EMAIL: ' Ops@Example.com ',
+      ADMIN_PASSWORD: ' spaces count ',
+    });
+    expect(env.ADMIN_EMAIL).toBe('ops@example.com');
+    expect(env.ADMIN_PASSWORD).toBe(' spaces count ');
+  });
+
+  it.each([
+    ['', false],
+    ['0', false],
+    ['false', false],
+    ['2', 2],
+    ['127.0.0.1, 10.0.0.0/8,2001:db8::/32', ['127.0.0.1', '10.0.0.0/8', '2001:db8::/32']],
+  ])('TRUST_PROXY=%j trusts %j', (value, expected) => {
+    expect(validateEnv({ ...base, TRUST_PROXY: value }).TRUST_PROXY).toEqual(expected);
+  });
+
+  it('reads the metrics listener and token', () => {
+    const env = validateEnv({
+      ...base,
+      METRICS_PORT: '9464',
+      METRICS_HOST: '0.0.0.0',
+      METRICS_TOKEN: 'a-scrape-token-of-32-characters!',
+    });
+    expect(env).toMatchObject({
+      METRICS_PORT: 9464,
+      METRICS_HOST: '0.0.0.0',
+      METRICS_TOKEN: 'a-scrape-token-of-32-characters!',
+    });
+  });
+
+  it('prints a URL in a configuration error without its password', () => {
+    expect(problem({ REDIS_URL: 'http://:hunter2@localhost' })).not.toContain('hunter2');
+  });
+
+  it("README's configuration table lists every variable", () => {
+    // .build/src/config/ -> the repository root.
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    const rows = new Set([...readme.matchAll(/^\| `([A-Z_]+)` /gm)].map((match) => match[1]));
+    const missing = Object.keys(validateEnv(base)).filter((name) => !rows.has(name));
+    expect(missing).toEqual([]);
   });
 
   it('accepts production with a long JWT secret', () => {

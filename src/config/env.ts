@@ -1,5 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
+import { isEmail } from 'class-validator';
+import { parseCidr } from '../modules/keys/ip-allowlist.js';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../modules/auth/password-policy.js';
 import { QUEUE_NAMES, type QueueName } from '../queues/queue-names.js';
+import { redactUrlCredentials } from './redact.js';
 
 /**
  * The validated process environment. Every variable ARCHITECTURE.md names is here, parsed
@@ -21,7 +26,15 @@ export interface Env {
   /** Failed credentials (unknown or malformed API keys, invalid bearer tokens) per minute from one address. */
   AUTH_FAILURES_PER_IP: number;
   PUBLIC_URL: string;
-  PLATFORM_ADMIN_EMAILS: string[];
+  /** The first platform administrator, created at start when no account has this email. */
+  ADMIN_EMAIL: string | undefined;
+  ADMIN_PASSWORD: string | undefined;
+  /** Whose X-Forwarded-For is believed: nobody (false), the nearest n hops, or these CIDRs. */
+  TRUST_PROXY: false | number | string[];
+  /** A separate listener for /metrics (unset: none), its bind address, and a bearer token. */
+  METRICS_PORT: number | undefined;
+  METRICS_HOST: string;
+  METRICS_TOKEN: string | undefined;
   WEBHOOK_ALLOW_PRIVATE_URLS: boolean;
   QUEUE_PREFIX: string;
   REDIS_PREFIX: string;
@@ -110,6 +123,64 @@ function prefix(raw: Raw, name: string, fallback: string): string {
   return value;
 }
 
+/** ADMIN_EMAIL and ADMIN_PASSWORD: both or neither; the password as register requires it. */
+function adminAccount(raw: Raw): { email: string; password: string } | undefined {
+  const email = text(raw, 'ADMIN_EMAIL')?.toLowerCase();
+  // The password is taken as given: spaces at either end are part of it.
+  const password = typeof raw.ADMIN_PASSWORD === 'string' ? raw.ADMIN_PASSWORD : '';
+  if (email === undefined && password === '') return undefined;
+  if (email === undefined) throw new ConfigError('ADMIN_EMAIL', 'is required with ADMIN_PASSWORD');
+  if (password === '') throw new ConfigError('ADMIN_PASSWORD', 'is required with ADMIN_EMAIL');
+  if (email.length > 254 || !isEmail(email)) {
+    throw new ConfigError('ADMIN_EMAIL', `must be an email address (got "${email}")`);
+  }
+  if (password.length < PASSWORD_MIN_LENGTH || password.length > PASSWORD_MAX_LENGTH) {
+    throw new ConfigError(
+      'ADMIN_PASSWORD',
+      `must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters`,
+    );
+  }
+  return { email, password };
+}
+
+/**
+ * TRUST_PROXY: unset trusts nobody (the socket's peer is the client); a whole number trusts
+ * that many hops nearest the server; a comma list trusts peers at those addresses or CIDRs.
+ * "true" (every peer) is refused: anyone could then choose their own address.
+ */
+function trustProxy(raw: Raw): false | number | string[] {
+  const value = text(raw, 'TRUST_PROXY');
+  if (value === undefined || value === '0' || value.toLowerCase() === 'false') return false;
+  if (/^\d+$/.test(value)) return integer(raw, 'TRUST_PROXY', 0, 1, 100);
+  const entries = list(raw, 'TRUST_PROXY');
+  const bad = entries.find((entry) => parseCidr(entry) === null);
+  if (bad !== undefined) {
+    throw new ConfigError(
+      'TRUST_PROXY',
+      `must be a hop count or a comma list of IP addresses or CIDRs (got "${bad}")`,
+    );
+  }
+  return entries;
+}
+
+function metricsSettings(raw: Raw): {
+  port: number | undefined;
+  host: string;
+  token: string | undefined;
+} {
+  const port =
+    text(raw, 'METRICS_PORT') === undefined ? undefined : integer(raw, 'METRICS_PORT', 0, 0, 65535);
+  const host = text(raw, 'METRICS_HOST') ?? '127.0.0.1';
+  if (isIP(host) === 0 && !/^[A-Za-z0-9.-]{1,253}$/.test(host)) {
+    throw new ConfigError('METRICS_HOST', `must be an IP address or host name (got "${host}")`);
+  }
+  const token = text(raw, 'METRICS_TOKEN');
+  if (token !== undefined && token.length < 16) {
+    throw new ConfigError('METRICS_TOKEN', 'must be at least 16 characters');
+  }
+  return { port, host, token };
+}
+
 /** Placeholders from examples (docker/compose.yml's default): never accepted in production. */
 const PLACEHOLDER_SECRET = /^change-?me/i;
 
@@ -139,11 +210,8 @@ export function validateEnv(raw: Raw): Env {
     throw new ConfigError('JWT_PREVIOUS_SECRETS', 'must hold secrets of at least 32 characters');
   }
 
-  const emails = list(raw, 'PLATFORM_ADMIN_EMAILS').map((email) => email.toLowerCase());
-  const badEmail = emails.find((email) => !/^[^@\s]+@[^@\s]+$/.test(email));
-  if (badEmail !== undefined) {
-    throw new ConfigError('PLATFORM_ADMIN_EMAILS', `has an invalid email address ("${badEmail}")`);
-  }
+  const admin = adminAccount(raw);
+  const metrics = metricsSettings(raw);
 
   const corsOrigins = list(raw, 'CORS_ORIGINS');
   const badOrigin = corsOrigins.find(
@@ -183,7 +251,12 @@ export function validateEnv(raw: Raw): Env {
       /\/+$/,
       '',
     ),
-    PLATFORM_ADMIN_EMAILS: emails,
+    ADMIN_EMAIL: admin?.email,
+    ADMIN_PASSWORD: admin?.password,
+    TRUST_PROXY: trustProxy(raw),
+    METRICS_PORT: metrics.port,
+    METRICS_HOST: metrics.host,
+    METRICS_TOKEN: metrics.token,
     WEBHOOK_ALLOW_PRIVATE_URLS: boolean(raw, 'WEBHOOK_ALLOW_PRIVATE_URLS', false),
     QUEUE_PREFIX: prefix(raw, 'QUEUE_PREFIX', 'gatehouse'),
     REDIS_PREFIX: prefix(raw, 'REDIS_PREFIX', 'gh:'),
@@ -211,7 +284,9 @@ export function validateEnvOrExit(processName: string, overrides: Raw = {}): Env
     return validateEnv({ ...process.env, ...overrides });
   } catch (error) {
     if (error instanceof ConfigError) {
-      process.stderr.write(`gatehouse ${processName}: invalid configuration: ${error.message}\n`);
+      process.stderr.write(
+        `gatehouse ${processName}: invalid configuration: ${redactUrlCredentials(error.message)}\n`,
+      );
       process.exit(1);
     }
     throw error;

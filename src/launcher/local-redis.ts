@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
+import { redactUrl } from '../config/redact.js';
 
 async function answers(url: string): Promise<boolean> {
   const redis = new Redis(url, {
@@ -38,7 +39,7 @@ export class LocalRedis {
     const isLocal = ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(parsed.hostname);
     if (!isLocal || !redisServerInstalled()) {
       return (
-        `no Redis answers at ${url}` +
+        `no Redis answers at ${redactUrl(url)}` +
         (isLocal ? ' and redis-server is not installed' : '') +
         ': start one (apt-get install redis-server, brew install redis, or docker run -p 6379:6379 redis:7) or point REDIS_URL at one'
       );

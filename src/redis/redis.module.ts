@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import { Redis, type RedisOptions } from 'ioredis';
 import { RedisConfig } from '../config/config.classes.js';
+import { redactUrl } from '../config/redact.js';
 import { RedisBus } from './redis-bus.js';
 
 /** The limiter's own connection, for the one round trip of every limited request. */
@@ -36,7 +37,8 @@ function createRedis(config: RedisConfig, name: string, options: RedisOptions = 
   });
   let reported = false;
   redis.on('error', (error: Error) => {
-    if (!reported) logger.warn(`Redis connection problem: ${error.message}`);
+    if (!reported)
+      logger.warn(`Redis connection problem (${redactUrl(config.url)}): ${error.message}`);
     reported = true;
   });
   redis.on('ready', () => {

@@ -41,7 +41,9 @@ export async function startApp(options: TestAppOptions = {}): Promise<TestApp> {
     builder.overrideProvider(token).useValue(value);
   }
   const moduleRef = await builder.compile();
-  const app = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter(), {
+  const { TRUST_PROXY } = validateEnv({ ...process.env, ...options.env });
+  const adapter = createFastifyAdapter({ trustProxy: TRUST_PROXY });
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(adapter, {
     bodyParser: false,
     logger: createLogger('error'),
   });

@@ -34,7 +34,7 @@ export class AuthService {
         passwordHash: await hashPassword(dto.password),
         fullName: dto.full_name ?? null,
         telegramChatId: null,
-        isPlatformAdmin: this.config.isPlatformAdminEmail(dto.email),
+        isPlatformAdmin: false,
       },
       { name: organizationName, slug: slugWithSuffix(organizationName) },
     );
@@ -66,10 +66,6 @@ export class AuthService {
     ) {
       await this.sessions.recordLoginFailure(ctx, login, account?.id ?? null);
       throw AuthErrors.invalidCredentials();
-    }
-    if (!account.isPlatformAdmin && this.config.isPlatformAdminEmail(account.email)) {
-      await this.users.markPlatformAdmin(account.id);
-      account.isPlatformAdmin = true;
     }
     const refreshToken = await this.sessions.startSession(
       ctx,

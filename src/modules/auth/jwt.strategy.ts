@@ -5,11 +5,15 @@ import { ROLES, ROLE_PERMISSIONS } from '../../common/permissions.js';
 import type { UserPrincipal } from '../../common/principal.js';
 import { AUDIENCE, type AccessClaims, ISSUER } from './access-token.js';
 import { JwtKeys } from './jwt-keys.js';
+import { PlatformAdminsService } from '../users/platform-admins.service.js';
 
 /** Bearer access tokens: HS256 only, key chosen by `kid`, issuer and audience checked. */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
-  constructor(keys: JwtKeys) {
+  constructor(
+    keys: JwtKeys,
+    private readonly platformAdmins: PlatformAdminsService,
+  ) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
       algorithms: ['HS256'],
@@ -27,7 +31,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     });
   }
 
-  validate(claims: AccessClaims): UserPrincipal | false {
+  async validate(claims: AccessClaims): Promise<UserPrincipal | false> {
     if (
       typeof claims.sub !== 'string' ||
       typeof claims.org !== 'string' ||
@@ -41,7 +45,10 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       organizationId: claims.org,
       role: claims.role,
       permissions: ROLE_PERMISSIONS[claims.role],
-      isPlatformAdmin: claims.pa === true,
+      // The claim alone would outlive a revoke by up to the token's lifetime: a token that
+      // claims the status (a handful of accounts) is checked against the account each time.
+      isPlatformAdmin:
+        claims.pa === true && (await this.platformAdmins.isPlatformAdmin(claims.sub)),
     };
   }
 }

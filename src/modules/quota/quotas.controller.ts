@@ -9,7 +9,7 @@ import {
   data,
 } from '../../common/envelope.js';
 import { UuidParam } from '../../common/params.js';
-import { Authenticated, RequirePermission } from '../../common/permissions.js';
+import { RequirePermission } from '../../common/permissions.js';
 import { Auth, type AuthenticatedContext } from '../../common/request-context.js';
 import { CreateQuotaDto, QuotaListQuery, QuotaResponse, UpdateQuotaDto } from './quotas.dto.js';
 import { QuotasService } from './quotas.service.js';
@@ -20,7 +20,7 @@ export class QuotasController {
   constructor(private readonly quotas: QuotasService) {}
 
   @Get()
-  @Authenticated()
+  @RequirePermission('keys:read')
   @ApiOperation({ summary: "The organization's quotas, with the current period's use" })
   @ApiPageResponse(QuotaResponse)
   @ApiErrors(400)
@@ -47,7 +47,7 @@ export class QuotasController {
   }
 
   @Get(':id')
-  @Authenticated()
+  @RequirePermission('keys:read')
   @ApiOperation({ summary: 'A quota with used, remaining and resets_at' })
   @ApiDataResponse(QuotaResponse)
   @ApiErrors(400, 404)

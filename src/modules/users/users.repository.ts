@@ -35,7 +35,7 @@ export interface NewUser {
 export type UserChanges = Partial<Omit<NewUser, 'isPlatformAdmin'>> & { role?: Role };
 
 /** Fields of a user that the audit trail shows (never the password hash). */
-function auditable(user: Partial<User>): Record<string, unknown> {
+export function auditable(user: Partial<User>): Record<string, unknown> {
   return {
     username: user.username,
     email: user.email,
@@ -209,10 +209,6 @@ export class UsersRepository {
 
   async findAccount(id: string): Promise<User | null> {
     return this.dataSource.manager.findOneBy(User, { id });
-  }
-
-  async markPlatformAdmin(id: string): Promise<void> {
-    await this.dataSource.manager.update(User, { id }, { isPlatformAdmin: true });
   }
 
   /** The organizations a user belongs to, oldest membership first. */

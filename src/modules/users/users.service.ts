@@ -10,7 +10,6 @@ import {
   tenantOf,
 } from '../../common/request-context.js';
 import { rejectNulls, validateItem } from '../../common/validation.js';
-import { AuthConfig } from '../../config/config.classes.js';
 import { hashPassword } from '../auth/password.js';
 import {
   type BatchItemResult,
@@ -48,10 +47,7 @@ function isSelf(principal: Principal, userId: string): boolean {
 
 @Injectable()
 export class UsersService {
-  constructor(
-    private readonly users: UsersRepository,
-    private readonly authConfig: AuthConfig,
-  ) {}
+  constructor(private readonly users: UsersRepository) {}
 
   async list(ctx: AuthenticatedContext, query: UserListQuery): Promise<Page<UserResponse>> {
     const [members, total] = await this.users.list(
@@ -80,7 +76,7 @@ export class UsersService {
         passwordHash: dto.password === undefined ? null : await hashPassword(dto.password),
         fullName: dto.full_name ?? null,
         telegramChatId: dto.telegram_chat_id ?? null,
-        isPlatformAdmin: this.authConfig.isPlatformAdminEmail(dto.email),
+        isPlatformAdmin: false,
       },
       role,
     );
@@ -179,10 +175,6 @@ export class UsersService {
 
   findAccount(id: string) {
     return this.users.findAccount(id);
-  }
-
-  markPlatformAdmin(id: string) {
-    return this.users.markPlatformAdmin(id);
   }
 
   organizationsOf(userId: string) {
