@@ -4,7 +4,7 @@ import type { EntityManager } from 'typeorm';
  * Ends an account's sessions (refresh-token families) as a transaction step, for the changes
  * that must log the account out elsewhere: a password change (keeping the caller's own
  * session) and a completed password reset (every session). Returns how many sessions it ended.
- * Access tokens already issued live until they expire (ACCESS_TOKEN_TTL, 15 min by default).
+ * Access tokens already issued live until they expire (ACCESS_TOKEN_TTL_SECONDS, 15 min by default).
  */
 export async function endSessions(
   manager: EntityManager,
