@@ -5,15 +5,18 @@ import {
   AuthGuard as PassportAuthGuard,
 } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
-import { OptionalAuthMetadata, Public } from '../../common/permissions.js';
+import { OptionalAuthMetadata, Public, ROLE_PERMISSIONS } from '../../common/permissions.js';
 import type { Principal } from '../../common/principal.js';
 import { ApiKeyAuthenticator } from '../keys/api-key-authenticator.js';
+import { MembershipCache } from '../organizations/membership-cache.js';
 import { AuthErrors } from './auth.errors.js';
 
 /**
  * First in the guard chain: turns the credential into `request.principal`. X-API-Key goes
  * to the key authenticator (cached, no Postgres after first use); bearer tokens through the
- * passport JWT strategy; `@Public()` routes are let through without either, except that
+ * passport JWT strategy, then checked against the membership as it is now (in-process cache,
+ * dropped on every process when a membership changes): a removed member's or a deleted
+ * organization's token is a 401, and the current role replaces the token's. `@Public()` routes are let through without either, except that
  * `@OptionalAuth()` routes still authenticate a credential that is sent.
  */
 @Injectable()
@@ -21,6 +24,7 @@ export class AuthGuard extends PassportAuthGuard('jwt') {
   constructor(
     private readonly reflector: Reflector,
     private readonly apiKeys: ApiKeyAuthenticator,
+    private readonly memberships: MembershipCache,
   ) {
     super();
   }
@@ -42,7 +46,18 @@ export class AuthGuard extends PassportAuthGuard('jwt') {
       return true;
     }
     if (request.headers.authorization === undefined) throw AuthErrors.required();
-    return (await super.canActivate(context)) as boolean;
+    await super.canActivate(context);
+    const principal = request.principal;
+    if (principal?.type !== 'user') throw AuthErrors.invalidToken();
+    const role = await this.memberships.roleOf(
+      principal.userId,
+      principal.organizationId,
+      Date.now(),
+    );
+    if (role === null) throw AuthErrors.invalidToken();
+    if (role !== principal.role)
+      request.principal = { ...principal, role, permissions: ROLE_PERMISSIONS[role] };
+    return true;
   }
 
   override getAuthenticateOptions(): AuthGuardAuthenticateOptions {

@@ -4,23 +4,19 @@ import { ExtractJwt, Strategy } from 'passport-jwt';
 import { ROLES, ROLE_PERMISSIONS } from '../../common/permissions.js';
 import type { UserPrincipal } from '../../common/principal.js';
 import { AUDIENCE, type AccessClaims, ISSUER } from './access-token.js';
-import { MembershipCache } from '../organizations/membership-cache.js';
 import { JwtKeys } from './jwt-keys.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Bearer access tokens: HS256 only, key chosen by `kid`, issuer and audience checked. The
- * role comes from the membership as it is now (in-process cache, dropped on every change),
- * not from the token: a removed member or a deleted organization is refused at once, and a
- * demotion applies to tokens already issued.
+ * role here is the token's; the auth guard replaces it with the membership's current one.
+ * (Passport keeps one strategy per name for the whole process, so nothing of one app's
+ * container may be used here: tests run several apps in one process.)
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
-  constructor(
-    keys: JwtKeys,
-    private readonly memberships: MembershipCache,
-  ) {
+  constructor(keys: JwtKeys) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
       algorithms: ['HS256'],
@@ -38,7 +34,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     });
   }
 
-  async validate(claims: AccessClaims): Promise<UserPrincipal | false> {
+  validate(claims: AccessClaims): UserPrincipal | false {
     if (
       typeof claims.sub !== 'string' ||
       typeof claims.org !== 'string' ||
@@ -48,14 +44,12 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     ) {
       return false;
     }
-    const role = await this.memberships.roleOf(claims.sub, claims.org, Date.now());
-    if (role === null) return false;
     return {
       type: 'user',
       userId: claims.sub,
       organizationId: claims.org,
-      role,
-      permissions: ROLE_PERMISSIONS[role],
+      role: claims.role,
+      permissions: ROLE_PERMISSIONS[claims.role],
       isPlatformAdmin: claims.pa === true,
       ...(typeof claims.sid === 'string' ? { sessionId: claims.sid } : {}),
     };
