@@ -350,6 +350,27 @@ describe('login throttling', () => {
     const me = await api.call('/api/v1/auth/me', as(other, 'GET'));
     expect(me.status).toBe(200);
   });
+
+  it("a wrong current_password on PATCH /auth/me is 401 and counts toward the account's login limit", async () => {
+    const holder = await registerOwner(api, 'guessed');
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i += 1) {
+      const response = await api.call(
+        '/api/v1/auth/me',
+        as(holder, 'PATCH', { password: 'a new passphrase', current_password: `guess ${i}` }),
+      );
+      statuses.push(response.status);
+    }
+    // One login (registerOwner) and two guesses fill the limit of 3; the rest are refused.
+    expect(statuses).toEqual([401, 401, 429, 429]);
+    for (const loginName of [holder.username, holder.email]) {
+      const byLogin = await api.call(
+        '/api/v1/auth/login',
+        json('POST', { login: loginName, password: PASSWORD }),
+      );
+      expect(byLogin.status).toBe(429);
+    }
+  });
 });
 
 describe('idempotency with credentials', () => {

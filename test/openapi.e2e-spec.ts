@@ -66,6 +66,7 @@ describe('OpenAPI', () => {
       '/api/v1/auth/login',
       '/api/v1/auth/refresh',
       '/api/v1/auth/logout',
+      '/api/v1/auth/password-reset',
     ];
     let protectedCount = 0;
     for (const [path, item] of Object.entries(document.paths)) {

@@ -87,52 +87,90 @@ describe('organizations and members', () => {
     expect(taken.status).toBe(409);
   });
 
-  it('adds a member by email and by id, changes a role, and removes a member', async () => {
+  it('adding an existing account by email or id invites it (202); it is a member only once it accepts', async () => {
     const outsider = await registerOwner(api, 'outsider');
-    const added = await api.call(
-      `/api/v1/organizations/${owner.organizationId}/members`,
+    const members = `/api/v1/organizations/${owner.organizationId}/members`;
+    const invited = await api.call(
+      members,
       as(owner, 'POST', { email: outsider.email.toUpperCase(), role: 'viewer' }),
     );
-    expect(added.status).toBe(201);
-    expect(((await added.json()) as { data: MemberBody }).data).toMatchObject({
+    expect(invited.status).toBe(202);
+    const invitation = ((await invited.json()) as { data: Record<string, unknown> }).data;
+    expect(invitation).toMatchObject({
+      organization_id: owner.organizationId,
       user_id: outsider.userId,
+      email: outsider.email,
       role: 'viewer',
+      status: 'invited',
     });
 
     const again = await api.call(
-      `/api/v1/organizations/${owner.organizationId}/members`,
+      members,
       as(owner, 'POST', { user_id: outsider.userId, role: 'viewer' }),
     );
     expect(again.status).toBe(409);
 
     const both = await api.call(
-      `/api/v1/organizations/${owner.organizationId}/members`,
+      members,
       as(owner, 'POST', { user_id: outsider.userId, email: outsider.email, role: 'viewer' }),
     );
     expect(both.status).toBe(400);
 
     const missing = await api.call(
-      `/api/v1/organizations/${owner.organizationId}/members`,
+      members,
       as(owner, 'POST', { email: `${uniqueName()}@example.com`, role: 'viewer' }),
     );
     expect(missing.status).toBe(404);
 
-    const member = `/api/v1/organizations/${owner.organizationId}/members/${outsider.userId}`;
+    // Pending: listed as invited, without the account's own data, and no way in.
+    const pending = (await (await api.call(members, as(owner, 'GET'))).json()) as {
+      data: (MemberBody & Record<string, unknown>)[];
+    };
+    expect(pending.data.find((m) => m.user_id === outsider.userId)).toEqual({
+      user_id: outsider.userId,
+      status: 'invited',
+      username: null,
+      email: outsider.email,
+      full_name: null,
+      role: 'viewer',
+      joined_at: null,
+      invitation_id: invitation.id,
+      expires_at: invitation.expires_at,
+    });
+    const early = await api.call(
+      '/api/v1/auth/login',
+      json('POST', {
+        login: outsider.username,
+        password: PASSWORD,
+        organization_id: owner.organizationId,
+      }),
+    );
+    expect(early.status).toBe(401);
+
+    const accepted = await api.call(
+      `/api/v1/auth/invitations/${String(invitation.id)}/accept`,
+      as(outsider, 'POST'),
+    );
+    expect(accepted.status).toBe(200);
+    expect(((await accepted.json()) as { data: unknown }).data).toMatchObject({
+      organization_id: owner.organizationId,
+      role: 'viewer',
+    });
+
+    const member = `${members}/${outsider.userId}`;
     const changed = await api.call(member, as(owner, 'PATCH', { role: 'admin' }));
     expect(((await changed.json()) as { data: MemberBody }).data.role).toBe('admin');
 
     const inOwnersOrg = await login(api, outsider.username, owner.organizationId);
     expect(inOwnersOrg.organizationId).toBe(owner.organizationId);
 
-    const members = (await (
-      await api.call(`/api/v1/organizations/${owner.organizationId}/members`, as(owner, 'GET'))
-    ).json()) as {
-      data: MemberBody[];
+    const listed = (await (await api.call(members, as(owner, 'GET'))).json()) as {
+      data: (MemberBody & { status: string })[];
     };
-    expect(members.data.map((m) => [m.user_id, m.role])).toEqual(
+    expect(listed.data.map((m) => [m.user_id, m.role, m.status])).toEqual(
       expect.arrayContaining([
-        [owner.userId, 'owner'],
-        [outsider.userId, 'admin'],
+        [owner.userId, 'owner', 'active'],
+        [outsider.userId, 'admin', 'active'],
       ]),
     );
 
@@ -174,7 +212,10 @@ describe('organizations and members', () => {
       (await api.call(`/api/v1/organizations/${doomed.organizationId}`, as(doomed, 'DELETE')))
         .status,
     ).toBe(204);
-    expect((await api.call(`/api/v1/projects/${data.id}`, as(doomed, 'GET'))).status).toBe(404);
+    // The owner's token was for that organization: refused from the next request on.
+    expect((await api.call(`/api/v1/projects/${data.id}`, as(doomed, 'GET'))).status).toBe(401);
+    const elsewhere = await registerOwner(api, 'elsewhere');
+    expect((await api.call(`/api/v1/projects/${data.id}`, as(elsewhere, 'GET'))).status).toBe(404);
   });
 
   it('platform administrators may change tiers', async () => {

@@ -109,47 +109,56 @@ describe('users', () => {
     expect(pageBody.total).toBeGreaterThanOrEqual(3);
   });
 
-  it('PATCH changes only the fields sent, records a diff and redacts a password change', async () => {
+  it('PATCH changes only the fields sent and records a diff', async () => {
     const user = await createUser({ full_name: 'Before', telegram_chat_id: '1' });
     const response = await api.call(
       `/api/v1/users/${user.id}`,
-      as(owner, 'PATCH', { full_name: 'After', password: 'a new password 123' }),
+      as(owner, 'PATCH', { full_name: 'After' }),
     );
     expect(response.status).toBe(200);
     const updated = ((await response.json()) as { data: UserBody }).data;
     expect(updated).toMatchObject({ full_name: 'After', telegram_chat_id: '1', email: user.email });
     const entry = (await auditFor(user.id)).data.find((e) => e.action === 'user.updated');
-    expect(entry?.changes).toEqual({
-      full_name: { from: 'Before', to: 'After' },
-      password: '[REDACTED]',
-    });
-    expect(JSON.stringify(entry)).not.toContain('a new password 123');
+    expect(entry?.changes).toEqual({ full_name: { from: 'Before', to: 'After' } });
   });
 
-  it('PUT replaces: optional fields left out are cleared', async () => {
+  it('PUT replaces what the organization owns: optional fields left out are cleared; username and email may be sent unchanged', async () => {
     const user = await createUser({ full_name: 'Full', telegram_chat_id: '77' });
     const response = await api.call(
       `/api/v1/users/${user.id}`,
-      as(owner, 'PUT', { username: user.username, email: user.email }),
+      as(owner, 'PUT', { username: user.username, email: user.email, role: 'viewer' }),
     );
     expect(response.status).toBe(200);
     expect(((await response.json()) as { data: UserBody }).data).toMatchObject({
       full_name: null,
       telegram_chat_id: null,
+      role: 'viewer',
     });
+    const withoutRole = await api.call(`/api/v1/users/${user.id}`, as(owner, 'PUT', {}));
+    expect(withoutRole.status).toBe(400);
   });
 
-  it('409 for a duplicate email on update, and the failed change leaves no audit entry', async () => {
+  it("username, email and password through /users are 403 PERMISSION_DENIED naming the holder's route; nothing changes, no audit entry", async () => {
     const first = await createUser();
     const second = await createUser({ full_name: 'Unchanged' });
-    const response = await api.call(
-      `/api/v1/users/${second.id}`,
-      as(owner, 'PATCH', { email: first.email.toUpperCase(), full_name: 'Changed' }),
-    );
-    expect(response.status).toBe(409);
+    for (const [method, body] of [
+      ['PATCH', { email: first.email.toUpperCase(), full_name: 'Changed' }],
+      ['PATCH', { username: uniqueName('renamed') }],
+      ['PATCH', { password: 'a new password 123' }],
+      ['PUT', { role: 'member', password: 'a new password 123' }],
+      ['PUT', { role: 'member', email: `${uniqueName()}@example.com` }],
+    ] as const) {
+      const response = await api.call(`/api/v1/users/${second.id}`, as(owner, method, body));
+      expect(response.status).toBe(403);
+      const { error } = (await response.json()) as { error: { code: string; message: string } };
+      expect(error.code).toBe('PERMISSION_DENIED');
+      expect(error.message).toContain('PATCH /api/v1/auth/me');
+    }
     const after = await api.call(`/api/v1/users/${second.id}`, as(owner, 'GET'));
-    expect(((await after.json()) as { data: UserBody }).data.full_name).toBe('Unchanged');
+    expect(((await after.json()) as { data: UserBody }).data).toEqual(second);
     expect((await auditFor(second.id)).data.map((e) => e.action)).toEqual(['user.created']);
+    const stillWorks = await login(api, second.username, owner.organizationId);
+    expect(stillWorks.userId).toBe(second.id);
   });
 
   it('rolls back the whole change when the role part fails (last owner), leaving no audit entry', async () => {

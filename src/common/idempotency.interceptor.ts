@@ -94,13 +94,17 @@ export class IdempotencyInterceptor implements NestInterceptor {
       return this.replay(redisKey, fingerprint, context.switchToHttp().getResponse<FastifyReply>());
     }
 
-    const status =
+    const reply = context.switchToHttp().getResponse<FastifyReply>();
+    const declaredStatus =
       this.reflector.get<number | undefined>(HTTP_CODE_METADATA, context.getHandler()) ??
       HttpStatus.CREATED;
     // Awaited as a promise, not an observable: if the timeout answers 504 first, the handler
     // still runs to its end here, and its result is stored or its key released regardless.
     const outcome = lastValueFrom(next.handle()).then(
       async (body: unknown) => {
+        // The handler may have chosen its status (POST /users: 201 created or 202 invited).
+        const status =
+          reply.statusCode >= 200 && reply.statusCode < 300 ? reply.statusCode : declaredStatus;
         const done: StoredRecord = { state: 'done', fingerprint, status, body };
         await this.redis
           .set(redisKey, this.seal(done, redisKey), 'PX', REPLAY_TTL_MS)

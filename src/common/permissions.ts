@@ -31,6 +31,9 @@ export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
   viewer: new Set(READ),
 };
 
+/** Rank: owner > admin > member > viewer. Nobody changes or removes someone above them. */
+export const ROLE_RANK: Record<Role, number> = { owner: 3, admin: 2, member: 1, viewer: 0 };
+
 /** Whether a holder of `granted` may do what `required` names (`admin` grants everything). */
 export function allows(granted: ReadonlySet<Permission>, required: Permission): boolean {
   return granted.has('admin') || granted.has(required);

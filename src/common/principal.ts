@@ -8,6 +8,8 @@ export interface UserPrincipal {
   role: Role;
   permissions: ReadonlySet<Permission>;
   isPlatformAdmin: boolean;
+  /** The session (refresh-token family) of the token, when the token names it. */
+  sessionId?: string;
 }
 
 /** A server-to-server API key, bound to one organization and optionally one project. */
@@ -25,6 +27,11 @@ export interface ApiKeyPrincipal {
 
 /** Who is calling; set on the request by the auth guard, read by everything after it. */
 export type Principal = UserPrincipal | ApiKeyPrincipal;
+
+/** The role a credential acts with in its organization: an API key acts as an admin. */
+export function actingRole(principal: Principal): Role {
+  return principal.type === 'user' ? principal.role : 'admin';
+}
 
 export function principalId(principal: Principal): string {
   return principal.type === 'user' ? `user:${principal.userId}` : `key:${principal.keyId}`;

@@ -91,3 +91,39 @@ export async function addMember(api: TestApp, owner: Account, role: Role): Promi
 export function as(account: Account, method: string, body?: unknown): RequestInit {
   return body === undefined ? { method, headers: account.auth } : json(method, body, account.auth);
 }
+
+interface InvitationBody {
+  id: string;
+  organization_id: string;
+  user_id: string;
+  role: Role;
+  status: 'invited';
+}
+
+/** The holder's pending invitations (GET /auth/invitations). */
+export async function invitationsOf(api: TestApp, holder: Account): Promise<InvitationBody[]> {
+  const response = await api.call('/api/v1/auth/invitations?limit=100', as(holder, 'GET'));
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { data: InvitationBody[] }).data;
+}
+
+/**
+ * An existing account joins the inviter's organization the only way there is: invited
+ * (by email), then accepting. Returns the holder logged in there.
+ */
+export async function inviteAndAccept(
+  api: TestApp,
+  inviter: Account,
+  holder: Account,
+  role: Role,
+): Promise<Account> {
+  const invited = await api.call(
+    `/api/v1/organizations/${inviter.organizationId}/members`,
+    as(inviter, 'POST', { email: holder.email, role }),
+  );
+  expect(invited.status).toBe(202);
+  const { data } = (await invited.json()) as { data: InvitationBody };
+  const accepted = await api.call(`/api/v1/auth/invitations/${data.id}/accept`, as(holder, 'POST'));
+  expect(accepted.status).toBe(200);
+  return login(api, holder.username, inviter.organizationId);
+}

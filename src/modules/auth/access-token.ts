@@ -10,4 +10,6 @@ export interface AccessClaims {
   role: Role;
   /** Platform administrator. */
   pa: boolean;
+  /** The session (refresh-token family) the token was issued for; absent in older tokens. */
+  sid?: string;
 }

@@ -72,6 +72,74 @@ export class LoginDto {
   organization_id?: string;
 }
 
+/**
+ * PATCH /auth/me: the account holder's own changes (every field optional; null clears
+ * full_name or telegram_chat_id). A new email or password needs the current password.
+ */
+export class UpdateMeDto {
+  @ApiPropertyOptional({ example: 'ada', pattern: USERNAME_PATTERN.source })
+  @IsOptional()
+  @Matches(USERNAME_PATTERN, { message: 'username must be 3-64 letters, digits, _ . or -' })
+  username?: string;
+
+  @ApiPropertyOptional({ example: 'ada@example.com', description: 'Needs current_password' })
+  @IsOptional()
+  @IsEmail()
+  @MaxLength(254)
+  email?: string;
+
+  @ApiPropertyOptional({
+    minLength: 8,
+    maxLength: 128,
+    example: 'a new long passphrase',
+    description:
+      "Needs current_password; ends the account's other sessions (this token's session stays)",
+  })
+  @IsOptional()
+  @IsString()
+  @Length(8, 128)
+  password?: string;
+
+  @ApiPropertyOptional({ example: 'Ada Lovelace', nullable: true, type: String })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  full_name?: string | null;
+
+  @ApiPropertyOptional({
+    example: '123456789',
+    nullable: true,
+    type: String,
+    description: 'Telegram chat that receives error alerts',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 64)
+  telegram_chat_id?: string | null;
+
+  @ApiPropertyOptional({
+    example: 'correct horse battery staple',
+    description:
+      'Required with email or password; a wrong one is 401 and counts toward the login throttle',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 1024)
+  current_password?: string;
+}
+
+export class CompletePasswordResetDto {
+  @ApiProperty({ example: 'prt_Jx3...', description: 'From POST /users/{id}/password-reset' })
+  @IsString()
+  @Length(1, 512)
+  reset_token: string;
+
+  @ApiProperty({ minLength: 8, maxLength: 128, example: 'a new long passphrase' })
+  @IsString()
+  @Length(8, 128)
+  new_password: string;
+}
+
 export class RefreshDto {
   @ApiProperty({ example: 'rt_...' })
   @IsString()
@@ -122,6 +190,9 @@ export class MeResponse {
 
   @ApiPropertyOptional({ nullable: true, type: String })
   full_name?: string | null;
+
+  @ApiPropertyOptional({ nullable: true, type: String, description: 'Users only' })
+  telegram_chat_id?: string | null;
 
   @ApiProperty({ format: 'uuid', description: "The credential's organization" })
   organization_id: string;

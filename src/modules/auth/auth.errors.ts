@@ -13,6 +13,18 @@ export const AuthErrors = {
     'AUTHENTICATION_FAILED',
     'The refresh token was already used; its session has been revoked',
   ),
+  wrongCurrentPassword: err(
+    'AUTHENTICATION_FAILED',
+    'current_password is not the account password',
+  ),
+  invalidResetToken: err(
+    'AUTHENTICATION_FAILED',
+    'The reset token is invalid, expired or already used',
+  ),
+  usersOnly: err(
+    'PERMISSION_DENIED',
+    'Only a user token can change its account; this is an API key',
+  ),
   notMember: err('AUTHENTICATION_FAILED', 'Invalid login or password'),
   permissionDenied: (permission: string) =>
     err('PERMISSION_DENIED', `This action requires the ${permission} permission`)(),

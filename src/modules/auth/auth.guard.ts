@@ -6,16 +6,20 @@ import {
 } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '../../common/app-error.js';
-import { OptionalAuthMetadata, Public } from '../../common/permissions.js';
+import { OptionalAuthMetadata, Public, ROLE_PERMISSIONS } from '../../common/permissions.js';
 import type { Principal } from '../../common/principal.js';
 import { ApiKeyAuthenticator } from '../keys/api-key-authenticator.js';
 import { CredentialFailures } from '../keys/credential-failures.js';
+import { MembershipCache } from '../organizations/membership-cache.js';
+import { PlatformAdminsService } from '../users/platform-admins.service.js';
 import { AuthErrors } from './auth.errors.js';
 
 /**
  * First in the guard chain: turns the credential into `request.principal`. X-API-Key goes
  * to the key authenticator (cached, no Postgres after first use); bearer tokens through the
- * passport JWT strategy; `@Public()` routes are let through without either, except that
+ * passport JWT strategy, then checked against the membership as it is now (in-process cache,
+ * dropped on every process when a membership changes): a removed member's or a deleted
+ * organization's token is a 401, and the current role replaces the token's. `@Public()` routes are let through without either, except that
  * `@OptionalAuth()` routes still authenticate a credential that is sent.
  */
 @Injectable()
@@ -24,6 +28,8 @@ export class AuthGuard extends PassportAuthGuard('jwt') {
     private readonly reflector: Reflector,
     private readonly apiKeys: ApiKeyAuthenticator,
     private readonly failures: CredentialFailures,
+    private readonly memberships: MembershipCache,
+    private readonly platformAdmins: PlatformAdminsService,
   ) {
     super();
   }
@@ -46,7 +52,7 @@ export class AuthGuard extends PassportAuthGuard('jwt') {
     }
     if (request.headers.authorization === undefined) throw AuthErrors.required();
     try {
-      return (await super.canActivate(context)) as boolean;
+      await super.canActivate(context);
     } catch (error) {
       // An invalid token counts against the address's failure limit; an expired one does not.
       if (error instanceof AppError && error.code === 'AUTHENTICATION_FAILED') {
@@ -54,6 +60,28 @@ export class AuthGuard extends PassportAuthGuard('jwt') {
       }
       throw error;
     }
+    const principal = request.principal;
+    if (principal?.type !== 'user') throw AuthErrors.invalidToken();
+    const role = await this.memberships.roleOf(
+      principal.userId,
+      principal.organizationId,
+      Date.now(),
+    );
+    if (role === null) throw AuthErrors.invalidToken();
+    // The `pa` claim alone would outlive `npm run admin -- revoke` (which writes only
+    // Postgres) by the token's lifetime: a token that claims the status, held by a handful
+    // of accounts, is checked against the account on each request.
+    const isPlatformAdmin =
+      principal.isPlatformAdmin && (await this.platformAdmins.isPlatformAdmin(principal.userId));
+    if (role !== principal.role || isPlatformAdmin !== principal.isPlatformAdmin) {
+      request.principal = {
+        ...principal,
+        role,
+        permissions: ROLE_PERMISSIONS[role],
+        isPlatformAdmin,
+      };
+    }
+    return true;
   }
 
   override getAuthenticateOptions(): AuthGuardAuthenticateOptions {

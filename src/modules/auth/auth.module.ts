@@ -6,8 +6,10 @@ import { Redis } from 'ioredis';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthConfig } from '../../config/config.classes.js';
 import { KeysModule } from '../keys/keys.module.js';
+import { MembershipCacheModule } from '../organizations/membership-cache.module.js';
+import { OrganizationsModule } from '../organizations/organizations.module.js';
 import { UsersModule } from '../users/users.module.js';
-import { AuthThrottlerGuard, authThrottlerOptions } from './auth-throttler.guard.js';
+import { AuthThrottlerGuard, LoginAttempts, authThrottlerOptions } from './auth-throttler.guard.js';
 import { AuthController } from './auth.controller.js';
 import { AuthGuard } from './auth.guard.js';
 import { AuthRepository } from './auth.repository.js';
@@ -22,6 +24,8 @@ import { RefreshToken } from './refresh-token.entity.js';
   imports: [
     UsersModule,
     KeysModule,
+    MembershipCacheModule,
+    OrganizationsModule,
     PassportModule,
     JwtModule.register({}),
     TypeOrmModule.forFeature([RefreshToken]),
@@ -42,6 +46,7 @@ import { RefreshToken } from './refresh-token.entity.js';
     AuthGuard,
     PermissionsGuard,
     AuthThrottlerGuard,
+    LoginAttempts,
   ],
   exports: [AuthGuard, PermissionsGuard],
 })

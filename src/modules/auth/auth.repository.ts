@@ -16,6 +16,8 @@ export interface Session {
   organizationId: string;
   role: Role;
   refreshToken: string;
+  /** The refresh-token family: the session's id, carried by its access tokens (`sid`). */
+  familyId: string;
 }
 
 export type RotateResult =
@@ -50,16 +52,17 @@ export class AuthRepository {
     userId: string,
     organizationId: string,
     ttlDays: number,
-  ): Promise<string> {
+  ): Promise<{ refreshToken: string; familyId: string }> {
     return this.dataSource.transaction(async (manager) => {
-      const token = await this.issue(manager, randomUUID(), userId, organizationId, ttlDays);
+      const familyId = randomUUID();
+      const token = await this.issue(manager, familyId, userId, organizationId, ttlDays);
       await recordAudit(manager, ctx, {
         action: 'auth.login',
         organizationId,
         actor: { type: 'user', id: userId },
         target: { type: 'user', id: userId },
       });
-      return token;
+      return { refreshToken: token, familyId };
     });
   }
 
@@ -135,6 +138,7 @@ export class AuthRepository {
           organizationId: current.organizationId,
           role: membership.role,
           refreshToken: next,
+          familyId: current.familyId,
         },
       } as const;
     });

@@ -1,18 +1,29 @@
 import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import type { Role } from '../../common/permissions.js';
+import { CommonErrors } from '../../common/app-error.js';
 import type { AuthenticatedContext, RequestContext } from '../../common/request-context.js';
+import { rejectNulls } from '../../common/validation.js';
 import { slugWithSuffix } from '../../common/slug.js';
 import { AuthConfig } from '../../config/config.classes.js';
 import { UsersService, toUserResponse } from '../users/users.service.js';
 import type { User } from '../users/user.entity.js';
 import { AUDIENCE, type AccessClaims, ISSUER } from './access-token.js';
-import type { LoginDto, MeResponse, RegisterDto, TokenResponse } from './auth.dto.js';
+import type {
+  CompletePasswordResetDto,
+  LoginDto,
+  MeResponse,
+  RegisterDto,
+  TokenResponse,
+  UpdateMeDto,
+} from './auth.dto.js';
 import { AuthErrors } from './auth.errors.js';
+import { LoginAttempts } from './auth-throttler.guard.js';
 import { AuthRepository } from './auth.repository.js';
 import { JwtKeys } from './jwt-keys.js';
 import { decoyHash, hashPassword, verifyPassword } from './password.js';
 import type { UserResponse } from '../users/users.dto.js';
+import type { AccountChanges } from '../users/users.repository.js';
 
 @Injectable()
 export class AuthService {
@@ -22,6 +33,7 @@ export class AuthService {
     private readonly jwt: JwtService,
     private readonly keys: JwtKeys,
     private readonly config: AuthConfig,
+    private readonly loginAttempts: LoginAttempts,
   ) {}
 
   async register(ctx: RequestContext, dto: RegisterDto): Promise<UserResponse> {
@@ -67,13 +79,19 @@ export class AuthService {
       await this.sessions.recordLoginFailure(ctx, login, account?.id ?? null);
       throw AuthErrors.invalidCredentials();
     }
-    const refreshToken = await this.sessions.startSession(
+    const session = await this.sessions.startSession(
       ctx,
       account.id,
       organization.id,
       this.config.refreshTokenTtlDays,
     );
-    return this.tokens(account, organization.id, organization.role, refreshToken);
+    return this.tokens(
+      account,
+      organization.id,
+      organization.role,
+      session.refreshToken,
+      session.familyId,
+    );
   }
 
   async refresh(ctx: RequestContext, refreshToken: string): Promise<TokenResponse> {
@@ -83,7 +101,13 @@ export class AuthService {
     const { session } = result;
     const account = await this.users.findAccount(session.userId);
     if (account === null) throw AuthErrors.invalidRefresh();
-    return this.tokens(account, session.organizationId, session.role, session.refreshToken);
+    return this.tokens(
+      account,
+      session.organizationId,
+      session.role,
+      session.refreshToken,
+      session.familyId,
+    );
   }
 
   async logout(ctx: RequestContext, refreshToken: string): Promise<void> {
@@ -112,6 +136,7 @@ export class AuthService {
       username: account.username,
       email: account.email,
       full_name: account.fullName,
+      telegram_chat_id: account.telegramChatId,
       organization_id: principal.organizationId,
       role: principal.role,
       permissions: [...principal.permissions],
@@ -119,17 +144,73 @@ export class AuthService {
     };
   }
 
+  /**
+   * The holder's own changes. A new email or password needs the current password, and every
+   * check of it counts as a login attempt (a wrong one is 401); a new password ends the
+   * account's other sessions, keeping the one this access token belongs to.
+   */
+  async updateMe(ctx: AuthenticatedContext, dto: UpdateMeDto): Promise<MeResponse> {
+    const principal = ctx.principal;
+    if (principal.type !== 'user') throw AuthErrors.usersOnly();
+    rejectNulls(dto, ['username', 'email', 'password', 'current_password']);
+    const needsProof = dto.email !== undefined || dto.password !== undefined;
+    if (needsProof && dto.current_password === undefined) {
+      throw CommonErrors.validation([
+        {
+          field: 'current_password',
+          message: 'current_password is required to change email or password',
+        },
+      ]);
+    }
+    const account = await this.users.findAccountWithPassword(principal.userId);
+    if (account === null) throw AuthErrors.invalidToken();
+    if (dto.current_password !== undefined) {
+      await this.loginAttempts.count(ctx.ip, [account.username, account.email]);
+      const ok = await verifyPassword(
+        account.passwordHash ?? (await decoyHash()),
+        dto.current_password,
+      );
+      if (account.passwordHash === null || !ok) {
+        await this.sessions.recordLoginFailure(ctx, account.username, account.id);
+        throw AuthErrors.wrongCurrentPassword();
+      }
+    }
+    const changes: AccountChanges = {};
+    if (dto.username !== undefined) changes.username = dto.username;
+    if (dto.email !== undefined) changes.email = dto.email.toLowerCase();
+    if (dto.full_name !== undefined) changes.fullName = dto.full_name;
+    if (dto.telegram_chat_id !== undefined) changes.telegramChatId = dto.telegram_chat_id;
+    if (dto.password !== undefined) changes.passwordHash = await hashPassword(dto.password);
+    await this.users.updateAccount(
+      ctx,
+      principal.organizationId,
+      principal.userId,
+      changes,
+      principal.sessionId ?? null,
+    );
+    return this.me(ctx);
+  }
+
+  /** Completes an administrator's reset: the new password, and every session ended. */
+  async completePasswordReset(ctx: RequestContext, dto: CompletePasswordResetDto): Promise<void> {
+    const passwordHash = await hashPassword(dto.new_password);
+    const done = await this.users.completePasswordReset(ctx, dto.reset_token, passwordHash);
+    if (done === null) throw AuthErrors.invalidResetToken();
+  }
+
   private tokens(
     account: User,
     organizationId: string,
     role: Role,
     refreshToken: string,
+    familyId: string,
   ): TokenResponse {
     const claims: AccessClaims = {
       sub: account.id,
       org: organizationId,
       role,
       pa: account.isPlatformAdmin,
+      sid: familyId,
     };
     const accessToken = this.jwt.sign(claims, {
       secret: this.keys.signingSecret,

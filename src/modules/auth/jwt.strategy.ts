@@ -5,15 +5,19 @@ import { ROLES, ROLE_PERMISSIONS } from '../../common/permissions.js';
 import type { UserPrincipal } from '../../common/principal.js';
 import { AUDIENCE, type AccessClaims, ISSUER } from './access-token.js';
 import { JwtKeys } from './jwt-keys.js';
-import { PlatformAdminsService } from '../users/platform-admins.service.js';
 
-/** Bearer access tokens: HS256 only, key chosen by `kid`, issuer and audience checked. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Bearer access tokens: HS256 only, key chosen by `kid`, issuer and audience checked. The
+ * role and platform administrator status here are the token's; the auth guard replaces them
+ * with the membership's current role and the account's current status.
+ * (Passport keeps one strategy per name for the whole process, so nothing of one app's
+ * container may be used here: tests run several apps in one process.)
+ */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
-  constructor(
-    keys: JwtKeys,
-    private readonly platformAdmins: PlatformAdminsService,
-  ) {
+  constructor(keys: JwtKeys) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
       algorithms: ['HS256'],
@@ -31,11 +35,13 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     });
   }
 
-  async validate(claims: AccessClaims): Promise<UserPrincipal | false> {
+  validate(claims: AccessClaims): UserPrincipal | false {
     if (
       typeof claims.sub !== 'string' ||
       typeof claims.org !== 'string' ||
-      !ROLES.includes(claims.role)
+      !ROLES.includes(claims.role) ||
+      !UUID.test(claims.sub) ||
+      !UUID.test(claims.org)
     ) {
       return false;
     }
@@ -45,10 +51,8 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       organizationId: claims.org,
       role: claims.role,
       permissions: ROLE_PERMISSIONS[claims.role],
-      // The claim alone would outlive a revoke by up to the token's lifetime: a token that
-      // claims the status (a handful of accounts) is checked against the account each time.
-      isPlatformAdmin:
-        claims.pa === true && (await this.platformAdmins.isPlatformAdmin(claims.sub)),
+      isPlatformAdmin: claims.pa === true,
+      ...(typeof claims.sid === 'string' ? { sessionId: claims.sid } : {}),
     };
   }
 }

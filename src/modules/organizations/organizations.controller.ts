@@ -27,6 +27,7 @@ import {
   AddMemberDto,
   ChangeMemberRoleDto,
   CreateOrganizationDto,
+  InvitationResponse,
   MemberParams,
   MemberResponse,
   OrganizationResponse,
@@ -122,7 +123,7 @@ export class OrganizationsController {
 
   @Get(':id/members')
   @RequirePermission('users:read')
-  @ApiOperation({ summary: 'List members' })
+  @ApiOperation({ summary: 'List members, and pending invitations (status "invited")' })
   @ApiPageResponse(MemberResponse)
   @ApiErrors(400, 404)
   listMembers(
@@ -134,21 +135,30 @@ export class OrganizationsController {
   }
 
   @Post(':id/members')
+  @HttpCode(202)
   @RequirePermission('members:write')
-  @ApiOperation({ summary: 'Add an existing user by user_id or email' })
-  @ApiDataResponse(MemberResponse, 201, 'Created')
+  @ApiOperation({
+    summary:
+      'Invite an existing account by user_id or email (users only: an API key cannot grant roles); ' +
+      'it becomes a member when its holder accepts, within 7 days',
+  })
+  @ApiDataResponse(InvitationResponse, 202, 'Invitation created; not a membership yet')
   @ApiErrors(400, 404, 409, 422)
   async addMember(
     @Auth() ctx: AuthenticatedContext,
     @Param() { id }: UuidParam,
     @Body() dto: AddMemberDto,
-  ): Promise<Data<MemberResponse>> {
+  ): Promise<Data<InvitationResponse>> {
     return data(await this.organizations.addMember(ctx, id, dto));
   }
 
   @Patch(':id/members/:user_id')
   @RequirePermission('members:write')
-  @ApiOperation({ summary: "Change a member's role (the last owner cannot be demoted)" })
+  @ApiOperation({
+    summary:
+      "Change a member's role: not above your own rank, not of a higher-ranked member; " +
+      'owner only by an owner; the last owner cannot be demoted; users only',
+  })
   @ApiDataResponse(MemberResponse)
   @ApiErrors(400, 404, 409)
   async changeRole(
@@ -165,7 +175,10 @@ export class OrganizationsController {
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'No content' })
   @RequirePermission('members:write')
-  @ApiOperation({ summary: 'Remove a member (the last owner cannot be removed)' })
+  @ApiOperation({
+    summary:
+      'Remove a member of your rank or lower, or cancel a pending invitation (the last owner cannot be removed)',
+  })
   @ApiErrors(400, 404, 409)
   async removeMember(
     @Auth() ctx: AuthenticatedContext,

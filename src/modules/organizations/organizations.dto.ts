@@ -134,18 +134,102 @@ export class MemberParams {
   user_id: string;
 }
 
+export const MEMBER_STATUSES = ['active', 'invited'] as const;
+export type MemberStatus = (typeof MEMBER_STATUSES)[number];
+
+/**
+ * A member, or a pending invitation (`status: "invited"`). An invited account's own data is
+ * not shown before it accepts: only its id, the email the inviter typed (if any) and the role.
+ */
 export class MemberResponse {
   @ApiProperty({ format: 'uuid' })
   user_id: string;
 
-  @ApiProperty({ example: 'ada' })
-  username: string;
+  @ApiProperty({ enum: MEMBER_STATUSES, example: 'active' })
+  status: MemberStatus;
 
-  @ApiProperty({ example: 'ada@example.com' })
-  email: string;
+  @ApiProperty({ example: 'ada', nullable: true, type: String, description: 'null while invited' })
+  username: string | null;
 
-  @ApiProperty({ nullable: true, type: String })
+  @ApiProperty({
+    example: 'ada@example.com',
+    nullable: true,
+    type: String,
+    description: 'While invited: the email the inviter typed, or null when invited by user_id',
+  })
+  email: string | null;
+
+  @ApiProperty({ nullable: true, type: String, description: 'null while invited' })
   full_name: string | null;
+
+  @ApiProperty({ enum: ROLES, description: 'The role held, or offered by the invitation' })
+  role: Role;
+
+  @ApiProperty({
+    example: '2026-01-01T00:00:00.000Z',
+    nullable: true,
+    type: String,
+    description: 'null while invited',
+  })
+  joined_at: string | null;
+
+  @ApiProperty({ format: 'uuid', nullable: true, type: String, description: 'Invited only' })
+  invitation_id: string | null;
+
+  @ApiProperty({
+    example: '2026-01-08T00:00:00.000Z',
+    nullable: true,
+    type: String,
+    description: 'When the invitation lapses (invited only)',
+  })
+  expires_at: string | null;
+}
+
+/**
+ * An invitation of an existing account to an organization: a membership once the account
+ * holder accepts it (`POST /auth/invitations/{id}/accept`), nothing once declined or expired.
+ */
+export class InvitationResponse {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ format: 'uuid' })
+  organization_id: string;
+
+  @ApiProperty({ example: 'Analytical Engines Ltd' })
+  organization_name: string;
+
+  @ApiProperty({ format: 'uuid', description: 'The invited account' })
+  user_id: string;
+
+  @ApiProperty({
+    example: 'ada@example.com',
+    nullable: true,
+    type: String,
+    description: 'The email the inviter typed, or null when invited by user_id',
+  })
+  email: string | null;
+
+  @ApiProperty({ enum: ROLES, description: 'The role the membership will have' })
+  role: Role;
+
+  @ApiProperty({ enum: ['invited'], example: 'invited' })
+  status: 'invited';
+
+  @ApiProperty({ example: '2026-01-08T00:00:00.000Z', description: '7 days after creation' })
+  expires_at: string;
+
+  @ApiProperty({ example: '2026-01-01T00:00:00.000Z' })
+  created_at: string;
+}
+
+/** The membership an accepted invitation became. */
+export class AcceptedInvitationResponse {
+  @ApiProperty({ format: 'uuid' })
+  organization_id: string;
+
+  @ApiProperty({ example: 'Analytical Engines Ltd' })
+  organization_name: string;
 
   @ApiProperty({ enum: ROLES })
   role: Role;

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager, LessThanOrEqual } from 'typeorm';
 import type { PageQuery } from '../../common/pagination.js';
 import type { Role } from '../../common/permissions.js';
 import type { RequestContext } from '../../common/request-context.js';
@@ -7,6 +7,8 @@ import { withUniqueConflict } from '../../database/postgres-errors.js';
 import type { TenantScope } from '../../database/tenant-scope.js';
 import { diff, recordAudit } from '../audit/audit-record.js';
 import { User } from '../users/user.entity.js';
+import { Invitation } from './invitation.entity.js';
+import { inviteToOrganization } from './invitation-writes.js';
 import { Membership } from './membership.entity.js';
 import { changeRole, findMembership, removeMembership } from './membership-writes.js';
 import type { PolicySet } from '../rate-limit/rate-limit-setting.entity.js';
@@ -23,6 +25,49 @@ export interface MemberRow {
   role: Role;
   joinedAt: Date;
 }
+
+/** A row of the members list: a membership, or a pending invitation (no account data). */
+export interface MemberListRow {
+  userId: string;
+  status: 'active' | 'invited';
+  username: string | null;
+  email: string | null;
+  fullName: string | null;
+  role: Role;
+  joinedAt: Date | null;
+  invitationId: string | null;
+  expiresAt: Date | null;
+}
+
+export interface InvitationRow {
+  invitation: Invitation;
+  organizationName: string;
+}
+
+interface RawMemberListRow {
+  user_id: string;
+  status: 'active' | 'invited';
+  username: string | null;
+  email: string | null;
+  full_name: string | null;
+  role: Role;
+  joined_at: Date | null;
+  invitation_id: string | null;
+  expires_at: Date | null;
+}
+
+/** Memberships, then pending invitations, of organization $1, oldest first. */
+const MEMBERS_SQL = `
+  SELECT m.user_id, 'active' AS status, u.username::text AS username, u.email::text AS email,
+         u.full_name, m.role, m.created_at AS joined_at, NULL::uuid AS invitation_id,
+         NULL::timestamptz AS expires_at, m.created_at AS since
+  FROM memberships m JOIN users u ON u.id = m.user_id
+  WHERE m.organization_id = $1
+  UNION ALL
+  SELECT i.user_id, 'invited', NULL, i.email::text, NULL, i.role, NULL, i.id, i.expires_at,
+         i.created_at
+  FROM invitations i
+  WHERE i.organization_id = $1 AND i.expires_at > now()`;
 
 function auditable(org: Partial<Organization>): Record<string, unknown> {
   return { name: org.name, slug: org.slug, tier: org.tier, rate_limits: org.rateLimits ?? null };
@@ -134,25 +179,32 @@ export class OrganizationsRepository {
     });
   }
 
-  async listMembers(scope: TenantScope, page: PageQuery): Promise<[MemberRow[], number]> {
-    const query = this.dataSource.manager
-      .createQueryBuilder(User, 'u')
-      .innerJoin(Membership, 'm', 'm.user_id = u.id AND m.organization_id = :organizationId', scope)
-      .addSelect(['m.role AS member_role', 'm.created_at AS joined_at'])
-      .orderBy('m.created_at', 'ASC')
-      .addOrderBy('u.id', 'ASC');
-    const total = await query.getCount();
-    const { entities, raw } = await query
-      .offset(page.offset)
-      .limit(page.limit)
-      .getRawAndEntities<{ member_role: Role; joined_at: Date }>();
+  async listMembers(scope: TenantScope, page: PageQuery): Promise<[MemberListRow[], number]> {
+    await this.dataSource.manager.delete(Invitation, {
+      organizationId: scope.organizationId,
+      expiresAt: LessThanOrEqual(new Date()),
+    });
+    const [{ total }] = await this.dataSource.query<[{ total: string }]>(
+      `SELECT count(*) AS total FROM (${MEMBERS_SQL}) members`,
+      [scope.organizationId],
+    );
+    const rows = await this.dataSource.query<RawMemberListRow[]>(
+      `SELECT * FROM (${MEMBERS_SQL}) members ORDER BY since, user_id LIMIT $2 OFFSET $3`,
+      [scope.organizationId, page.limit, page.offset],
+    );
     return [
-      entities.map((user, i) => ({
-        user,
-        role: raw[i]?.member_role ?? 'viewer',
-        joinedAt: raw[i]?.joined_at ?? user.createdAt,
+      rows.map((row) => ({
+        userId: row.user_id,
+        status: row.status,
+        username: row.username,
+        email: row.email,
+        fullName: row.full_name,
+        role: row.role,
+        joinedAt: row.joined_at,
+        invitationId: row.invitation_id,
+        expiresAt: row.expires_at,
       })),
-      total,
+      Number(total),
     ];
   }
 
@@ -174,32 +226,143 @@ export class OrganizationsRepository {
     return user?.id ?? null;
   }
 
-  async addMember(
+  /** Invites an existing account (a membership only once its holder accepts). */
+  async invite(
     scope: TenantScope,
     ctx: RequestContext,
     userId: string,
     role: Role,
-  ): Promise<MemberRow> {
+    email: string | null,
+  ): Promise<InvitationRow> {
     return this.dataSource.transaction(async (manager) => {
-      const existing = await manager.findOneBy(Membership, {
+      const invitation = await inviteToOrganization(manager, ctx, {
         organizationId: scope.organizationId,
         userId,
+        role,
+        email,
       });
-      if (existing !== null) throw OrganizationErrors.alreadyMember();
-      await manager.insert(Membership, { organizationId: scope.organizationId, userId, role });
+      const organization = await manager.findOneByOrFail(Organization, {
+        id: scope.organizationId,
+      });
+      return { invitation, organizationName: organization.name };
+    });
+  }
+
+  /** The organization's pending invitation of a user, if any. */
+  async findInvitation(scope: TenantScope, userId: string): Promise<Invitation | null> {
+    const invitation = await this.dataSource.manager.findOneBy(Invitation, {
+      organizationId: scope.organizationId,
+      userId,
+    });
+    return invitation !== null && invitation.expiresAt.getTime() > Date.now() ? invitation : null;
+  }
+
+  async cancelInvitation(scope: TenantScope, ctx: RequestContext, userId: string): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const invitation = await manager.findOne(Invitation, {
+        where: { organizationId: scope.organizationId, userId },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (invitation === null) throw OrganizationErrors.memberNotFound();
+      await manager.delete(Invitation, { id: invitation.id });
       await recordAudit(manager, ctx, {
-        action: 'organization.member_added',
+        action: 'organization.invitation_cancelled',
         organizationId: scope.organizationId,
         target: { type: 'user', id: userId },
-        changes: { role },
+        changes: { invitation_id: invitation.id, role: invitation.role },
       });
-      const user = await manager.findOneByOrFail(User, { id: userId });
-      const membership = await manager.findOneByOrFail(Membership, {
-        organizationId: scope.organizationId,
-        userId,
-      });
-      return { user, role, joinedAt: membership.createdAt };
     });
+  }
+
+  /** The account's pending invitations, oldest first; expired ones are deleted on the way. */
+  async listInvitationsForUser(
+    userId: string,
+    page: PageQuery,
+  ): Promise<[InvitationRow[], number]> {
+    await this.dataSource.manager.delete(Invitation, {
+      userId,
+      expiresAt: LessThanOrEqual(new Date()),
+    });
+    const query = this.dataSource.manager
+      .createQueryBuilder(Invitation, 'i')
+      .innerJoin(Organization, 'o', 'o.id = i.organization_id')
+      .addSelect('o.name', 'organization_name')
+      .where('i.user_id = :userId AND i.expires_at > now()', { userId })
+      .orderBy('i.created_at', 'ASC')
+      .addOrderBy('i.id', 'ASC');
+    const total = await query.getCount();
+    const { entities, raw } = await query
+      .offset(page.offset)
+      .limit(page.limit)
+      .getRawAndEntities<{ organization_name: string }>();
+    return [
+      entities.map((invitation, i) => ({
+        invitation,
+        organizationName: raw[i]?.organization_name ?? '',
+      })),
+      total,
+    ];
+  }
+
+  /**
+   * The holder accepts: the invitation becomes a membership, in one transaction with its audit
+   * entry. The account now belongs to another organization, so administrators' pending
+   * password resets of it are void (they were allowed only for unshared accounts).
+   */
+  async acceptInvitation(
+    ctx: RequestContext,
+    userId: string,
+    id: string,
+  ): Promise<{ organization: Organization; role: Role; joinedAt: Date }> {
+    return this.dataSource.transaction(async (manager) => {
+      const invitation = await this.lockPending(manager, userId, id);
+      await manager.delete(Invitation, { id });
+      const { organizationId, role } = invitation;
+      const existing = await manager.findOneBy(Membership, { organizationId, userId });
+      if (existing === null) await manager.insert(Membership, { organizationId, userId, role });
+      await manager.query('DELETE FROM password_resets WHERE user_id = $1', [userId]);
+      await recordAudit(manager, ctx, {
+        action: 'organization.invitation_accepted',
+        organizationId,
+        actor: { type: 'user', id: userId },
+        target: { type: 'user', id: userId },
+        changes: { invitation_id: id, role: existing?.role ?? role },
+      });
+      const membership = await manager.findOneByOrFail(Membership, { organizationId, userId });
+      const organization = await manager.findOneByOrFail(Organization, { id: organizationId });
+      return { organization, role: membership.role, joinedAt: membership.createdAt };
+    });
+  }
+
+  /** The holder declines: the invitation is deleted; nothing else remains of it. */
+  async declineInvitation(ctx: RequestContext, userId: string, id: string): Promise<string> {
+    return this.dataSource.transaction(async (manager) => {
+      const invitation = await this.lockPending(manager, userId, id);
+      await manager.delete(Invitation, { id });
+      await recordAudit(manager, ctx, {
+        action: 'organization.invitation_declined',
+        organizationId: invitation.organizationId,
+        actor: { type: 'user', id: userId },
+        target: { type: 'user', id: userId },
+        changes: { invitation_id: id, role: invitation.role },
+      });
+      return invitation.organizationId;
+    });
+  }
+
+  /** The caller's own unexpired invitation, locked; anyone else's or an expired one is a 404. */
+  private async lockPending(
+    manager: EntityManager,
+    userId: string,
+    id: string,
+  ): Promise<Invitation> {
+    const invitation = await manager.findOne(Invitation, {
+      where: { id, userId },
+      lock: { mode: 'pessimistic_write' },
+    });
+    if (invitation === null || invitation.expiresAt.getTime() <= Date.now())
+      throw OrganizationErrors.invitationNotFound();
+    return invitation;
   }
 
   async changeMemberRole(

@@ -3,7 +3,8 @@ import { rejectNulls } from '../../common/validation.js';
 import { type FieldError, CommonErrors } from '../../common/app-error.js';
 import { type Page, page } from '../../common/envelope.js';
 import type { PageQuery } from '../../common/pagination.js';
-import { type Role, allows } from '../../common/permissions.js';
+import type { Role } from '../../common/permissions.js';
+import { actingRole } from '../../common/principal.js';
 import { type AuthenticatedContext, tenantOf } from '../../common/request-context.js';
 import { slugWithSuffix } from '../../common/slug.js';
 import { KeysService } from '../keys/keys.service.js';
@@ -11,16 +12,25 @@ import { QuotaStore } from '../quota/quota-store.js';
 import { OrganizationLimitsStore } from '../rate-limit/organization-limits-store.js';
 import { parsePolicySet } from '../rate-limit/policy-set.js';
 import type { PolicySet } from '../rate-limit/rate-limit-setting.entity.js';
+import { MembershipCache } from './membership-cache.js';
+import { assertMayGrant, assertMayManage } from './membership-rules.js';
 import type { Organization, Tier } from './organization.entity.js';
 import type {
+  AcceptedInvitationResponse,
   AddMemberDto,
   CreateOrganizationDto,
+  InvitationResponse,
   MemberResponse,
   OrganizationResponse,
   UpdateOrganizationDto,
 } from './organizations.dto.js';
 import { OrganizationErrors } from './organizations.errors.js';
-import { type MemberRow, OrganizationsRepository } from './organizations.repository.js';
+import {
+  type InvitationRow,
+  type MemberListRow,
+  type MemberRow,
+  OrganizationsRepository,
+} from './organizations.repository.js';
 
 function toResponse(organization: Organization, role: Role): OrganizationResponse {
   return {
@@ -38,11 +48,42 @@ function toResponse(organization: Organization, role: Role): OrganizationRespons
 function toMember({ user, role, joinedAt }: MemberRow): MemberResponse {
   return {
     user_id: user.id,
+    status: 'active',
     username: user.username,
     email: user.email,
     full_name: user.fullName,
     role,
     joined_at: joinedAt.toISOString(),
+    invitation_id: null,
+    expires_at: null,
+  };
+}
+
+function toListedMember(row: MemberListRow): MemberResponse {
+  return {
+    user_id: row.userId,
+    status: row.status,
+    username: row.username,
+    email: row.email,
+    full_name: row.fullName,
+    role: row.role,
+    joined_at: row.joinedAt?.toISOString() ?? null,
+    invitation_id: row.invitationId,
+    expires_at: row.expiresAt?.toISOString() ?? null,
+  };
+}
+
+export function toInvitation({ invitation, organizationName }: InvitationRow): InvitationResponse {
+  return {
+    id: invitation.id,
+    organization_id: invitation.organizationId,
+    organization_name: organizationName,
+    user_id: invitation.userId,
+    email: invitation.email,
+    role: invitation.role,
+    status: 'invited',
+    expires_at: invitation.expiresAt.toISOString(),
+    created_at: invitation.createdAt.toISOString(),
   };
 }
 
@@ -62,7 +103,7 @@ function ownSet(value: Record<string, unknown> | null): PolicySet | null {
 
 /** The caller's role in its own organization (an API key acts with its org's admin rights). */
 function roleOf(ctx: AuthenticatedContext): Role {
-  return ctx.principal.type === 'user' ? ctx.principal.role : 'admin';
+  return actingRole(ctx.principal);
 }
 
 /**
@@ -76,6 +117,7 @@ export class OrganizationsService {
     private readonly keys: KeysService,
     private readonly limits: OrganizationLimitsStore,
     private readonly quotas: QuotaStore,
+    private readonly memberships: MembershipCache,
   ) {}
 
   async listMine(ctx: AuthenticatedContext, query: PageQuery): Promise<Page<OrganizationResponse>> {
@@ -147,7 +189,11 @@ export class OrganizationsService {
     const keyIds = await this.keys.idsOf(tenantOf(ctx));
     await this.organizations.remove(tenantOf(ctx), ctx);
     await this.keys.markRevoked(tenantOf(ctx), keyIds);
-    await Promise.all([this.limits.changed(id), this.quotas.changed(id)]);
+    await Promise.all([
+      this.limits.changed(id),
+      this.quotas.changed(id),
+      this.memberships.organizationDeleted(id),
+    ]);
   }
 
   async listMembers(
@@ -157,27 +203,28 @@ export class OrganizationsService {
   ): Promise<Page<MemberResponse>> {
     await this.own(ctx, id);
     const [rows, total] = await this.organizations.listMembers(tenantOf(ctx), query);
-    return page(rows.map(toMember), total, query);
+    return page(rows.map(toListedMember), total, query);
   }
 
+  /** Adding an existing account is an invitation: a membership once its holder accepts. */
   async addMember(
     ctx: AuthenticatedContext,
     id: string,
     dto: AddMemberDto,
-  ): Promise<MemberResponse> {
+  ): Promise<InvitationResponse> {
     await this.own(ctx, id);
     if (dto.user_id !== undefined && dto.email !== undefined) {
       throw CommonErrors.validation([
         { field: 'email', message: 'give user_id or email, not both' },
       ]);
     }
-    this.assertMayGrant(ctx, dto.role);
-    const userId = await this.organizations.findUserId({
-      userId: dto.user_id,
-      email: dto.email?.toLowerCase(),
-    });
+    assertMayGrant(ctx.principal, dto.role);
+    const email = dto.email?.toLowerCase();
+    const userId = await this.organizations.findUserId({ userId: dto.user_id, email });
     if (userId === null) throw OrganizationErrors.userNotFound();
-    return toMember(await this.organizations.addMember(tenantOf(ctx), ctx, userId, dto.role));
+    return toInvitation(
+      await this.organizations.invite(tenantOf(ctx), ctx, userId, dto.role, email ?? null),
+    );
   }
 
   async changeMemberRole(
@@ -189,17 +236,67 @@ export class OrganizationsService {
     await this.own(ctx, id);
     const member = await this.organizations.findMember(tenantOf(ctx), userId);
     if (member === null) throw OrganizationErrors.memberNotFound();
-    if (member.role === 'owner' || role === 'owner') this.assertMayGrant(ctx, 'owner');
-    return toMember(await this.organizations.changeMemberRole(tenantOf(ctx), ctx, userId, role));
+    assertMayManage(ctx.principal, { userId, role: member.role });
+    if (role !== member.role) assertMayGrant(ctx.principal, role);
+    const changed = await this.organizations.changeMemberRole(tenantOf(ctx), ctx, userId, role);
+    await this.memberships.membershipChanged(userId, id);
+    return toMember(changed);
   }
 
+  /** Removes a member, or cancels a pending invitation. */
   async removeMember(ctx: AuthenticatedContext, id: string, userId: string): Promise<void> {
     await this.own(ctx, id);
-    const member = await this.organizations.findMember(tenantOf(ctx), userId);
-    if (member === null) throw OrganizationErrors.memberNotFound();
-    const leavingThemselves = ctx.principal.type === 'user' && ctx.principal.userId === userId;
-    if (member.role === 'owner' && !leavingThemselves) this.assertMayGrant(ctx, 'owner');
-    await this.organizations.removeMember(tenantOf(ctx), ctx, userId);
+    const scope = tenantOf(ctx);
+    const member = await this.organizations.findMember(scope, userId);
+    if (member === null) {
+      const invitation = await this.organizations.findInvitation(scope, userId);
+      if (invitation === null) throw OrganizationErrors.memberNotFound();
+      assertMayManage(ctx.principal, { userId, role: invitation.role });
+      await this.organizations.cancelInvitation(scope, ctx, userId);
+      return;
+    }
+    assertMayManage(ctx.principal, { userId, role: member.role });
+    await this.organizations.removeMember(scope, ctx, userId);
+    await this.memberships.membershipChanged(userId, id);
+  }
+
+  // The account holder's side of invitations (routes under /auth/invitations).
+
+  async listInvitations(
+    ctx: AuthenticatedContext,
+    query: PageQuery,
+  ): Promise<Page<InvitationResponse>> {
+    const [rows, total] = await this.organizations.listInvitationsForUser(
+      this.holderOf(ctx),
+      query,
+    );
+    return page(rows.map(toInvitation), total, query);
+  }
+
+  async acceptInvitation(
+    ctx: AuthenticatedContext,
+    invitationId: string,
+  ): Promise<AcceptedInvitationResponse> {
+    const userId = this.holderOf(ctx);
+    const accepted = await this.organizations.acceptInvitation(ctx, userId, invitationId);
+    // A token of this organization may have been refused (and that answer cached) before.
+    await this.memberships.membershipChanged(userId, accepted.organization.id);
+    return {
+      organization_id: accepted.organization.id,
+      organization_name: accepted.organization.name,
+      role: accepted.role,
+      joined_at: accepted.joinedAt.toISOString(),
+    };
+  }
+
+  async declineInvitation(ctx: AuthenticatedContext, invitationId: string): Promise<void> {
+    await this.organizations.declineInvitation(ctx, this.holderOf(ctx), invitationId);
+  }
+
+  /** Invitations are answered by the account holder only, never by an API key. */
+  private holderOf(ctx: AuthenticatedContext): string {
+    if (ctx.principal.type !== 'user') throw OrganizationErrors.usersOnly();
+    return ctx.principal.userId;
   }
 
   /** The credential's own organization, when `id` names it; anything else does not exist. */
@@ -210,11 +307,6 @@ export class OrganizationsService {
         : null;
     if (organization === null) throw OrganizationErrors.notFound();
     return organization;
-  }
-
-  private assertMayGrant(ctx: AuthenticatedContext, role: Role): void {
-    if (role === 'owner' && !allows(ctx.principal.permissions, 'admin'))
-      throw OrganizationErrors.ownerGrant();
   }
 
   private assertMaySetPlan(ctx: AuthenticatedContext): void {

@@ -9,8 +9,12 @@ import {
   Post,
   Put,
   Query,
+  Res,
 } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { SkipIdempotency } from '../../common/idempotency.interceptor.js';
+import { InvitationResponse } from '../organizations/organizations.dto.js';
 import { ApiErrors } from '../../common/api-errors.js';
 import {
   ApiDataResponse,
@@ -27,6 +31,7 @@ import {
   BatchCreateUsersDto,
   BatchItemResult,
   CreateUserDto,
+  PasswordResetResponse,
   ReplaceUserDto,
   UpdateUserDto,
   UserListQuery,
@@ -53,14 +58,25 @@ export class UsersController {
 
   @Post()
   @RequirePermission('users:write')
-  @ApiOperation({ summary: 'Create a user in the organization' })
-  @ApiDataResponse(UserResponse, 201, 'Created')
+  @ApiOperation({
+    summary:
+      'Create a user in the organization (201), or, for an email that already has an account, invite it (202)',
+  })
+  @ApiDataResponse(UserResponse, 201, 'Created: a new account, member at once')
+  @ApiDataResponse(
+    InvitationResponse,
+    202,
+    'The email has an account: invited, a member once its holder accepts',
+  )
   @ApiErrors(400, 409, 422)
   async create(
     @Auth() ctx: AuthenticatedContext,
     @Body() dto: CreateUserDto,
-  ): Promise<Data<UserResponse>> {
-    return data(await this.users.create(ctx, dto));
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<Data<UserResponse | InvitationResponse>> {
+    const outcome = await this.users.create(ctx, dto);
+    void reply.status(outcome.status);
+    return data(outcome.data);
   }
 
   @Post('batch')
@@ -92,10 +108,11 @@ export class UsersController {
   @Put(':id')
   @RequirePermission('users:write')
   @ApiOperation({
-    summary: 'Replace a user (optional fields left out are cleared; the password is kept)',
+    summary:
+      "Replace what the organization owns of a user: role, and an unshared account's full_name and telegram_chat_id (left out: cleared)",
   })
   @ApiDataResponse(UserResponse)
-  @ApiErrors(400, 404, 409)
+  @ApiErrors(400, 404, 409, 422)
   async replace(
     @Auth() ctx: AuthenticatedContext,
     @Param() { id }: UuidParam,
@@ -106,7 +123,10 @@ export class UsersController {
 
   @Patch(':id')
   @RequirePermission('users:write')
-  @ApiOperation({ summary: 'Change the fields sent' })
+  @ApiOperation({
+    summary:
+      "Change the fields sent: role, and an unshared account's full_name and telegram_chat_id (account fields: 403, the holder's)",
+  })
   @ApiDataResponse(UserResponse)
   @ApiErrors(400, 404, 409)
   async update(
@@ -117,12 +137,29 @@ export class UsersController {
     return data(await this.users.update(ctx, id, dto));
   }
 
+  @Post(':id/password-reset')
+  @SkipIdempotency()
+  @RequirePermission('members:write')
+  @ApiOperation({
+    summary:
+      'Issue a single-use password reset token (1 hour) for an account of this organization alone, by someone who outranks it (users only)',
+  })
+  @ApiDataResponse(PasswordResetResponse, 201, 'Created; the token is shown once')
+  @ApiErrors(400, 404)
+  async resetPassword(
+    @Auth() ctx: AuthenticatedContext,
+    @Param() { id }: UuidParam,
+  ): Promise<Data<PasswordResetResponse>> {
+    return data(await this.users.issuePasswordReset(ctx, id));
+  }
+
   @Delete(':id')
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'No content' })
   @RequirePermission('users:delete')
   @ApiOperation({
-    summary: 'Remove a user from the organization (the account goes when it belongs nowhere else)',
+    summary:
+      'Remove a user of your rank or lower from the organization (the account goes when it belongs nowhere else)',
   })
   @ApiErrors(400, 404, 409)
   async remove(@Auth() ctx: AuthenticatedContext, @Param() { id }: UuidParam): Promise<void> {

@@ -1,4 +1,10 @@
-import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
+import {
+  ApiExtraModels,
+  ApiProperty,
+  ApiPropertyOptional,
+  PartialType,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -14,6 +20,7 @@ import {
 } from 'class-validator';
 import { PageQuery } from '../../common/pagination.js';
 import { ROLES, type Role } from '../../common/permissions.js';
+import { InvitationResponse } from '../organizations/organizations.dto.js';
 
 export const USERNAME_PATTERN = /^[A-Za-z0-9_.-]{3,64}$/;
 
@@ -30,7 +37,8 @@ export class CreateUserDto {
   @ApiPropertyOptional({
     minLength: 8,
     maxLength: 128,
-    description: 'Without one, the user cannot log in until it is set',
+    description:
+      'For a new account only (users only: an API key may not set one). Without one, the user cannot log in until an administrator issues a reset',
   })
   @IsOptional()
   @IsString()
@@ -46,7 +54,8 @@ export class CreateUserDto {
   @ApiPropertyOptional({
     enum: ROLES,
     default: 'member',
-    description: 'Needs members:write; owner needs admin',
+    description:
+      'Needs members:write and a user token (API keys cannot grant roles); not above your rank; owner needs an owner',
   })
   @IsOptional()
   @IsIn(ROLES)
@@ -62,12 +71,83 @@ export class CreateUserDto {
   telegram_chat_id?: string | null;
 }
 
-/** PUT: the whole user; optional fields left out are cleared (the password is kept). */
-export class ReplaceUserDto extends CreateUserDto {}
+const ACCOUNT_FIELD =
+  "The account holder's: accepted only unchanged (else 403 PERMISSION_DENIED); the holder changes it through PATCH /api/v1/auth/me";
 
-/** PATCH: only the fields sent change. */
+/**
+ * PUT: replaces what the organization owns of a user: the role and, for an account that
+ * belongs to no other organization, full_name and telegram_chat_id (left out: cleared).
+ * username and email may be sent unchanged (so a GET body can be sent back); a password never.
+ */
+export class ReplaceUserDto {
+  @ApiProperty({
+    enum: ROLES,
+    example: 'member',
+    description: 'Changing it needs members:write; not above your rank; owner needs an owner',
+  })
+  @IsIn(ROLES)
+  role: Role;
+
+  @ApiPropertyOptional({
+    example: 'Ada Lovelace',
+    maxLength: 200,
+    nullable: true,
+    type: String,
+    description: 'Only for an account in no other organization (else 403)',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  full_name?: string | null;
+
+  @ApiPropertyOptional({
+    example: '123456789',
+    nullable: true,
+    type: String,
+    description:
+      'Telegram chat that receives error alerts; only for an account in no other organization (else 403)',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 64)
+  telegram_chat_id?: string | null;
+
+  @ApiPropertyOptional({ example: 'ada', description: ACCOUNT_FIELD })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  username?: string;
+
+  @ApiPropertyOptional({ example: 'ada@example.com', description: ACCOUNT_FIELD })
+  @IsOptional()
+  @IsString()
+  @MaxLength(254)
+  email?: string;
+
+  @ApiPropertyOptional({
+    example: 'correct horse battery staple',
+    description:
+      'Always refused (403 PERMISSION_DENIED): the holder changes it through PATCH /api/v1/auth/me, or an administrator issues a reset (POST /users/{id}/password-reset)',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1024)
+  password?: string;
+}
+
 /** PATCH: only the fields sent change (null clears full_name or telegram_chat_id). */
-export class UpdateUserDto extends PartialType(CreateUserDto) {}
+export class UpdateUserDto extends PartialType(ReplaceUserDto) {}
+
+export class PasswordResetResponse {
+  @ApiProperty({
+    example: 'prt_Jx3...',
+    description: 'Shown once; give it to the account holder. Single use, valid 1 hour',
+  })
+  reset_token: string;
+
+  @ApiProperty({ example: '2026-01-01T01:00:00.000Z' })
+  expires_at: string;
+}
 
 export class UserListQuery extends PageQuery {
   @ApiPropertyOptional({
@@ -135,15 +215,23 @@ export class BatchItemError {
   details: unknown;
 }
 
+@ApiExtraModels(UserResponse, InvitationResponse)
 export class BatchItemResult {
   @ApiProperty({ example: 0 })
   index: number;
 
-  @ApiProperty({ example: 201, description: 'The status this item would have had on its own' })
+  @ApiProperty({
+    example: 201,
+    description:
+      'The status this item would have had on its own: 201 created, 202 invitation of an existing account, or an error',
+  })
   status: number;
 
-  @ApiPropertyOptional({ type: UserResponse })
-  data?: UserResponse;
+  @ApiPropertyOptional({
+    oneOf: [{ $ref: getSchemaPath(UserResponse) }, { $ref: getSchemaPath(InvitationResponse) }],
+    description: 'The created user (201), or the invitation of an existing account (202)',
+  })
+  data?: UserResponse | InvitationResponse;
 
   @ApiPropertyOptional({ type: BatchItemError })
   error?: BatchItemError;

@@ -1,11 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager, IsNull, Not } from 'typeorm';
 import type { PageQuery } from '../../common/pagination.js';
 import type { Role } from '../../common/permissions.js';
 import type { RequestContext } from '../../common/request-context.js';
 import { withUniqueConflict } from '../../database/postgres-errors.js';
 import type { TenantScope } from '../../database/tenant-scope.js';
 import { diff, recordAudit } from '../audit/audit-record.js';
+import { endSessions } from '../auth/session-writes.js';
+import { inviteToOrganization } from '../organizations/invitation-writes.js';
 import { Membership } from '../organizations/membership.entity.js';
 import {
   changeRole,
@@ -14,6 +16,8 @@ import {
   removeMembership,
 } from '../organizations/membership-writes.js';
 import { Organization } from '../organizations/organization.entity.js';
+import type { InvitationRow } from '../organizations/organizations.repository.js';
+import { PasswordReset } from './password-reset.entity.js';
 import { User } from './user.entity.js';
 import { UserErrors } from './users.errors.js';
 
@@ -32,7 +36,11 @@ export interface NewUser {
   isPlatformAdmin: boolean;
 }
 
-export type UserChanges = Partial<Omit<NewUser, 'isPlatformAdmin'>> & { role?: Role };
+/** What an organization may change of a member: the role, and an unshared account's details. */
+export type UserChanges = Partial<Pick<NewUser, 'fullName' | 'telegramChatId'>> & { role?: Role };
+
+/** What the account holder may change of their own account (PATCH /auth/me). */
+export type AccountChanges = Partial<Omit<NewUser, 'isPlatformAdmin'>>;
 
 /** Fields of a user that the audit trail shows (never the password hash). */
 export function auditable(user: Partial<User>): Record<string, unknown> {
@@ -164,7 +172,6 @@ export class UsersRepository {
             { ...auditable(before), role: previousRole },
             { ...auditable(after), role: role ?? membership.role },
           );
-          if (fields.passwordHash !== undefined) audit.password = '[REDACTED]';
           await recordAudit(manager, ctx, {
             action: 'user.updated',
             organizationId: scope.organizationId,
@@ -196,6 +203,156 @@ export class UsersRepository {
         changes: { ...auditable(user), role: membership.role, account_deleted: accountDeleted },
       });
     });
+  }
+
+  /** Whether the account belongs to an organization other than the scope's. */
+  async belongsElsewhere(scope: TenantScope, id: string): Promise<boolean> {
+    const others = await this.dataSource.manager.countBy(Membership, {
+      userId: id,
+      organizationId: Not(scope.organizationId),
+    });
+    return others > 0;
+  }
+
+  async findIdByEmail(email: string): Promise<string | null> {
+    const user = await this.dataSource.manager.findOneBy(User, { email });
+    return user?.id ?? null;
+  }
+
+  /** Invites an existing account to the scope's organization. */
+  async invite(
+    scope: TenantScope,
+    ctx: RequestContext,
+    userId: string,
+    role: Role,
+    email: string,
+  ): Promise<InvitationRow> {
+    return this.dataSource.transaction(async (manager) => {
+      const invitation = await inviteToOrganization(manager, ctx, {
+        organizationId: scope.organizationId,
+        userId,
+        role,
+        email,
+      });
+      const organization = await manager.findOneByOrFail(Organization, {
+        id: scope.organizationId,
+      });
+      return { invitation, organizationName: organization.name };
+    });
+  }
+
+  /**
+   * The holder's own change of their account; a new password ends every other session
+   * (refresh-token family) of the account, keeping `keepSession` when the token named one.
+   */
+  async updateAccount(
+    ctx: RequestContext,
+    organizationId: string,
+    id: string,
+    changes: AccountChanges,
+    keepSession: string | null,
+  ): Promise<User> {
+    return withUniqueConflict(
+      () =>
+        this.dataSource.transaction(async (manager) => {
+          const before = await manager.findOneByOrFail(User, { id });
+          if (Object.keys(changes).length > 0) await manager.update(User, { id }, changes);
+          const after = await manager.findOneByOrFail(User, { id });
+          const audit = diff(auditable(before), auditable(after));
+          if (changes.passwordHash !== undefined) {
+            audit.password = '[REDACTED]';
+            audit.sessions_ended = await endSessions(manager, id, keepSession);
+          }
+          await recordAudit(manager, ctx, {
+            action: 'user.account_updated',
+            organizationId,
+            actor: { type: 'user', id },
+            target: { type: 'user', id },
+            changes: audit,
+          });
+          return after;
+        }),
+      UserErrors.duplicate,
+    );
+  }
+
+  /** A new reset token (its hash) for a member; the account's earlier unused ones are void. */
+  async createPasswordReset(
+    scope: TenantScope,
+    ctx: RequestContext,
+    userId: string,
+    tokenHash: Buffer,
+    expiresAt: Date,
+  ): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const membership = await findMembership(manager, scope.organizationId, userId);
+      if (membership === null) throw UserErrors.notFound();
+      await manager.delete(PasswordReset, { userId, usedAt: IsNull() });
+      const principal = ctx.principal;
+      await manager.insert(PasswordReset, {
+        userId,
+        organizationId: scope.organizationId,
+        tokenHash,
+        createdBy: principal?.type === 'user' ? principal.userId : null,
+        expiresAt,
+      });
+      await recordAudit(manager, ctx, {
+        action: 'user.password_reset_issued',
+        organizationId: scope.organizationId,
+        target: { type: 'user', id: userId },
+        changes: { expires_at: expiresAt.toISOString() },
+      });
+    });
+  }
+
+  /**
+   * Spends a reset token: sets the password and ends every session of the account. Null when
+   * the token is unknown, used or expired, or the account has since joined another
+   * organization (the reset was allowed only for an account of the issuer's alone).
+   */
+  async completePasswordReset(
+    ctx: RequestContext,
+    tokenHash: Buffer,
+    passwordHash: string,
+  ): Promise<{ userId: string } | null> {
+    return this.dataSource.transaction(async (manager) => {
+      const reset = await manager.findOne(PasswordReset, {
+        where: { tokenHash },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (reset === null || reset.usedAt !== null || reset.expiresAt.getTime() <= Date.now())
+        return null;
+      await manager.update(PasswordReset, { id: reset.id }, { usedAt: new Date() });
+      const elsewhere = await manager.countBy(Membership, {
+        userId: reset.userId,
+        organizationId: Not(reset.organizationId),
+      });
+      const stillMember = await manager.countBy(Membership, {
+        userId: reset.userId,
+        organizationId: reset.organizationId,
+      });
+      if (elsewhere > 0 || stillMember === 0) return null;
+      await manager.update(User, { id: reset.userId }, { passwordHash });
+      const sessionsEnded = await endSessions(manager, reset.userId, null);
+      await recordAudit(manager, ctx, {
+        action: 'user.password_reset_completed',
+        organizationId: reset.organizationId,
+        actor: { type: 'user', id: reset.userId },
+        target: { type: 'user', id: reset.userId },
+        changes: { sessions_ended: sessionsEnded },
+      });
+      return { userId: reset.userId };
+    });
+  }
+
+  async findAccountWithPassword(
+    id: string,
+  ): Promise<(User & { passwordHash: string | null }) | null> {
+    return this.dataSource.manager
+      .createQueryBuilder(User, 'u')
+      .addSelect('u.passwordHash')
+      .where('u.id = :id', { id })
+      .getOne();
   }
 
   /** For login: the account by username or email, with its password hash. */

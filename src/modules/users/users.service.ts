@@ -1,9 +1,8 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { toAppError } from '../../common/exception.filter.js';
 import type { Page } from '../../common/envelope.js';
 import { page } from '../../common/envelope.js';
-import { type Role, allows } from '../../common/permissions.js';
-import type { Principal } from '../../common/principal.js';
 import {
   type AuthenticatedContext,
   type RequestContext,
@@ -11,9 +10,14 @@ import {
 } from '../../common/request-context.js';
 import { rejectNulls, validateItem } from '../../common/validation.js';
 import { hashPassword } from '../auth/password.js';
+import { MembershipCache } from '../organizations/membership-cache.js';
+import { assertMayGrant, assertMayManage, outranks } from '../organizations/membership-rules.js';
+import type { InvitationResponse } from '../organizations/organizations.dto.js';
+import { toInvitation } from '../organizations/organizations.service.js';
 import {
   type BatchItemResult,
   CreateUserDto,
+  type PasswordResetResponse,
   type ReplaceUserDto,
   type UpdateUserDto,
   type UserListQuery,
@@ -21,11 +25,22 @@ import {
 } from './users.dto.js';
 import { UserErrors } from './users.errors.js';
 import {
+  type AccountChanges,
   type Member,
   type NewUser,
   type UserChanges,
   UsersRepository,
 } from './users.repository.js';
+
+const PASSWORD_RESET_TTL_MS = 60 * 60_000;
+
+export function hashResetToken(token: string): Buffer {
+  return createHash('sha256').update(token).digest();
+}
+
+/** What POST /users did: created the account (201) or invited an existing one (202). */
+export type CreateOutcome =
+  { status: 201; data: UserResponse } | { status: 202; data: InvitationResponse };
 
 export function toUserResponse({ user, role }: Member): UserResponse {
   return {
@@ -41,13 +56,12 @@ export function toUserResponse({ user, role }: Member): UserResponse {
   };
 }
 
-function isSelf(principal: Principal, userId: string): boolean {
-  return principal.type === 'user' && principal.userId === userId;
-}
-
 @Injectable()
 export class UsersService {
-  constructor(private readonly users: UsersRepository) {}
+  constructor(
+    private readonly users: UsersRepository,
+    private readonly memberships: MembershipCache,
+  ) {}
 
   async list(ctx: AuthenticatedContext, query: UserListQuery): Promise<Page<UserResponse>> {
     const [members, total] = await this.users.list(
@@ -64,15 +78,28 @@ export class UsersService {
     return toUserResponse(member);
   }
 
-  async create(ctx: AuthenticatedContext, dto: CreateUserDto): Promise<UserResponse> {
+  /**
+   * A new email creates the account and its membership at once (201); an email that already
+   * has an account invites it instead (202): the account is its holder's, and joins only when
+   * they accept. The other fields of the body are then not applied (they are the holder's).
+   */
+  async create(ctx: AuthenticatedContext, dto: CreateUserDto): Promise<CreateOutcome> {
+    if (ctx.principal.type === 'api_key' && dto.password !== undefined)
+      throw UserErrors.keysCannotSetPasswords();
     const role = dto.role ?? 'member';
-    if (dto.role !== undefined) this.assertMayGrant(ctx.principal, role);
+    if (dto.role !== undefined) assertMayGrant(ctx.principal, role);
+    const email = dto.email.toLowerCase();
+    const existing = await this.users.findIdByEmail(email);
+    if (existing !== null) {
+      const invited = await this.users.invite(tenantOf(ctx), ctx, existing, role, email);
+      return { status: 202, data: toInvitation(invited) };
+    }
     const member = await this.users.create(
       tenantOf(ctx),
       ctx,
       {
         username: dto.username,
-        email: dto.email.toLowerCase(),
+        email,
         passwordHash: dto.password === undefined ? null : await hashPassword(dto.password),
         fullName: dto.full_name ?? null,
         telegramChatId: dto.telegram_chat_id ?? null,
@@ -80,7 +107,7 @@ export class UsersService {
       },
       role,
     );
-    return toUserResponse(member);
+    return { status: 201, data: toUserResponse(member) };
   }
 
   /** Up to 100 creates, each validated and committed on its own, results in request order. */
@@ -90,7 +117,7 @@ export class UsersService {
       const checked = await validateItem(CreateUserDto, item);
       try {
         if ('error' in checked) throw checked.error;
-        results.push({ index, status: 201, data: await this.create(ctx, checked.value) });
+        results.push({ index, ...(await this.create(ctx, checked.value)) });
       } catch (error) {
         const { appError } = toAppError(error);
         if (appError.code === 'INTERNAL_ERROR') throw error;
@@ -108,59 +135,75 @@ export class UsersService {
     return results;
   }
 
+  /** PUT: the organization's fields replaced whole (full_name, telegram_chat_id left out: null). */
   async replace(ctx: AuthenticatedContext, id: string, dto: ReplaceUserDto): Promise<UserResponse> {
     return this.update(ctx, id, {
-      username: dto.username,
-      email: dto.email,
-      password: dto.password,
+      ...dto,
       full_name: dto.full_name ?? null,
       telegram_chat_id: dto.telegram_chat_id ?? null,
-      role: dto.role,
     });
   }
 
+  /**
+   * What an organization may change of its member: the role (by rank), and full_name and
+   * telegram_chat_id of an account that belongs to it alone. username and email pass only
+   * unchanged; a password never (the holder's, through PATCH /auth/me).
+   */
   async update(ctx: AuthenticatedContext, id: string, dto: UpdateUserDto): Promise<UserResponse> {
     rejectNulls(dto, ['username', 'email', 'password', 'role']);
     const scope = tenantOf(ctx);
     const current = await this.users.findById(scope, id);
     if (current === null) throw UserErrors.notFound();
-    this.assertMayManage(ctx.principal, current);
+    if (dto.password !== undefined) throw UserErrors.accountField('password');
+    if (
+      dto.username !== undefined &&
+      dto.username.toLowerCase() !== current.user.username.toLowerCase()
+    )
+      throw UserErrors.accountField('username');
+    if (dto.email !== undefined && dto.email.toLowerCase() !== current.user.email.toLowerCase())
+      throw UserErrors.accountField('email');
+    assertMayManage(ctx.principal, { userId: id, role: current.role });
     if (dto.role !== undefined && dto.role !== current.role)
-      this.assertMayGrant(ctx.principal, dto.role);
+      assertMayGrant(ctx.principal, dto.role);
 
     const changes: UserChanges = {};
-    if (dto.username !== undefined) changes.username = dto.username;
-    if (dto.email !== undefined) changes.email = dto.email.toLowerCase();
-    if (dto.full_name !== undefined) changes.fullName = dto.full_name;
-    if (dto.telegram_chat_id !== undefined) changes.telegramChatId = dto.telegram_chat_id;
-    if (dto.password !== undefined) changes.passwordHash = await hashPassword(dto.password);
+    if (dto.full_name !== undefined && dto.full_name !== current.user.fullName)
+      changes.fullName = dto.full_name;
+    if (dto.telegram_chat_id !== undefined && dto.telegram_chat_id !== current.user.telegramChatId)
+      changes.telegramChatId = dto.telegram_chat_id;
+    if (Object.keys(changes).length > 0 && (await this.users.belongsElsewhere(scope, id)))
+      throw UserErrors.sharedAccount();
     if (dto.role !== undefined) changes.role = dto.role;
-    return toUserResponse(await this.users.update(scope, ctx, id, changes));
+    const updated = await this.users.update(scope, ctx, id, changes);
+    if (dto.role !== undefined && dto.role !== current.role)
+      await this.memberships.membershipChanged(id, scope.organizationId);
+    return toUserResponse(updated);
   }
 
   async remove(ctx: AuthenticatedContext, id: string): Promise<void> {
     const scope = tenantOf(ctx);
     const current = await this.users.findById(scope, id);
     if (current === null) throw UserErrors.notFound();
-    this.assertMayManage(ctx.principal, current);
+    assertMayManage(ctx.principal, { userId: id, role: current.role });
     await this.users.remove(scope, ctx, id);
+    await this.memberships.membershipChanged(id, scope.organizationId);
   }
 
-  /** Roles are membership management: members:write, and only an owner makes owners. */
-  private assertMayGrant(principal: Principal, role: Role): void {
-    if (!allows(principal.permissions, 'members:write')) throw UserErrors.roleNeedsMembersWrite();
-    if (role === 'owner' && !allows(principal.permissions, 'admin')) throw UserErrors.ownerGrant();
-  }
-
-  /** An owner's account is changed only by themselves or another owner. */
-  private assertMayManage(principal: Principal, target: Member): void {
-    if (
-      target.role === 'owner' &&
-      !isSelf(principal, target.user.id) &&
-      !allows(principal.permissions, 'admin')
-    ) {
-      throw UserErrors.ownerGrant();
-    }
+  /**
+   * An administrator's reset: a single-use token, valid 1 hour, for an account that belongs to
+   * this organization alone, by someone who outranks it. Only its hash is stored.
+   */
+  async issuePasswordReset(ctx: AuthenticatedContext, id: string): Promise<PasswordResetResponse> {
+    if (ctx.principal.type === 'api_key') throw UserErrors.keysCannotReset();
+    const scope = tenantOf(ctx);
+    const current = await this.users.findById(scope, id);
+    if (current === null) throw UserErrors.notFound();
+    if (await this.users.belongsElsewhere(scope, id)) throw UserErrors.resetShared();
+    if (!outranks(ctx.principal, current.role)) throw UserErrors.resetRank();
+    const token = `prt_${randomBytes(32).toString('base64url')}`;
+    const expiresAt = new Date(Date.now() + PASSWORD_RESET_TTL_MS);
+    await this.users.createPasswordReset(scope, ctx, id, hashResetToken(token), expiresAt);
+    return { reset_token: token, expires_at: expiresAt.toISOString() };
   }
 
   // For the auth module: accounts outside any organization's scope.
@@ -175,6 +218,24 @@ export class UsersService {
 
   findAccount(id: string) {
     return this.users.findAccount(id);
+  }
+
+  findAccountWithPassword(id: string) {
+    return this.users.findAccountWithPassword(id);
+  }
+
+  updateAccount(
+    ctx: RequestContext,
+    organizationId: string,
+    id: string,
+    changes: AccountChanges,
+    keepSession: string | null,
+  ) {
+    return this.users.updateAccount(ctx, organizationId, id, changes, keepSession);
+  }
+
+  completePasswordReset(ctx: RequestContext, token: string, passwordHash: string) {
+    return this.users.completePasswordReset(ctx, hashResetToken(token), passwordHash);
   }
 
   organizationsOf(userId: string) {
