@@ -8,6 +8,7 @@ import type { QueueName } from './queue-names.js';
 export type Job =
   | { queue: 'retention'; name: 'audit.purge'; data: Record<string, never> }
   | { queue: 'retention'; name: 'rate-limit-events.purge'; data: Record<string, never> }
+  | { queue: 'retention'; name: 'invitations-resets.purge'; data: Record<string, never> }
   | { queue: 'usage'; name: 'limit-events.record'; data: LimitEventBatch };
 
 export type JobName<Q extends QueueName> = Extract<Job, { queue: Q }>['name'];

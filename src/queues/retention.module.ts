@@ -2,14 +2,19 @@ import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { AuditRetentionModule } from '../modules/audit/audit-retention.module.js';
 import { LimitEventsModule } from '../modules/rate-limit/limit-events.module.js';
+import { InvitationsResetsRetentionModule } from '../modules/users/invitations-resets-retention.module.js';
 import { RetentionProcessor } from './retention.processor.js';
 
-/** The worker's retention queue: the audit trail's and the rate-limit events' purges. */
+/**
+ * The worker's retention queue: the audit trail's, the rate-limit events' and the expired
+ * invitations' and password resets' purges.
+ */
 @Module({
   imports: [
     BullModule.registerQueue({ name: 'retention' }),
     AuditRetentionModule,
     LimitEventsModule,
+    InvitationsResetsRetentionModule,
   ],
   providers: [RetentionProcessor],
 })

@@ -7,6 +7,10 @@ import {
   LimitEventsRetention,
   type LimitEventsPurgeResult,
 } from '../modules/rate-limit/limit-events-retention.js';
+import {
+  InvitationsResetsRetention,
+  type InvitationsResetsPurgeResult,
+} from '../modules/users/invitations-resets-retention.js';
 import type { JobName } from './jobs.js';
 
 const HOUR_MS = 3_600_000;
@@ -21,6 +25,7 @@ export class RetentionProcessor extends WorkerHost implements OnApplicationBoots
   constructor(
     private readonly audit: AuditRetention,
     private readonly limitEvents: LimitEventsRetention,
+    private readonly invitationsResets: InvitationsResetsRetention,
     private readonly queues: QueueConfig,
     @InjectQueue('retention') private readonly queue: Queue,
   ) {
@@ -29,7 +34,11 @@ export class RetentionProcessor extends WorkerHost implements OnApplicationBoots
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.queues.workerQueues.includes('retention')) return;
-    const jobs: JobName<'retention'>[] = ['audit.purge', 'rate-limit-events.purge'];
+    const jobs: JobName<'retention'>[] = [
+      'audit.purge',
+      'rate-limit-events.purge',
+      'invitations-resets.purge',
+    ];
     for (const name of jobs) {
       await this.queue.upsertJobScheduler(
         name.replace('.', '-'),
@@ -42,12 +51,14 @@ export class RetentionProcessor extends WorkerHost implements OnApplicationBoots
 
   async process(
     job: BullJob<Record<string, never>, unknown, JobName<'retention'>>,
-  ): Promise<PurgeResult | LimitEventsPurgeResult> {
+  ): Promise<PurgeResult | LimitEventsPurgeResult | InvitationsResetsPurgeResult> {
     switch (job.name) {
       case 'audit.purge':
         return this.audit.purge();
       case 'rate-limit-events.purge':
         return this.limitEvents.purge();
+      case 'invitations-resets.purge':
+        return this.invitationsResets.purge();
     }
   }
 }

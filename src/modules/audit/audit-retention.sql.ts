@@ -5,11 +5,6 @@
  * `gatehouse.audit_purge` set for this transaction only, the one way past the append-only
  * trigger. The next three months' partitions are created so inserts never need DEFAULT.
  */
-export const LIST_PARTITIONS = `
-  SELECT c.relname AS name, pg_get_expr(c.relpartbound, c.oid) AS bound
-  FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-  WHERE i.inhparent = 'audit_log'::regclass`;
-
 export const ENABLE_PURGE = "SELECT set_config('gatehouse.audit_purge', 'on', true)";
 
 export const DELETE_OLDER_THAN = 'DELETE FROM audit_log WHERE created_at < $1';

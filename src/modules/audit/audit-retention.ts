@@ -1,13 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AuditConfig } from '../../config/config.classes.js';
-import { partitionUpperBound } from '../../database/partitions.js';
-import {
-  DELETE_OLDER_THAN,
-  ENABLE_PURGE,
-  ENSURE_NEXT_MONTHS,
-  LIST_PARTITIONS,
-} from './audit-retention.sql.js';
+import { dropPartitionsEndingBy } from '../../database/partitions.js';
+import { DELETE_OLDER_THAN, ENABLE_PURGE, ENSURE_NEXT_MONTHS } from './audit-retention.sql.js';
 
 const DAY_MS = 86_400_000;
 
@@ -29,18 +24,11 @@ export class AuditRetention {
   async purge(now: Date = new Date()): Promise<PurgeResult> {
     const cutoff = new Date(now.getTime() - this.config.retentionDays * DAY_MS);
     const result = await this.dataSource.transaction(async (manager) => {
-      const partitions: { name: string; bound: string }[] = await manager.query(LIST_PARTITIONS);
-      const expired = partitions.filter((partition) => {
-        const upper = partitionUpperBound(partition.bound);
-        return upper !== null && upper.getTime() <= cutoff.getTime();
-      });
-      for (const partition of expired) {
-        await manager.query(`DROP TABLE ${manager.connection.driver.escape(partition.name)}`);
-      }
+      const droppedPartitions = await dropPartitionsEndingBy(manager, 'audit_log', cutoff);
       await manager.query(ENABLE_PURGE);
       const [, deletedRows] = await manager.query<[unknown, number]>(DELETE_OLDER_THAN, [cutoff]);
       await manager.query(ENSURE_NEXT_MONTHS);
-      return { droppedPartitions: expired.map((partition) => partition.name), deletedRows };
+      return { droppedPartitions, deletedRows };
     });
     this.logger.log({ msg: 'audit retention', cutoff: cutoff.toISOString(), ...result });
     return result;

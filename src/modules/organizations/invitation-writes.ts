@@ -4,9 +4,16 @@ import type { RequestContext } from '../../common/request-context.js';
 import { recordAudit } from '../audit/audit-record.js';
 import { Invitation } from './invitation.entity.js';
 import { Membership } from './membership.entity.js';
+import { Organization } from './organization.entity.js';
 import { OrganizationErrors } from './organizations.errors.js';
 
 export const INVITATION_TTL_MS = 7 * 86_400_000;
+
+/** An invitation with the name of the organization it is to, as its responses show it. */
+export interface InvitationRow {
+  invitation: Invitation;
+  organizationName: string;
+}
 
 /**
  * Invites an existing account as a transaction step, shared by the users routes (create with
@@ -54,4 +61,20 @@ export async function inviteToOrganization(
     },
   });
   return created;
+}
+
+/**
+ * The invite step of both invite routes (users and members): the invitation, then the
+ * organization's name its response shows, read in the same transaction.
+ */
+export async function inviteWithOrganizationName(
+  manager: EntityManager,
+  ctx: RequestContext,
+  invitation: { organizationId: string; userId: string; role: Role; email: string | null },
+): Promise<InvitationRow> {
+  const created = await inviteToOrganization(manager, ctx, invitation);
+  const organization = await manager.findOneByOrFail(Organization, {
+    id: invitation.organizationId,
+  });
+  return { invitation: created, organizationName: organization.name };
 }

@@ -4,7 +4,8 @@ import type { Role } from '../../common/permissions.js';
 /**
  * An organization's offer of a membership to an existing account: it becomes a membership
  * only when the account holder accepts it, before `expiresAt` (7 days). Declined, cancelled
- * and accepted invitations are deleted; expired ones are never read and are deleted lazily.
+ * and accepted invitations are deleted; expired ones are never read, and the worker's
+ * retention job deletes them within the hour (see invitations-resets-retention.sql.ts).
  */
 @Entity('invitations')
 export class Invitation {

@@ -8,7 +8,7 @@ import type { TenantScope } from '../../database/tenant-scope.js';
 import { diff, recordAudit } from '../audit/audit-record.js';
 import { User } from '../users/user.entity.js';
 import { Invitation } from './invitation.entity.js';
-import { inviteToOrganization } from './invitation-writes.js';
+import { type InvitationRow, inviteWithOrganizationName } from './invitation-writes.js';
 import { Membership } from './membership.entity.js';
 import { changeRole, findMembership, removeMembership } from './membership-writes.js';
 import type { PolicySet } from '../rate-limit/rate-limit-setting.entity.js';
@@ -39,10 +39,8 @@ export interface MemberListRow {
   expiresAt: Date | null;
 }
 
-export interface InvitationRow {
-  invitation: Invitation;
-  organizationName: string;
-}
+/** The organizations service reads the invite result's type from here. */
+export type { InvitationRow };
 
 interface RawMemberListRow {
   user_id: string;
@@ -234,18 +232,14 @@ export class OrganizationsRepository {
     role: Role,
     email: string | null,
   ): Promise<InvitationRow> {
-    return this.dataSource.transaction(async (manager) => {
-      const invitation = await inviteToOrganization(manager, ctx, {
+    return this.dataSource.transaction((manager) =>
+      inviteWithOrganizationName(manager, ctx, {
         organizationId: scope.organizationId,
         userId,
         role,
         email,
-      });
-      const organization = await manager.findOneByOrFail(Organization, {
-        id: scope.organizationId,
-      });
-      return { invitation, organizationName: organization.name };
-    });
+      }),
+    );
   }
 
   /** The organization's pending invitation of a user, if any. */

@@ -1,12 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { RateLimitConfig } from '../../config/config.classes.js';
-import { partitionUpperBound } from '../../database/partitions.js';
-import {
-  DELETE_DEFAULT_OLDER_THAN,
-  ENSURE_NEXT_DAYS,
-  LIST_PARTITIONS,
-} from './limit-events.sql.js';
+import { dropPartitionsEndingBy } from '../../database/partitions.js';
+import { DELETE_DEFAULT_OLDER_THAN, ENSURE_NEXT_DAYS } from './limit-events.sql.js';
 
 const DAY_MS = 86_400_000;
 
@@ -28,19 +24,12 @@ export class LimitEventsRetention {
   async purge(now: Date = new Date()): Promise<LimitEventsPurgeResult> {
     const cutoff = new Date(now.getTime() - this.config.eventsRetentionDays * DAY_MS);
     const result = await this.dataSource.transaction(async (manager) => {
-      const partitions: { name: string; bound: string }[] = await manager.query(LIST_PARTITIONS);
-      const expired = partitions.filter((partition) => {
-        const upper = partitionUpperBound(partition.bound);
-        return upper !== null && upper.getTime() <= cutoff.getTime();
-      });
-      for (const partition of expired) {
-        await manager.query(`DROP TABLE ${manager.connection.driver.escape(partition.name)}`);
-      }
+      const droppedPartitions = await dropPartitionsEndingBy(manager, 'rate_limit_events', cutoff);
       const [, deletedRows] = await manager.query<[unknown, number]>(DELETE_DEFAULT_OLDER_THAN, [
         cutoff,
       ]);
       await manager.query(ENSURE_NEXT_DAYS);
-      return { droppedPartitions: expired.map((partition) => partition.name), deletedRows };
+      return { droppedPartitions, deletedRows };
     });
     this.logger.log({
       msg: 'rate-limit events retention',

@@ -37,11 +37,6 @@ export const MERGE_REFUSALS = `
  * the cutoff are dropped; older rows in the DEFAULT partition ($1 = the cutoff) are deleted;
  * the next seven days' partitions are created so inserts never need DEFAULT.
  */
-export const LIST_PARTITIONS = `
-  SELECT c.relname AS name, pg_get_expr(c.relpartbound, c.oid) AS bound
-  FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-  WHERE i.inhparent = 'rate_limit_events'::regclass`;
-
 export const DELETE_DEFAULT_OLDER_THAN = 'DELETE FROM rate_limit_events_default WHERE minute < $1';
 
 export const ENSURE_NEXT_DAYS = `

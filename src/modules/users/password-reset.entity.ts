@@ -2,7 +2,8 @@ import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeor
 
 /**
  * An administrator's password reset of an account: the token is shown once and stored only as
- * its SHA-256; single use, valid 1 hour.
+ * its SHA-256; single use, valid 1 hour. Used and expired ones are deleted by the worker's
+ * retention job within the hour (see invitations-resets-retention.sql.ts).
  */
 @Entity('password_resets')
 export class PasswordReset {

@@ -7,7 +7,10 @@ import { withUniqueConflict } from '../../database/postgres-errors.js';
 import type { TenantScope } from '../../database/tenant-scope.js';
 import { diff, recordAudit } from '../audit/audit-record.js';
 import { endSessions } from '../auth/session-writes.js';
-import { inviteToOrganization } from '../organizations/invitation-writes.js';
+import {
+  type InvitationRow,
+  inviteWithOrganizationName,
+} from '../organizations/invitation-writes.js';
 import { Membership } from '../organizations/membership.entity.js';
 import {
   changeRole,
@@ -16,7 +19,6 @@ import {
   removeMembership,
 } from '../organizations/membership-writes.js';
 import { Organization } from '../organizations/organization.entity.js';
-import type { InvitationRow } from '../organizations/organizations.repository.js';
 import { PasswordReset } from './password-reset.entity.js';
 import { User } from './user.entity.js';
 import { UserErrors } from './users.errors.js';
@@ -227,18 +229,14 @@ export class UsersRepository {
     role: Role,
     email: string,
   ): Promise<InvitationRow> {
-    return this.dataSource.transaction(async (manager) => {
-      const invitation = await inviteToOrganization(manager, ctx, {
+    return this.dataSource.transaction((manager) =>
+      inviteWithOrganizationName(manager, ctx, {
         organizationId: scope.organizationId,
         userId,
         role,
         email,
-      });
-      const organization = await manager.findOneByOrFail(Organization, {
-        id: scope.organizationId,
-      });
-      return { invitation, organizationName: organization.name };
-    });
+      }),
+    );
   }
 
   /**
