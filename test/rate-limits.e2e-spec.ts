@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type Account, as, registerOwner } from './support/identity.js';
 import { registerPlatformAdmin } from './support/platform-admin.js';
@@ -368,6 +369,210 @@ describe('limits follow the organization plan', () => {
       const response = await patchOrganization(platform, { rate_limits: rateLimits });
       expect({ rateLimits, status: response.status }).toEqual({ rateLimits, status: 400 });
     }
+  });
+
+  interface OrganizationBody {
+    data: {
+      id: string;
+      name: string;
+      slug: string;
+      tier: string;
+      rate_limits: unknown;
+      role: string | null;
+    };
+  }
+
+  /** A call by `account` on another organization's `/organizations/{id}`. */
+  const onOrganization = (
+    account: Account,
+    organizationId: string,
+    method: string,
+    body?: unknown,
+    app: TestApp = api,
+  ) => app.call(`/api/v1/organizations/${organizationId}`, as(account, method, body));
+
+  it("a platform administrator moves ANOTHER organization to professional: its keys' limits rise on every process within a second", async () => {
+    const platform = await admin();
+    const owner = await registerOwner(api);
+    const { key } = await secretOf(await createKey(api, owner));
+    for (let i = 0; i < 100; i += 1) {
+      const response = await me(i % 2 === 0 ? api : other, key);
+      expect({ i, status: response.status }).toEqual({ i, status: 200 });
+    }
+    const capped = await me(other, key);
+    expect(capped.status).toBe(429);
+    expect(capped.headers.get('x-ratelimit-limit')).toBe('100');
+
+    const patched = await onOrganization(platform, owner.organizationId, 'PATCH', {
+      tier: 'professional',
+    });
+    expect(patched.status).toBe(200);
+    // That organization's representation; the administrator is no member of it.
+    expect((await patched.json()) as OrganizationBody).toMatchObject({
+      data: { id: owner.organizationId, tier: 'professional', rate_limits: null, role: null },
+    });
+    const started = Date.now();
+    let raisedAfterMs = Infinity;
+    while (Date.now() - started < 2_000) {
+      if ((await me(other, key)).status === 200) {
+        raisedAfterMs = Date.now() - started;
+        break;
+      }
+    }
+    expect(raisedAfterMs).toBeLessThan(1_000);
+    for (let i = 102; i <= 150; i += 1) {
+      const response = await me(i % 2 === 0 ? api : other, key);
+      expect({ i, status: response.status }).toEqual({ i, status: 200 });
+      expect(response.headers.get('x-ratelimit-limit')).toBe('1000');
+    }
+
+    // Audited in that organization's trail (read by its owner), the administrator as actor.
+    const audit = await api.call(
+      `/api/v1/audit?action=organization.updated&target_id=${owner.organizationId}`,
+      as(owner, 'GET'),
+    );
+    expect(audit.status).toBe(200);
+    const entries = (
+      (await audit.json()) as {
+        data: {
+          actor: { type: string; id: string };
+          organization_id: string;
+          changes: Record<string, unknown>;
+        }[];
+      }
+    ).data;
+    expect(entries).toEqual([
+      expect.objectContaining({
+        actor: { type: 'user', id: platform.userId },
+        organization_id: owner.organizationId,
+        changes: { tier: { from: 'free', to: 'professional' } },
+      }),
+    ]);
+    // Not in the administrator's own organization's trail.
+    const own = await api.call(
+      `/api/v1/audit?action=organization.updated&target_id=${owner.organizationId}`,
+      as(platform, 'GET'),
+    );
+    expect(((await own.json()) as { data: unknown[] }).data).toEqual([]);
+  });
+
+  it("a platform administrator sets, reads and clears another organization's own set, and changes nothing else of it", async () => {
+    const platform = await admin();
+    const owner = await registerOwner(api);
+    const { id } = await secretOf(await createKey(api, owner));
+    const set = { minute: { limit: 50, algorithm: 'sliding_window' } };
+    const patched = await onOrganization(platform, owner.organizationId, 'PATCH', {
+      rate_limits: { minute: { limit: 50 } },
+    });
+    expect(patched.status).toBe(200);
+    expect(((await patched.json()) as OrganizationBody).data.rate_limits).toEqual(set);
+    await eventually(async () => {
+      expect(await explainKey(other, owner, id)).toEqual(['organization:minute:50']);
+    }, 1_000);
+
+    // Read-only access to any organization, on any process.
+    const read = await onOrganization(platform, owner.organizationId, 'GET', undefined, other);
+    expect(read.status).toBe(200);
+    const before = ((await read.json()) as OrganizationBody).data;
+    expect(before).toMatchObject({ tier: 'free', rate_limits: set, role: null });
+
+    // Anything but the plan is refused, and nothing changes (not even the plan sent with it).
+    for (const [method, body] of [
+      ['PATCH', { name: 'Taken over' }],
+      ['PATCH', { slug: 'taken-over', tier: 'enterprise' }],
+      ['PUT', { name: 'Taken over', slug: before.slug, tier: 'enterprise' }],
+    ] as const) {
+      const refused = await onOrganization(platform, owner.organizationId, method, body);
+      expect({ method, body, status: refused.status }).toEqual({ method, body, status: 403 });
+      expect(((await refused.json()) as ErrorBody).error.code).toBe('PERMISSION_DENIED');
+    }
+    const after = await onOrganization(owner, owner.organizationId, 'GET');
+    expect(((await after.json()) as OrganizationBody).data).toMatchObject({
+      name: before.name,
+      slug: before.slug,
+      tier: 'free',
+      rate_limits: set,
+    });
+
+    // A bad set is a 400 there too; an unknown organization is a 404.
+    expect(
+      (
+        await onOrganization(platform, owner.organizationId, 'PATCH', {
+          rate_limits: { minute: { limit: 0 } },
+        })
+      ).status,
+    ).toBe(400);
+    expect(
+      (await onOrganization(platform, randomUUID(), 'PATCH', { tier: 'professional' })).status,
+    ).toBe(404);
+    expect((await onOrganization(platform, randomUUID(), 'GET')).status).toBe(404);
+
+    const cleared = await onOrganization(platform, owner.organizationId, 'PATCH', {
+      rate_limits: null,
+    });
+    expect(cleared.status).toBe(200);
+    expect(((await cleared.json()) as OrganizationBody).data.rate_limits).toBeNull();
+    await eventually(async () => {
+      expect(await explainKey(other, owner, id)).toEqual(['tier:minute:100', 'tier:hour:1000']);
+    }, 1_000);
+  });
+
+  it("anyone else gets a 404 for another organization's id, the plan included", async () => {
+    const owner = await registerOwner(api);
+    const stranger = await registerOwner(api);
+    for (const [method, body] of [
+      ['GET', undefined],
+      ['PATCH', { name: 'Taken over' }],
+      ['PATCH', { tier: 'professional' }],
+      ['PUT', { name: 'Taken over', slug: 'taken-over' }],
+    ] as const) {
+      const response = await onOrganization(stranger, owner.organizationId, method, body);
+      expect({ method, status: response.status }).toEqual({ method, status: 404 });
+      expect(((await response.json()) as ErrorBody).error.code).toBe('RESOURCE_NOT_FOUND');
+    }
+    const { key } = await secretOf(
+      await createKey(api, stranger, { permissions: ['members:write'] }),
+    );
+    const byKey = await api.call(`/api/v1/organizations/${owner.organizationId}`, {
+      method: 'PATCH',
+      headers: { 'x-api-key': key, 'content-type': 'application/json' },
+      body: JSON.stringify({ tier: 'professional' }),
+    });
+    expect(byKey.status).toBe(404);
+    const unchanged = await onOrganization(owner, owner.organizationId, 'GET');
+    expect(((await unchanged.json()) as OrganizationBody).data).toMatchObject({
+      tier: 'free',
+      role: 'owner',
+    });
+  });
+
+  it("never limits a platform administrator setting another organization's plan", async () => {
+    const platform = await admin();
+    const owner = await registerOwner(api);
+    // The administrator's own organization allows 1 call a minute (the PATCH itself is exempt).
+    expect(
+      (await patchOrganization(platform, { rate_limits: { minute: { limit: 1 } } })).status,
+    ).toBe(200);
+    await eventually(async () => {
+      const statuses = [];
+      for (let i = 0; i < 2; i += 1)
+        statuses.push((await other.call('/api/v1/auth/me', as(platform, 'GET'))).status);
+      expect(statuses).toContain(429);
+    }, 1_000);
+    for (let i = 0; i < 3; i += 1) {
+      for (const app of [api, other]) {
+        const response = await onOrganization(
+          platform,
+          owner.organizationId,
+          'PATCH',
+          { tier: i % 2 === 0 ? 'professional' : 'standard' },
+          app,
+        );
+        expect(response.status).toBe(200);
+        expect(response.headers.get('x-ratelimit-limit')).toBeNull();
+      }
+    }
+    expect((await patchOrganization(platform, { rate_limits: null })).status).toBe(200);
   });
 
   it('a key stricter than its organization is held to its own limit; a looser one is a 400 naming the ceiling', async () => {

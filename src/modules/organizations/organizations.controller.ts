@@ -67,7 +67,11 @@ export class OrganizationsController {
 
   @Get(':id')
   @Authenticated()
-  @ApiOperation({ summary: 'Get an organization the caller belongs to' })
+  @ApiOperation({
+    summary: 'Get an organization the caller belongs to',
+    description:
+      'A platform administrator may read any organization (read-only; `role` is null when they are not a member of it), to see its tier and own rate-limit set. Anyone else gets a 404 for an organization they do not belong to.',
+  })
   @ApiDataResponse(OrganizationResponse)
   @ApiErrors(400, 404)
   async get(
@@ -82,6 +86,8 @@ export class OrganizationsController {
   @ApiOperation({
     summary:
       "Replace the credential's organization (tier and rate_limits: platform administrators only)",
+    description:
+      "Any other organization's id is a 404, except for a platform administrator, who gets a 403 PERMISSION_DENIED: a replacement carries name and slug, which only the organization's own administrators change. Platform administrators set another organization's plan with PATCH {tier?, rate_limits?}.",
   })
   @ApiDataResponse(OrganizationResponse)
   @ApiErrors(400, 403, 404, 409)
@@ -98,6 +104,8 @@ export class OrganizationsController {
   @ApiOperation({
     summary:
       "Change the credential's organization (tier and rate_limits: platform administrators only)",
+    description:
+      "A platform administrator may also PATCH any other organization, with `tier` and `rate_limits` only (its own rate-limit set; null clears it, back to the tier's): any other field sent for another organization is a 403 PERMISSION_DENIED and changes nothing. The response is that organization (`role` null when the administrator is not a member), the change is audited in that organization's trail, and every api process applies the new limits within a second. A platform administrator's calls here are never rate limited. For anyone else, an organization other than the credential's is a 404.",
   })
   @ApiDataResponse(OrganizationResponse)
   @ApiErrors(400, 403, 404, 409)

@@ -88,8 +88,13 @@ export class OrganizationResponse {
   })
   rate_limits: PolicySet | null;
 
-  @ApiProperty({ enum: ROLES, description: "The caller's role in it" })
-  role: Role;
+  @ApiProperty({
+    enum: ROLES,
+    nullable: true,
+    description:
+      "The caller's role in it; null when the caller is a platform administrator who is not a member",
+  })
+  role: Role | null;
 
   @ApiProperty({ example: '2026-01-01T00:00:00.000Z' })
   created_at: string;

@@ -30,5 +30,9 @@ export const OrganizationErrors = {
     'PERMISSION_DENIED',
     "Only a platform administrator can change an organization's tier or its own rate limits",
   ),
+  planOnly: err(
+    'PERMISSION_DENIED',
+    "A platform administrator changes only the tier and rate_limits of an organization other than the token's (PATCH); its other fields are its own administrators' to change",
+  ),
   usersOnly: err('PERMISSION_DENIED', 'Invitations belong to a person: sign in with a user token'),
 };

@@ -32,7 +32,10 @@ import {
   OrganizationsRepository,
 } from './organizations.repository.js';
 
-function toResponse(organization: Organization, role: Role): OrganizationResponse {
+/** What a platform administrator may change on an organization that is not the token's. */
+const PLAN_FIELDS: ReadonlySet<string> = new Set(['tier', 'rate_limits']);
+
+function toResponse(organization: Organization, role: Role | null): OrganizationResponse {
   return {
     id: organization.id,
     name: organization.name,
@@ -108,7 +111,9 @@ function roleOf(ctx: AuthenticatedContext): Role {
 
 /**
  * Organizations and their members. Reads reach any organization the user belongs to;
- * changes apply to the credential's own organization only, and any other id is a 404.
+ * changes apply to the credential's own organization only, and any other id is a 404, except
+ * for a platform administrator, who reads any organization and sets its plan (tier and own
+ * rate-limit set) and nothing else of it.
  */
 @Injectable()
 export class OrganizationsService {
@@ -138,7 +143,9 @@ export class OrganizationsService {
   async get(ctx: AuthenticatedContext, id: string): Promise<OrganizationResponse> {
     const principal = ctx.principal;
     if (principal.type === 'user') {
-      const found = await this.organizations.findForUser(principal.userId, id);
+      const found = principal.isPlatformAdmin
+        ? await this.administered(ctx, id)
+        : await this.organizations.findForUser(principal.userId, id);
       if (found === null) throw OrganizationErrors.notFound();
       return toResponse(found.organization, found.role);
     }
@@ -165,6 +172,7 @@ export class OrganizationsService {
     dto: UpdateOrganizationDto,
   ): Promise<OrganizationResponse> {
     rejectNulls(dto, ['name', 'slug', 'tier']);
+    if (id !== ctx.principal.organizationId) return this.setPlan(ctx, id, dto);
     await this.own(ctx, id);
     const changesPlan = dto.tier !== undefined || dto.rate_limits !== undefined;
     if (changesPlan) this.assertMaySetPlan(ctx);
@@ -260,6 +268,37 @@ export class OrganizationsService {
     await this.memberships.membershipChanged(userId, id);
   }
 
+  /**
+   * A platform administrator's change to an organization other than the token's: its tier and
+   * own rate-limit set only (a PUT, which replaces name and slug too, is refused). Audited in
+   * that organization's trail, and reloaded on every process.
+   */
+  private async setPlan(
+    ctx: AuthenticatedContext,
+    id: string,
+    dto: UpdateOrganizationDto,
+  ): Promise<OrganizationResponse> {
+    const { role } = await this.administered(ctx, id);
+    const sent = Object.entries(dto)
+      .filter(([, value]) => value !== undefined)
+      .map(([field]) => field);
+    const others = sent.filter((field) => !PLAN_FIELDS.has(field));
+    if (others.length > 0)
+      throw OrganizationErrors.planOnly(
+        others.map((field) => ({
+          field,
+          message: `${field} is not a platform administrator's to change`,
+        })),
+      );
+    const changes: { tier?: Tier; rateLimits?: PolicySet | null } = {};
+    if (dto.tier !== undefined) changes.tier = dto.tier;
+    if (dto.rate_limits !== undefined) changes.rateLimits = ownSet(dto.rate_limits);
+    // The administrator acts in the target organization's scope, checked just above.
+    const updated = await this.organizations.update({ organizationId: id }, ctx, changes);
+    if (Object.keys(changes).length > 0) await this.limits.changed(id);
+    return toResponse(updated, role);
+  }
+
   // The account holder's side of invitations (routes under /auth/invitations).
 
   async listInvitations(
@@ -307,6 +346,24 @@ export class OrganizationsService {
         : null;
     if (organization === null) throw OrganizationErrors.notFound();
     return organization;
+  }
+
+  /**
+   * Any organization, for a platform administrator, with their role in it (null when they are
+   * not a member); for anyone else an organization they do not act in does not exist.
+   */
+  private async administered(
+    ctx: AuthenticatedContext,
+    id: string,
+  ): Promise<{ organization: Organization; role: Role | null }> {
+    const principal = ctx.principal;
+    if (principal.type !== 'user' || !principal.isPlatformAdmin)
+      throw OrganizationErrors.notFound();
+    const membership = await this.organizations.findForUser(principal.userId, id);
+    if (membership !== null) return membership;
+    const organization = await this.organizations.findInScope({ organizationId: id });
+    if (organization === null) throw OrganizationErrors.notFound();
+    return { organization, role: null };
   }
 
   private assertMaySetPlan(ctx: AuthenticatedContext): void {
