@@ -40,7 +40,6 @@ export interface MemberListRow {
 }
 
 /** The organizations service reads the invite result's type from here. */
-export type { InvitationRow };
 
 interface RawMemberListRow {
   user_id: string;

@@ -25,8 +25,8 @@ import type {
   UpdateOrganizationDto,
 } from './organizations.dto.js';
 import { OrganizationErrors } from './organizations.errors.js';
+import type { InvitationRow } from './invitation-writes.js';
 import {
-  type InvitationRow,
   type MemberListRow,
   type MemberRow,
   OrganizationsRepository,
