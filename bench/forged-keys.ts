@@ -1,7 +1,7 @@
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { generateSecret } from '../src/modules/keys/key-secret.js';
-import { type BenchApi, median, numberArg, startBuiltApi } from './harness.js';
+import { BENCH_ADMIN_ENV, benchKey, median, numberArg, startBuiltApi } from './harness.js';
 
 /**
  * A flood of well-formed but unknown API keys (the checksum is public, so forging them is
@@ -28,8 +28,6 @@ const seconds = numberArg('seconds', 5);
 const validRate = numberArg('valid-rate', 200);
 const floodRate = numberArg('flood-rate', 1000);
 const requests = numberArg('requests', 20_000);
-const adminEmail = 'bench-admin@example.com';
-const password = 'bench password 1234';
 
 /** Forged secrets: more than the unknown-key memory holds (10,000), so each is new to it. */
 const forged = Array.from({ length: 50_000 }, (_, i) =>
@@ -90,35 +88,6 @@ async function load(
   return summary(result);
 }
 
-async function setUp(api: BenchApi): Promise<string> {
-  const post = async (
-    path: string,
-    body: unknown,
-    headers: Record<string, string> = {},
-    method = 'POST',
-  ) => {
-    const response = await fetch(`${api.url}${path}`, {
-      method,
-      body: JSON.stringify(body),
-      headers: { 'content-type': 'application/json', ...headers },
-    });
-    if (!response.ok)
-      throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-    return (await response.json()) as Record<string, unknown>;
-  };
-  const tokens = await post('/api/v1/auth/login', { login: adminEmail, password });
-  const auth = { authorization: `Bearer ${String(tokens.access_token)}` };
-  // Limits high enough that the valid key's requests are all admitted, every window checked.
-  const high = { minute: { limit: 1_000_000_000 }, hour: { limit: 1_000_000_000 } };
-  await post('/api/v1/rate-limits', { global: high, tiers: { free: high } }, auth, 'PUT');
-  const created = await post(
-    '/api/v1/keys',
-    { name: 'bench', environment: 'live', permissions: ['users:read'] },
-    auth,
-  );
-  return String((created.data as { key: string }).key);
-}
-
 /** Transactions the api's database has committed or rolled back (pg_stat lags up to 1 s). */
 async function transactionCounter(databaseUrl: string) {
   const db = new pg.Client({ connectionString: databaseUrl });
@@ -150,10 +119,9 @@ const statusText = (run: Run) =>
     .join(', ');
 
 // 1. Postgres per flood request, with the default per-address limit.
-// The api creates this platform administrator at start (ADMIN_EMAIL + ADMIN_PASSWORD).
-const api = await startBuiltApi({ ADMIN_EMAIL: adminEmail, ADMIN_PASSWORD: password });
+const api = await startBuiltApi(BENCH_ADMIN_ENV);
 try {
-  const secret = await setUp(api);
+  const secret = await benchKey(api);
   const me = `${api.url}/api/v1/auth/me`;
   const counter = await transactionCounter(api.databaseUrl);
   const cpuBefore = api.cpuMs();

@@ -55,6 +55,53 @@ async function admin(sql: string): Promise<void> {
   }
 }
 
+/** The platform administrator every bench api creates at start (ADMIN_EMAIL + ADMIN_PASSWORD). */
+const BENCH_ADMIN = { email: 'bench-admin@example.com', password: 'bench password 1234' };
+export const BENCH_ADMIN_ENV = {
+  ADMIN_EMAIL: BENCH_ADMIN.email,
+  ADMIN_PASSWORD: BENCH_ADMIN.password,
+};
+
+/**
+ * As the bench administrator: raises the global and free-tier windows out of the way (so a
+ * run measures admitted requests, every window still checked; the default 100 a minute would
+ * make it measure 429s) and creates a live key with `users:read` plus `extra`. Returns its secret.
+ */
+export async function benchKey(
+  api: BenchApi,
+  extra: Record<string, unknown> = {},
+): Promise<string> {
+  const send = async (
+    method: string,
+    path: string,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ) => {
+    const response = await fetch(`${api.url}${path}`, {
+      method,
+      body: JSON.stringify(body),
+      headers: { 'content-type': 'application/json', ...headers },
+    });
+    if (!response.ok)
+      throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+    return (await response.json()) as Record<string, unknown>;
+  };
+  const tokens = await send('POST', '/api/v1/auth/login', {
+    login: BENCH_ADMIN.email,
+    password: BENCH_ADMIN.password,
+  });
+  const auth = { authorization: `Bearer ${String(tokens.access_token)}` };
+  const high = { minute: { limit: 1_000_000_000 }, hour: { limit: 1_000_000_000 } };
+  await send('PUT', '/api/v1/rate-limits', { global: high, tiers: { free: high } }, auth);
+  const created = await send(
+    'POST',
+    '/api/v1/keys',
+    { name: 'bench', environment: 'live', permissions: ['users:read'], ...extra },
+    auth,
+  );
+  return String((created.data as { key: string }).key);
+}
+
 /** Starts dist/main.js on a fresh database and its own Redis prefix; stop() cleans up. */
 export async function startBuiltApi(extraEnv: Record<string, string> = {}): Promise<BenchApi> {
   const runId = `${Date.now().toString(36)}${process.pid}`;

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { measure, median, numberArg, startBuiltApi } from './harness.js';
+import { BENCH_ADMIN_ENV, benchKey, measure, median, numberArg, startBuiltApi } from './harness.js';
 
 /**
  * The API-key hot path against a bare request of the same build: GET /api/v1/auth/me with an
@@ -14,44 +14,12 @@ const pairs = numberArg('pairs', 15);
 const seconds = numberArg('seconds', 2);
 const connections = numberArg('connections', 50);
 const requests = numberArg('requests', 10_000);
-const adminEmail = 'bench-admin@example.com';
-const password = 'bench password 1234';
-
-// The api creates this platform administrator at start (ADMIN_EMAIL + ADMIN_PASSWORD).
-const api = await startBuiltApi({ ADMIN_EMAIL: adminEmail, ADMIN_PASSWORD: password });
-const post = async (
-  path: string,
-  body: unknown,
-  headers: Record<string, string> = {},
-  method = 'POST',
-) => {
-  const response = await fetch(`${api.url}${path}`, {
-    method,
-    body: JSON.stringify(body),
-    headers: { 'content-type': 'application/json', ...headers },
-  });
-  if (!response.ok)
-    throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-  return (await response.json()) as Record<string, unknown>;
-};
-
+// The key has a monthly quota too, so every request decides windows and a quota.
+const api = await startBuiltApi(BENCH_ADMIN_ENV);
 try {
-  const tokens = await post('/api/v1/auth/login', { login: adminEmail, password });
-  const auth = { authorization: `Bearer ${String(tokens.access_token)}` };
-  // Limits high enough that the benchmark measures admitted requests, every window still checked.
-  const high = { minute: { limit: 1_000_000_000 }, hour: { limit: 1_000_000_000 } };
-  await post('/api/v1/rate-limits', { global: high, tiers: { free: high } }, auth, 'PUT');
-  const created = await post(
-    '/api/v1/keys',
-    {
-      name: 'bench',
-      environment: 'live',
-      permissions: ['users:read'],
-      quota: { period: 'monthly', max_requests: 1_000_000_000_000 },
-    },
-    auth,
-  );
-  const secret = String((created.data as { key: string }).key);
+  const secret = await benchKey(api, {
+    quota: { period: 'monthly', max_requests: 1_000_000_000_000 },
+  });
   const keyHeaders = { 'x-api-key': secret };
 
   await measure(`${api.url}/health/live`, { seconds: 2, connections });
