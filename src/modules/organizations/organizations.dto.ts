@@ -54,9 +54,8 @@ export class ReplaceOrganizationDto {
     type: 'object',
     additionalProperties: WINDOW_POLICY,
     nullable: true,
-    example: { minute: { limit: 5000 }, hour: { limit: 100000, algorithm: 'sliding_window' } },
     description:
-      "Platform administrators only: the organization's own rate-limit set (window -> {limit, algorithm?}), which replaces its tier's set whole; null clears it (back to the tier's)",
+      'Platform administrators only: the organization\'s own rate-limit set (window -> {limit, algorithm?}, e.g. {"minute": {"limit": 5000}}), which replaces its tier\'s set whole; null clears it (back to the tier\'s). Not in the example, which any owner can send',
   })
   @IsOptional()
   @IsObject()
@@ -118,13 +117,13 @@ export class AddMemberDto {
   @MaxLength(254)
   email?: string;
 
-  @ApiProperty({ enum: ROLES })
+  @ApiProperty({ enum: ROLES, example: 'member' })
   @IsIn(ROLES)
   role: Role;
 }
 
 export class ChangeMemberRoleDto {
-  @ApiProperty({ enum: ROLES })
+  @ApiProperty({ enum: ROLES, example: 'member' })
   @IsIn(ROLES)
   role: Role;
 }

@@ -112,20 +112,19 @@ export class ReplaceUserDto {
   @Length(1, 64)
   telegram_chat_id?: string | null;
 
-  @ApiPropertyOptional({ example: 'ada', description: ACCOUNT_FIELD })
+  @ApiPropertyOptional({ description: ACCOUNT_FIELD })
   @IsOptional()
   @IsString()
   @MaxLength(64)
   username?: string;
 
-  @ApiPropertyOptional({ example: 'ada@example.com', description: ACCOUNT_FIELD })
+  @ApiPropertyOptional({ description: ACCOUNT_FIELD })
   @IsOptional()
   @IsString()
   @MaxLength(254)
   email?: string;
 
   @ApiPropertyOptional({
-    example: 'correct horse battery staple',
     description:
       'Always refused (403 PERMISSION_DENIED): the holder changes it through PATCH /api/v1/auth/me, or an administrator issues a reset (POST /users/{id}/password-reset)',
   })
