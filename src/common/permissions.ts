@@ -56,6 +56,15 @@ export function OptionalAuth() {
   return applyDecorators(Public(), OptionalAuthMetadata(), ApiOptionalAuth());
 }
 
+/**
+ * `@PlatformManagement()` on a route or controller: a platform administrator's calls to it are
+ * never rate limited, so no limit they set (on the platform, a tier or an organization) can
+ * lock them out of undoing it. Read by the rate-limit guard, for platform administrators only.
+ */
+export const PlatformManagement = Reflector.createDecorator<void, true>({
+  transform: () => true,
+});
+
 /** Metadata read by the permissions guard; routes use the decorators below. */
 export const PermissionMetadata = Reflector.createDecorator<Permission>();
 export const AuthenticatedMetadata = Reflector.createDecorator<void, true>({

@@ -21,7 +21,7 @@ import {
 } from '../../common/envelope.js';
 import { PageQuery } from '../../common/pagination.js';
 import { UuidParam } from '../../common/params.js';
-import { Authenticated, RequirePermission } from '../../common/permissions.js';
+import { Authenticated, PlatformManagement, RequirePermission } from '../../common/permissions.js';
 import { Auth, type AuthenticatedContext } from '../../common/request-context.js';
 import {
   AddMemberDto,
@@ -82,6 +82,7 @@ export class OrganizationsController {
   }
 
   @Put(':id')
+  @PlatformManagement()
   @RequirePermission('members:write')
   @ApiOperation({
     summary:
@@ -100,6 +101,7 @@ export class OrganizationsController {
   }
 
   @Patch(':id')
+  @PlatformManagement()
   @RequirePermission('members:write')
   @ApiOperation({
     summary:

@@ -2,13 +2,14 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../../common/api-errors.js';
 import { ApiDataResponse, type Data, data } from '../../common/envelope.js';
-import { Authenticated } from '../../common/permissions.js';
+import { Authenticated, PlatformManagement } from '../../common/permissions.js';
 import { Auth, type AuthenticatedContext } from '../../common/request-context.js';
 import { ExplainQuery, ExplainResponse } from './explain.dto.js';
 import { ExplainService } from './explain.service.js';
 
 @ApiTags('rate-limits')
 @Controller('rate-limits/explain')
+@PlatformManagement()
 export class ExplainController {
   constructor(private readonly explainer: ExplainService) {}
 

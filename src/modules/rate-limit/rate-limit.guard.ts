@@ -1,6 +1,8 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../common/app-error.js';
+import { PlatformManagement } from '../../common/permissions.js';
 import { KeyErrors } from '../keys/keys.errors.js';
 import { type Admission, RequestLimiter, tightestQuota } from './request-limiter.js';
 
@@ -34,24 +36,6 @@ function addQuotaHeaders(headers: Record<string, string>, admission: Admission):
   headers['X-Quota-Reset'] = String(Math.ceil(tightest.applied.period.endMs / 1000));
 }
 
-/**
- * A platform administrator's calls that manage limits and versions are never limited, so the
- * limits they set (or a sunset) cannot lock them out of undoing them: /rate-limits, /versions,
- * and changing an organization (where its tier and own set are).
- */
-const MANAGEMENT_ROUTE = /^\/api\/v\d+\/(?:rate-limits|versions)(?:\/|$)/;
-const ORGANIZATION_ROUTE = /^\/api\/v\d+\/organizations\/:id$/;
-
-function isPlatformManagement(request: FastifyRequest): boolean {
-  const principal = request.principal;
-  if (principal?.type !== 'user' || !principal.isPlatformAdmin) return false;
-  const route = request.routeOptions.url ?? '';
-  return (
-    MANAGEMENT_ROUTE.test(route) ||
-    (ORGANIZATION_ROUTE.test(route) && (request.method === 'PATCH' || request.method === 'PUT'))
-  );
-}
-
 function retryAfterSeconds(untilMs: number, nowMs: number): number {
   return Math.max(Math.ceil((untilMs - nowMs) / 1000), 1);
 }
@@ -63,13 +47,25 @@ function retryAfterSeconds(untilMs: number, nowMs: number): number {
  */
 @Injectable()
 export class RateLimitGuard implements CanActivate {
-  constructor(private readonly limits: RequestLimiter) {}
+  constructor(
+    private readonly limits: RequestLimiter,
+    private readonly reflector: Reflector,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const http = context.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const principal = request.principal;
-    if (principal === undefined || isPlatformManagement(request)) return true;
+    if (principal === undefined) return true;
+    if (
+      principal.type === 'user' &&
+      principal.isPlatformAdmin &&
+      this.reflector.getAllAndOverride(PlatformManagement, [
+        context.getHandler(),
+        context.getClass(),
+      ])
+    )
+      return true;
 
     const admission = await this.limits.admit(principal, {
       route: request.routeOptions.url ?? request.url,

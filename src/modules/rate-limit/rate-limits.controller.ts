@@ -2,13 +2,14 @@ import { Body, Controller, Get, Put } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../../common/api-errors.js';
 import { ApiDataResponse, type Data, data } from '../../common/envelope.js';
-import { Authenticated, RequirePermission } from '../../common/permissions.js';
+import { Authenticated, PlatformManagement, RequirePermission } from '../../common/permissions.js';
 import { Auth, type AuthenticatedContext } from '../../common/request-context.js';
 import { RateLimitsResponse, UpdateRateLimitsDto } from './rate-limits.dto.js';
 import { RateLimitsService } from './rate-limits.service.js';
 
 @ApiTags('rate-limits')
 @Controller('rate-limits')
+@PlatformManagement()
 export class RateLimitsController {
   constructor(private readonly rateLimits: RateLimitsService) {}
 

@@ -9,7 +9,7 @@ import {
   data,
 } from '../../common/envelope.js';
 import { PageQuery } from '../../common/pagination.js';
-import { Authenticated, OptionalAuth } from '../../common/permissions.js';
+import { Authenticated, OptionalAuth, PlatformManagement } from '../../common/permissions.js';
 import { Auth, type AuthenticatedContext } from '../../common/request-context.js';
 import {
   CreateVersionDto,
@@ -26,6 +26,7 @@ import { VersionsService } from './versions.service.js';
  */
 @ApiTags('versions')
 @Controller('versions')
+@PlatformManagement()
 export class VersionsController {
   constructor(private readonly versions: VersionsService) {}
 
