@@ -94,6 +94,48 @@ describe('OpenAPI', () => {
     });
   });
 
+  it('answers 401 to every protected operation it documents when no credential is sent', async () => {
+    // Path parameters: a version name, a project's integer id, else a UUID (never looked up:
+    // the credential is checked first).
+    const placeholder = (path: string, name: string) =>
+      name === 'version'
+        ? 'v1'
+        : path.startsWith('/api/v1/projects/') && name === 'id'
+          ? '1'
+          : '00000000-0000-4000-8000-000000000000';
+    const refused: string[] = [];
+    let checked = 0;
+    for (const [path, item] of Object.entries(document.paths)) {
+      for (const method of ['get', 'put', 'post', 'delete', 'patch'] as const) {
+        const operation = item?.[method];
+        // Public operations carry no security; optional ones list {} among their schemes.
+        if (
+          operation?.security === undefined ||
+          operation.security.some((s) => Object.keys(s).length === 0)
+        )
+          continue;
+        const url = path.replace(/\{([^}]+)\}/g, (_, name: string) => placeholder(path, name));
+        const hasBody = method === 'post' || method === 'put' || method === 'patch';
+        const response = await api.call(
+          url,
+          hasBody
+            ? {
+                method: method.toUpperCase(),
+                body: '{}',
+                headers: { 'content-type': 'application/json' },
+              }
+            : { method: method.toUpperCase() },
+        );
+        checked += 1;
+        const body = (await response.json()) as { error?: { code?: string } };
+        if (response.status !== 401 || body.error?.code !== 'AUTHENTICATION_FAILED')
+          refused.push(`${method} ${url}: ${response.status} ${body.error?.code}`);
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(40);
+    expect(refused).toEqual([]);
+  });
+
   it('documents a success response on every operation, with a body schema unless it is a 204', () => {
     for (const [path, item] of Object.entries(document.paths)) {
       for (const method of ['get', 'put', 'post', 'delete', 'patch'] as const) {
