@@ -106,7 +106,9 @@ async function main(): Promise<void> {
     configuredJwtSecret() ?? (await localSecret(join(rootDir, '.data'), 'jwt-secret'));
   const env = validateEnvOrExit('start', { DATABASE_URL: databaseUrl, JWT_SECRET: jwtSecret });
 
-  const redisProblem = await redis.ensure(env.REDIS_URL, log);
+  // A Redis Cluster is the operator's own; the api and worker wait for it like for any Redis.
+  const redisProblem =
+    env.REDIS_CLUSTER_NODES.length > 0 ? undefined : await redis.ensure(env.REDIS_URL, log);
   if (redisProblem !== undefined) {
     await postgres.stop();
     fail(redisProblem);

@@ -45,7 +45,11 @@ describe('health', () => {
   });
 
   it('/health/ready is 503 naming Redis when Redis does not answer', async () => {
-    const deadRedis: RedisConfig = { url: 'redis://127.0.0.1:1', keyPrefix: 'gh-test-dead:' };
+    const deadRedis: RedisConfig = {
+      url: 'redis://127.0.0.1:1',
+      clusterNodes: [],
+      keyPrefix: 'gh-test-dead:',
+    };
     api = await startApp({ overrides: [[RedisConfig, deadRedis]] });
     const response = await api.call('/health/ready');
     expect(response.status).toBe(503);

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { REDIS, type RedisClient } from '../src/redis/redis-client.js';
 import { ProbeController, ProbeModule } from './support/probe.module.js';
+import { scanKeys } from './support/test-redis.js';
 import { type TestApp, json, startApp } from './support/test-app.js';
 import { eventually } from './support/wait.js';
 
@@ -355,8 +357,7 @@ describe('HTTP conventions (API.md, "Wire conventions")', () => {
     });
 
     it('stores the record under this run’s Redis prefix for 24 h', async () => {
-      const { Redis } = await import('ioredis');
-      const redis = api.app.get(Redis);
+      const redis = api.app.get<RedisClient>(REDIS);
       const key = randomUUID();
       await api.call(
         '/api/v1/probe/echo',
@@ -364,7 +365,7 @@ describe('HTTP conventions (API.md, "Wire conventions")', () => {
       );
       const prefix = redis.options.keyPrefix ?? '';
       expect(prefix).toMatch(/^gh-test-/);
-      const keys = await redis.keys(`${prefix}idempotency:*`); // KEYS patterns are not prefixed
+      const keys = await scanKeys(redis, `${prefix}idempotency:*`);
       expect(keys.length).toBeGreaterThan(0);
       const ttls = await Promise.all(keys.map((k) => redis.pttl(k.slice(prefix.length))));
       expect(Math.max(...ttls)).toBeGreaterThan(23 * 3600 * 1000);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Redis } from 'ioredis';
+import { REDIS, type RedisClient } from '../src/redis/redis-client.js';
 import { type Account, addMember, as, registerOwner } from './support/identity.js';
 import { type TestApp, json, startApp } from './support/test-app.js';
 import { redisText } from './support/redis-text.js';
@@ -91,11 +91,12 @@ describe('API keys', () => {
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
     expect(((await replay.json()) as { data: { key: string } }).data.key).toBe(key);
 
-    // Everything this run keeps in Redis (REDIS_PREFIX and QUEUE_PREFIX both start with it).
-    const redis = api.app.get(Redis);
+    // Everything this run keeps in Redis: under REDIS_PREFIX, and BullMQ's `{QUEUE_PREFIX}`.
+    const redis = api.app.get<RedisClient>(REDIS);
     const prefix = redis.options.keyPrefix ?? '';
     expect(prefix).toMatch(/^gh-test-/);
-    const stored = await redisText(redis, `${prefix.replace(/:$/, '')}*`, prefix);
+    const run = prefix.replace(/:$/, '');
+    const stored = await redisText(redis, [`${run}*`, `{${run}}*`], prefix);
     expect(stored.idempotency).toBeGreaterThan(0);
     expect(stored.text).not.toContain(key);
     expect(stored.text).not.toContain(key.slice('sk_live_'.length));

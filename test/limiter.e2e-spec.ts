@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { Redis } from 'ioredis';
 import {
   Limiter,
   type LimiterRequest,
@@ -9,21 +8,22 @@ import {
   quotaCounterKey,
   revocationKey,
 } from '../src/modules/rate-limit/limiter.js';
+import type { RedisClient } from '../src/redis/redis-client.js';
+import { testRedis } from './support/test-redis.js';
 
 /**
  * limiter.lua on the real Redis, through two separate connections standing in for two api
  * processes. Time is passed in (nowMs) where a test needs a clock it controls.
  */
 describe('limiter script', () => {
-  let redisA: Redis;
-  let redisB: Redis;
+  let redisA: RedisClient;
+  let redisB: RedisClient;
   let a: Limiter;
   let b: Limiter;
 
   beforeAll(() => {
-    const options = { keyPrefix: process.env.REDIS_PREFIX };
-    redisA = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', options);
-    redisB = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', options);
+    redisA = testRedis();
+    redisB = testRedis();
     a = new Limiter(redisA);
     b = new Limiter(redisB);
   });

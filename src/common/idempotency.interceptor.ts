@@ -11,13 +11,13 @@ import {
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants.js';
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Redis } from 'ioredis';
 import { type Observable, from, lastValueFrom, of } from 'rxjs';
 import { AuthConfig } from '../config/config.classes.js';
 import { AppError, CommonErrors } from './app-error.js';
 import { principalId } from './principal.js';
 import { SealedRecords, deriveKey } from './sealed-record.js';
 import { stableJson } from './stable-json.js';
+import { REDIS, type RedisClient } from '../redis/redis-client.js';
 
 /** A completed response is replayed for 24 hours, as API.md promises. */
 const REPLAY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -57,7 +57,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
   private readonly sealed: SealedRecords;
 
   constructor(
-    @Inject(Redis) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     private readonly reflector: Reflector,
     auth: AuthConfig,
   ) {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import type { Env, LogLevel } from './env.js';
+import type { Env, LogLevel, RedisNode } from './env.js';
 import type { QueueName } from '../queues/queue-names.js';
 
 @Injectable()
@@ -31,23 +31,31 @@ export class DatabaseConfig {
 
 @Injectable()
 export class RedisConfig {
+  /** The single Redis; with cluster nodes, only its user, password and TLS are used. */
   readonly url: string;
+  /** A Redis Cluster's seed nodes; empty for a single Redis. */
+  readonly clusterNodes: RedisNode[];
   /** Prepended to every key Gatehouse writes outside BullMQ (limiter, idempotency, bus). */
   readonly keyPrefix: string;
 
   constructor(c: ConfigService<Env, true>) {
     this.url = c.get('REDIS_URL', { infer: true });
+    this.clusterNodes = c.get('REDIS_CLUSTER_NODES', { infer: true });
     this.keyPrefix = c.get('REDIS_PREFIX', { infer: true });
   }
 }
 
 @Injectable()
 export class QueueConfig {
+  /**
+   * BullMQ's prefix: QUEUE_PREFIX as a hash tag, so every key of every queue is in one Redis
+   * Cluster slot (BullMQ's scripts touch several keys of a queue at once).
+   */
   readonly prefix: string;
   readonly workerQueues: QueueName[];
 
   constructor(c: ConfigService<Env, true>) {
-    this.prefix = c.get('QUEUE_PREFIX', { infer: true });
+    this.prefix = `{${c.get('QUEUE_PREFIX', { infer: true })}}`;
     this.workerQueues = c.get('WORKER_QUEUES', { infer: true });
   }
 }

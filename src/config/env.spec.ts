@@ -113,6 +113,9 @@ describe('validateEnv', () => {
     [{ METRICS_TOKEN: 'short' }, 'METRICS_TOKEN must be at least 16 characters'],
     [{ CORS_ORIGINS: 'example.com' }, 'CORS_ORIGINS has an invalid origin ("example.com")'],
     [{ REDIS_PREFIX: 'has space' }, 'REDIS_PREFIX must be 1-64 characters'],
+    [{ REDIS_CLUSTER_NODES: '10.0.0.1' }, 'REDIS_CLUSTER_NODES must be a comma list of host:port'],
+    [{ REDIS_CLUSTER_NODES: 'a:6379,b:70000' }, '(got "b:70000")'],
+    [{ REDIS_CLUSTER_NODES: 'redis://a:6379' }, 'REDIS_CLUSTER_NODES must be'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of fatal, error, warn, log, debug, verbose'],
   ])('names the variable for %j', (raw, message) => {
     expect(problem(raw)).toContain(message);
@@ -136,6 +139,19 @@ describe('validateEnv', () => {
     ['127.0.0.1, 10.0.0.0/8,2001:db8::/32', ['127.0.0.1', '10.0.0.0/8', '2001:db8::/32']],
   ])('TRUST_PROXY=%j trusts %j', (value, expected) => {
     expect(validateEnv({ ...base, TRUST_PROXY: value }).TRUST_PROXY).toEqual(expected);
+  });
+
+  it('reads Redis Cluster seed nodes, IPv6 in brackets; none means one Redis', () => {
+    expect(validateEnv(base).REDIS_CLUSTER_NODES).toEqual([]);
+    const env = validateEnv({
+      ...base,
+      REDIS_CLUSTER_NODES: ' redis-1.internal:7000, 10.0.0.2:7001,[::1]:7002 ',
+    });
+    expect(env.REDIS_CLUSTER_NODES).toEqual([
+      { host: 'redis-1.internal', port: 7000 },
+      { host: '10.0.0.2', port: 7001 },
+      { host: '::1', port: 7002 },
+    ]);
   });
 
   it('reads the metrics listener and token', () => {

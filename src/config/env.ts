@@ -15,6 +15,8 @@ export interface Env {
   PORT: number;
   DATABASE_URL: string;
   REDIS_URL: string;
+  /** Seed nodes of a Redis Cluster (empty: the single Redis at REDIS_URL). */
+  REDIS_CLUSTER_NODES: RedisNode[];
   JWT_SECRET: string;
   /** Secrets that signed tokens still in circulation; verified, never used to sign. */
   JWT_PREVIOUS_SECRETS: string[];
@@ -45,6 +47,11 @@ export interface Env {
   RATE_LIMIT_EVENTS_RETENTION_DAYS: number;
   AUDIT_RETENTION_DAYS: number;
   WORKER_QUEUES: QueueName[];
+}
+
+export interface RedisNode {
+  host: string;
+  port: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
@@ -113,6 +120,18 @@ function list(raw: Raw, name: string): string[] {
     .split(',')
     .map((item) => item.trim())
     .filter((item) => item !== '');
+}
+
+/** `host:port` items (`[v6]:port` for IPv6); the password and TLS come from REDIS_URL. */
+function redisNodes(raw: Raw, name: string): RedisNode[] {
+  return list(raw, name).map((item) => {
+    const match = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(item);
+    const port = Number(match?.[3]);
+    if (match === null || port < 1 || port > 65_535) {
+      throw new ConfigError(name, `must be a comma list of host:port (got "${item}")`);
+    }
+    return { host: match[1] ?? match[2] ?? '', port };
+  });
 }
 
 function prefix(raw: Raw, name: string, fallback: string): string {
@@ -238,6 +257,7 @@ export function validateEnv(raw: Raw): Env {
     PORT: port,
     DATABASE_URL: url(raw, 'DATABASE_URL', ['postgres', 'postgresql']),
     REDIS_URL: url(raw, 'REDIS_URL', ['redis', 'rediss'], 'redis://127.0.0.1:6379'),
+    REDIS_CLUSTER_NODES: redisNodes(raw, 'REDIS_CLUSTER_NODES'),
     // Outside production a missing secret is a random one for this process: tokens then
     // only verify on the process that issued them (`npm start` passes a persistent one).
     JWT_SECRET: jwtSecret ?? randomBytes(32).toString('hex'),

@@ -1,18 +1,19 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
-import { QueueConfig, RedisConfig } from '../config/config.classes.js';
+import { QueueConfig } from '../config/config.classes.js';
+import { QUEUE_CONNECTION, type QueueConnection } from '../redis/redis-client.js';
 
 /**
  * BullMQ's root configuration, shared by the api (which enqueues) and the worker (which
- * processes). QUEUE_PREFIX namespaces every queue key; BullMQ keeps its own connections,
- * so the shared client's keyPrefix never applies to them.
+ * processes). The prefix (QUEUE_PREFIX as a hash tag) namespaces every queue key and keeps
+ * each queue's keys in one Redis Cluster slot; the shared client's keyPrefix never applies.
  */
 @Module({
   imports: [
     BullModule.forRootAsync({
-      inject: [RedisConfig, QueueConfig],
-      useFactory: (redis: RedisConfig, queues: QueueConfig) => ({
-        connection: { url: redis.url, maxRetriesPerRequest: null },
+      inject: [QUEUE_CONNECTION, QueueConfig],
+      useFactory: (connection: QueueConnection, queues: QueueConfig) => ({
+        connection,
         prefix: queues.prefix,
         defaultJobOptions: {
           attempts: 5,

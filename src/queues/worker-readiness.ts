@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { QueueConfig } from '../config/config.classes.js';
+import { REDIS, type RedisClient } from '../redis/redis-client.js';
 
 /** Proves the worker's dependencies answer before it says it is ready. */
 @Injectable()
@@ -10,7 +10,7 @@ export class WorkerReadiness implements OnApplicationBootstrap {
 
   constructor(
     private readonly dataSource: DataSource,
-    @Inject(Redis) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     private readonly queues: QueueConfig,
   ) {}
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { Redis } from 'ioredis';
 import { RedisConfig } from '../config/config.classes.js';
+import { REDIS, type RedisClient } from './redis-client.js';
 
 interface Subscription {
   onMessage: (message: string) => void;
@@ -17,10 +17,10 @@ interface Subscription {
 export class RedisBus implements OnApplicationShutdown {
   private readonly logger = new Logger('RedisBus');
   private readonly subscriptions = new Map<string, Subscription>();
-  private subscriber: Redis | undefined;
+  private subscriber: RedisClient | undefined;
 
   constructor(
-    @Inject(Redis) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     private readonly config: RedisConfig,
   ) {}
 
@@ -42,16 +42,18 @@ export class RedisBus implements OnApplicationShutdown {
     this.subscriber?.disconnect();
   }
 
-  private connection(): Redis {
+  private connection(): RedisClient {
     if (this.subscriber === undefined) {
       const subscriber = this.redis.duplicate();
+      const resync = () => this.subscriptions.forEach((subscription) => subscription.onResync());
       subscriber.on('error', () => undefined);
       subscriber.on('message', (channel: string, message: string) =>
         this.subscriptions.get(channel)?.onMessage(message),
       );
-      subscriber.on('ready', () =>
-        this.subscriptions.forEach((subscription) => subscription.onResync()),
-      );
+      subscriber.on('ready', resync);
+      // On a cluster, ioredis moves the subscription to another node when its node leaves
+      // (a failover) without a 'ready': what was published in between is reloaded instead.
+      subscriber.on('-node', resync);
       this.subscriber = subscriber;
     }
     return this.subscriber;

@@ -1,95 +1,83 @@
-import {
-  Global,
-  Inject,
-  Injectable,
-  Logger,
-  Module,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
-import { Redis, type RedisOptions } from 'ioredis';
+import { Global, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { RedisConfig } from '../config/config.classes.js';
-import { redactUrl } from '../config/redact.js';
 import { RedisBus } from './redis-bus.js';
-
-/** The limiter's own connection, for the one round trip of every limited request. */
-export const LIMITER_REDIS = Symbol('LIMITER_REDIS');
-
-/** A limiter call that has not answered by then counts as Redis being down (RATE_LIMIT_FAILURE_MODE). */
-export const LIMITER_TIMEOUT_MS = 250;
-
-/**
- * A Redis connection of this process (BullMQ opens its own). Every key it writes is prefixed
- * with REDIS_PREFIX, so several installations or test runs can share one Redis. Commands fail
- * fast instead of queueing forever while Redis is away: callers decide what a failure means
- * (the limiter's failure mode, a 503 from readiness).
- */
-function createRedis(config: RedisConfig, name: string, options: RedisOptions = {}): Redis {
-  const logger = new Logger(name);
-  const redis = new Redis(config.url, {
-    keyPrefix: config.keyPrefix,
-    lazyConnect: false,
-    connectTimeout: 2_000,
-    commandTimeout: 2_000,
-    maxRetriesPerRequest: 1,
-    enableOfflineQueue: true,
-    retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
-    ...options,
-  });
-  let reported = false;
-  redis.on('error', (error: Error) => {
-    if (!reported)
-      logger.warn(`Redis connection problem (${redactUrl(config.url)}): ${error.message}`);
-    reported = true;
-  });
-  redis.on('ready', () => {
-    if (reported) logger.log('Redis connection restored');
-    reported = false;
-  });
-  return redis;
-}
+import { Cluster } from 'ioredis';
+import {
+  LIMITER_REDIS,
+  QUEUE_CONNECTION,
+  type QueueConnection,
+  LIMITER_TIMEOUT_MS,
+  REDIS,
+  closeRedis,
+  connectCluster,
+  connectRedis,
+  type RedisClient,
+} from './redis-client.js';
 
 /**
  * The limiter's connection: its own, so the hot path never queues behind other commands;
  * auto-pipelined, so the EVALSHAs of concurrent requests leave in one write instead of one
- * system call each; and a 250 ms command timeout instead of a timer of ours per request.
+ * system call each; and a 250 ms command timeout instead of a timer of ours per request, tried
+ * once even on a cluster that is failing over.
  */
-function createLimiterRedis(config: RedisConfig): Redis {
-  return createRedis(config, 'LimiterRedis', {
+function connectLimiterRedis(config: RedisConfig): RedisClient {
+  return connectRedis(config, {
+    name: 'LimiterRedis',
+    keyPrefix: config.keyPrefix,
     commandTimeout: LIMITER_TIMEOUT_MS,
     enableAutoPipelining: true,
+    failFast: true,
   });
 }
 
+/**
+ * BullMQ's connection. One Redis: its URL, and BullMQ opens and closes connections of its
+ * own. A cluster: one Cluster that every queue and worker shares (BullMQ cannot open a
+ * cluster from options; it duplicates this one for its blocking commands), without a key
+ * prefix (BullMQ has its own) or command timeout (its blocking commands wait on purpose).
+ */
+function queueConnection(config: RedisConfig): QueueConnection {
+  if (config.clusterNodes.length === 0) return { url: config.url, maxRetriesPerRequest: null };
+  return connectCluster(config, {
+    name: 'QueueRedis',
+    commandTimeout: null,
+    maxRetriesPerRequest: null,
+  });
+}
+
+/**
+ * Closes this process's connections. This module is global, so Nest shuts it down after the
+ * feature modules, and it is imported before QueuesModule, so after BullMQ's (global)
+ * explorer has closed the workers that share the queue connection.
+ */
 @Injectable()
 class RedisShutdown implements OnApplicationShutdown {
   constructor(
-    @Inject(Redis) private readonly redis: Redis,
-    @Inject(LIMITER_REDIS) private readonly limiterRedis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
+    @Inject(LIMITER_REDIS) private readonly limiterRedis: RedisClient,
+    @Inject(QUEUE_CONNECTION) private readonly queues: QueueConnection,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all([this.redis, this.limiterRedis].map(close));
+    const clients = [this.redis, this.limiterRedis];
+    if (this.queues instanceof Cluster) clients.push(this.queues);
+    await Promise.all(clients.map(closeRedis));
   }
-}
-
-async function close(redis: Redis): Promise<void> {
-  // QUIT would wait in the offline queue forever while Redis is unreachable.
-  if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
-  else redis.disconnect();
 }
 
 @Global()
 @Module({
   providers: [
     {
-      provide: Redis,
+      provide: REDIS,
       inject: [RedisConfig],
-      useFactory: (c: RedisConfig) => createRedis(c, 'Redis'),
+      useFactory: (c: RedisConfig) => connectRedis(c, { name: 'Redis', keyPrefix: c.keyPrefix }),
     },
-    { provide: LIMITER_REDIS, inject: [RedisConfig], useFactory: createLimiterRedis },
+    { provide: LIMITER_REDIS, inject: [RedisConfig], useFactory: connectLimiterRedis },
+    { provide: QUEUE_CONNECTION, inject: [RedisConfig], useFactory: queueConnection },
     RedisShutdown,
     RedisBus,
   ],
-  exports: [Redis, LIMITER_REDIS, RedisBus],
+  exports: [REDIS, LIMITER_REDIS, QUEUE_CONNECTION, RedisBus],
 })
 export class RedisModule {}

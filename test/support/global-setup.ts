@@ -21,6 +21,8 @@ export default async function globalSetup(): Promise<void> {
     GATEHOUSE_TEST_DATABASE: database,
     DATABASE_URL: url,
     REDIS_URL: TEST_REDIS_URL,
+    // The cluster run (see test/support/run-tests.ts): every Redis user talks to the cluster.
+    REDIS_CLUSTER_NODES: process.env.TEST_REDIS_CLUSTER_NODES ?? '',
     REDIS_PREFIX: `gh-test-${runId}:`,
     QUEUE_PREFIX: `gh-test-${runId}`,
     JWT_SECRET: randomBytes(32).toString('hex'),

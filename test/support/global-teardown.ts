@@ -1,5 +1,6 @@
-import { Redis } from 'ioredis';
+import { closeRedis } from '../../src/redis/redis-client.js';
 import { dropDatabase } from './test-env.js';
+import { scanKeys, testRedis } from './test-redis.js';
 
 /** Removes this run's database and every Redis key under its prefixes. */
 export default async function globalTeardown(): Promise<void> {
@@ -7,17 +8,15 @@ export default async function globalTeardown(): Promise<void> {
   const runId = process.env.GATEHOUSE_TEST_RUN;
   if (database !== undefined) await dropDatabase(database);
   if (runId === undefined || process.env.KEEP_TEST_STATE === '1') return;
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  const redis = testRedis(undefined);
   try {
-    for (const pattern of [`gh-test-${runId}:*`, `gh-test-${runId}*`]) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-        if (keys.length > 0) await redis.unlink(...keys);
-        cursor = next;
-      } while (cursor !== '0');
+    // REDIS_PREFIX (`gh-test-<run>:`) and BullMQ's hash-tagged QUEUE_PREFIX (`{gh-test-<run>}`).
+    for (const pattern of [`gh-test-${runId}*`, `{gh-test-${runId}*`]) {
+      const keys = await scanKeys(redis, pattern);
+      // One UNLINK per key: on a cluster the keys live in many slots.
+      await Promise.all(keys.map((key) => redis.unlink(key)));
     }
   } finally {
-    redis.disconnect();
+    await closeRedis(redis);
   }
 }

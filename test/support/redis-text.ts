@@ -1,37 +1,33 @@
-import type { Redis } from 'ioredis';
+import { closeRedis, type RedisClient } from '../../src/redis/redis-client.js';
+import { scanKeys, testRedis } from './test-redis.js';
 
 /**
- * Every value stored under `pattern` (a SCAN pattern, which ioredis does not prefix), of
+ * Every value stored under `patterns` (SCAN patterns, which ioredis does not prefix), of
  * every type, as one string: for asserting what never appears in Redis in plaintext.
  */
 export async function redisText(
-  redis: Redis,
-  pattern: string,
+  redis: RedisClient,
+  patterns: string[],
   keyPrefix: string,
 ): Promise<{ keys: number; idempotency: number; text: string }> {
   const names: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    names.push(...batch);
-    cursor = next;
-  } while (cursor !== '0');
+  for (const pattern of patterns) names.push(...(await scanKeys(redis, pattern)));
   // The connection prefixes every command's key: give it names without the prefix.
   const unprefixed = (name: string) =>
     name.startsWith(keyPrefix) ? name.slice(keyPrefix.length) : null;
   const parts: string[] = [];
   for (const name of names) {
     const key = unprefixed(name);
-    if (key === null) continue; // BullMQ keys (QUEUE_PREFIX without the colon) are read below
+    if (key === null) continue; // BullMQ keys (another prefix) are read below
     parts.push(name, await valueText(redis, key));
   }
-  const raw = redis.duplicate({ keyPrefix: '' });
+  const raw = testRedis(undefined);
   try {
     for (const name of names.filter((n) => unprefixed(n) === null)) {
       parts.push(name, await valueText(raw, name));
     }
   } finally {
-    raw.disconnect();
+    await closeRedis(raw);
   }
   return {
     keys: names.length,
@@ -40,7 +36,7 @@ export async function redisText(
   };
 }
 
-async function valueText(redis: Redis, key: string): Promise<string> {
+async function valueText(redis: RedisClient, key: string): Promise<string> {
   const type = await redis.type(key);
   switch (type) {
     case 'string':

@@ -2,7 +2,6 @@ import { Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { ThrottlerModule } from '@nestjs/throttler';
-import { Redis } from 'ioredis';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthConfig } from '../../config/config.classes.js';
 import { KeysModule } from '../keys/keys.module.js';
@@ -19,6 +18,7 @@ import { JwtStrategy } from './jwt.strategy.js';
 import { PermissionsGuard } from './permissions.guard.js';
 import { RedisThrottlerStorage } from './redis-throttler.storage.js';
 import { RefreshToken } from './refresh-token.entity.js';
+import { REDIS, type RedisClient } from '../../redis/redis-client.js';
 
 @Module({
   imports: [
@@ -30,8 +30,8 @@ import { RefreshToken } from './refresh-token.entity.js';
     JwtModule.register({}),
     TypeOrmModule.forFeature([RefreshToken]),
     ThrottlerModule.forRootAsync({
-      inject: [AuthConfig, Redis],
-      useFactory: (config: AuthConfig, redis: Redis) => ({
+      inject: [AuthConfig, REDIS],
+      useFactory: (config: AuthConfig, redis: RedisClient) => ({
         ...authThrottlerOptions(config),
         storage: new RedisThrottlerStorage(redis),
       }),

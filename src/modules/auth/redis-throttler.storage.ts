@@ -1,5 +1,5 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
-import { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis/redis-client.js';
 
 interface ThrottlerStorageRecord {
   totalHits: number;
@@ -14,7 +14,7 @@ interface ThrottlerStorageRecord {
  * expiry on the first hit; over the limit the key is blocked until the window ends.
  */
 export class RedisThrottlerStorage implements ThrottlerStorage {
-  constructor(private readonly redis: Redis) {}
+  constructor(private readonly redis: RedisClient) {}
 
   async increment(
     key: string,

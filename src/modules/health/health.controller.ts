@@ -17,10 +17,10 @@ import {
   HealthIndicatorService,
   TypeOrmHealthIndicator,
 } from '@nestjs/terminus';
-import { Redis } from 'ioredis';
 import { CommonErrors } from '../../common/app-error.js';
 import { Public } from '../../common/permissions.js';
 import { HealthStatusDto } from './health.dto.js';
+import { REDIS, assertRedisServing, type RedisClient } from '../../redis/redis-client.js';
 
 const CHECK_TIMEOUT_MS = 1_500;
 
@@ -36,7 +36,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly database: TypeOrmHealthIndicator,
     private readonly indicators: HealthIndicatorService,
-    @Inject(Redis) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
   ) {}
 
   @Get()
@@ -58,7 +58,10 @@ export class HealthController {
 
   @Get('ready')
   @Public()
-  @ApiOperation({ summary: 'Readiness: 200 only when Postgres and Redis answer' })
+  @ApiOperation({
+    summary:
+      'Readiness: 200 only when Postgres and Redis answer (on a Redis Cluster: state ok, every slot served)',
+  })
   @ApiOkResponse({ type: HealthStatusDto })
   @ApiServiceUnavailableResponse({
     description: 'SERVICE_UNAVAILABLE; details name each dependency that failed',
@@ -70,11 +73,7 @@ export class HealthController {
         () =>
           this.indicators
             .check('redis')
-            .attempt(async () => {
-              // Not connected means down now; a PING would only wait in the offline queue.
-              if (this.redis.status !== 'ready') throw new Error(`redis ${this.redis.status}`);
-              await this.redis.ping();
-            })
+            .attempt(() => assertRedisServing(this.redis))
             .withTimeout(CHECK_TIMEOUT_MS),
       ]);
       return { status: 'ok' };

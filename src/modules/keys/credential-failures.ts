@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Redis } from 'ioredis';
 import { AppError } from '../../common/app-error.js';
 import { CredentialFailureConfig } from '../../config/config.classes.js';
+import { REDIS, type RedisClient } from '../../redis/redis-client.js';
 
 const WINDOW_MS = 60_000;
 /** Addresses this process knows to be over their limit; oldest out first past this many. */
@@ -50,7 +50,7 @@ export class CredentialFailures {
   private readonly blockedUntil = new Map<string, number>();
 
   constructor(
-    @Inject(Redis) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     private readonly config: CredentialFailureConfig,
   ) {}
 

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import { REDIS, type RedisClient } from '../../redis/redis-client.js';
 
 /** A mark outlives this long without use; a key unused for longer is simply looked up again. */
 const MARK_TTL_SECONDS = 30 * 24 * 60 * 60;
@@ -18,7 +18,7 @@ function markKey(hash: Buffer): string {
  */
 @Injectable()
 export class KnownKeyHashes {
-  constructor(@Inject(Redis) private readonly redis: Redis) {}
+  constructor(@Inject(REDIS) private readonly redis: RedisClient) {}
 
   /** A hint, never a decision: failing to write it only means one more lookup later. */
   async mark(hash: Buffer): Promise<void> {

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Inject, Injectable } from '@nestjs/common';
-import { Redis } from 'ioredis';
-import { LIMITER_REDIS } from '../../redis/redis.module.js';
+import { LIMITER_REDIS, REDIS, type RedisClient } from '../../redis/redis-client.js';
 
 /** Exact logs up to this limit; above it, 1/60-window buckets (API.md allows only that). */
 export const EXACT_LIMIT_MAX = 10_000;
@@ -82,7 +81,7 @@ let sequence = 0;
 const OUTCOMES: Outcome[] = ['admitted', 'rate_limited', 'over_quota', 'revoked'];
 const ALGORITHM_CODE = { exact: 0, bucketed: 1, token_bucket: 2 } as const;
 
-type LimiterRedis = Redis & {
+type LimiterRedis = RedisClient & {
   gatehouseLimit(numberOfKeys: number, ...args: (string | number)[]): Promise<number[]>;
 };
 
@@ -114,9 +113,9 @@ export class Limiter {
   private readonly redis: LimiterRedis;
 
   constructor(
-    @Inject(LIMITER_REDIS) redis: Redis,
+    @Inject(LIMITER_REDIS) redis: RedisClient,
     /** For management calls (revocation, usage reads): not the hot path's 250 ms connection. */
-    @Inject(Redis) private readonly management: Redis = redis,
+    @Inject(REDIS) private readonly management: RedisClient = redis,
   ) {
     if (!('gatehouseLimit' in redis)) {
       redis.defineCommand('gatehouseLimit', {
@@ -132,13 +131,17 @@ export class Limiter {
       await this.management.set(revocationKey(keySubject(organizationId, keyId)), '1');
   }
 
-  /** How much of each quota's period is used (one MGET; throws when Redis is unavailable). */
+  /**
+   * How much of each quota's period is used (throws when Redis is unavailable). One GET each,
+   * sent together: an MGET would fail on a Redis Cluster for counters in different slots.
+   */
   async quotaUsage(
     quotas: readonly { organizationId: string; id: string; periodStartMs: number }[],
   ): Promise<number[]> {
-    if (quotas.length === 0) return [];
-    const counts = await this.management.mget(
-      quotas.map((quota) => quotaCounterKey(quota.organizationId, quota.id, quota.periodStartMs)),
+    const counts = await Promise.all(
+      quotas.map((quota) =>
+        this.management.get(quotaCounterKey(quota.organizationId, quota.id, quota.periodStartMs)),
+      ),
     );
     return counts.map((count) => Number(count ?? 0));
   }
