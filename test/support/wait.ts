@@ -2,13 +2,15 @@ import { setTimeout as delay } from 'node:timers/promises';
 
 export const sleep = (ms: number): Promise<void> => delay(ms);
 
-/** Retries `check` every 100 ms until it passes, or fails with its last error after `ms`. */
-export async function eventually(check: () => Promise<void>, ms = 10_000): Promise<void> {
+/**
+ * Retries `check` every 100 ms until it passes (and returns what it returned), or fails with
+ * its last error after `ms`.
+ */
+export async function eventually<T>(check: () => Promise<T>, ms = 10_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     try {
-      await check();
-      return;
+      return await check();
     } catch (error) {
       if (Date.now() > deadline) throw error;
       await sleep(100);
