@@ -69,7 +69,14 @@ async function main(): Promise<void> {
   if (command === null) exit(2, USAGE);
 
   const env = validateEnvOrExit('admin');
-  const dataSource = new DataSource({ ...dataSourceOptions(env.DATABASE_URL), logging: false });
+  const dataSource = new DataSource({
+    ...dataSourceOptions({
+      url: env.DATABASE_URL,
+      poolSize: env.DATABASE_POOL_SIZE,
+      statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
+    }),
+    logging: false,
+  });
   try {
     await dataSource.initialize();
   } catch (error) {

@@ -142,6 +142,16 @@ describe('processes', () => {
       { DATABASE_URL: '' },
       'gatehouse api: invalid configuration: DATABASE_URL is required',
     ],
+    [
+      'worker',
+      { DATABASE_STATEMENT_TIMEOUT_MS: '30s' },
+      'gatehouse worker: invalid configuration: DATABASE_STATEMENT_TIMEOUT_MS must be a whole number',
+    ],
+    [
+      'main',
+      { DATABASE_POOL_SIZE: '0' },
+      'gatehouse api: invalid configuration: DATABASE_POOL_SIZE must be a whole number from 1 to 1000',
+    ],
   ] as const)('%s with a bad %j stops with one line naming it', async (name, env, line) => {
     const running = start(name, env);
     expect(await exitCode(running.child)).toBe(1);

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '../src/database/data-source.js';
+import { migrationsDataSourceOptions } from '../src/database/data-source.js';
 import { VersionUsage } from '../src/modules/versions/version-usage.js';
 import { type Account, as, registerOwner } from './support/identity.js';
 import { type TestApp, json, startApp } from './support/test-app.js';
@@ -265,7 +265,7 @@ describe('API versions: lifecycle on every process', () => {
 
   beforeAll(async () => {
     const url = await createDatabase(database);
-    const dataSource = new DataSource(dataSourceOptions(url));
+    const dataSource = new DataSource(migrationsDataSourceOptions(url));
     await dataSource.initialize();
     await dataSource.runMigrations();
     await dataSource.destroy();

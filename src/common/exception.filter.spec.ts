@@ -101,6 +101,23 @@ describe('toAppError', () => {
     expect(appError.message).not.toContain('5432');
   });
 
+  it('turns a statement cancelled by the statement timeout into 503 with Retry-After, without its SQL', () => {
+    const error = new QueryFailedError(
+      'SELECT secret_column FROM projects WHERE id = $1 FOR UPDATE',
+      [7],
+      Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' }),
+    );
+    const { appError, unexpected } = toAppError(error);
+    expect(unexpected).toBe(false);
+    expect(appError).toMatchObject({
+      code: 'SERVICE_UNAVAILABLE',
+      status: 503,
+      message: 'The database did not answer in time; retry shortly',
+      details: null,
+    });
+    expect(Number(appError.headers['Retry-After'])).toBeGreaterThan(0);
+  });
+
   it('keeps other 55000 errors and query failures unexpected', () => {
     for (const error of [
       new QueryFailedError(

@@ -6,7 +6,11 @@ import {
   Logger,
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { isDatabaseUnavailable, isUniqueViolation } from '../database/postgres-errors.js';
+import {
+  isDatabaseUnavailable,
+  isStatementCanceled,
+  isUniqueViolation,
+} from '../database/postgres-errors.js';
 import { AppError, type ErrorCode } from './app-error.js';
 
 /** What the client sees: API.md's error body. */
@@ -58,10 +62,18 @@ function fastifyMessage(error: FastifyLikeError): string {
 }
 
 /**
- * Seconds a client waits before retrying while the database is unreachable: about one pool
- * connect timeout (src/database/data-source.ts), so a retry finds it back soon after it is.
+ * Seconds a client waits before retrying while the database is unreachable or too slow: about
+ * one pool connect timeout (src/database/data-source.ts), so a retry finds it back soon after
+ * it is.
  */
 export const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+/** 503 with Retry-After: the database cannot serve the request now; the message says why. */
+function databaseRetryLater(message: string): AppError {
+  return new AppError('SERVICE_UNAVAILABLE', message, null, {
+    'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS),
+  });
+}
 
 /** Turns anything thrown into an AppError; unknown errors become a 500 with no internals. */
 export function toAppError(thrown: unknown): { appError: AppError; unexpected: boolean } {
@@ -89,12 +101,15 @@ export function toAppError(thrown: unknown): { appError: AppError; unexpected: b
   }
   if (isDatabaseUnavailable(error)) {
     return {
-      appError: new AppError(
-        'SERVICE_UNAVAILABLE',
-        'The database is unavailable; retry shortly',
-        null,
-        { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) },
-      ),
+      appError: databaseRetryLater('The database is unavailable; retry shortly'),
+      unexpected: false,
+    };
+  }
+  if (isStatementCanceled(error)) {
+    // Nothing was written (the transaction rolled back), so retrying is safe; the statement
+    // stays out of the body, and Postgres's own log names it.
+    return {
+      appError: databaseRetryLater('The database did not answer in time; retry shortly'),
       unexpected: false,
     };
   }
@@ -146,6 +161,16 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     if (appError.code === 'SERVICE_UNAVAILABLE' && isDatabaseUnavailable(exception)) {
       this.warnDatabaseUnavailable(exception);
+    }
+    if (isStatementCanceled(exception)) {
+      // One line per request, saying which route was too slow (its SQL is in Postgres's log).
+      this.logger.warn({
+        msg: 'database statement cancelled; answering 503',
+        reason: exception.message,
+        request_id: request.id,
+        method: request.method,
+        path: request.url.split('?')[0],
+      });
     }
     if (reply.sent) return;
     void reply

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import type { ConnectionSettings } from '../database/data-source.js';
 import type { Env, LogLevel, RedisNode } from './env.js';
 import type { QueueName } from '../queues/queue-names.js';
 
@@ -21,11 +22,15 @@ export class AppConfig {
 }
 
 @Injectable()
-export class DatabaseConfig {
+export class DatabaseConfig implements ConnectionSettings {
   readonly url: string;
+  readonly poolSize: number;
+  readonly statementTimeoutMs: number;
 
   constructor(config: ConfigService<Env, true>) {
     this.url = config.get('DATABASE_URL', { infer: true });
+    this.poolSize = config.get('DATABASE_POOL_SIZE', { infer: true });
+    this.statementTimeoutMs = config.get('DATABASE_STATEMENT_TIMEOUT_MS', { infer: true });
   }
 }
 

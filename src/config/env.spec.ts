@@ -22,6 +22,8 @@ describe('validateEnv', () => {
       PORT: 3000,
       REDIS_URL: 'redis://127.0.0.1:6379',
       PUBLIC_URL: 'http://localhost:3000',
+      DATABASE_POOL_SIZE: 10,
+      DATABASE_STATEMENT_TIMEOUT_MS: 30_000,
       ADMIN_EMAIL: undefined,
       ADMIN_PASSWORD: undefined,
       TRUST_PROXY: false,
@@ -53,8 +55,12 @@ describe('validateEnv', () => {
       WORKER_QUEUES: 'webhooks,usage',
       PUBLIC_URL: 'https://api.example.com/',
       RATE_LIMIT_EVENTS_RETENTION_DAYS: '7',
+      DATABASE_POOL_SIZE: '25',
+      DATABASE_STATEMENT_TIMEOUT_MS: '0',
     });
     expect(env.PORT).toBe(8080);
+    expect(env.DATABASE_POOL_SIZE).toBe(25);
+    expect(env.DATABASE_STATEMENT_TIMEOUT_MS).toBe(0);
     expect(env.RATE_LIMIT_EVENTS_RETENTION_DAYS).toBe(7);
     expect(env.WEBHOOK_ALLOW_PRIVATE_URLS).toBe(true);
     expect(env.CORS_ORIGINS).toEqual(['https://app.example.com', 'http://localhost:5173']);
@@ -93,6 +99,24 @@ describe('validateEnv', () => {
     [
       { RATE_LIMIT_EVENTS_RETENTION_DAYS: '0' },
       'RATE_LIMIT_EVENTS_RETENTION_DAYS must be a whole number from 1',
+    ],
+    [
+      { DATABASE_POOL_SIZE: '0' },
+      'DATABASE_POOL_SIZE must be a whole number from 1 to 1000 (got "0")',
+    ],
+    [{ DATABASE_POOL_SIZE: '1001' }, 'DATABASE_POOL_SIZE must be a whole number from 1 to 1000'],
+    [{ DATABASE_POOL_SIZE: 'ten' }, 'DATABASE_POOL_SIZE must be a whole number'],
+    [
+      { DATABASE_STATEMENT_TIMEOUT_MS: '30s' },
+      'DATABASE_STATEMENT_TIMEOUT_MS must be a whole number from 0 to 86400000 (got "30s")',
+    ],
+    [
+      { DATABASE_STATEMENT_TIMEOUT_MS: '-1' },
+      'DATABASE_STATEMENT_TIMEOUT_MS must be a whole number',
+    ],
+    [
+      { DATABASE_STATEMENT_TIMEOUT_MS: '1.5' },
+      'DATABASE_STATEMENT_TIMEOUT_MS must be a whole number',
     ],
     [{ WORKER_QUEUES: 'webhooks,emails' }, 'WORKER_QUEUES names an unknown queue "emails"'],
     [{ ADMIN_EMAIL: 'ops@example.com' }, 'ADMIN_PASSWORD is required with ADMIN_EMAIL'],

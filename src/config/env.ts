@@ -14,6 +14,10 @@ export interface Env {
   NODE_ENV: 'development' | 'production' | 'test';
   PORT: number;
   DATABASE_URL: string;
+  /** The most Postgres connections one process holds (pg's pool `max`). */
+  DATABASE_POOL_SIZE: number;
+  /** Postgres cancels a statement of the processes' connections after this long; 0 sets none. */
+  DATABASE_STATEMENT_TIMEOUT_MS: number;
   REDIS_URL: string;
   /** Seed nodes of a Redis Cluster (empty: the single Redis at REDIS_URL). */
   REDIS_CLUSTER_NODES: RedisNode[];
@@ -256,6 +260,16 @@ export function validateEnv(raw: Raw): Env {
     NODE_ENV: nodeEnv,
     PORT: port,
     DATABASE_URL: url(raw, 'DATABASE_URL', ['postgres', 'postgresql']),
+    DATABASE_POOL_SIZE: integer(raw, 'DATABASE_POOL_SIZE', 10, 1, 1000),
+    // The request timeout (30 s, API.md's 504): a statement running longer no longer has a
+    // client waiting for it, it only holds a pooled connection and its locks.
+    DATABASE_STATEMENT_TIMEOUT_MS: integer(
+      raw,
+      'DATABASE_STATEMENT_TIMEOUT_MS',
+      30_000,
+      0,
+      86_400_000,
+    ),
     REDIS_URL: url(raw, 'REDIS_URL', ['redis', 'rediss'], 'redis://127.0.0.1:6379'),
     REDIS_CLUSTER_NODES: redisNodes(raw, 'REDIS_CLUSTER_NODES'),
     // Outside production a missing secret is a random one for this process: tokens then

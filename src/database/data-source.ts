@@ -18,15 +18,24 @@ function migrationsDir(): string {
   return found ?? candidates[0];
 }
 
+/** How a process connects: DATABASE_URL, DATABASE_POOL_SIZE, DATABASE_STATEMENT_TIMEOUT_MS. */
+export interface ConnectionSettings {
+  url: string;
+  /** The most connections the pool opens (on demand; idle ones close after 30 s). */
+  poolSize: number;
+  /** Postgres cancels a statement after this long (SQLSTATE 57014); 0 sets none. */
+  statementTimeoutMs: number;
+}
+
 /**
- * One definition of the connection, used by the app (through @nestjs/typeorm) and by the
- * TypeORM CLI (through the default export below). `synchronize` is never on: the schema only
- * changes through migrations.
+ * One definition of the connection, used by the api and worker (through @nestjs/typeorm), the
+ * admin CLI and, without a statement timeout, the migrations. `synchronize` is never on: the
+ * schema only changes through migrations.
  */
-export function dataSourceOptions(url: string): DataSourceOptions {
+export function dataSourceOptions(settings: ConnectionSettings): DataSourceOptions {
   return {
     type: 'postgres',
-    url,
+    url: settings.url,
     entities: [join(here, '..', 'modules', '**', '*.entity.js')],
     migrations: [join(migrationsDir(), '*.js')],
     migrationsTableName: 'migrations',
@@ -38,13 +47,26 @@ export function dataSourceOptions(url: string): DataSourceOptions {
     installExtensions: false,
     uuidExtension: 'pgcrypto',
     migrationsRun: false,
+    // pg's Pool and Client options.
     extra: {
-      max: 10,
+      max: settings.poolSize,
       // Also how long a request waits for a free client: past it the request is a 503
       // (src/common/exception.filter.ts), so an unreachable database is answered in seconds.
       connectionTimeoutMillis: 3_000,
       idleTimeoutMillis: 30_000,
       application_name: 'gatehouse',
+      // Sent when connecting, so it holds for every statement of the session (SHOW
+      // statement_timeout); pg sends nothing for 0, leaving Postgres's own setting.
+      statement_timeout: settings.statementTimeoutMs,
     },
   };
+}
+
+/**
+ * The TypeORM CLI's and the migration runners' connection: they run one statement at a time
+ * (one connection, up and down), and without DATABASE_STATEMENT_TIMEOUT_MS, since a migration
+ * may rewrite a large table or wait for its lock.
+ */
+export function migrationsDataSourceOptions(url: string): DataSourceOptions {
+  return dataSourceOptions({ url, poolSize: 1, statementTimeoutMs: 0 });
 }

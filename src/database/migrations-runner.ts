@@ -1,11 +1,11 @@
 import { DataSource } from 'typeorm';
-import { dataSourceOptions } from './data-source.js';
+import { migrationsDataSourceOptions } from './data-source.js';
 
 async function withDataSource<T>(
   url: string,
   work: (dataSource: DataSource) => Promise<T>,
 ): Promise<T> {
-  const dataSource = new DataSource({ ...dataSourceOptions(url), logging: ['error'] });
+  const dataSource = new DataSource({ ...migrationsDataSourceOptions(url), logging: ['error'] });
   await dataSource.initialize();
   try {
     return await work(dataSource);

@@ -21,6 +21,18 @@ export async function withUniqueConflict<T>(
   }
 }
 
+/**
+ * SQLSTATE 57014 (query_canceled): Postgres cancelled the statement, because it ran past
+ * DATABASE_STATEMENT_TIMEOUT_MS (waiting for a lock counts) or an operator cancelled it.
+ * Its transaction is rolled back, so the request may be retried as it was.
+ */
+export function isStatementCanceled(error: unknown): error is QueryFailedError {
+  return (
+    error instanceof QueryFailedError &&
+    (error.driverError as { code?: string } | undefined)?.code === '57014'
+  );
+}
+
 /** Network errors of a connection that could not be made or was cut. */
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',

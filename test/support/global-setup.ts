@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '../../src/database/data-source.js';
+import { migrationsDataSourceOptions } from '../../src/database/data-source.js';
 import { TEST_REDIS_URL, createDatabase } from './test-env.js';
 
 /** One fresh, migrated database and one Redis prefix for this whole test run. */
@@ -9,7 +9,7 @@ export default async function globalSetup(): Promise<void> {
   const database = `gatehouse_test_${runId}`;
   const url = await createDatabase(database);
 
-  const dataSource = new DataSource(dataSourceOptions(url));
+  const dataSource = new DataSource(migrationsDataSourceOptions(url));
   await dataSource.initialize();
   await dataSource.runMigrations();
   await dataSource.destroy();

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '../../src/database/data-source.js';
+import { migrationsDataSourceOptions } from '../../src/database/data-source.js';
 
 /**
  * `node migrate-database.js <url>`: applies every migration to that database. A process of
@@ -9,7 +9,7 @@ import { dataSourceOptions } from '../../src/database/data-source.js';
  */
 const url = process.argv[2];
 if (url === undefined) throw new Error('usage: migrate-database.js <database url>');
-const dataSource = new DataSource(dataSourceOptions(url));
+const dataSource = new DataSource(migrationsDataSourceOptions(url));
 await dataSource.initialize();
 await dataSource.runMigrations();
 await dataSource.destroy();

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { RateLimitConfig } from '../../config/config.classes.js';
 import { dropPartitionsEndingBy } from '../../database/partitions.js';
+import { maintenanceTransaction } from '../../database/maintenance-transaction.js';
 import { DELETE_DEFAULT_OLDER_THAN, ENSURE_NEXT_DAYS } from './limit-events.sql.js';
 
 const DAY_MS = 86_400_000;
@@ -23,7 +24,7 @@ export class LimitEventsRetention {
 
   async purge(now: Date = new Date()): Promise<LimitEventsPurgeResult> {
     const cutoff = new Date(now.getTime() - this.config.eventsRetentionDays * DAY_MS);
-    const result = await this.dataSource.transaction(async (manager) => {
+    const result = await maintenanceTransaction(this.dataSource, async (manager) => {
       const droppedPartitions = await dropPartitionsEndingBy(manager, 'rate_limit_events', cutoff);
       const [, deletedRows] = await manager.query<[unknown, number]>(DELETE_DEFAULT_OLDER_THAN, [
         cutoff,

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { maintenanceTransaction } from '../../database/maintenance-transaction.js';
 import {
   DELETE_EXPIRED_INVITATIONS,
   DELETE_SPENT_PASSWORD_RESETS,
@@ -18,7 +19,7 @@ export class InvitationsResetsRetention {
   constructor(private readonly dataSource: DataSource) {}
 
   async purge(now: Date = new Date()): Promise<InvitationsResetsPurgeResult> {
-    const result = await this.dataSource.transaction(async (manager) => {
+    const result = await maintenanceTransaction(this.dataSource, async (manager) => {
       const [, deletedInvitations] = await manager.query<[unknown, number]>(
         DELETE_EXPIRED_INVITATIONS,
         [now],
