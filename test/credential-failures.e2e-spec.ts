@@ -1,7 +1,11 @@
 import { randomInt } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
+import { type IncomingHttpHeaders, request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import jwt from 'jsonwebtoken';
 import { DataSource } from 'typeorm';
+import type { ErrorBody } from '../src/common/exception.filter.js';
+import { AuthConfig } from '../src/config/config.classes.js';
+import { keyIdOf } from '../src/modules/auth/jwt-keys.js';
 import { generateSecret } from '../src/modules/keys/key-secret.js';
 import { type Account, as, registerOwner } from './support/identity.js';
 import { type TestApp, startApp } from './support/test-app.js';
@@ -10,6 +14,9 @@ interface Answer {
   status: number;
   retryAfter: string | undefined;
   code: string | undefined;
+  headers: IncomingHttpHeaders;
+  /** The error body, when the answer is one. */
+  error: ErrorBody['error'] | undefined;
 }
 
 /**
@@ -38,12 +45,13 @@ function callFrom(
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (text += chunk));
         res.on('end', () => {
-          const body: { error?: { code: string } } =
-            text === '' ? {} : (JSON.parse(text) as { error?: { code: string } });
+          const body = (text === '' ? {} : JSON.parse(text)) as Partial<ErrorBody>;
           resolve({
             status: res.statusCode ?? 0,
             retryAfter: res.headers['retry-after'],
             code: body.error?.code,
+            headers: res.headers,
+            error: body.error,
           });
         });
       },
@@ -143,6 +151,80 @@ describe('failed credentials are limited per client address', () => {
       // Without a grace period the old secret is an unknown one now.
       expect((await me(app, attacker, { 'x-api-key': created.key })).status).toBe(429);
     }
+  });
+
+  it("refuses a blocked address's failed credentials before routing, with the guard's own 429", async () => {
+    const attacker = address();
+    const cached = await createKey();
+    expect((await me(api, attacker, { 'x-api-key': cached.key })).status).toBe(200);
+    for (let i = 0; i < LIMIT; i += 1)
+      await me(api, attacker, { 'x-api-key': generateSecret('live') });
+    const missing = (app: TestApp, from: string, headers: Record<string, string> = {}) =>
+      callFrom(app, from, '/api/v1/no-such-route', headers);
+
+    // A forged key or token: 429 even where no route (so no guard, no handler) would run,
+    // and without a query.
+    const lookupsBefore = keyLookups;
+    const forgeries: Record<string, string>[] = [
+      { 'x-api-key': generateSecret('live') },
+      { 'x-api-key': 'sk_live_nope' },
+      { authorization: 'Bearer not.a.token' },
+      { authorization: 'Basic YTpi' },
+    ];
+    for (const headers of forgeries) {
+      const refused = await missing(api, attacker, headers);
+      expect([refused.status, refused.code]).toEqual([429, 'RATE_LIMIT_EXCEEDED']);
+      expect(Number(refused.retryAfter)).toBeGreaterThanOrEqual(1);
+      expect(refused.error?.details).toEqual({
+        limit: LIMIT,
+        window: 60,
+        reset_at: expect.any(String),
+      });
+      expect(refused.error?.request_id).toBe(refused.headers['x-request-id']);
+    }
+    expect(keyLookups).toBe(lookupsBefore);
+    // The same address without a credential, or with valid ones, reaches the router: 404.
+    for (const headers of [{}, { 'x-api-key': cached.key }, owner.auth]) {
+      expect((await missing(api, attacker, headers)).status).toBe(404);
+    }
+    // An expired token is no failure: its own 401 says to refresh.
+    const secret = api.app.get(AuthConfig).jwtSecret;
+    const expired = jwt.sign(
+      { sub: owner.userId, org: owner.organizationId, role: 'owner', pa: false },
+      secret,
+      {
+        algorithm: 'HS256',
+        keyid: keyIdOf(secret),
+        issuer: 'gatehouse',
+        audience: 'gatehouse-api',
+        expiresIn: -10,
+      },
+    );
+    const late = await me(api, attacker, { authorization: `Bearer ${expired}` });
+    expect([late.status, late.code]).toEqual([401, 'TOKEN_EXPIRED']);
+    // Another address's forged key on that URL is not refused: 404.
+    expect((await missing(api, address(), { 'x-api-key': generateSecret('live') })).status).toBe(
+      404,
+    );
+
+    // The other process learns of the block from Redis, in the guard (its first refusal);
+    // then it refuses before routing, answering the same.
+    const byGuard = await me(other, attacker, { 'x-api-key': generateSecret('live') });
+    const beforeRouting = await me(other, attacker, { 'x-api-key': generateSecret('live') });
+    expect(beforeRouting.status).toBe(429);
+    expect(byGuard.status).toBe(429);
+    const volatile = new Set(['date', 'x-request-id', 'retry-after', 'content-length']);
+    const stable = (headers: IncomingHttpHeaders) =>
+      Object.fromEntries(Object.entries(headers).filter(([name]) => !volatile.has(name)));
+    expect(stable(beforeRouting.headers)).toEqual(stable(byGuard.headers));
+    expect(Object.keys(beforeRouting.headers).sort()).toEqual(Object.keys(byGuard.headers).sort());
+    // Security headers included (helmet's hook runs before this one).
+    expect(beforeRouting.headers['x-content-type-options']).toBe('nosniff');
+    const comparable = (answer: Answer) => ({
+      code: answer.error?.code,
+      details: { ...(answer.error?.details as object), reset_at: null },
+    });
+    expect(comparable(beforeRouting)).toEqual(comparable(byGuard));
   });
 
   it('a flood of distinct unknown keys from one address costs at most the limit in lookups', async () => {

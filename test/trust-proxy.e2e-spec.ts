@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { generateSecret } from '../src/modules/keys/key-secret.js';
 import { type Account, as, registerOwner, uniqueName } from './support/identity.js';
 import { type TestApp, json, startApp } from './support/test-app.js';
 
@@ -7,7 +8,11 @@ import { type TestApp, json, startApp } from './support/test-app.js';
 const client = () => `203.0.113.${randomInt(1, 255)}`;
 const otherClient = () => `198.51.100.${randomInt(1, 255)}`;
 
-const THROTTLE = { AUTH_THROTTLE_PER_IP: '3', AUTH_THROTTLE_PER_ACCOUNT: '1000' };
+const THROTTLE = {
+  AUTH_THROTTLE_PER_IP: '3',
+  AUTH_THROTTLE_PER_ACCOUNT: '1000',
+  AUTH_FAILURES_PER_IP: '3',
+};
 
 describe('client addresses behind a proxy (TRUST_PROXY)', () => {
   let untrusting: TestApp;
@@ -129,6 +134,22 @@ describe('client addresses behind a proxy (TRUST_PROXY)', () => {
     it("audit entries record the client's address", async () => {
       const address = client();
       expect(await auditedIp(trusting, address)).toBe(address);
+    });
+
+    it("failed credentials are limited per client's address, before routing too", async () => {
+      const forged = (path: string, forwardedFor: string) =>
+        trusting.call(path, {
+          headers: { 'x-api-key': generateSecret('live'), 'x-forwarded-for': forwardedFor },
+        });
+      const noisy = client();
+      const statuses: number[] = [];
+      for (let attempt = 0; attempt < 3; attempt += 1) {
+        statuses.push((await forged('/api/v1/auth/me', noisy)).status);
+      }
+      expect(statuses).toEqual([401, 401, 401]);
+      expect((await forged('/api/v1/no-such-route', noisy)).status).toBe(429);
+      // Another client behind the same proxy reaches the router.
+      expect((await forged('/api/v1/no-such-route', otherClient())).status).toBe(404);
     });
   });
 

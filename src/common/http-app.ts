@@ -5,6 +5,7 @@ import { Logger, VersioningType } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppConfig } from '../config/config.classes.js';
+import { BlockedCredentials } from '../modules/auth/blocked-credentials.js';
 import { HttpMetrics } from '../modules/metrics/http-metrics.js';
 import { AppError, CommonErrors } from './app-error.js';
 import { errorBody } from './exception.filter.js';
@@ -141,10 +142,14 @@ function countQueryParams(url: string): number {
 
 /**
  * Request-level conventions that must hold before any route runs (and for unmatched URLs):
- * the X-Request-Id echo, URL and query-string limits, and after the response the one log
- * line and the metrics sample.
+ * the X-Request-Id echo, URL and query-string limits, the refusal of a blocked address's
+ * failed credentials, and after the response the one log line and the metrics sample.
  */
-function registerHooks(fastify: FastifyInstance, metrics: HttpMetrics): void {
+function registerHooks(
+  fastify: FastifyInstance,
+  metrics: HttpMetrics,
+  blockedCredentials: BlockedCredentials,
+): void {
   const logger = new Logger('HTTP');
 
   fastify.addHook('onRequest', async (request, reply) => {
@@ -163,6 +168,12 @@ function registerHooks(fastify: FastifyInstance, metrics: HttpMetrics): void {
     if (unacceptable !== null) {
       throw CommonErrors.validation([unacceptable], `Invalid request: ${unacceptable.message}`);
     }
+  });
+
+  // Thrown to the exception filter like the auth guard's own refusal, before any routing.
+  fastify.addHook('onRequest', async (request) => {
+    const refusal = await blockedCredentials.refusalOf(request);
+    if (refusal !== null) throw refusal;
   });
 
   fastify.addHook('onResponse', async (request, reply) => {
@@ -229,6 +240,6 @@ export async function configureHttpApp(app: NestFastifyApplication): Promise<voi
     ],
   });
 
-  registerHooks(fastify, app.get(HttpMetrics));
+  registerHooks(fastify, app.get(HttpMetrics), app.get(BlockedCredentials));
   serveOpenApi(app);
 }

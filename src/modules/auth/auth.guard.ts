@@ -8,7 +8,7 @@ import type { FastifyRequest } from 'fastify';
 import { AppError } from '../../common/app-error.js';
 import { OptionalAuthMetadata, Public, ROLE_PERMISSIONS } from '../../common/permissions.js';
 import type { Principal } from '../../common/principal.js';
-import { ApiKeyAuthenticator } from '../keys/api-key-authenticator.js';
+import { ApiKeyAuthenticator, sentApiKey } from '../keys/api-key-authenticator.js';
 import { CredentialFailures } from '../keys/credential-failures.js';
 import { MembershipCache } from '../organizations/membership-cache.js';
 import { PlatformAdminsService } from '../users/platform-admins.service.js';
@@ -20,7 +20,8 @@ import { AuthErrors } from './auth.errors.js';
  * passport JWT strategy, then checked against the membership as it is now (in-process cache,
  * dropped on every process when a membership changes): a removed member's or a deleted
  * organization's token is a 401, and the current role replaces the token's. `@Public()` routes are let through without either, except that
- * `@OptionalAuth()` routes still authenticate a credential that is sent.
+ * `@OptionalAuth()` routes still authenticate a credential that is sent. A blocked address's
+ * failed credentials are mostly refused before routing already (BlockedCredentials).
  */
 @Injectable()
 export class AuthGuard extends PassportAuthGuard('jwt') {
@@ -37,17 +38,14 @@ export class AuthGuard extends PassportAuthGuard('jwt') {
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     const request = context.switchToHttp().getRequest<FastifyRequest>();
-    const apiKey = request.headers['x-api-key'];
+    const apiKey = sentApiKey(request);
     if (this.reflector.getAllAndOverride(Public, targets)) {
       const sentCredential = apiKey !== undefined || request.headers.authorization !== undefined;
       if (!sentCredential || !this.reflector.getAllAndOverride(OptionalAuthMetadata, targets))
         return true;
     }
     if (apiKey !== undefined) {
-      request.principal = await this.apiKeys.authenticate(
-        Array.isArray(apiKey) ? (apiKey[0] ?? '') : apiKey,
-        request,
-      );
+      request.principal = await this.apiKeys.authenticate(apiKey, request);
       return true;
     }
     if (request.headers.authorization === undefined) throw AuthErrors.required();

@@ -13,6 +13,7 @@ import { AuthController } from './auth.controller.js';
 import { AuthGuard } from './auth.guard.js';
 import { AuthRepository } from './auth.repository.js';
 import { AuthService } from './auth.service.js';
+import { BlockedCredentials } from './blocked-credentials.js';
 import { JwtKeys } from './jwt-keys.js';
 import { JwtStrategy } from './jwt.strategy.js';
 import { PermissionsGuard } from './permissions.guard.js';
@@ -44,10 +45,11 @@ import { REDIS, type RedisClient } from '../../redis/redis-client.js';
     JwtKeys,
     JwtStrategy,
     AuthGuard,
+    BlockedCredentials,
     PermissionsGuard,
     AuthThrottlerGuard,
     LoginAttempts,
   ],
-  exports: [AuthGuard, PermissionsGuard],
+  exports: [AuthGuard, BlockedCredentials, PermissionsGuard],
 })
 export class AuthModule {}

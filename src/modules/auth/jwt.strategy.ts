@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import { JwtService, type JwtVerifyOptions } from '@nestjs/jwt';
 import { PassportStrategy } from '@nestjs/passport';
+import type { FastifyRequest } from 'fastify';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { ROLES, ROLE_PERMISSIONS } from '../../common/permissions.js';
 import type { UserPrincipal } from '../../common/principal.js';
@@ -7,6 +9,14 @@ import { AUDIENCE, type AccessClaims, ISSUER } from './access-token.js';
 import { JwtKeys } from './jwt-keys.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Where the token is, and what is checked besides its key: passport's and isInvalid's alike. */
+const fromBearerHeader = ExtractJwt.fromAuthHeaderAsBearerToken();
+const VERIFY_OPTIONS = {
+  algorithms: ['HS256'],
+  issuer: ISSUER,
+  audience: AUDIENCE,
+} satisfies JwtVerifyOptions;
 
 /**
  * Bearer access tokens: HS256 only, key chosen by `kid`, issuer and audience checked. The
@@ -17,12 +27,13 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
-  constructor(keys: JwtKeys) {
+  constructor(
+    private readonly keys: JwtKeys,
+    private readonly jwt: JwtService,
+  ) {
     super({
-      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      algorithms: ['HS256'],
-      issuer: ISSUER,
-      audience: AUDIENCE,
+      jwtFromRequest: fromBearerHeader,
+      ...VERIFY_OPTIONS,
       secretOrKeyProvider: (
         _request: unknown,
         rawToken: string,
@@ -33,6 +44,25 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
         else done(null, secret);
       },
     });
+  }
+
+  /**
+   * Whether passport would fail the request's bearer credential as invalid (none, not signed
+   * by one of our keys, wrong algorithm, issuer, audience or claims), decided here without
+   * passport for the refusal before routing (BlockedCredentials), with this app's own keys.
+   * An expired token is not invalid: its 401 says to refresh, and counts as no failure.
+   */
+  isInvalid(request: FastifyRequest): boolean {
+    const token = fromBearerHeader(request);
+    const secret = typeof token === 'string' ? this.keys.secretFor(token) : undefined;
+    if (typeof token !== 'string' || token === '' || secret === undefined) return true;
+    try {
+      return (
+        this.validate(this.jwt.verify<AccessClaims>(token, { secret, ...VERIFY_OPTIONS })) === false
+      );
+    } catch (error) {
+      return (error as { name?: unknown }).name !== 'TokenExpiredError';
+    }
   }
 
   validate(claims: AccessClaims): UserPrincipal | false {

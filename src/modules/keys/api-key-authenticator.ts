@@ -36,6 +36,12 @@ function buildPrincipal(key: CachedKey): ApiKeyPrincipal {
   };
 }
 
+/** The X-API-Key a request carries (the first, if sent twice), or undefined. */
+export function sentApiKey(request: FastifyRequest): string | undefined {
+  const apiKey = request.headers['x-api-key'];
+  return Array.isArray(apiKey) ? (apiKey[0] ?? '') : apiKey;
+}
+
 /**
  * X-API-Key -> principal. Malformed secrets are refused by their checksum alone; known keys
  * come from the in-process cache (no Postgres after first use), unknown ones from a brief
@@ -100,6 +106,33 @@ export class ApiKeyAuthenticator implements OnModuleInit, OnModuleDestroy {
     return principalOf(key);
   }
 
+  /**
+   * Whether `secret` is certainly no key's, decided without Postgres: not cached here, and
+   * malformed, recently unknown, or not marked in Redis as a key's hash (one EXISTS). What a
+   * client address over its failure limit is refused for, here and before routing.
+   */
+  async isForged(secret: string, now: number): Promise<boolean> {
+    const hash = hashSecret(secret);
+    const hashKey = hashKeyOf(hash);
+    return (
+      this.cache.get(hashKey, now) === undefined &&
+      (await this.isUncachedForged(secret, hash, hashKey, now))
+    );
+  }
+
+  private async isUncachedForged(
+    secret: string,
+    hash: Buffer,
+    hashKey: string,
+    now: number,
+  ): Promise<boolean> {
+    return (
+      parseSecret(secret) === null ||
+      this.cache.isUnknown(hashKey, now) ||
+      !(await this.knownHashes.has(hash))
+    );
+  }
+
   /** An uncached secret's key, or the failure to answer (401, or 429 past the address's limit). */
   private async find(
     secret: string,
@@ -108,12 +141,17 @@ export class ApiKeyAuthenticator implements OnModuleInit, OnModuleDestroy {
     ip: string,
     now: number,
   ): Promise<CachedKey> {
+    // Usually refused before routing already (BlockedCredentials); here for a block that
+    // began since.
+    if (
+      this.failures.isBlocked(ip, now) &&
+      (await this.isUncachedForged(secret, hash, hashKey, now))
+    ) {
+      throw this.failures.blockedError(ip, now);
+    }
     const environment = parseSecret(secret);
     if (environment === null || this.cache.isUnknown(hashKey, now)) {
       throw await this.failures.refuse(ip, KeyErrors.invalid(), now);
-    }
-    if (this.failures.isBlocked(ip, now) && !(await this.knownHashes.has(hash))) {
-      throw this.failures.blockedError(ip, now);
     }
     const key = await this.load(hash, hashKey, now);
     if (key === null || key.environment !== environment) {

@@ -42,7 +42,8 @@ export function clientAddressKey(ip: string): string {
  * client address: AUTH_FAILURES_PER_IP in a fixed minute, counted in Redis so the limit holds
  * across processes. Past it, further failures from that address are 429 with Retry-After
  * until the minute ends, and this process remembers the block so that they cost neither
- * Redis nor Postgres. A valid credential is never refused here: only what already failed is.
+ * Redis nor Postgres (nor, refused before routing by BlockedCredentials, Nest's pipeline).
+ * A valid credential is never refused here: only what already failed is.
  */
 @Injectable()
 export class CredentialFailures {
@@ -56,6 +57,9 @@ export class CredentialFailures {
 
   /** Whether this process knows `ip` to be over its limit now (no Redis). */
   isBlocked(ip: string, nowMs: number): boolean {
+    // Asked before routing for every request with a credential: nothing to parse while no
+    // address is blocked.
+    if (this.blockedUntil.size === 0) return false;
     return this.blockedUntilOf(clientAddressKey(ip), nowMs) !== undefined;
   }
 
