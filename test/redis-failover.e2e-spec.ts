@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { DataSource } from 'typeorm';
+import { LimitEventsModule } from '../src/modules/rate-limit/limit-events.module.js';
 import { type Account, as, registerOwner } from './support/identity.js';
 import { type LocalCluster, startLocalCluster } from './support/redis-cluster.js';
 import { type TestApp, startApp } from './support/test-app.js';
@@ -14,10 +16,16 @@ describe('rate limiting while a Redis Cluster master fails over', () => {
   let cluster: LocalCluster;
   let open: TestApp;
   let closed: TestApp;
+  /** An api that also runs the usage worker, its queue on the same master as the organization. */
+  let queued: TestApp;
   let owner: Account;
   let organizationId: string;
 
   async function createKey(limit: number): Promise<string> {
+    return (await createKeyWithId(limit)).key;
+  }
+
+  async function createKeyWithId(limit: number): Promise<{ id: string; key: string }> {
     const created = await open.call(
       '/api/v1/keys',
       as(owner, 'POST', {
@@ -28,7 +36,7 @@ describe('rate limiting while a Redis Cluster master fails over', () => {
       }),
     );
     expect(created.status).toBe(201);
-    return ((await created.json()) as { data: { key: string } }).data.key;
+    return ((await created.json()) as { data: { id: string; key: string } }).data;
   }
 
   const me = (app: TestApp, key: string) =>
@@ -46,10 +54,22 @@ describe('rate limiting while a Redis Cluster master fails over', () => {
     ]);
     owner = await registerOwner(open);
     organizationId = owner.organizationId;
+    // A QUEUE_PREFIX (a hash tag) served by the organization's master, so that the failover
+    // takes the queue's node down too.
+    const master = await cluster.masterOf(`{${organizationId}}`);
+    let queuePrefix = '';
+    for (let i = 0; queuePrefix === ''; i += 1) {
+      const candidate = `${process.env.QUEUE_PREFIX}-failover-${i}`;
+      if ((await cluster.masterOf(`{${candidate}}`)).port === master.port) queuePrefix = candidate;
+    }
+    queued = await startApp({
+      env: { ...env('open'), QUEUE_PREFIX: queuePrefix },
+      imports: [LimitEventsModule],
+    });
   }, 60_000);
 
   afterAll(async () => {
-    await Promise.all([open?.close(), closed?.close()]);
+    await Promise.all([open?.close(), closed?.close(), queued?.close()]);
     await cluster?.stop();
   });
 
@@ -113,5 +133,20 @@ describe('rate limiting while a Redis Cluster master fails over', () => {
     );
     expect(statuses.filter((r) => r.status === 200)).toHaveLength(10);
     expect(statuses.filter((r) => r.status === 429)).toHaveLength(20);
+
+    // The queue (on the promoted master too) works again: refusals reach Postgres through it.
+    const limited = await createKeyWithId(1);
+    const refusals = [];
+    for (let i = 0; i < 3; i += 1) refusals.push((await me(queued, limited.key)).status);
+    expect(refusals).toEqual([200, 429, 429]);
+    await eventually(async () => {
+      const [row] = await queued.app
+        .get(DataSource)
+        .query<{ refusals: number | null }[]>(
+          'SELECT sum(refusals)::int AS refusals FROM rate_limit_events WHERE api_key_id = $1',
+          [limited.id],
+        );
+      expect(row?.refusals).toBe(2);
+    }, 20_000);
   }, 90_000);
 });
