@@ -2,6 +2,7 @@ import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
 import { type OnApplicationBootstrap } from '@nestjs/common';
 import type { Job as BullJob, Queue } from 'bullmq';
 import { QueueConfig } from '../config/config.classes.js';
+import { runWorker } from './run-worker.js';
 import { AuditRetention, type PurgeResult } from '../modules/audit/audit-retention.js';
 import {
   LimitEventsRetention,
@@ -46,7 +47,7 @@ export class RetentionProcessor extends WorkerHost implements OnApplicationBoots
         { name, data: {} },
       );
     }
-    void this.worker.run();
+    runWorker(this.worker, 'retention');
   }
 
   async process(

@@ -3,6 +3,7 @@ import { type OnApplicationBootstrap } from '@nestjs/common';
 import type { Job as BullJob } from 'bullmq';
 import { QueueConfig } from '../../config/config.classes.js';
 import type { JobData, JobName } from '../../queues/jobs.js';
+import { runWorker } from '../../queues/run-worker.js';
 import { LimitEventsWriter } from './limit-events.writer.js';
 
 /** The `usage` queue's worker: writes batches of rate-limit and quota events. */
@@ -16,7 +17,7 @@ export class LimitEventsProcessor extends WorkerHost implements OnApplicationBoo
   }
 
   onApplicationBootstrap(): void {
-    if (this.queues.workerQueues.includes('usage')) void this.worker.run();
+    if (this.queues.workerQueues.includes('usage')) runWorker(this.worker, 'usage');
   }
 
   async process(
