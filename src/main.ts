@@ -7,13 +7,18 @@ import { createLogger } from './common/logger.js';
 import { closeOnSignals } from './common/shutdown.js';
 import { validateEnvOrExit } from './config/env.js';
 import { redactUrl } from './config/redact.js';
+import { redisLocation } from './redis/redis-client.js';
 
 /** The api process: HTTP on PORT. Stops accepting, drains in-flight requests and closes pools on SIGTERM. */
 async function bootstrap(): Promise<void> {
   const env = validateEnvOrExit('api');
   const logger = createLogger(env.LOG_LEVEL);
   logger.log(
-    { msg: 'api starting', database: redactUrl(env.DATABASE_URL), redis: redactUrl(env.REDIS_URL) },
+    {
+      msg: 'api starting',
+      database: redactUrl(env.DATABASE_URL),
+      redis: redisLocation(env.REDIS_URL, env.REDIS_CLUSTER_NODES),
+    },
     'Api',
   );
   const app = await NestFactory.create<NestFastifyApplication>(

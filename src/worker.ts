@@ -4,6 +4,7 @@ import { createLogger } from './common/logger.js';
 import { closeOnSignals } from './common/shutdown.js';
 import { validateEnvOrExit } from './config/env.js';
 import { redactUrl } from './config/redact.js';
+import { redisLocation } from './redis/redis-client.js';
 import { WorkerModule } from './worker.module.js';
 
 /**
@@ -17,7 +18,7 @@ async function bootstrap(): Promise<void> {
     {
       msg: 'worker starting',
       database: redactUrl(env.DATABASE_URL),
-      redis: redactUrl(env.REDIS_URL),
+      redis: redisLocation(env.REDIS_URL, env.REDIS_CLUSTER_NODES),
     },
     'Worker',
   );

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { RedisConfig } from '../config/config.classes.js';
+import type { RedisNode } from '../config/env.js';
 import { redactUrl } from '../config/redact.js';
 
 /**
@@ -81,7 +82,7 @@ export function connectRedis(config: RedisConfig, options: ConnectionOptions): R
     enableOfflineQueue: true,
     retryStrategy: retry,
   });
-  return reportProblems(client, options.name, redactUrl(config.url));
+  return reportProblems(client, options.name, redisLocation(config.url, []));
 }
 
 /** A connection to the Redis Cluster of REDIS_CLUSTER_NODES (which must not be empty). */
@@ -99,8 +100,13 @@ export function connectCluster(config: RedisConfig, options: ConnectionOptions):
     ...(options.keyPrefix === undefined ? {} : { keyPrefix: options.keyPrefix }),
   };
   const client = new Cluster(config.clusterNodes, clusterOptions);
-  const nodes = config.clusterNodes.map((node) => `${node.host}:${node.port}`).join(',');
-  return reportProblems(client, options.name, `cluster ${nodes}`);
+  return reportProblems(client, options.name, redisLocation(config.url, config.clusterNodes));
+}
+
+/** Where a process's Redis is, for logs: the cluster's seed nodes, or REDIS_URL without its password. */
+export function redisLocation(url: string, clusterNodes: readonly RedisNode[]): string {
+  if (clusterNodes.length === 0) return redactUrl(url);
+  return `cluster ${clusterNodes.map((node) => `${node.host}:${node.port}`).join(',')}`;
 }
 
 /** Logs the first error of an outage and the recovery, not every retry in between. */
