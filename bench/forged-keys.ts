@@ -1,7 +1,14 @@
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { generateSecret } from '../src/modules/keys/key-secret.js';
-import { BENCH_ADMIN_ENV, benchKey, median, numberArg, startBuiltApi } from './harness.js';
+import {
+  BENCH_ADMIN_ENV,
+  benchKey,
+  median,
+  numberArg,
+  startBuiltApi,
+  statusCounts,
+} from './harness.js';
 
 /**
  * A flood of well-formed but unknown API keys (the checksum is public, so forging them is
@@ -46,12 +53,9 @@ interface Run {
 }
 
 function summary(result: autocannon.Result): Run {
-  const statuses: Record<string, number> = {};
-  const stats = (result as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats;
-  for (const [code, { count }] of Object.entries(stats ?? {})) statuses[code] = count;
   return {
     requests: result.requests.total,
-    statuses,
+    statuses: statusCounts(result),
     meanMs: result.latency.mean,
     p50Ms: result.latency.p50,
     p90Ms: result.latency.p90,
