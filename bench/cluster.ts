@@ -90,6 +90,24 @@ async function cleanUp(): Promise<void> {
     await undo().catch((error: unknown) => process.stderr.write(`cleanup: ${String(error)}\n`));
   }
 }
+/** `started` once it is up, with `undo` queued for the way out. */
+async function kept<T>(started: Promise<T>, undo: (value: T) => Promise<unknown>): Promise<T> {
+  const value = await started;
+  cleanups.push(() => undo(value));
+  return value;
+}
+
+/** Every start's result; a failure is thrown only once the others have settled (and are kept). */
+async function allStarted<T extends readonly unknown[]>(
+  starts: T,
+): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const settled = await Promise.allSettled(starts);
+  const failed = settled.find((start) => start.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
+  return settled.map((start) => (start as PromiseFulfilledResult<unknown>).value) as {
+    -readonly [K in keyof T]: Awaited<T[K]>;
+  };
+}
 process.once('SIGINT', () => void cleanUp().finally(() => process.exit(130)));
 
 /** CPU time (user + system) every master of the side's Redis has used, in ms. */
@@ -173,13 +191,10 @@ async function startSide(
   });
   const startedAt = performance.now();
   // Each process is kept as soon as it is up, so that a failure of another still stops it.
-  const starts = await Promise.allSettled([
+  await allStarted([
     ...[1, 2].map(async () => apis.push(await startApiProcess(database.url, env))),
     ...[1, 2].map(async () => workers.push(await startWorkerProcess(database.url, env))),
   ]);
-  for (const start of starts) {
-    if (start.status === 'rejected') throw new Error(`${name}: ${String(start.reason)}`);
-  }
   out(`${name}: 2 api + 2 worker processes ready in ${secondsSince(startedAt)} s`);
 
   const admin = await benchAdmin(apis[0]);
@@ -363,16 +378,11 @@ if (!redisServerInstalled()) {
 
 try {
   const startedAt = performance.now();
-  const [cluster, singleDb, clusterDb] = await Promise.all([
-    startLocalCluster({ masters: 3, replicas: 0 }),
-    benchDatabase(),
-    benchDatabase(),
-  ]);
-  cleanups.push(
-    () => cluster.stop(),
-    () => singleDb.drop(),
-    () => clusterDb.drop(),
-  );
+  const [cluster, singleDb, clusterDb] = await allStarted([
+    kept(startLocalCluster({ masters: 3, replicas: 0 }), (started) => started.stop()),
+    kept(benchDatabase(), (database) => database.drop()),
+    kept(benchDatabase(), (database) => database.drop()),
+  ] as const);
   out(
     `local Redis Cluster of 3 masters (no replicas) at ${cluster.env} and a database per side, ` +
       `ready in ${secondsSince(startedAt)} s`,

@@ -185,6 +185,12 @@ async function benchPort(): Promise<number> {
 
 const OUTPUT_MAX = 1 << 20;
 
+/** Processes started and not yet exited: killed if the bench exits first (a failure, Ctrl+C). */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /**
  * Starts dist/<entry>.js with the bench environment (REDIS_URL, a fixed JWT_SECRET shared by
  * every bench process, production mode) and `env` over it; resolves once `ready` says so.
@@ -210,6 +216,8 @@ async function startBuiltProcess(
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   let output = '';
   const keep = (chunk: Buffer) => {
     if (output.length < OUTPUT_MAX) output += chunk.toString();
