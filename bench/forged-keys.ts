@@ -1,7 +1,14 @@
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { generateSecret } from '../src/modules/keys/key-secret.js';
-import { BENCH_ADMIN_ENV, benchKey, median, numberArg, startBuiltApi } from './harness.js';
+import {
+  BENCH_ADMIN_ENV,
+  benchKey,
+  median,
+  numberArg,
+  startBuiltApi,
+  statusCounts,
+} from './harness.js';
 
 /**
  * A flood of well-formed but unknown API keys (the checksum is public, so forging them is
@@ -54,13 +61,10 @@ function percentile(sorted: number[], fraction: number): number {
 
 /** `latencies`: every response's time, in ms with µs precision (autocannon's own are whole ms). */
 function summary(result: autocannon.Result, latencies: number[]): Run {
-  const statuses: Record<string, number> = {};
-  const stats = (result as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats;
-  for (const [code, { count }] of Object.entries(stats ?? {})) statuses[code] = count;
   const sorted = latencies.sort((a, b) => a - b);
   return {
     requests: result.requests.total,
-    statuses,
+    statuses: statusCounts(result),
     p50Ms: percentile(sorted, 0.5),
     p99Ms: percentile(sorted, 0.99),
   };

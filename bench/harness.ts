@@ -4,9 +4,12 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { applyMigrations } from '../src/database/migrations-runner.js';
 import { freePort } from '../src/launcher/ports.js';
+import type { RedisClient } from '../src/redis/redis-client.js';
+import { scanKeys } from '../test/support/test-redis.js';
 
 /**
  * Shared pieces of the benchmarks: a fresh migrated database, the *built* api process
@@ -14,8 +17,7 @@ import { freePort } from '../src/launcher/ports.js';
  * print ratios measured in the same run, never absolute goals.
  */
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+export const BENCH_REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export interface Sample {
   requestsPerSecond: number;
@@ -24,6 +26,8 @@ export interface Sample {
   p99Ms: number;
   errors: number;
   non2xx: number;
+  /** Answers by status code. */
+  statuses: Record<string, number>;
 }
 
 export interface BenchApi {
@@ -62,15 +66,20 @@ export const BENCH_ADMIN_ENV = {
   ADMIN_PASSWORD: BENCH_ADMIN.password,
 };
 
-/**
- * As the bench administrator: raises the global and free-tier windows out of the way (so a
- * run measures admitted requests, every window still checked; the default 100 a minute would
- * make it measure 429s) and creates a live key with `users:read` plus `extra`. Returns its secret.
- */
-export async function benchKey(
-  api: BenchApi,
-  extra: Record<string, unknown> = {},
-): Promise<string> {
+/** The bench administrator, logged in on one api. */
+export interface BenchAdmin {
+  /** A call with its access token: the answer's body, or an Error for anything but 2xx. */
+  send(method: string, path: string, body?: unknown): Promise<Record<string, unknown>>;
+  /**
+   * Raises the global and free-tier windows out of the way (so a run measures admitted
+   * requests, every window still checked; the default 100 a minute would make it measure 429s).
+   */
+  raiseLimits(): Promise<void>;
+  /** Creates a live key with `users:read` plus `extra`. */
+  createKey(extra?: Record<string, unknown>): Promise<{ id: string; secret: string }>;
+}
+
+export async function benchAdmin(api: BenchApi): Promise<BenchAdmin> {
   const send = async (
     method: string,
     path: string,
@@ -79,7 +88,7 @@ export async function benchKey(
   ) => {
     const response = await fetch(`${api.url}${path}`, {
       method,
-      body: JSON.stringify(body),
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       headers: { 'content-type': 'application/json', ...headers },
     });
     if (!response.ok)
@@ -91,65 +100,248 @@ export async function benchKey(
     password: BENCH_ADMIN.password,
   });
   const auth = { authorization: `Bearer ${String(tokens.access_token)}` };
-  const high = { minute: { limit: 1_000_000_000 }, hour: { limit: 1_000_000_000 } };
-  await send('PUT', '/api/v1/rate-limits', { global: high, tiers: { free: high } }, auth);
-  const created = await send(
-    'POST',
-    '/api/v1/keys',
-    { name: 'bench', environment: 'live', permissions: ['users:read'], ...extra },
-    auth,
+  const admin: BenchAdmin = {
+    send: (method, path, body) => send(method, path, body, auth),
+    raiseLimits: async () => {
+      const high = { minute: { limit: 1_000_000_000 }, hour: { limit: 1_000_000_000 } };
+      await admin.send('PUT', '/api/v1/rate-limits', { global: high, tiers: { free: high } });
+    },
+    createKey: async (extra = {}) => {
+      const created = await admin.send('POST', '/api/v1/keys', {
+        name: 'bench',
+        environment: 'live',
+        permissions: ['users:read'],
+        ...extra,
+      });
+      const key = created.data as { id: string; key: string };
+      return { id: key.id, secret: key.key };
+    },
+  };
+  return admin;
+}
+
+/**
+ * As the bench administrator: raises the global and free-tier windows and creates a live key
+ * with `users:read` plus `extra`. Returns its secret.
+ */
+export async function benchKey(
+  api: BenchApi,
+  extra: Record<string, unknown> = {},
+): Promise<string> {
+  const admin = await benchAdmin(api);
+  await admin.raiseLimits();
+  return (await admin.createKey(extra)).secret;
+}
+
+/** A fresh, migrated database of its own; drop() removes it. */
+export interface BenchDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
+let databases = 0;
+
+export async function benchDatabase(): Promise<BenchDatabase> {
+  databases += 1;
+  const database = `gatehouse_bench_${Date.now().toString(36)}${process.pid}_${databases}`;
+  await admin(`CREATE DATABASE "${database}"`);
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${database}`;
+  await applyMigrations(url.toString());
+  return {
+    url: url.toString(),
+    drop: () => admin(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`),
+  };
+}
+
+/** A process of the build (dist/main.js or dist/worker.js), its output kept. */
+export interface BenchProcess {
+  /** CPU time (user + system) the process has used so far, in ms (Linux /proc). */
+  cpuMs(): number;
+  /** Everything it printed (stdout and stderr; the first 1 MB). */
+  output(): string;
+  /** SIGTERM, and resolves once it has exited. */
+  stop(): Promise<void>;
+}
+
+/** REDIS_PREFIX and QUEUE_PREFIX of their own: processes given the same ones share state. */
+export function benchPrefixes(name: string): Record<'REDIS_PREFIX' | 'QUEUE_PREFIX', string> {
+  return { REDIS_PREFIX: `gh-bench-${name}:`, QUEUE_PREFIX: `gh-bench-${name}` };
+}
+
+/** Ports handed out by this bench, which nothing listens on yet while their api starts. */
+const portsGiven = new Set<number>();
+
+async function benchPort(): Promise<number> {
+  for (let from = 43000; ;) {
+    const port = await freePort(from);
+    if (!portsGiven.has(port)) {
+      portsGiven.add(port);
+      return port;
+    }
+    from = port + 1;
+  }
+}
+
+const OUTPUT_MAX = 1 << 20;
+
+/** Processes started and not yet exited: killed if the bench exits first (a failure, Ctrl+C). */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+/**
+ * Starts dist/<entry>.js with the bench environment (REDIS_URL, a fixed JWT_SECRET shared by
+ * every bench process, production mode) and `env` over it; resolves once `ready` says so.
+ * Its stderr is also passed through, so a crash shows where the bench is running.
+ */
+async function startBuiltProcess(
+  entry: 'main' | 'worker',
+  env: Record<string, string>,
+  ready: (process: BenchProcess) => Promise<boolean>,
+): Promise<BenchProcess> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [fileURLToPath(new URL(`../../dist/${entry}.js`, import.meta.url))],
+    {
+      env: {
+        ...process.env,
+        NODE_ENV: 'production',
+        JWT_SECRET: 'bench-secret-bench-secret-bench-secret-0123',
+        LOG_LEVEL: 'warn',
+        REDIS_URL: BENCH_REDIS_URL,
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
-  return String((created.data as { key: string }).key);
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    if (output.length < OUTPUT_MAX) output += chunk.toString();
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', (chunk: Buffer) => {
+    keep(chunk);
+    process.stderr.write(chunk);
+  });
+  const started: BenchProcess = {
+    cpuMs: () => processCpuMs(child.pid),
+    output: () => output,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+  const deadline = Date.now() + 60_000;
+  while (!(await ready(started))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await started.stop();
+      throw new Error(`dist/${entry}.js did not start:\n${output}`);
+    }
+    await sleep(200);
+  }
+  return started;
+}
+
+/** Starts dist/main.js on `databaseUrl`; resolves once /health/ready answers 200. */
+export async function startApiProcess(
+  databaseUrl: string,
+  env: Record<string, string>,
+): Promise<BenchApi & BenchProcess> {
+  for (let attempt = 1; ; attempt += 1) {
+    const port = await benchPort();
+    const url = `http://127.0.0.1:${port}`;
+    try {
+      const started = await startBuiltProcess(
+        'main',
+        { PORT: String(port), DATABASE_URL: databaseUrl, ...env },
+        () =>
+          fetch(`${url}/health/ready`)
+            .then((response) => response.ok)
+            .catch(() => false),
+      );
+      return { ...started, url, databaseUrl };
+    } catch (error) {
+      // Something else on the machine took the port between our check and the api's listen.
+      if (attempt === 3 || !String(error).includes('EADDRINUSE')) throw error;
+    }
+  }
+}
+
+/**
+ * Starts dist/worker.js on `databaseUrl` (every queue); resolves once it logs `worker ready`
+ * (at LOG_LEVEL log: its database and Redis answered).
+ */
+export function startWorkerProcess(
+  databaseUrl: string,
+  env: Record<string, string>,
+): Promise<BenchProcess> {
+  return startBuiltProcess(
+    'worker',
+    { DATABASE_URL: databaseUrl, LOG_LEVEL: 'log', ...env },
+    (worker) => Promise.resolve(worker.output().includes('"worker ready"')),
+  );
+}
+
+/**
+ * Removes every key of these prefixes (REDIS_PREFIX, and QUEUE_PREFIX as BullMQ's hash tag)
+ * from a Redis that outlives the bench.
+ */
+export async function removeRedisState(
+  redis: RedisClient,
+  prefixes: ReturnType<typeof benchPrefixes>,
+): Promise<void> {
+  for (const pattern of [`${prefixes.REDIS_PREFIX}*`, `{${prefixes.QUEUE_PREFIX}}*`]) {
+    const keys = await scanKeys(redis, pattern);
+    // One UNLINK per key: on a cluster the keys live in many slots.
+    await Promise.all(keys.map((key) => redis.unlink(key)));
+  }
 }
 
 /** Starts dist/main.js on a fresh database and its own Redis prefix; stop() cleans up. */
 export async function startBuiltApi(extraEnv: Record<string, string> = {}): Promise<BenchApi> {
-  const runId = `${Date.now().toString(36)}${process.pid}`;
-  const database = `gatehouse_bench_${runId}`;
-  await admin(`CREATE DATABASE "${database}"`);
-  const databaseUrl = new URL(ADMIN_URL);
-  databaseUrl.pathname = `/${database}`;
-  await applyMigrations(databaseUrl.toString());
-
-  const port = await freePort(43000);
-  const child: ChildProcess = spawn(process.execPath, [MAIN], {
-    env: {
-      ...process.env,
-      NODE_ENV: 'production',
-      JWT_SECRET: 'bench-secret-bench-secret-bench-secret-0123',
-      LOG_LEVEL: 'warn',
-      PORT: String(port),
-      DATABASE_URL: databaseUrl.toString(),
-      REDIS_URL,
-      REDIS_PREFIX: `gh-bench-${runId}:`,
-      QUEUE_PREFIX: `gh-bench-${runId}`,
-      ...extraEnv,
+  const database = await benchDatabase();
+  const prefixes = benchPrefixes(`${Date.now().toString(36)}${process.pid}`);
+  const api = await startApiProcess(database.url, { ...prefixes, ...extraEnv }).catch(
+    async (error: unknown) => {
+      await database.drop();
+      throw error;
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let attempt = 0; ; attempt += 1) {
-    const ok = await fetch(`${url}/health/ready`)
-      .then((response) => response.ok)
-      .catch(() => false);
-    if (ok) break;
-    if (attempt > 100 || child.exitCode !== null) throw new Error('the api did not start');
-    await sleep(200);
-  }
+  );
   return {
-    url,
-    databaseUrl: databaseUrl.toString(),
-    cpuMs: () => processCpuMs(child.pid),
+    ...api,
     stop: async () => {
-      child.kill('SIGTERM');
-      if (child.exitCode === null) await once(child, 'exit');
-      await admin(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+      await api.stop();
+      await database.drop();
+      const redis = new Redis(BENCH_REDIS_URL);
+      try {
+        await removeRedisState(redis, prefixes);
+      } finally {
+        redis.disconnect();
+      }
     },
   };
 }
 
+/** How many answers of each status code a run got, e.g. { '200': 500, '429': 1500 }. */
+export function statusCounts(result: autocannon.Result): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const [code, { count }] of Object.entries(result.statusCodeStats ?? {}))
+    counts[code] = count ?? 0;
+  return counts;
+}
+
+/**
+ * A load of `url`; given several, autocannon spreads the connections over them in turn (one
+ * latency histogram for all of them).
+ */
 export async function measure(
-  url: string,
+  url: string | string[],
   options: {
     seconds?: number;
     amount?: number;
@@ -158,7 +350,8 @@ export async function measure(
   },
 ): Promise<Sample> {
   const result = await autocannon({
-    url,
+    // autocannon takes an array of URLs (its README); its types only name a string.
+    url: url as string,
     connections: options.connections,
     ...(options.amount !== undefined
       ? { amount: options.amount }
@@ -171,6 +364,7 @@ export async function measure(
     p99Ms: result.latency.p99,
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
+    statuses: statusCounts(result),
   };
 }
 

@@ -1,6 +1,14 @@
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { BENCH_ADMIN_ENV, benchKey, measure, median, numberArg, startBuiltApi } from './harness.js';
+import {
+  BENCH_ADMIN_ENV,
+  BENCH_REDIS_URL,
+  benchKey,
+  measure,
+  median,
+  numberArg,
+  startBuiltApi,
+} from './harness.js';
 
 /**
  * The API-key hot path against a bare request of the same build: GET /api/v1/auth/me with an
@@ -64,7 +72,7 @@ try {
   );
 
   // Round trips per authenticated request.
-  const redis = new Redis(process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379');
+  const redis = new Redis(BENCH_REDIS_URL);
   const db = new pg.Client({ connectionString: api.databaseUrl });
   await db.connect();
   const transactions = async () =>
