@@ -44,6 +44,8 @@ export interface ConnectionOptions {
    * cluster fails over (the limiter's budget is one 250 ms try; MOVED is still followed).
    */
   failFast?: boolean;
+  /** Connect on the first command (or an explicit connect()) instead of at once. */
+  lazyConnect?: boolean;
 }
 
 /** The user, password and TLS of REDIS_URL: a cluster's nodes all take them. */
@@ -80,6 +82,7 @@ export function connectRedis(config: RedisConfig, options: ConnectionOptions): R
     ...(options.keyPrefix === undefined ? {} : { keyPrefix: options.keyPrefix }),
     enableAutoPipelining: options.enableAutoPipelining ?? false,
     enableOfflineQueue: true,
+    lazyConnect: options.lazyConnect ?? false,
     retryStrategy: retry,
   });
   return reportProblems(client, options.name, redisLocation(config.url, []));
@@ -90,9 +93,12 @@ export function connectCluster(config: RedisConfig, options: ConnectionOptions):
   const clusterOptions: ClusterOptions = {
     enableAutoPipelining: options.enableAutoPipelining ?? false,
     enableOfflineQueue: true,
+    lazyConnect: options.lazyConnect ?? false,
     clusterRetryStrategy: retry,
-    // A failover moves slots: learn the new owners within a second, even without a MOVED.
-    slotsRefreshInterval: 1_000,
+    // A failover moves slots. Connections that retry learn the new owners from the errors
+    // themselves (MOVED, a closed node); one that fails fast learns them only from this
+    // refresh, so it asks every second (each refresh is a short connection of its own).
+    slotsRefreshInterval: options.failFast === true ? 1_000 : 5_000,
     slotsRefreshTimeout: 2_000,
     retryDelayOnFailover: options.failFast === true ? 0 : 100,
     retryDelayOnClusterDown: options.failFast === true ? 0 : 100,
@@ -109,17 +115,23 @@ export function redisLocation(url: string, clusterNodes: readonly RedisNode[]): 
   return `cluster ${clusterNodes.map((node) => `${node.host}:${node.port}`).join(',')}`;
 }
 
-/** Logs the first error of an outage and the recovery, not every retry in between. */
+/**
+ * Logs the first error of an outage and the recovery, not every retry in between; a problem
+ * still going on is logged again each minute (a cluster's failed slot refreshes emit no
+ * 'ready' when they succeed again).
+ */
 function reportProblems<T extends RedisClient>(client: T, name: string, where: string): T {
   const logger = new Logger(name);
-  let reported = false;
+  let reportedAt: number | undefined;
   client.on('error', (error: Error) => {
-    if (!reported) logger.warn(`Redis connection problem (${where}): ${error.message}`);
-    reported = true;
+    const now = Date.now();
+    if (reportedAt !== undefined && now - reportedAt < 60_000) return;
+    logger.warn(`Redis connection problem (${where}): ${error.message}`);
+    reportedAt = now;
   });
   client.on('ready', () => {
-    if (reported) logger.log('Redis connection restored');
-    reported = false;
+    if (reportedAt !== undefined) logger.log('Redis connection restored');
+    reportedAt = undefined;
   });
   return client;
 }

@@ -6,7 +6,6 @@ import {
   LIMITER_REDIS,
   QUEUE_CONNECTION,
   type QueueConnection,
-  LIMITER_TIMEOUT_MS,
   REDIS,
   closeRedis,
   connectCluster,
@@ -17,25 +16,21 @@ import {
 /**
  * The limiter's connection: its own, so the hot path never queues behind other commands;
  * auto-pipelined, so the EVALSHAs of concurrent requests leave in one write instead of one
- * system call each; and a 250 ms command timeout instead of a timer of ours per request, tried
- * once even on a cluster that is failing over.
+ * system call each; tried once even on a cluster that is failing over; and connected by the
+ * Limiter, so only where limits are checked. Its 250 ms budget is the Limiter's (Deadlines),
+ * which does not count this process's own delays against Redis; the command timeout here is
+ * only a backstop.
  */
 function connectLimiterRedis(config: RedisConfig): RedisClient {
   return connectRedis(config, {
     name: 'LimiterRedis',
     keyPrefix: config.keyPrefix,
-    commandTimeout: LIMITER_TIMEOUT_MS,
     enableAutoPipelining: true,
     failFast: true,
+    lazyConnect: true,
   });
 }
 
-/**
- * BullMQ's connection. One Redis: its URL, and BullMQ opens and closes connections of its
- * own. A cluster: one Cluster that every queue and worker shares (BullMQ cannot open a
- * cluster from options; it duplicates this one for its blocking commands), without a key
- * prefix (BullMQ has its own) or command timeout (its blocking commands wait on purpose).
- */
 function queueConnection(config: RedisConfig): QueueConnection {
   if (config.clusterNodes.length === 0) return { url: config.url, maxRetriesPerRequest: null };
   return connectCluster(config, {

@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Inject, Injectable } from '@nestjs/common';
-import { LIMITER_REDIS, REDIS, type RedisClient } from '../../redis/redis-client.js';
+import { Deadlines } from '../../redis/deadlines.js';
+import {
+  LIMITER_REDIS,
+  LIMITER_TIMEOUT_MS,
+  REDIS,
+  type RedisClient,
+} from '../../redis/redis-client.js';
 
 /** Exact logs up to this limit; above it, 1/60-window buckets (API.md allows only that). */
 export const EXACT_LIMIT_MAX = 10_000;
@@ -111,6 +117,8 @@ export function quotaCounterKey(tag: string, quotaId: string, periodStartMs: num
 @Injectable()
 export class Limiter {
   private readonly redis: LimiterRedis;
+  /** A call not answered within 250 ms counts as Redis being down (RATE_LIMIT_FAILURE_MODE). */
+  private readonly deadlines = new Deadlines(LIMITER_TIMEOUT_MS);
 
   constructor(
     @Inject(LIMITER_REDIS) redis: RedisClient,
@@ -123,6 +131,8 @@ export class Limiter {
       });
     }
     this.redis = redis as LimiterRedis;
+    // Connected only where limits are checked (the api), not in every process.
+    if (redis.status === 'wait') void redis.connect().catch(() => undefined);
   }
 
   /** Refuses these keys in every later limiter call, on every process (the rows may be gone). */
@@ -177,7 +187,9 @@ export class Limiter {
       keys.push(counter, `${counter}:events`);
       args.push(quota.max, quota.periodEndMs, Math.ceil(quota.max * QUOTA_WARNING_SHARE));
     }
-    const reply = await this.redis.gatehouseLimit(keys.length, ...keys, ...args);
+    const reply = await this.deadlines.within(
+      this.redis.gatehouseLimit(keys.length, ...keys, ...args),
+    );
     const [outcome = 0, deciding = 0, decidingQuota = 0] = reply;
     const windows: WindowState[] = [];
     let at = 3;

@@ -124,7 +124,7 @@ export class RequestLimiter {
     const windows = plan.enforced;
     let result: LimiterResult;
     try {
-      // The limiter's connection times out after 250 ms (LIMITER_TIMEOUT_MS).
+      // A limiter call not answered within 250 ms (LIMITER_TIMEOUT_MS) throws.
       result = await this.check(principal, windows, quotas, call.cost, false);
     } catch (error) {
       if (this.config.failureMode === 'closed') {
