@@ -841,7 +841,7 @@ export interface components {
              * @default member
              * @enum {string}
              */
-            role: "owner" | "admin" | "member" | "viewer";
+            role?: "owner" | "admin" | "member" | "viewer";
             /**
              * @description Telegram chat that receives error alerts
              * @example 123456789
@@ -942,7 +942,7 @@ export interface components {
              * @default sliding_window
              * @enum {string}
              */
-            algorithm: "sliding_window" | "token_bucket";
+            algorithm?: "sliding_window" | "token_bucket";
         };
         KeyResponse: {
             /** Format: uuid */
@@ -1158,7 +1158,7 @@ export interface components {
              * @default 1
              * @example 1
              */
-            cost: number;
+            cost?: number;
             /** @description Permissions the key must hold */
             permissions?: ("users:read" | "projects:read" | "keys:read" | "analytics:read" | "audit:read" | "webhooks:read" | "events:read" | "users:write" | "projects:write" | "webhooks:write" | "events:write" | "users:delete" | "projects:delete" | "keys:write" | "rate_limits:write" | "quotas:write" | "members:write" | "org:delete" | "org:billing" | "admin")[];
         };
@@ -1242,7 +1242,7 @@ export interface components {
                      * @default sliding_window
                      * @enum {string}
                      */
-                    algorithm: "sliding_window" | "token_bucket";
+                    algorithm?: "sliding_window" | "token_bucket";
                 };
             };
             /**
@@ -1256,7 +1256,7 @@ export interface components {
                      * @default sliding_window
                      * @enum {string}
                      */
-                    algorithm: "sliding_window" | "token_bucket";
+                    algorithm?: "sliding_window" | "token_bucket";
                 };
             } | null;
             /** @description tier -> policies */
@@ -1268,7 +1268,7 @@ export interface components {
                          * @default sliding_window
                          * @enum {string}
                          */
-                        algorithm: "sliding_window" | "token_bucket";
+                        algorithm?: "sliding_window" | "token_bucket";
                     };
                 };
             };
@@ -1281,7 +1281,7 @@ export interface components {
                          * @default sliding_window
                          * @enum {string}
                          */
-                        algorithm: "sliding_window" | "token_bucket";
+                        algorithm?: "sliding_window" | "token_bucket";
                     };
                 };
             };
@@ -1306,7 +1306,7 @@ export interface components {
                      * @default sliding_window
                      * @enum {string}
                      */
-                    algorithm: "sliding_window" | "token_bucket";
+                    algorithm?: "sliding_window" | "token_bucket";
                 };
             };
             /**
@@ -1332,7 +1332,7 @@ export interface components {
                          * @default sliding_window
                          * @enum {string}
                          */
-                        algorithm: "sliding_window" | "token_bucket";
+                        algorithm?: "sliding_window" | "token_bucket";
                     };
                 };
             };
@@ -1354,7 +1354,7 @@ export interface components {
                          * @default sliding_window
                          * @enum {string}
                          */
-                        algorithm: "sliding_window" | "token_bucket";
+                        algorithm?: "sliding_window" | "token_bucket";
                     };
                 };
             };
@@ -1425,7 +1425,7 @@ export interface components {
                      * @default sliding_window
                      * @enum {string}
                      */
-                    algorithm: "sliding_window" | "token_bucket";
+                    algorithm?: "sliding_window" | "token_bucket";
                 };
             } | null;
             /**
@@ -1465,7 +1465,7 @@ export interface components {
                      * @default sliding_window
                      * @enum {string}
                      */
-                    algorithm: "sliding_window" | "token_bucket";
+                    algorithm?: "sliding_window" | "token_bucket";
                 };
             } | null;
         };
@@ -1487,7 +1487,7 @@ export interface components {
                      * @default sliding_window
                      * @enum {string}
                      */
-                    algorithm: "sliding_window" | "token_bucket";
+                    algorithm?: "sliding_window" | "token_bucket";
                 };
             } | null;
         };
