@@ -63,6 +63,8 @@ export function retryAfterMs(header: string | null, now = Date.now()): number | 
   if (header === null) return null;
   const value = header.trim();
   if (/^\d+$/.test(value)) return Number(value) * 1000;
+  // HTTP dates (RFC 9110) begin with the day's name; Date.parse alone takes "1.5" for 2001.
+  if (!/^[A-Za-z]{3}/.test(value)) return null;
   const date = Date.parse(value);
   return Number.isNaN(date) ? null : Math.max(date - now, 0);
 }
