@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
+  type GatehouseClient,
   type GatehouseClientOptions,
   createGatehouseClient,
 } from '../clients/typescript/src/gatehouse-client.js';
@@ -106,27 +107,26 @@ describe('TypeScript client (@gatehouse/client) against the real server', () => 
   });
 
   /**
-   * The request after the first 429 `sent` shows: the retry. With a one-second window a slow
-   * machine can let a second call through, so calls go on until one is refused.
+   * Calls through a client whose key allows one request a second until one is refused, and
+   * returns the refused request and the retry after it (a slow machine can let a second call
+   * through the one-second window).
    */
-  async function firstRetry(sent: Sent[], call: () => Promise<number>): Promise<[Sent, Sent]> {
+  async function firstRetry(
+    call: (client: GatehouseClient) => Promise<{ response: Response }>,
+  ): Promise<{ sent: Sent[]; refused: Sent; retried: Sent }> {
+    const key = await createKey('second');
+    const { sent, fetch } = recordingFetch();
+    const client = createGatehouseClient({ baseUrl: api.url, apiKey: key.secret, fetch });
     return eventually(async () => {
-      expect(await call()).toBeLessThan(300);
+      expect((await call(client)).response.status).toBeLessThan(300);
       const refused = sent.findIndex((request) => request.status === 429);
       expect(refused).toBeGreaterThan(0);
-      return [sent[refused], sent[refused + 1]] as [Sent, Sent];
+      return { sent, refused: sent[refused], retried: sent[refused + 1] };
     }, 20_000);
   }
 
   it('sends a GET again after a 429, once its Retry-After has passed', async () => {
-    const key = await createKey('second');
-    const { sent, fetch } = recordingFetch();
-    const client = createGatehouseClient({ baseUrl: api.url, apiKey: key.secret, fetch });
-
-    const [refused, retried] = await firstRetry(
-      sent,
-      async () => (await client.GET('/api/v1/projects')).response.status,
-    );
+    const { refused, retried } = await firstRetry((client) => client.GET('/api/v1/projects'));
 
     expect(retried.status).toBe(200);
     const waitMs = Number(refused.retryAfter) * 1000;
@@ -135,14 +135,8 @@ describe('TypeScript client (@gatehouse/client) against the real server', () => 
   });
 
   it('retries a POST under the same Idempotency-Key, so it is run once', async () => {
-    const key = await createKey('second');
-    const { sent, fetch } = recordingFetch();
-    const client = createGatehouseClient({ baseUrl: api.url, apiKey: key.secret, fetch });
-
-    const [refused, retried] = await firstRetry(
-      sent,
-      async () =>
-        (await client.POST('/api/v1/projects', { body: { name: 'retried' } })).response.status,
+    const { sent, refused, retried } = await firstRetry((client) =>
+      client.POST('/api/v1/projects', { body: { name: 'retried' } }),
     );
 
     expect(retried.status).toBe(201);
@@ -151,6 +145,11 @@ describe('TypeScript client (@gatehouse/client) against the real server', () => 
     // Every other request had a key of its own.
     const keys = sent.filter((request) => request !== retried).map((r) => r.idempotencyKey);
     expect(new Set(keys).size).toBe(keys.length);
+    // One project per call: the refused attempt and its retry made one.
+    const owner = createGatehouseClient({ baseUrl: api.url, accessToken: () => accessToken });
+    const { data } = await owner.GET('/api/v1/projects', { params: { query: { limit: 100 } } });
+    const retriedProjects = data?.data.filter((project) => project.name === 'retried');
+    expect(retriedProjects).toHaveLength(sent.length - 1);
   });
 
   it('does not retry a POST without an Idempotency-Key, nor wait longer than allowed', async () => {
