@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type RequestListener, createServer } from 'node:http';
 import helmet from '@fastify/helmet';
-import { Logger, VersioningType } from '@nestjs/common';
+import { type INestApplication, Logger, VersioningType } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppConfig } from '../config/config.classes.js';
@@ -191,6 +191,12 @@ function registerHooks(
   });
 }
 
+/** The /api prefix (but for health and metrics) and URI versioning: what the routes' paths are. */
+export function configureRouting(app: INestApplication): void {
+  app.setGlobalPrefix('api', { exclude: UNPREFIXED });
+  app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
+}
+
 /**
  * Everything HTTP about the api process, applied identically by main.ts and the e2e tests:
  * prefix and versioning, body parsing, security headers, CORS, hooks and the OpenAPI docs.
@@ -199,8 +205,7 @@ export async function configureHttpApp(app: NestFastifyApplication): Promise<voi
   const config = app.get(AppConfig);
   const fastify = app.getHttpAdapter().getInstance();
 
-  app.setGlobalPrefix('api', { exclude: UNPREFIXED });
-  app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
+  configureRouting(app);
 
   // Bodies are JSON only (API.md): Fastify's own JSON parser stays, its text/plain one goes,
   // and Nest's urlencoded parser is never added (bodyParser: false), so anything else is 415.
