@@ -1,6 +1,6 @@
 import { applyDecorators, type Type } from '@nestjs/common';
 import { ApiExtraModels, ApiResponse, getSchemaPath } from '@nestjs/swagger';
-import type { PageQuery } from './pagination.js';
+import { MAX_LIMIT, MAX_OFFSET, type PageQuery } from './pagination.js';
 
 /** A single resource on the wire: `{"data": {...}}`. */
 export interface Data<T> {
@@ -50,10 +50,16 @@ export function ApiPageResponse(model: Type<unknown>, description = 'OK') {
         type: 'object',
         required: ['data', 'total', 'limit', 'offset'],
         properties: {
-          data: { type: 'array', items: { $ref: getSchemaPath(model) } },
-          total: { type: 'integer', example: 1 },
-          limit: { type: 'integer', example: 20 },
-          offset: { type: 'integer', example: 0 },
+          data: { type: 'array', items: { $ref: getSchemaPath(model) }, maxItems: MAX_LIMIT },
+          total: {
+            type: 'integer',
+            format: 'int64',
+            minimum: 0,
+            maximum: Number.MAX_SAFE_INTEGER,
+            example: 1,
+          },
+          limit: { type: 'integer', format: 'int32', minimum: 1, maximum: MAX_LIMIT, example: 20 },
+          offset: { type: 'integer', format: 'int32', minimum: 0, maximum: MAX_OFFSET, example: 0 },
         },
       },
     }),

@@ -1,5 +1,6 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
 import { ERROR_STATUS } from './app-error.js';
+import { MAX_ERROR_DETAILS } from './json-limits.js';
 
 export class FieldErrorDto {
   @ApiProperty({ example: 'email' })
@@ -16,13 +17,16 @@ export class ErrorDetailDto {
   @ApiProperty({ example: 'Request validation failed' })
   message: string;
 
-  @ApiPropertyOptional({
-    nullable: true,
+  @ApiProperty({
     description:
       'For VALIDATION_ERROR, a list of {field, message}; otherwise code-specific or null',
     oneOf: [
-      { type: 'array', items: { $ref: '#/components/schemas/FieldErrorDto' } },
-      { type: 'object' },
+      {
+        type: 'array',
+        items: { $ref: '#/components/schemas/FieldErrorDto' },
+        maxItems: MAX_ERROR_DETAILS,
+      },
+      { type: 'object', nullable: true },
     ],
   })
   details: unknown;

@@ -209,7 +209,7 @@ export class MeResponse {
   @ApiPropertyOptional({ enum: ['live', 'test'], description: 'API keys only' })
   environment?: 'live' | 'test';
 
-  @ApiProperty({ enum: PERMISSIONS, isArray: true })
+  @ApiProperty({ enum: PERMISSIONS, isArray: true, maxItems: PERMISSIONS.length })
   permissions: string[];
 
   @ApiPropertyOptional({ type: [MembershipSummary] })

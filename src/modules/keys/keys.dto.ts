@@ -8,6 +8,7 @@ import {
   IsOptional,
   IsString,
   Length,
+  MaxLength,
   Validate,
   ValidateNested,
   type ValidatorConstraintInterface,
@@ -17,7 +18,13 @@ import { INT32_MAX, IntRange } from '../../common/int-range.js';
 import { IsTimestamp } from '../../common/timestamp.js';
 import { PERMISSIONS, type Permission } from '../../common/permissions.js';
 import { QuotaFieldsDto, QuotaResponse } from '../quota/quotas.dto.js';
+import { LIMIT_MAX } from '../rate-limit/policy-set.js';
 import { parseCidr } from './ip-allowlist.js';
+
+/** `ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255/128`, the longest address or range. */
+const CIDR_MAX_LENGTH = 49;
+const MAX_ALLOWED_IPS = 100;
+const MAX_KEY_RATE_LIMITS = 8;
 
 export const WINDOWS = ['second', 'minute', 'hour', 'day'] as const;
 export const ALGORITHMS = ['sliding_window', 'token_bucket'] as const;
@@ -52,7 +59,7 @@ export class RateLimitDto {
   window: (typeof WINDOWS)[number];
 
   @ApiProperty({ example: 100 })
-  @IntRange(1, 1_000_000_000)
+  @IntRange(1, LIMIT_MAX)
   limit: number;
 
   @ApiPropertyOptional({ enum: ALGORITHMS, default: 'sliding_window' })
@@ -83,7 +90,8 @@ class KeyFieldsDto {
   @ApiPropertyOptional({ type: [String], example: ['203.0.113.0/24', '2001:db8::/32'] })
   @IsOptional()
   @IsArray()
-  @ArrayMaxSize(100)
+  @ArrayMaxSize(MAX_ALLOWED_IPS)
+  @MaxLength(CIDR_MAX_LENGTH, { each: true })
   @Validate(IsCidr, { each: true })
   allowed_ips?: string[];
 
@@ -95,7 +103,7 @@ class KeyFieldsDto {
   @ApiPropertyOptional({ type: [RateLimitDto] })
   @IsOptional()
   @IsArray()
-  @ArrayMaxSize(8)
+  @ArrayMaxSize(MAX_KEY_RATE_LIMITS)
   @ValidateNested({ each: true })
   @Validate(OneLimitPerWindow)
   @Type(() => RateLimitDto)
@@ -169,16 +177,20 @@ export class KeyResponse {
   @ApiProperty({ nullable: true, type: Number })
   project_id: number | null;
 
-  @ApiProperty({ enum: PERMISSIONS, isArray: true })
+  @ApiProperty({ enum: PERMISSIONS, isArray: true, maxItems: PERMISSIONS.length })
   permissions: string[];
 
-  @ApiProperty({ type: [String] })
+  @ApiProperty({
+    type: [String],
+    maxItems: MAX_ALLOWED_IPS,
+    items: { type: 'string', maxLength: CIDR_MAX_LENGTH },
+  })
   allowed_ips: string[];
 
   @ApiProperty({ nullable: true, type: String })
   expires_at: string | null;
 
-  @ApiProperty({ type: [RateLimitDto] })
+  @ApiProperty({ type: [RateLimitDto], maxItems: MAX_KEY_RATE_LIMITS })
   rate_limits: RateLimitDto[];
 
   @ApiProperty({ enum: ['active', 'revoked', 'expired'] })
@@ -277,7 +289,7 @@ export class VerifyKeyResponse {
   @ApiProperty({ nullable: true, type: String, format: 'uuid' })
   organization_id: string | null;
 
-  @ApiProperty({ enum: PERMISSIONS, isArray: true })
+  @ApiProperty({ enum: PERMISSIONS, isArray: true, maxItems: PERMISSIONS.length })
   permissions: string[];
 
   @ApiProperty({ type: VerifyRateLimit, nullable: true })

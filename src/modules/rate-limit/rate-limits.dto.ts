@@ -19,6 +19,7 @@ function MaxKeys(max: number) {
     },
   });
 }
+import { LIMIT_MAX } from './policy-set.js';
 import type { PolicySet } from './rate-limit-setting.entity.js';
 
 /** `{limit, algorithm}` for one window. */
@@ -26,7 +27,7 @@ export const WINDOW_POLICY: SchemaObject = {
   type: 'object',
   required: ['limit'],
   properties: {
-    limit: { type: 'integer', minimum: 1, maximum: 1_000_000_000 },
+    limit: { type: 'integer', format: 'int32', minimum: 1, maximum: LIMIT_MAX },
     algorithm: {
       type: 'string',
       enum: ['sliding_window', 'token_bucket'],
