@@ -8,6 +8,7 @@ import {
   quotaCounterKey,
   revocationKey,
 } from '../src/modules/rate-limit/limiter.js';
+import type { RateLimitConfig } from '../src/config/config.classes.js';
 import type { RedisClient } from '../src/redis/redis-client.js';
 import { testRedis } from './support/test-redis.js';
 
@@ -24,8 +25,10 @@ describe('limiter script', () => {
   beforeAll(() => {
     redisA = testRedis();
     redisB = testRedis();
-    a = new Limiter(redisA);
-    b = new Limiter(redisB);
+    // What the script decides, not how fast a loaded machine answers 300 calls at once.
+    const patient = { timeoutMs: 5_000 } as RateLimitConfig;
+    a = new Limiter(redisA, redisA, patient);
+    b = new Limiter(redisB, redisB, patient);
   });
 
   afterAll(() => {

@@ -43,6 +43,7 @@ describe('rate limiting when Redis fails', () => {
   const envFor = (mode: 'open' | 'closed') => ({
     REDIS_URL: `redis://127.0.0.1:${port}`,
     RATE_LIMIT_FAILURE_MODE: mode,
+    RATE_LIMIT_TIMEOUT_MS: '250', // the default, which the tests' setup raises
   });
 
   beforeAll(async () => {

@@ -47,6 +47,7 @@ describe('rate limiting while a Redis Cluster master fails over', () => {
     const env = (mode: 'open' | 'closed') => ({
       REDIS_CLUSTER_NODES: cluster.env,
       RATE_LIMIT_FAILURE_MODE: mode,
+      RATE_LIMIT_TIMEOUT_MS: '250', // the default, which the tests' setup raises
     });
     [open, closed] = await Promise.all([
       startApp({ env: env('open') }),

@@ -47,6 +47,8 @@ export interface Env {
   LOG_LEVEL: LogLevel;
   CORS_ORIGINS: string[];
   RATE_LIMIT_FAILURE_MODE: 'open' | 'closed';
+  /** How long a limiter call may wait for Redis before RATE_LIMIT_FAILURE_MODE decides. */
+  RATE_LIMIT_TIMEOUT_MS: number;
   /** Days of merged rate-limit refusals (rate_limit_events) kept for analytics. */
   RATE_LIMIT_EVENTS_RETENTION_DAYS: number;
   AUDIT_RETENTION_DAYS: number;
@@ -297,6 +299,7 @@ export function validateEnv(raw: Raw): Env {
     LOG_LEVEL: oneOf(raw, 'LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'warn' : 'log'),
     CORS_ORIGINS: corsOrigins,
     RATE_LIMIT_FAILURE_MODE: oneOf(raw, 'RATE_LIMIT_FAILURE_MODE', ['open', 'closed'], 'open'),
+    RATE_LIMIT_TIMEOUT_MS: integer(raw, 'RATE_LIMIT_TIMEOUT_MS', 250, 10, 10_000),
     RATE_LIMIT_EVENTS_RETENTION_DAYS: integer(
       raw,
       'RATE_LIMIT_EVENTS_RETENTION_DAYS',

@@ -25,7 +25,7 @@ export const LIMITER_REDIS = Symbol('LIMITER_REDIS');
 export const QUEUE_CONNECTION = Symbol('QUEUE_CONNECTION');
 export type QueueConnection = Cluster | { url: string; maxRetriesPerRequest: null };
 
-/** A limiter call that has not answered by then counts as Redis being down (RATE_LIMIT_FAILURE_MODE). */
+/** RATE_LIMIT_TIMEOUT_MS's default: a limiter call not answered by then counts as Redis down. */
 export const LIMITER_TIMEOUT_MS = 250;
 
 /** How a connection behaves; the same on one node and on a cluster. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { RateLimitConfig } from '../../config/config.classes.js';
 import { Deadlines } from '../../redis/deadlines.js';
 import {
   LIMITER_REDIS,
@@ -117,14 +118,16 @@ export function quotaCounterKey(tag: string, quotaId: string, periodStartMs: num
 @Injectable()
 export class Limiter {
   private readonly redis: LimiterRedis;
-  /** A call not answered within 250 ms counts as Redis being down (RATE_LIMIT_FAILURE_MODE). */
-  private readonly deadlines = new Deadlines(LIMITER_TIMEOUT_MS);
+  /** A call not answered in time (RATE_LIMIT_TIMEOUT_MS) counts as Redis being down. */
+  private readonly deadlines: Deadlines;
 
   constructor(
     @Inject(LIMITER_REDIS) redis: RedisClient,
     /** For management calls (revocation, usage reads): not the hot path's 250 ms connection. */
     @Inject(REDIS) private readonly management: RedisClient = redis,
+    @Optional() config?: RateLimitConfig,
   ) {
+    this.deadlines = new Deadlines(config?.timeoutMs ?? LIMITER_TIMEOUT_MS);
     if (!('gatehouseLimit' in redis)) {
       redis.defineCommand('gatehouseLimit', {
         lua: readFileSync(new URL('./limiter.lua', import.meta.url), 'utf8'),

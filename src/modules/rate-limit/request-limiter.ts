@@ -124,7 +124,7 @@ export class RequestLimiter {
     const windows = plan.enforced;
     let result: LimiterResult;
     try {
-      // A limiter call not answered within 250 ms (LIMITER_TIMEOUT_MS) throws.
+      // A limiter call not answered within RATE_LIMIT_TIMEOUT_MS throws.
       result = await this.check(principal, windows, quotas, call.cost, false);
     } catch (error) {
       if (this.config.failureMode === 'closed') {
