@@ -19,8 +19,9 @@ import { stopChild } from './launcher/processes.js';
  * `npm start`: Gatehouse on one machine with no setup. Validates the configuration and checks
  * the api's ports first; then uses DATABASE_URL, or an embedded Postgres with its data in
  * DATA_DIR (.data/); uses the Redis at REDIS_URL, or starts a local redis-server; applies
- * migrations; then runs one api and one worker process until stopped (SIGINT, SIGTERM or
- * SIGHUP), and then stops everything it started, the api and worker first, before exiting.
+ * migrations; then runs one api and, once the api answers, one worker process until stopped
+ * (SIGINT, SIGTERM or SIGHUP), and then stops everything it started, the api and worker first,
+ * before exiting.
  */
 const distDir = dirname(fileURLToPath(import.meta.url));
 const rootDir = join(distDir, '..');
@@ -171,13 +172,14 @@ async function main(): Promise<void> {
     REDIS_URL: env.REDIS_URL,
     JWT_SECRET: jwtSecret,
   });
+  // The worker starts once the api answers: on a small machine the api then boots alone, and
+  // nothing the api does waits for the worker (jobs wait in their queues).
   run('api', 'main.js', processEnv);
-  run('worker', 'worker.js', processEnv);
-
   if (!(await waitUntilReady(env.PORT))) {
     if (stopping !== undefined) return;
     await fail('the api did not become ready within 60 s');
   }
+  run('worker', 'worker.js', processEnv);
   log(
     [
       'ready',
