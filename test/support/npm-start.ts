@@ -90,6 +90,28 @@ export function descendantsOf(pid: number): RunningProcess[] {
   return found;
 }
 
+/** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ, 100 on Linux). */
+const USER_HZ = 100;
+
+/**
+ * CPU time (user + system, in ms) used so far by `pid` and every process below it, including
+ * children they have already reaped (a finished compiler, initdb).
+ */
+export function treeCpuMs(pid: number): number {
+  let ticks = 0;
+  for (const each of [pid, ...descendantsOf(pid).map((process) => process.pid)]) {
+    try {
+      const stat = readFileSync(`/proc/${each}/stat`, 'utf8');
+      // After the command name: utime, stime, cutime and cstime are fields 14 to 17.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += fields.slice(11, 15).reduce((sum, field) => sum + Number(field), 0);
+    } catch {
+      continue; // exited meanwhile
+    }
+  }
+  return (ticks * 1000) / USER_HZ;
+}
+
 /** Whether a process with this pid still exists (a zombie counts: nobody has reaped it). */
 export function isAlive(pid: number): boolean {
   try {
