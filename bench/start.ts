@@ -26,6 +26,8 @@ const warmRuns = numberArg('warm', 3);
 
 interface Run {
   readyMs: number;
+  /** What scripts/start.js reported compiling took (0 when dist/ was current). */
+  compileMs: number;
   /** CPU time the whole tree used until ready: what a busy machine cannot stretch. */
   cpuMs: number;
   stopMs: number;
@@ -46,7 +48,9 @@ async function run(dataDir: string): Promise<Run> {
   process.kill(started.npm.pid ?? 0, 'SIGINT');
   const exit = await started.exited;
   if (exit.code !== 0) throw new Error(`npm start exited ${exit.code}:\n${started.output()}`);
-  return { readyMs, cpuMs, stopMs: Date.now() - stopAt };
+  const compiled = /gatehouse: compiled in ([\d.]+) s/.exec(started.output());
+  const compileMs = compiled === null ? 0 : Number(compiled[1]) * 1000;
+  return { readyMs, compileMs, cpuMs, stopMs: Date.now() - stopAt };
 }
 
 function seconds(ms: number): string {
@@ -56,10 +60,12 @@ function seconds(ms: number): string {
 function report(name: string, runs: Run[]): void {
   const ready = median(runs.map((r) => r.readyMs));
   const cpu = median(runs.map((r) => r.cpuMs));
+  const compile = median(runs.map((r) => r.compileMs));
+  const compiling = compile > 0 ? ` (compiling ${seconds(compile)})` : '';
   const stop = median(runs.map((r) => r.stopMs));
   const each = runs.length > 1 ? ` (runs: ${runs.map((r) => seconds(r.readyMs)).join(', ')})` : '';
   process.stdout.write(
-    `${name.padEnd(18)} ready in ${seconds(ready)} using ${seconds(cpu)} of CPU, stopped in ${seconds(stop)}${each}; load average ${loadavg()[0]?.toFixed(1)}\n`,
+    `${name.padEnd(18)} ready in ${seconds(ready)}${compiling} using ${seconds(cpu)} of CPU, stopped in ${seconds(stop)}${each}; load average ${loadavg()[0]?.toFixed(1)}\n`,
   );
 }
 
