@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { CommonModule } from './common/common.module.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
+import { ApiIndexModule } from './modules/api-index/api-index.module.js';
 import { AuditModule } from './modules/audit/audit.module.js';
 import { AuthGuard } from './modules/auth/auth.guard.js';
 import { AuthModule } from './modules/auth/auth.module.js';
@@ -36,6 +37,7 @@ import { RedisModule } from './redis/redis.module.js';
     CommonModule,
     MetricsModule,
     HealthModule,
+    ApiIndexModule,
     AuthModule,
     UsersModule,
     OrganizationsModule,

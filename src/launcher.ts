@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import {
@@ -9,60 +9,97 @@ import {
   validateEnvOrExit,
 } from './config/env.js';
 import { redactUrlCredentials } from './config/redact.js';
-import { applyMigrations } from './database/migrations-runner.js';
 import { LocalPostgres } from './launcher/embedded-postgres.js';
 import { LocalRedis } from './launcher/local-redis.js';
 import { localSecret } from './launcher/local-secret.js';
+import { apiListeners, portInUse } from './launcher/ports.js';
+import { stopChild } from './launcher/processes.js';
 
 /**
- * `npm start`: Gatehouse on one machine with no setup. Uses DATABASE_URL, or an embedded
- * Postgres with its data in .data/; uses the Redis at REDIS_URL, or starts a local
- * redis-server; applies migrations; then runs one api and one worker process until stopped.
+ * `npm start`: Gatehouse on one machine with no setup. Validates the configuration and checks
+ * the api's ports first; then uses DATABASE_URL, or an embedded Postgres with its data in
+ * DATA_DIR (.data/); uses the Redis at REDIS_URL, or starts a local redis-server; applies
+ * migrations; then runs one api and, once the api answers, one worker process until stopped
+ * (SIGINT, SIGTERM or SIGHUP), and then stops everything it started, the api and worker first,
+ * before exiting.
  */
 const distDir = dirname(fileURLToPath(import.meta.url));
 const rootDir = join(distDir, '..');
+/** The api finishes in-flight requests (30 s at most), the worker its running jobs. */
+const CHILD_STOP_GRACE_MS = 35_000;
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+/**
+ * Stand-ins for what the launcher provides itself when unset (an embedded Postgres, a secret
+ * kept in DATA_DIR), so that the rest of the configuration is validated before anything starts.
+ */
+const PROVIDED_LATER = {
+  DATABASE_URL: 'postgres://127.0.0.1/gatehouse',
+  JWT_SECRET: '0'.repeat(64),
+};
+
 const children: ChildProcess[] = [];
-const postgres = new LocalPostgres(join(rootDir, '.data'));
 const redis = new LocalRedis();
-let stopping = false;
+let postgres: LocalPostgres | undefined;
+let stopping: Promise<never> | undefined;
 
 function log(line: string): void {
   process.stdout.write(`gatehouse: ${line}\n`);
 }
 
+/** Stops, in order, whatever has been started: the api and worker, then Redis and Postgres. */
+function shutdown(code: number): Promise<never> {
+  stopping ??= (async () => {
+    await Promise.all(children.map((child) => stopChild(child, CHILD_STOP_GRACE_MS)));
+    await redis.stop();
+    await postgres?.stop();
+    process.exit(code);
+  })();
+  return stopping;
+}
+
 /** Errors here may quote DATABASE_URL or REDIS_URL: printed without their passwords. */
-function fail(line: string): never {
+function fail(line: string): Promise<never> {
   process.stderr.write(`gatehouse: ${redactUrlCredentials(line)}\n`);
-  process.exit(1);
+  return shutdown(1);
+}
+
+/**
+ * Any of these signals stops everything once. embedded-postgres registers handlers of its own
+ * (async-exit-hook) that stop its Postgres at the first signal and exit soon after, while the
+ * api and worker still use it: they are removed, and the launcher keeps the order. A signal
+ * often comes twice (a terminal's Ctrl+C also reaches npm, which forwards it): repeats only
+ * say that stopping is under way.
+ */
+function stopOnSignals(): void {
+  let firstAt = 0;
+  for (const signal of STOP_SIGNALS) {
+    process.removeAllListeners(signal);
+    process.on(signal, () => {
+      if (stopping === undefined) {
+        firstAt = Date.now();
+        log(`stopping (${signal})`);
+        void shutdown(0);
+      } else if (Date.now() - firstAt > 1_000) {
+        log('still stopping: the api and worker are finishing their requests and jobs');
+      }
+    });
+  }
 }
 
 async function waitUntilReady(port: number): Promise<boolean> {
-  for (let attempt = 0; attempt < 120; attempt += 1) {
+  for (let attempt = 0; attempt < 600; attempt += 1) {
+    if (stopping !== undefined) return false;
     const ok = await fetch(`http://127.0.0.1:${port}/health/ready`)
       .then((response) => response.ok)
       .catch(() => false);
     if (ok) return true;
-    await sleep(500);
+    await sleep(100);
   }
   return false;
 }
 
-async function shutdown(code: number): Promise<never> {
-  if (!stopping) {
-    stopping = true;
-    log('stopping');
-    const exits = children
-      .filter((child) => child.exitCode === null && child.signalCode === null)
-      .map((child) => new Promise((resolve) => child.once('exit', resolve)));
-    children.forEach((child) => child.kill('SIGTERM'));
-    await Promise.race([Promise.all(exits), sleep(35_000)]);
-    redis.stop();
-    await postgres.stop();
-  }
-  process.exit(code);
-}
-
 function run(name: string, script: string, env: NodeJS.ProcessEnv): void {
+  if (stopping !== undefined) return;
   // Detached: Ctrl+C reaches only the launcher, which then stops each child once, gracefully.
   const child = spawn(process.execPath, [join(distDir, script)], {
     env,
@@ -70,7 +107,7 @@ function run(name: string, script: string, env: NodeJS.ProcessEnv): void {
     detached: true,
   });
   child.once('exit', (code, signal) => {
-    if (stopping) return;
+    if (stopping !== undefined) return;
     log(`${name} exited (${signal ?? `code ${code}`}); stopping the rest`);
     void shutdown(1);
   });
@@ -88,33 +125,42 @@ function administratorHint(adminEmail: string | undefined): string[] {
   ];
 }
 
-async function main(): Promise<void> {
-  process.once('SIGINT', () => void shutdown(0));
-  process.once('SIGTERM', () => void shutdown(0));
-
-  let databaseUrl = configuredDatabaseUrl();
-  if (databaseUrl === undefined) {
-    try {
-      databaseUrl = await postgres.start(log);
-    } catch (error) {
+/** DATABASE_URL, or the embedded Postgres's (started, with its database created). */
+async function databaseFor(dataDir: string): Promise<string> {
+  const configured = configuredDatabaseUrl();
+  if (configured !== undefined) return configured;
+  postgres = new LocalPostgres(dataDir);
+  return postgres
+    .start(log)
+    .catch((error: unknown) =>
       fail(
         `could not start the embedded Postgres: ${error instanceof Error ? error.message : String(error)}`,
-      );
-    }
-  }
-  const jwtSecret =
-    configuredJwtSecret() ?? (await localSecret(join(rootDir, '.data'), 'jwt-secret'));
-  const env = validateEnvOrExit('start', { DATABASE_URL: databaseUrl, JWT_SECRET: jwtSecret });
+      ),
+    );
+}
 
-  // A Redis Cluster is the operator's own; the api and worker wait for it like for any Redis.
-  const redisProblem =
-    env.REDIS_CLUSTER_NODES.length > 0 ? undefined : await redis.ensure(env.REDIS_URL, log);
-  if (redisProblem !== undefined) {
-    await postgres.stop();
-    fail(redisProblem);
-  }
+async function main(): Promise<void> {
+  stopOnSignals();
+  const env = validateEnvOrExit('start', {
+    DATABASE_URL: configuredDatabaseUrl() ?? PROVIDED_LATER.DATABASE_URL,
+    JWT_SECRET: configuredJwtSecret() ?? PROVIDED_LATER.JWT_SECRET,
+  });
+  const taken = await portInUse(apiListeners(env));
+  if (taken !== undefined) await fail(taken);
+  const dataDir = resolve(rootDir, env.DATA_DIR);
 
-  const applied = await applyMigrations(env.DATABASE_URL);
+  // Postgres and Redis start together, in processes of their own, while TypeORM loads here.
+  const migrationsRunner = import('./database/migrations-runner.js');
+  const [databaseUrl, redisProblem, jwtSecret] = await Promise.all([
+    databaseFor(dataDir),
+    // A Redis Cluster is the operator's own; the api and worker wait for it like for any Redis.
+    env.REDIS_CLUSTER_NODES.length > 0 ? undefined : redis.ensure(env.REDIS_URL, log),
+    configuredJwtSecret() ?? localSecret(dataDir, 'jwt-secret'),
+  ]);
+  if (stopping !== undefined) return;
+  if (redisProblem !== undefined) await fail(redisProblem);
+
+  const applied = await (await migrationsRunner).applyMigrations(databaseUrl);
   log(
     applied.length > 0
       ? `applied migrations: ${applied.join(', ')}`
@@ -122,17 +168,18 @@ async function main(): Promise<void> {
   );
 
   const processEnv = childEnv({
-    DATABASE_URL: env.DATABASE_URL,
+    DATABASE_URL: databaseUrl,
     REDIS_URL: env.REDIS_URL,
-    JWT_SECRET: env.JWT_SECRET,
+    JWT_SECRET: jwtSecret,
   });
+  // The worker starts once the api answers: on a small machine the api then boots alone, and
+  // nothing the api does waits for the worker (jobs wait in their queues).
   run('api', 'main.js', processEnv);
-  run('worker', 'worker.js', processEnv);
-
   if (!(await waitUntilReady(env.PORT))) {
-    log('the api did not become ready within 60 s');
-    await shutdown(1);
+    if (stopping !== undefined) return;
+    await fail('the api did not become ready within 60 s');
   }
+  run('worker', 'worker.js', processEnv);
   log(
     [
       'ready',
@@ -146,8 +193,6 @@ async function main(): Promise<void> {
   );
 }
 
-await main().catch(async (error: unknown) => {
-  const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`gatehouse: ${redactUrlCredentials(message)}\n`);
-  await shutdown(1);
-});
+await main().catch((error: unknown) =>
+  fail(error instanceof Error ? error.message : String(error)),
+);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
+import { AUDIT_ACTIONS } from '../src/modules/audit/audit-actions.js';
 import { AuditRetention } from '../src/modules/audit/audit-retention.js';
 import { type Account, as, registerOwner } from './support/identity.js';
 import { type TestApp, startApp } from './support/test-app.js';
@@ -64,6 +65,31 @@ describe('audit trail', () => {
     for (const query of ['?start_date=yesterday', '?action=DROP%20TABLE', '?limit=500']) {
       expect((await api.call(`/api/v1/audit${query}`, as(owner, 'GET'))).status).toBe(400);
     }
+  });
+
+  it('an action the trail never records is a 400 listing every one it does', async () => {
+    const response = await api.call('/api/v1/audit?action=project.renamed', as(owner, 'GET'));
+    expect(response.status).toBe(400);
+    const { error } = (await response.json()) as {
+      error: { code: string; details: { field: string; message: string }[] };
+    };
+    expect(error.code).toBe('VALIDATION_ERROR');
+    expect(error.details).toEqual([{ field: 'action', message: expect.any(String) }]);
+    const message = error.details[0]?.message ?? '';
+    for (const action of AUDIT_ACTIONS) expect(message).toContain(action);
+  });
+
+  it('documents the actions as the enum of the action filter', async () => {
+    const document = (await (await api.call('/openapi.json')).json()) as {
+      paths: Record<
+        string,
+        { get: { parameters: { name: string; schema: { enum?: string[] } }[] } }
+      >;
+    };
+    const filter = document.paths['/api/v1/audit']?.get.parameters.find(
+      (parameter) => parameter.name === 'action',
+    );
+    expect(filter?.schema.enum).toEqual([...AUDIT_ACTIONS]);
   });
 
   it('is read only over HTTP', async () => {

@@ -189,6 +189,26 @@ describe('auth', () => {
       }
     });
 
+    it('401 AUTHENTICATION_FAILED saying to use X-API-Key for a key sent as a bearer token', async () => {
+      const owner = await registerOwner(api);
+      const created = await api.call(
+        '/api/v1/keys',
+        as(owner, 'POST', { name: 'misplaced', environment: 'live', permissions: ['users:read'] }),
+      );
+      const { data: key } = (await created.json()) as { data: { key: string } };
+      const response = await api.call('/api/v1/auth/me', {
+        headers: { authorization: `Bearer ${key.key}` },
+      });
+      expect(response.status).toBe(401);
+      const { error } = (await response.json()) as ErrorBody;
+      expect(error.code).toBe('AUTHENTICATION_FAILED');
+      expect(error.message).toContain('X-API-Key');
+      // The same key where it belongs.
+      expect(
+        (await api.call('/api/v1/auth/me', { headers: { 'x-api-key': key.key } })).status,
+      ).toBe(200);
+    });
+
     it('401 TOKEN_EXPIRED for an expired token', async () => {
       const owner = await registerOwner(api);
       const secret = api.app.get(AuthConfig).jwtSecret;

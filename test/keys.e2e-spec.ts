@@ -284,7 +284,11 @@ describe('API keys', () => {
         expect(last.headers.get('x-ratelimit-limit')).toBe('3');
         expect(last.headers.get('x-ratelimit-remaining')).toBe('2');
         expect(last.headers.get('x-ratelimit-window')).toBe('60');
-        expect(Number(last.headers.get('x-ratelimit-reset'))).toBeGreaterThan(Date.now() / 1000);
+        // Epoch seconds (as README says), within the minute window from now.
+        const reset = last.headers.get('x-ratelimit-reset') ?? '';
+        expect(reset).toMatch(/^\d+$/);
+        expect(Number(reset)).toBeGreaterThan(Date.now() / 1000);
+        expect(Number(reset)).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000) + 60);
         expect(last.headers.get('ratelimit-policy')).toContain('"key-minute";q=3;w=60');
         expect(last.headers.get('ratelimit')).toMatch(/^"key-minute";r=2;t=\d+$/);
       }

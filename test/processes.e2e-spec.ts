@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { type AddressInfo, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { freePort } from '../src/launcher/ports.js';
@@ -128,6 +129,21 @@ describe('processes', () => {
     await until(() => worker.stdout().includes('audit retention'));
     worker.child.kill('SIGTERM');
     expect(await exitCode(worker.child)).toBe(0);
+  });
+
+  it('the api with its port taken stops with one line naming the port and PORT', async () => {
+    const holder = createServer().listen(0, '0.0.0.0');
+    await once(holder, 'listening');
+    const { port } = holder.address() as AddressInfo;
+    try {
+      const api = start('main', { PORT: String(port) });
+      expect(await exitCode(api.child)).toBe(1);
+      expect(api.stderr().trim().split('\n')).toEqual([
+        `gatehouse api: port ${port} is already in use: stop what listens there, or set PORT to another port`,
+      ]);
+    } finally {
+      holder.close();
+    }
   });
 
   it.each([

@@ -53,6 +53,8 @@ export interface Env {
   RATE_LIMIT_EVENTS_RETENTION_DAYS: number;
   AUDIT_RETENTION_DAYS: number;
   WORKER_QUEUES: QueueName[];
+  /** `npm start` only: where the embedded Postgres cluster and the local JWT secret are kept. */
+  DATA_DIR: string;
 }
 
 export interface RedisNode {
@@ -309,6 +311,7 @@ export function validateEnv(raw: Raw): Env {
     ),
     AUDIT_RETENTION_DAYS: integer(raw, 'AUDIT_RETENTION_DAYS', 90, 1, 36500),
     WORKER_QUEUES: queues.length > 0 ? (queues as QueueName[]) : [...QUEUE_NAMES],
+    DATA_DIR: text(raw, 'DATA_DIR') ?? '.data',
   };
 }
 

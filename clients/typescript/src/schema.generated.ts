@@ -55,6 +55,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Where to go from here: the docs, the OpenAPI document, health and the versions (public) */
+        get: operations["ApiIndexController_index_v1"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/register": {
         parameters: {
             query?: never;
@@ -627,6 +644,42 @@ export interface components {
              * @enum {string}
              */
             status: "ok";
+        };
+        ApiIndexLinks: {
+            /**
+             * Format: uri
+             * @description Interactive docs (Swagger UI)
+             * @example http://localhost:3000/docs
+             */
+            docs: string;
+            /**
+             * Format: uri
+             * @description This API as an OpenAPI 3 document
+             * @example http://localhost:3000/openapi.json
+             */
+            openapi: string;
+            /**
+             * Format: uri
+             * @description Readiness: 200 when Postgres and Redis answer
+             * @example http://localhost:3000/health/ready
+             */
+            health: string;
+            /**
+             * Format: uri
+             * @description The API versions and their lifecycle
+             * @example http://localhost:3000/api/v1/versions
+             */
+            versions: string;
+        };
+        ApiIndexResponse: {
+            /** @example Gatehouse API */
+            name: string;
+            /**
+             * @description The API version of this path
+             * @example v1
+             */
+            version: string;
+            links: components["schemas"]["ApiIndexLinks"];
         };
         UserResponse: {
             /** Format: uuid */
@@ -2003,6 +2056,70 @@ export interface operations {
                 };
             };
             /** @description SERVICE_UNAVAILABLE; details name each dependency that failed */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error, in the same body (e.g. 413 PAYLOAD_TOO_LARGE, 415 UNSUPPORTED_MEDIA_TYPE, 504 TIMEOUT) */
+            default: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    ApiIndexController_index_v1: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["ApiIndexResponse"];
+                    };
+                };
+            };
+            /** @description API_VERSION_SUNSET */
+            410: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description INTERNAL_ERROR: an unexpected failure (the request_id finds it in the logs) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: Postgres or Redis is unavailable (Retry-After may say when to retry) */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -10127,7 +10244,8 @@ export interface operations {
                 offset?: number;
                 /** @description A user id or API key id */
                 actor_id?: string;
-                action?: string;
+                /** @description Only entries of this action; any other value is a 400 listing them */
+                action?: "auth.login" | "auth.login_failed" | "auth.logout" | "auth.refresh_reuse_detected" | "user.registered" | "user.created" | "user.updated" | "user.deleted" | "user.account_updated" | "user.password_reset_issued" | "user.password_reset_completed" | "user.platform_admin_granted" | "user.platform_admin_revoked" | "organization.created" | "organization.updated" | "organization.deleted" | "organization.member_invited" | "organization.invitation_accepted" | "organization.invitation_declined" | "organization.invitation_cancelled" | "organization.member_role_changed" | "organization.member_removed" | "project.created" | "project.updated" | "project.deleted" | "api_key.created" | "api_key.updated" | "api_key.revoked" | "api_key.deleted" | "api_key.rotated" | "quota.created" | "quota.updated" | "quota.deleted" | "rate_limits.updated" | "api_version.created" | "api_version.updated" | "api_version.deleted";
                 target_type?: string;
                 target_id?: string;
                 /** @description Inclusive */

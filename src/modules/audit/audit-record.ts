@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import type { RequestContext } from '../../common/request-context.js';
+import type { AuditAction } from './audit-actions.js';
 import { AuditEntry } from './audit-entry.entity.js';
 
 /** Field names whose values never enter the audit trail. */
@@ -8,7 +9,7 @@ const SECRET_FIELD = /pass(word)?|secret|token|hash|^key$|api_?key/i;
 export const REDACTED = '[REDACTED]';
 
 export interface AuditEvent {
-  action: string;
+  action: AuditAction;
   organizationId: string | null;
   target?: { type: string; id: string };
   changes?: Record<string, unknown> | null;

@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, Length, Matches } from 'class-validator';
+import { IsIn, IsOptional, IsString, Length } from 'class-validator';
 import { IsTimestamp } from '../../common/timestamp.js';
 import { PageQuery } from '../../common/pagination.js';
+import { AUDIT_ACTIONS, type AuditAction } from './audit-actions.js';
 
 export class AuditQuery extends PageQuery {
   @ApiPropertyOptional({ example: '7d1e...', description: 'A user id or API key id' })
@@ -10,10 +11,14 @@ export class AuditQuery extends PageQuery {
   @Length(1, 100)
   actor_id?: string;
 
-  @ApiPropertyOptional({ example: 'user.updated' })
+  @ApiPropertyOptional({
+    enum: AUDIT_ACTIONS,
+    example: 'user.updated',
+    description: 'Only entries of this action; any other value is a 400 listing them',
+  })
   @IsOptional()
-  @Matches(/^[a-z_]+\.[a-z_]+$/, { message: 'action must look like resource.verb' })
-  action?: string;
+  @IsIn(AUDIT_ACTIONS)
+  action?: AuditAction;
 
   @ApiPropertyOptional({ example: 'user' })
   @IsOptional()

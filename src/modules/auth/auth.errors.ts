@@ -7,6 +7,10 @@ export const AuthErrors = {
     'Authentication required: send Authorization: Bearer <token> or X-API-Key',
   ),
   invalidToken: err('AUTHENTICATION_FAILED', 'The access token is invalid'),
+  apiKeyAsBearer: err(
+    'AUTHENTICATION_FAILED',
+    'An API key goes in the X-API-Key header, not in Authorization: Bearer (which takes an access token from POST /api/v1/auth/login)',
+  ),
   expired: err('TOKEN_EXPIRED', 'The access token has expired; refresh it'),
   invalidRefresh: err('AUTHENTICATION_FAILED', 'The refresh token is invalid, expired or revoked'),
   refreshReused: err(

@@ -14,6 +14,8 @@ import { MembershipCache } from '../organizations/membership-cache.js';
 import { PlatformAdminsService } from '../users/platform-admins.service.js';
 import { AuthErrors } from './auth.errors.js';
 
+const API_KEY_AS_BEARER = /^bearer\s+sk_/i;
+
 /**
  * First in the guard chain: turns the credential into `request.principal`. X-API-Key goes
  * to the key authenticator (cached, no Postgres after first use); bearer tokens through the
@@ -49,6 +51,10 @@ export class AuthGuard extends PassportAuthGuard('jwt') {
       return true;
     }
     if (request.headers.authorization === undefined) throw AuthErrors.required();
+    // A key sent the way tokens are: said so, rather than "the access token is invalid".
+    if (API_KEY_AS_BEARER.test(request.headers.authorization)) {
+      throw await this.failures.refuse(request.ip, AuthErrors.apiKeyAsBearer());
+    }
     try {
       await super.canActivate(context);
     } catch (error) {

@@ -1,0 +1,46 @@
+/**
+ * Every action the audit trail records, `resource.verb`: the one list the writers are typed
+ * against (recordAudit takes an AuditAction), the `action` filter accepts, and the OpenAPI
+ * document and README show. An action missing here does not compile where it is written.
+ */
+export const AUDIT_ACTIONS = [
+  'auth.login',
+  'auth.login_failed',
+  'auth.logout',
+  'auth.refresh_reuse_detected',
+  'user.registered',
+  'user.created',
+  'user.updated',
+  'user.deleted',
+  'user.account_updated',
+  'user.password_reset_issued',
+  'user.password_reset_completed',
+  'user.platform_admin_granted',
+  'user.platform_admin_revoked',
+  'organization.created',
+  'organization.updated',
+  'organization.deleted',
+  'organization.member_invited',
+  'organization.invitation_accepted',
+  'organization.invitation_declined',
+  'organization.invitation_cancelled',
+  'organization.member_role_changed',
+  'organization.member_removed',
+  'project.created',
+  'project.updated',
+  'project.deleted',
+  'api_key.created',
+  'api_key.updated',
+  'api_key.revoked',
+  'api_key.deleted',
+  'api_key.rotated',
+  'quota.created',
+  'quota.updated',
+  'quota.deleted',
+  'rate_limits.updated',
+  'api_version.created',
+  'api_version.updated',
+  'api_version.deleted',
+] as const;
+
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
