@@ -8,7 +8,8 @@ import {
   connectRedis,
   type RedisClient,
 } from '../src/redis/redis-client.js';
-import { redisServerInstalled, startLocalCluster } from '../test/support/redis-cluster.js';
+import { redisServerInstalled } from '../src/launcher/local-redis.js';
+import { startLocalCluster } from '../test/support/redis-cluster.js';
 import {
   BENCH_ADMIN_ENV,
   BENCH_REDIS_URL,

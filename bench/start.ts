@@ -2,7 +2,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../src/launcher/ports.js';
-import { redisServerInstalled } from '../test/support/redis-cluster.js';
+import { redisServerInstalled } from '../src/launcher/local-redis.js';
 import { REPOSITORY, npmStart, treeCpuMs } from '../test/support/npm-start.js';
 import { median, numberArg } from './harness.js';
 

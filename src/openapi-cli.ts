@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { writeFileSync } from 'node:fs';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { useDocumentEnvironment } from './config/env.js';
 
 /**
  * `node dist/openapi-cli.js [file]`: writes the OpenAPI document that /openapi.json serves,
@@ -11,10 +12,7 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
  * and no port is opened.
  */
 async function main(): Promise<void> {
-  // ConfigModule validates the environment when it is imported. The document depends on no
-  // setting, so it is built under one fixed environment: the same output on every machine,
-  // whatever the caller's shell holds (DATABASE_URL is required but never connected to).
-  process.env = { NODE_ENV: 'development', DATABASE_URL: 'postgres://127.0.0.1/openapi' };
+  useDocumentEnvironment(); // before ApiModule (and its ConfigModule) is imported
   const { ApiModule } = await import('./api.module.js');
   const { configureRoutes } = await import('./common/http-app.js');
   const { buildOpenApiDocument } = await import('./common/openapi.js');

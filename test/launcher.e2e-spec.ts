@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { freePort, isPortFree } from '../src/launcher/ports.js';
 import { descendantsOf, isAlive, npmStart } from './support/npm-start.js';
-import { redisServerInstalled } from './support/redis-cluster.js';
+import { redisServerInstalled } from '../src/launcher/local-redis.js';
 import { TEST_REDIS_URL } from './support/test-env.js';
 
 const LAUNCHER = fileURLToPath(new URL('../src/launcher.js', import.meta.url));

@@ -333,6 +333,16 @@ export function validateEnvOrExit(processName: string, overrides: Raw = {}): Env
   }
 }
 
+/**
+ * The one environment the OpenAPI document is built under (src/openapi-cli.ts): the document
+ * depends on no setting, so the output is the same on every machine, whatever the caller's
+ * shell holds. ConfigModule validates the environment when it is imported, so this runs
+ * first; DATABASE_URL is required there but never connected to.
+ */
+export function useDocumentEnvironment(): void {
+  process.env = { NODE_ENV: 'development', DATABASE_URL: 'postgres://127.0.0.1/openapi' };
+}
+
 /** The environment a launched child process inherits, with the launcher's own settings on top. */
 export function childEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
   return { ...process.env, ...overrides };

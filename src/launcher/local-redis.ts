@@ -24,7 +24,7 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
-function redisServerInstalled(): boolean {
+export function redisServerInstalled(): boolean {
   return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 

@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import type { RedisNode } from '../../src/config/env.js';
+import { isPortFree } from '../../src/launcher/ports.js';
 
 /**
  * A Redis Cluster of local `redis-server` processes on free ports, keeping nothing on disk
@@ -24,25 +24,13 @@ export interface LocalCluster {
   stop(): Promise<void>;
 }
 
-export function redisServerInstalled(): boolean {
-  return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
-}
-
-async function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
 /** `count` ports whose cluster bus ports (port + 10000) are free as well. */
 async function freePorts(count: number): Promise<number[]> {
   const ports: number[] = [];
   while (ports.length < count) {
     const port = 20_000 + Math.floor(Math.random() * 30_000);
     if (ports.some((taken) => Math.abs(taken - port) < 2)) continue;
-    if ((await portIsFree(port)) && (await portIsFree(port + 10_000))) ports.push(port);
+    if ((await isPortFree(port)) && (await isPortFree(port + 10_000))) ports.push(port);
   }
   return ports;
 }
@@ -147,7 +135,7 @@ export async function startLocalCluster(
   try {
     const deadline = Date.now() + 10_000;
     for (const port of ports) {
-      while ((await portIsFree(port)) && Date.now() < deadline) await sleep(50);
+      while ((await isPortFree(port)) && Date.now() < deadline) await sleep(50);
     }
     const create = spawnSync(
       'redis-cli',

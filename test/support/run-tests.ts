@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { type LocalCluster, redisServerInstalled, startLocalCluster } from './redis-cluster.js';
+import { redisServerInstalled } from '../../src/launcher/local-redis.js';
+import { type LocalCluster, startLocalCluster } from './redis-cluster.js';
 
 /**
  * `npm test`: every spec against one Redis, then the specs of everything that keeps state in
