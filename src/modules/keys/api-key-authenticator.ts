@@ -1,6 +1,8 @@
 import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import type { ApiKeyPrincipal } from '../../common/principal.js';
+import { RequestLimiter } from '../rate-limit/request-limiter.js';
+import type { KeyRateLimit } from './api-key.entity.js';
 import { CredentialFailures } from './credential-failures.js';
 import { type CachedKey, KeyCache, hashKeyOf } from './key-cache.js';
 import { IpAllowlist } from './ip-allowlist.js';
@@ -58,7 +60,13 @@ export class ApiKeyAuthenticator implements OnModuleInit, OnModuleDestroy {
     private readonly keys: KeysRepository,
     private readonly failures: CredentialFailures,
     private readonly knownHashes: KnownKeyHashes,
-  ) {}
+    requestLimiter: RequestLimiter,
+  ) {
+    // When an organization's limits changed, its keys' windows are read again from here.
+    requestLimiter.readKeyLimitsWith((organizationId, keyId) =>
+      this.currentLimits(organizationId, keyId),
+    );
+  }
 
   onModuleInit(): void {
     this.timer = setInterval(() => void this.flushLastUsed(), LAST_USED_FLUSH_MS);
@@ -68,6 +76,15 @@ export class ApiKeyAuthenticator implements OnModuleInit, OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.timer);
     await this.flushLastUsed();
+  }
+
+  /** A key's windows as Postgres holds them; its cached copy here is dropped. */
+  private async currentLimits(
+    organizationId: string,
+    keyId: string,
+  ): Promise<KeyRateLimit[] | undefined> {
+    this.cache.forget(keyId);
+    return (await this.keys.findById({ organizationId }, keyId))?.rateLimits;
   }
 
   /**

@@ -156,6 +156,8 @@ export class KeysService {
       await this.assertWithinOrganization(tenantOf(ctx), changes.rateLimits);
     }
     const key = await this.keys.update(tenantOf(ctx), ctx, id, changes);
+    // Its windows may have changed: every process re-reads them on its next request.
+    await this.limiter.limitsChanged(tenantOf(ctx).organizationId);
     await this.cache.invalidate(id);
     return toKeyResponse(key);
   }
