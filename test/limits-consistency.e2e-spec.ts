@@ -5,8 +5,9 @@ import { type Account, as, registerOwner } from './support/identity.js';
 import { type TestApp, startApp } from './support/test-app.js';
 
 /**
- * A change to what limits an organization's keys (a quota, a key's own windows, the
- * organization's endpoint overrides) holds from the very next request on every process,
+ * A change to what limits an organization's keys (a quota, a key's own windows or
+ * permissions, the organization's endpoint overrides) holds from the very next request on
+ * every process,
  * not once a change message has arrived: the second process here hears no messages at all.
  */
 describe('limits hold on every process from the request after the change', () => {
@@ -89,6 +90,20 @@ describe('limits hold on every process from the request after the change', () =>
     expect(next.status).toBe(200);
     expect(next.headers.get('x-ratelimit-limit')).toBe('2');
     expect(await statuses(key.key, 1)).toEqual([429]);
+  });
+
+  it("a key's narrowed permissions hold at once on the other process", async () => {
+    const key = await createKey({ permissions: ['users:read', 'keys:read'] });
+    const listKeys = () =>
+      deaf.call('/api/v1/keys', { headers: { 'x-api-key': key.key } }).then((r) => r.status);
+    expect(await listKeys()).toBe(200);
+    const patched = await api.call(
+      `/api/v1/keys/${key.id}`,
+      as(owner, 'PATCH', { permissions: ['users:read'] }),
+    );
+    expect(patched.status).toBe(200);
+    expect(await listKeys()).toBe(403);
+    expect(await statuses(key.key, 1)).toEqual([200]);
   });
 
   it("an organization's endpoint override holds at once on the other process", async () => {

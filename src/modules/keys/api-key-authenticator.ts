@@ -2,7 +2,7 @@ import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/com
 import type { FastifyRequest } from 'fastify';
 import type { ApiKeyPrincipal } from '../../common/principal.js';
 import { RequestLimiter } from '../rate-limit/request-limiter.js';
-import type { KeyRateLimit } from './api-key.entity.js';
+import type { ApiKey } from './api-key.entity.js';
 import { CredentialFailures } from './credential-failures.js';
 import { type CachedKey, KeyCache, hashKeyOf } from './key-cache.js';
 import { IpAllowlist } from './ip-allowlist.js';
@@ -38,6 +38,22 @@ function buildPrincipal(key: CachedKey): ApiKeyPrincipal {
   };
 }
 
+/** What the cache holds of a key row. */
+function compiled(key: ApiKey): Omit<CachedKey, 'staleAtMs'> {
+  return {
+    id: key.id,
+    name: key.name,
+    organizationId: key.organizationId,
+    projectId: key.projectId,
+    environment: key.environment,
+    permissions: new Set(key.permissions),
+    allowlist: new IpAllowlist(key.allowedIps),
+    expiresAtMs: key.expiresAt?.getTime() ?? null,
+    isRevoked: key.revokedAt !== null,
+    rateLimits: key.rateLimits,
+  };
+}
+
 /** The X-API-Key a request carries (the first, if sent twice), or undefined. */
 export function sentApiKey(request: FastifyRequest): string | undefined {
   const apiKey = request.headers['x-api-key'];
@@ -62,10 +78,8 @@ export class ApiKeyAuthenticator implements OnModuleInit, OnModuleDestroy {
     private readonly knownHashes: KnownKeyHashes,
     requestLimiter: RequestLimiter,
   ) {
-    // When an organization's limits changed, its keys' windows are read again from here.
-    requestLimiter.readKeyLimitsWith((organizationId, keyId) =>
-      this.currentLimits(organizationId, keyId),
-    );
+    // When an organization's limits changed, its keys are read again from here.
+    requestLimiter.readKeysWith((organizationId, keyId) => this.current(organizationId, keyId));
   }
 
   onModuleInit(): void {
@@ -78,13 +92,17 @@ export class ApiKeyAuthenticator implements OnModuleInit, OnModuleDestroy {
     await this.flushLastUsed();
   }
 
-  /** A key's windows as Postgres holds them; its cached copy here is dropped. */
-  private async currentLimits(
+  /**
+   * What a key acts as now, as Postgres holds it (its permissions and windows), or undefined
+   * once it is deleted; its cached copy here is dropped, so its next request reads it again.
+   */
+  private async current(
     organizationId: string,
     keyId: string,
-  ): Promise<KeyRateLimit[] | undefined> {
+  ): Promise<ApiKeyPrincipal | undefined> {
     this.cache.forget(keyId);
-    return (await this.keys.findById({ organizationId }, keyId))?.rateLimits;
+    const key = await this.keys.findById({ organizationId }, keyId);
+    return key === null ? undefined : buildPrincipal({ ...compiled(key), staleAtMs: 0 });
   }
 
   /**
@@ -189,18 +207,7 @@ export class ApiKeyAuthenticator implements OnModuleInit, OnModuleDestroy {
     const { key, viaPrevious } = found;
     return this.cache.set(
       hashKey,
-      {
-        id: key.id,
-        name: key.name,
-        organizationId: key.organizationId,
-        projectId: key.projectId,
-        environment: key.environment,
-        permissions: new Set(key.permissions),
-        allowlist: new IpAllowlist(key.allowedIps),
-        expiresAtMs: key.expiresAt?.getTime() ?? null,
-        isRevoked: key.revokedAt !== null,
-        rateLimits: key.rateLimits,
-      },
+      compiled(key),
       viaPrevious ? (key.previousSecretExpiresAt?.getTime() ?? null) : null,
       now,
       epoch,

@@ -34,6 +34,11 @@ function periodOf(quota: ActiveQuota, nowMs: number): PeriodBounds {
 
 /** Everything that applies to one request, and the limiter's answer. */
 export interface Admission {
+  /**
+   * Who was decided for: the caller, or (when its organization's limits had changed) the
+   * same key as Postgres holds it now, with its current permissions and windows.
+   */
+  principal: Principal;
   plan: WindowPlan;
   /** The windows counted (plan.enforced), in the order of result.windows. */
   windows: AppliedWindow[];
@@ -58,11 +63,11 @@ export function tightestQuota(
   return tightest;
 }
 
-/** A key's own windows as Postgres holds them now (undefined: the key is gone). */
-export type KeyLimitsReader = (
+/** What a key acts as now, as Postgres holds it (undefined: the key is gone). */
+export type KeyReader = (
   organizationId: string,
   keyId: string,
-) => Promise<ApiKeyPrincipal['rateLimits'] | undefined>;
+) => Promise<ApiKeyPrincipal | undefined>;
 
 /** Attempts that check the limits' generation; one more runs on what was read by then. */
 const CHECKED_ATTEMPTS = 2;
@@ -91,7 +96,7 @@ export class RequestLimiter {
   private readonly generations = new Map<string, number>();
   /** Re-reads in flight, by organization or key. */
   private readonly rereads = new Map<string, { generation: number; read: Promise<unknown> }>();
-  private keyLimits: KeyLimitsReader | undefined;
+  private keys: KeyReader | undefined;
 
   constructor(
     private readonly limiter: Limiter,
@@ -160,9 +165,9 @@ export class RequestLimiter {
     }
   }
 
-  /** Where a key's current windows are read from when its organization's limits changed. */
-  readKeyLimitsWith(reader: KeyLimitsReader): void {
-    this.keyLimits = reader;
+  /** Where a key is read from again when its organization's limits changed. */
+  readKeysWith(reader: KeyReader): void {
+    this.keys = reader;
   }
 
   /**
@@ -188,7 +193,7 @@ export class RequestLimiter {
           : undefined;
       try {
         const result = await this.check(current, windows, quotas, cost, peek, generation);
-        return { plan, windows, quotas, result, nowMs };
+        return { principal: current, plan, windows, quotas, result, nowMs };
       } catch (error) {
         if (!(error instanceof StaleLimits) || current.type !== 'api_key') throw error;
         current = await this.reread(current, error.generation);
@@ -198,12 +203,15 @@ export class RequestLimiter {
 
   /**
    * Re-reads what an API key's request is limited by, once per organization (and key) and
-   * generation however many requests found it stale together. The generation is recorded
-   * only when every read succeeded: a failed one is tried again by the next request.
+   * generation however many requests found it stale together: the organization's quotas and
+   * plan, and the key itself (its windows and permissions; the permissions guard, after this,
+   * checks the fresh ones). The generation is recorded only when every read succeeded: a
+   * failed one is tried again by the next request. A key gone since keeps the caller's copy:
+   * its revocation marker refuses it.
    */
   private async reread(principal: ApiKeyPrincipal, generation: number): Promise<ApiKeyPrincipal> {
     const { organizationId, keyId } = principal;
-    const [organizationRead, rateLimits] = await Promise.all([
+    const [organizationRead, key] = await Promise.all([
       this.once(`organization:${organizationId}`, generation, async () => {
         const [quotas, plan] = await Promise.all([
           this.quotaStore.refresh(organizationId),
@@ -213,20 +221,18 @@ export class RequestLimiter {
       }),
       this.once(`key:${keyId}`, generation, async () => {
         try {
-          return await this.keyLimits?.(organizationId, keyId);
+          return await this.keys?.(organizationId, keyId);
         } catch (error) {
-          this.logger.warn(`could not re-read the limits of key ${keyId}: ${String(error)}`);
+          this.logger.warn(`could not re-read key ${keyId}: ${String(error)}`);
           return null;
         }
       }),
     ]);
-    if (organizationRead && rateLimits !== null) {
+    if (organizationRead && key !== null) {
       const known = this.generations.get(organizationId) ?? -1;
       if (generation > known) this.generations.set(organizationId, generation);
     }
-    return rateLimits === null || rateLimits === undefined
-      ? principal
-      : { ...principal, rateLimits };
+    return key ?? principal;
   }
 
   /** Runs `read` for `id` unless a read for this generation or a later one is in flight. */
