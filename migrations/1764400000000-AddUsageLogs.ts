@@ -4,8 +4,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * usage_logs: one row per request that carried a credential (API.md, usage-logs), written by
  * the worker from the api's usage records. Partitioned by day on created_at (when the request
  * arrived) so retention (USAGE_RETENTION_DAYS) drops whole partitions;
- * usage_logs_ensure_partition(day) creates a day's partition, the retention job keeps the next
- * days created, and a DEFAULT partition catches anything outside them.
+ * ensure_day_partition('usage_logs', day) creates a day's partition, the retention job keeps
+ * the next days created, and a DEFAULT partition catches anything outside them.
  *
  * Exactly once: the primary key is (created_at, id), where `id` is the record's own UUID,
  * made by the api process once per request, and created_at is fixed in the record too, so a
@@ -13,6 +13,9 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * partition and inserts nothing. A partitioned table's unique index must contain the
  * partition key, hence created_at in it. request_id is not the key: a client may send its own
  * X-Request-Id, and sending the same one twice must not make a served request disappear.
+ *
+ * ensure_day_partition(parent, day) creates `<parent>_YYYYMMDD` for any table partitioned by
+ * day on a timestamptz (usage_logs, and rate_limit_events, whose own function it generalises).
  */
 export class AddUsageLogs1764400000000 implements MigrationInterface {
   name = 'AddUsageLogs1764400000000';
@@ -50,23 +53,25 @@ export class AddUsageLogs1764400000000 implements MigrationInterface {
       'CREATE INDEX usage_logs_organization_idx ON usage_logs (organization_id, created_at)',
     );
     await queryRunner.query(`
-      CREATE FUNCTION usage_logs_ensure_partition(day date) RETURNS void LANGUAGE plpgsql AS $$
+      CREATE FUNCTION ensure_day_partition(parent text, day date) RETURNS void
+      LANGUAGE plpgsql AS $$
       DECLARE
-        name text := format('usage_logs_%s', to_char(day, 'YYYYMMDD'));
+        name text := format('%s_%s', parent, to_char(day, 'YYYYMMDD'));
       BEGIN
         IF to_regclass(name) IS NULL THEN
           EXECUTE format(
-            'CREATE TABLE %I PARTITION OF usage_logs FOR VALUES FROM (%L) TO (%L)',
-            name, day::timestamp AT TIME ZONE 'UTC', (day + 1)::timestamp AT TIME ZONE 'UTC');
+            'CREATE TABLE %I PARTITION OF %I FOR VALUES FROM (%L) TO (%L)',
+            name, parent, day::timestamp AT TIME ZONE 'UTC',
+            (day + 1)::timestamp AT TIME ZONE 'UTC');
         END IF;
       END $$`);
     await queryRunner.query(`
-      SELECT usage_logs_ensure_partition((now() AT TIME ZONE 'UTC')::date + d)
+      SELECT ensure_day_partition('usage_logs', (now() AT TIME ZONE 'UTC')::date + d)
       FROM generate_series(-1, 7) AS d`);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query('DROP TABLE usage_logs');
-    await queryRunner.query('DROP FUNCTION usage_logs_ensure_partition(date)');
+    await queryRunner.query('DROP FUNCTION ensure_day_partition(text, date)');
   }
 }

@@ -16,26 +16,8 @@ import { eventually } from './support/wait.js';
 const DAY_MS = 86_400_000;
 const AGENT = 'usage-spec/1.0';
 
-interface UsageRow {
-  id: string;
-  created_at: Date;
-  organization_id: string;
-  api_key_id: string | null;
-  user_id: string | null;
-  project_id: number | null;
-  method: string;
-  path: string;
-  route: string;
-  status: number;
-  response_time_ms: number;
-  request_bytes: number;
-  response_bytes: number;
-  ip: string | null;
-  user_agent: string | null;
-  api_version: string | null;
-  error_code: string | null;
-  request_id: string;
-}
+/** A usage_logs row as pg returns it: the record, its timestamp a Date. */
+type UsageRow = Omit<UsageRecord, 'created_at'> & { created_at: Date };
 
 describe('usage pipeline: every credentialed request recorded once', () => {
   // Two api processes' worth of app; the first also runs the worker's usage processor.
@@ -302,7 +284,7 @@ describe('usage pipeline: every credentialed request recorded once', () => {
     const day = (offset: number) =>
       new Date(now.getTime() + offset * DAY_MS).toISOString().slice(0, 10);
     const name = (date: string) => `usage_logs_${date.replaceAll('-', '')}`;
-    await dataSource.query('SELECT usage_logs_ensure_partition($1::date)', [day(-200)]);
+    await dataSource.query("SELECT ensure_day_partition('usage_logs', $1::date)", [day(-200)]);
     const retention = api.app.get(UsageLogsRetention);
     const result = await retention.purge(now);
     expect(result.droppedPartitions).toContain(name(day(-200)));

@@ -36,7 +36,10 @@ export async function dropPartitionsEndingBy(
   return expired.map((partition) => partition.name);
 }
 
-/** A table partitioned by day: `<table>_ensure_partition(day)` and a `<table>_default` partition. */
+/**
+ * A table partitioned by day on a timestamptz, with `<table>_YYYYMMDD` partitions (made by the
+ * SQL function ensure_day_partition) and a `<table>_default` partition.
+ */
 export interface DayPartitionedTable {
   table: string;
   /** The partition key, a timestamptz column. */
@@ -68,9 +71,9 @@ export async function purgeDayPartitions(
     [cutoff],
   );
   await manager.query(
-    `SELECT ${escape(`${table}_ensure_partition`)}((now() AT TIME ZONE 'UTC')::date + d)
-     FROM generate_series(0, $1::int) AS d`,
-    [DAYS_AHEAD],
+    `SELECT ensure_day_partition($1, (now() AT TIME ZONE 'UTC')::date + d)
+     FROM generate_series(0, $2::int) AS d`,
+    [table, DAYS_AHEAD],
   );
   return { droppedPartitions, deletedRows };
 }
