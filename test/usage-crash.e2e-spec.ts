@@ -8,8 +8,8 @@ import { type BuiltProcess, killBuiltProcesses, startBuilt } from './support/bui
 import { type TestApp, startApp } from './support/test-app.js';
 import { eventually } from './support/wait.js';
 
-const JOBS = 40;
-const PER_JOB = 1_000;
+const JOBS = 20;
+const PER_JOB = 500;
 
 describe('usage ingestion survives a worker killed mid-way', () => {
   let api: TestApp;
