@@ -17,6 +17,7 @@ import { QuotaModule } from './modules/quota/quota.module.js';
 import { ExplainModule } from './modules/rate-limit/explain.module.js';
 import { RateLimitGuard } from './modules/rate-limit/rate-limit.guard.js';
 import { RateLimitModule } from './modules/rate-limit/rate-limit.module.js';
+import { UsageModule } from './modules/usage/usage.module.js';
 import { UsersModule } from './modules/users/users.module.js';
 import { VersionGuard } from './modules/versions/version.guard.js';
 import { VersionsModule } from './modules/versions/versions.module.js';
@@ -48,6 +49,7 @@ import { RedisModule } from './redis/redis.module.js';
     QuotaModule,
     ExplainModule,
     VersionsModule,
+    UsageModule,
   ],
   providers: [
     { provide: APP_GUARD, useExisting: AuthGuard },

@@ -38,6 +38,8 @@ describe('validateEnv', () => {
       RATE_LIMIT_FAILURE_MODE: 'open',
       RATE_LIMIT_EVENTS_RETENTION_DAYS: 30,
       AUDIT_RETENTION_DAYS: 90,
+      USAGE_RETENTION_DAYS: 30,
+      USAGE_BUFFER_MAX_RECORDS: 50_000,
       AUTH_FAILURES_PER_IP: 60,
       WORKER_QUEUES: ['webhooks', 'usage', 'retention', 'notifications'],
     });
@@ -95,6 +97,7 @@ describe('validateEnv', () => {
       'RATE_LIMIT_FAILURE_MODE must be one of open, closed',
     ],
     [{ AUDIT_RETENTION_DAYS: '0' }, 'AUDIT_RETENTION_DAYS must be a whole number from 1'],
+    [{ USAGE_RETENTION_DAYS: '0' }, 'USAGE_RETENTION_DAYS must be a whole number from 1'],
     [{ AUTH_FAILURES_PER_IP: '0' }, 'AUTH_FAILURES_PER_IP must be a whole number from 1'],
     [
       { RATE_LIMIT_EVENTS_RETENTION_DAYS: '0' },

@@ -52,6 +52,10 @@ export interface Env {
   /** Days of merged rate-limit refusals (rate_limit_events) kept for analytics. */
   RATE_LIMIT_EVENTS_RETENTION_DAYS: number;
   AUDIT_RETENTION_DAYS: number;
+  /** Days of raw usage logs (usage_logs) kept; rollups are kept longer. */
+  USAGE_RETENTION_DAYS: number;
+  /** Usage records an api process holds while the queue is unreachable; the oldest go first. */
+  USAGE_BUFFER_MAX_RECORDS: number;
   WORKER_QUEUES: QueueName[];
   /** `npm start` only: where the embedded Postgres cluster and the local JWT secret are kept. */
   DATA_DIR: string;
@@ -310,6 +314,8 @@ export function validateEnv(raw: Raw): Env {
       36500,
     ),
     AUDIT_RETENTION_DAYS: integer(raw, 'AUDIT_RETENTION_DAYS', 90, 1, 36500),
+    USAGE_RETENTION_DAYS: integer(raw, 'USAGE_RETENTION_DAYS', 30, 1, 36500),
+    USAGE_BUFFER_MAX_RECORDS: integer(raw, 'USAGE_BUFFER_MAX_RECORDS', 50_000, 1, 10_000_000),
     WORKER_QUEUES: queues.length > 0 ? (queues as QueueName[]) : [...QUEUE_NAMES],
     DATA_DIR: text(raw, 'DATA_DIR') ?? '.data',
   };

@@ -1,4 +1,4 @@
-import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import type { ApiKeyPrincipal } from '../../common/principal.js';
 import { RequestLimiter } from '../rate-limit/request-limiter.js';
@@ -10,8 +10,6 @@ import { KnownKeyHashes } from './known-key-hashes.js';
 import { hashSecret, parseSecret } from './key-secret.js';
 import { KeyErrors } from './keys.errors.js';
 import { KeysRepository } from './keys.repository.js';
-
-const LAST_USED_FLUSH_MS = 60_000;
 
 /** The principal a cached key acts as (immutable, so built once per cache entry). */
 const principals = new WeakMap<CachedKey, ApiKeyPrincipal>();
@@ -64,13 +62,10 @@ export function sentApiKey(request: FastifyRequest): string | undefined {
  * X-API-Key -> principal. Malformed secrets are refused by their checksum alone; known keys
  * come from the in-process cache (no Postgres after first use), unknown ones from a brief
  * negative cache; revocation is also checked by the limiter's marker in its single Redis
- * round trip. last_used_at is collected here and written once a minute, off the request path.
+ * round trip. last_used_at is derived from usage records by the worker (KeyLastUsed).
  */
 @Injectable()
-export class ApiKeyAuthenticator implements OnModuleInit, OnModuleDestroy {
-  private lastUsed = new Map<string, Date>();
-  private timer: NodeJS.Timeout | undefined;
-
+export class ApiKeyAuthenticator {
   constructor(
     private readonly cache: KeyCache,
     private readonly keys: KeysRepository,
@@ -80,16 +75,6 @@ export class ApiKeyAuthenticator implements OnModuleInit, OnModuleDestroy {
   ) {
     // When an organization's limits changed, its keys are read again from here.
     requestLimiter.readKeysWith((organizationId, keyId) => this.current(organizationId, keyId));
-  }
-
-  onModuleInit(): void {
-    this.timer = setInterval(() => void this.flushLastUsed(), LAST_USED_FLUSH_MS);
-    this.timer.unref();
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    await this.flushLastUsed();
   }
 
   /**
@@ -136,8 +121,11 @@ export class ApiKeyAuthenticator implements OnModuleInit, OnModuleDestroy {
       this.cache.get(hashKey, now) ?? (await this.find(secret, hash, hashKey, request.ip, now));
     if (key.isRevoked) throw KeyErrors.revoked();
     if (key.expiresAtMs !== null && key.expiresAtMs <= now) throw KeyErrors.expired();
-    if (!key.allowlist.allows(request.ip)) throw KeyErrors.ipNotAllowed();
-    this.lastUsed.set(key.id, new Date(now));
+    if (!key.allowlist.allows(request.ip)) {
+      // A valid key used from elsewhere: not a principal, but its usage (a 403).
+      request.refusedKey = principalOf(key);
+      throw KeyErrors.ipNotAllowed();
+    }
     return principalOf(key);
   }
 
@@ -212,11 +200,5 @@ export class ApiKeyAuthenticator implements OnModuleInit, OnModuleDestroy {
       now,
       epoch,
     );
-  }
-
-  private async flushLastUsed(): Promise<void> {
-    const batch = this.lastUsed;
-    this.lastUsed = new Map();
-    await this.keys.touch(batch).catch(() => undefined);
   }
 }
