@@ -64,23 +64,38 @@ describe('usage ingestion survives a worker killed mid-way', () => {
   it('SIGKILL during ingestion, then a restart: every record once', async () => {
     const organizationId = randomUUID();
     const queue = api.app.get<Queue>(getQueueToken('usage'));
-    await queue.addBulk(
-      Array.from({ length: JOBS }, (_, job) => ({
-        name: 'usage.record',
-        data: { records: batch(organizationId, job) },
-        opts: { jobId: randomUUID(), removeOnComplete: true },
-      })),
-    );
+    const add = (jobs: number[]) =>
+      queue.addBulk(
+        jobs.map((job) => ({
+          name: 'usage.record',
+          data: { records: batches[job] ?? [] },
+          opts: { jobId: randomUUID(), removeOnComplete: true },
+        })),
+      );
+    const batches = Array.from({ length: JOBS }, (_, job) => batch(organizationId, job));
     const first = worker();
-    // Killed once some batches are in, and well before all are.
+    // One batch goes in whole...
+    await add([0]);
+    await eventually(async () => expect((await rows(organizationId)).total).toBe(PER_JOB), 30_000);
+    // ...then usage_logs is locked, so the worker is caught inside the next batch's insert.
+    const lock = dataSource.createQueryRunner();
+    await lock.startTransaction();
+    await lock.query('LOCK TABLE usage_logs IN EXCLUSIVE MODE');
+    await add(Array.from({ length: JOBS - 1 }, (_, job) => job + 1));
     await eventually(async () => {
-      const { total } = await rows(organizationId);
-      expect(total).toBeGreaterThan(0);
+      const [waiting] = await dataSource.query<{ count: number }[]>(
+        `SELECT count(*)::int AS count FROM pg_stat_activity
+         WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO usage_logs%'`,
+      );
+      expect(waiting?.count).toBeGreaterThan(0);
     }, 30_000);
     first.child.kill('SIGKILL');
     await first.exited();
-    const afterKill = (await rows(organizationId)).total;
-    expect(afterKill).toBeLessThan(JOBS * PER_JOB);
+    await lock.rollbackTransaction();
+    await lock.release();
+    expect((await rows(organizationId)).total).toBe(PER_JOB);
+    // The batch already in is delivered again too (as when a worker dies after its commit).
+    await add([0]);
 
     const second = worker();
     const final = await eventually(async () => {
