@@ -86,13 +86,16 @@ describe('usage analytics: rollups and their readers', () => {
     query: Record<string, string>,
     path = '/api/v1/analytics/usage',
   ) => {
-    const response = await api.call(`${path}?${new URLSearchParams(query)}`, as(account, 'GET'));
+    const response = await api.call(
+      `${path}?${new URLSearchParams(query).toString()}`,
+      as(account, 'GET'),
+    );
     return (await expectStatus<{ data: Usage }>(response, 200)).data;
   };
 
   const logs = async (account: Account, query: Record<string, string>) => {
     const response = await api.call(
-      `/api/v1/usage-logs?${new URLSearchParams(query)}`,
+      `/api/v1/usage-logs?${new URLSearchParams(query).toString()}`,
       as(account, 'GET'),
     );
     return expectStatus<Page<UsageLog>>(response, 200);
@@ -123,7 +126,8 @@ describe('usage analytics: rollups and their readers', () => {
     for (let i = 0; i < 3; i += 1) statuses.push(await call('/api/v1/keys', plain.key));
     const limitedStatuses: number[] = [];
     for (let i = 0; i < 5; i += 1) limitedStatuses.push(await call('/api/v1/auth/me', limited.key));
-    expect(statuses).toEqual([...Array(6).fill(200), ...Array(4).fill(404), ...Array(3).fill(403)]);
+    const repeat = (status: number, times: number): number[] => Array<number>(times).fill(status);
+    expect(statuses).toEqual([...repeat(200, 6), ...repeat(404, 4), ...repeat(403, 3)]);
     expect(limitedStatuses).toEqual([200, 200, 429, 429, 429]);
     const n = statuses.length;
 
@@ -244,7 +248,7 @@ describe('usage analytics: rollups and their readers', () => {
   it('bad ranges are a 400 naming the field, and reading needs analytics:read', async () => {
     const bad = async (query: Record<string, string>, field: string) => {
       const response = await api.call(
-        `/api/v1/analytics/usage?${new URLSearchParams(query)}`,
+        `/api/v1/analytics/usage?${new URLSearchParams(query).toString()}`,
         as(owner, 'GET'),
       );
       const error = await expectError(response, 400, 'VALIDATION_ERROR');
