@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import { ERROR_STATUS, type ErrorCode } from './app-error.js';
+import { ERROR_CODES, ERROR_STATUS, type ErrorCode } from './app-error.js';
 import { ErrorResponseDto, FieldErrorDto } from './error-response.dto.js';
 import { documentValidationBounds } from './openapi-bounds.js';
 
@@ -43,9 +43,7 @@ const ERROR_EXAMPLES: Record<ErrorCode, { message: string; details?: unknown }> 
 
 /** The codes a status answers with (each code has one status: ERROR_STATUS). */
 export function codesOfStatus(status: number): ErrorCode[] {
-  return (Object.keys(ERROR_STATUS) as ErrorCode[]).filter(
-    (code) => Number(ERROR_STATUS[code]) === status,
-  );
+  return ERROR_CODES.filter((code) => Number(ERROR_STATUS[code]) === status);
 }
 
 function errorExamples(codes: ErrorCode[]): Record<string, { value: unknown }> {
@@ -150,9 +148,7 @@ function withSharedResponses(document: OpenAPIObject): OpenAPIObject {
           'application/json': {
             schema: ERROR_REF,
             examples: errorExamples(
-              (Object.keys(ERROR_STATUS) as ErrorCode[]).filter(
-                (code) => !documented.has(ERROR_STATUS[code]),
-              ),
+              ERROR_CODES.filter((code) => !documented.has(ERROR_STATUS[code])),
             ),
           },
         },
@@ -216,6 +212,7 @@ const TAGS: [name: string, description: string][] = [
   ['rate-limits', 'Platform rate limits, and what applies to a caller (explain)'],
   ['versions', 'API versions and their lifecycle: released, deprecated, sunset'],
   ['audit', 'Who changed what, when and from where'],
+  ['index', 'Where to start: links to the docs, this document, health and the versions'],
   ['health', 'Liveness and readiness (outside /api)'],
 ];
 

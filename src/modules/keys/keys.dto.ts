@@ -15,11 +15,14 @@ import {
   ValidatorConstraint,
 } from 'class-validator';
 import { INT32_MAX, IntRange } from '../../common/int-range.js';
+import { TIMESTAMP_FIELD, UUID_FIELD, maxLengthOf } from '../../common/openapi-bounds.js';
+import { ERROR_CODES } from '../../common/app-error.js';
 import { IsTimestamp } from '../../common/timestamp.js';
 import { PERMISSIONS, type Permission } from '../../common/permissions.js';
 import { QuotaFieldsDto, QuotaResponse } from '../quota/quotas.dto.js';
 import { LIMIT_MAX } from '../rate-limit/policy-set.js';
 import { parseCidr } from './ip-allowlist.js';
+import { DISPLAY_PREFIX_LENGTH, SECRET_LENGTH } from './key-secret.js';
 
 /** `ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255/128`, the longest address or range. */
 const CIDR_MAX_LENGTH = 49;
@@ -153,13 +156,13 @@ export class RotateKeyDto {
 }
 
 export class KeyResponse {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty(UUID_FIELD)
   id: string;
 
-  @ApiProperty({ example: 'Billing service' })
+  @ApiProperty({ example: 'Billing service', ...maxLengthOf(CreateKeyDto, 'name') })
   name: string;
 
-  @ApiProperty({ nullable: true, type: String })
+  @ApiProperty({ nullable: true, type: String, ...maxLengthOf(CreateKeyDto, 'description') })
   description: string | null;
 
   @ApiProperty({ enum: ['live', 'test'] })
@@ -168,10 +171,11 @@ export class KeyResponse {
   @ApiProperty({
     example: 'sk_live_3kQ9aZ',
     description: 'The start of the secret, for recognising it',
+    maxLength: DISPLAY_PREFIX_LENGTH,
   })
   prefix: string;
 
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty(UUID_FIELD)
   organization_id: string;
 
   @ApiProperty({ nullable: true, type: Number })
@@ -187,7 +191,7 @@ export class KeyResponse {
   })
   allowed_ips: string[];
 
-  @ApiProperty({ nullable: true, type: String })
+  @ApiProperty({ ...TIMESTAMP_FIELD, nullable: true, type: String })
   expires_at: string | null;
 
   @ApiProperty({ type: [RateLimitDto], maxItems: MAX_KEY_RATE_LIMITS })
@@ -196,18 +200,22 @@ export class KeyResponse {
   @ApiProperty({ enum: ['active', 'revoked', 'expired'] })
   status: 'active' | 'revoked' | 'expired';
 
-  @ApiProperty({ nullable: true, type: String })
+  @ApiProperty({ ...TIMESTAMP_FIELD, nullable: true, type: String })
   last_used_at: string | null;
 
-  @ApiProperty({ example: '2026-01-01T00:00:00.000Z' })
+  @ApiProperty(TIMESTAMP_FIELD)
   created_at: string;
 
-  @ApiProperty({ example: '2026-01-01T00:00:00.000Z' })
+  @ApiProperty(TIMESTAMP_FIELD)
   updated_at: string;
 }
 
 export class KeyWithSecretResponse extends KeyResponse {
-  @ApiProperty({ example: 'sk_live_...', description: 'The secret: shown only in this response' })
+  @ApiProperty({
+    example: 'sk_live_...',
+    description: 'The secret: shown only in this response',
+    maxLength: SECRET_LENGTH,
+  })
   key: string;
 
   @ApiPropertyOptional({
@@ -257,7 +265,7 @@ export class VerifyRateLimit {
 }
 
 export class VerifyQuota {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty(UUID_FIELD)
   quota_id: string;
 
   @ApiProperty({ example: 1000 })
@@ -269,7 +277,7 @@ export class VerifyQuota {
   @ApiProperty({ example: 880 })
   remaining: number;
 
-  @ApiProperty({ example: '2026-12-01T00:00:00.000Z' })
+  @ApiProperty({ ...TIMESTAMP_FIELD, example: '2026-12-01T00:00:00.000Z' })
   resets_at: string;
 }
 
@@ -278,15 +286,16 @@ export class VerifyKeyResponse {
   valid: boolean;
 
   @ApiPropertyOptional({
+    enum: ERROR_CODES,
     example: 'RATE_LIMIT_EXCEEDED',
     description: 'Why the key would have been refused',
   })
   code?: string;
 
-  @ApiProperty({ nullable: true, type: String, format: 'uuid' })
+  @ApiProperty({ ...UUID_FIELD, nullable: true, type: String })
   key_id: string | null;
 
-  @ApiProperty({ nullable: true, type: String, format: 'uuid' })
+  @ApiProperty({ ...UUID_FIELD, nullable: true, type: String })
   organization_id: string | null;
 
   @ApiProperty({ enum: PERMISSIONS, isArray: true, maxItems: PERMISSIONS.length })

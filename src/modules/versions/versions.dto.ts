@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, IsUrl, Length, Matches } from 'class-validator';
+import { TIMESTAMP_FIELD, maxLengthOf } from '../../common/openapi-bounds.js';
 import { IsTimestamp } from '../../common/timestamp.js';
 import { VERSION_STATUSES, type VersionStatus } from './api-version.entity.js';
 
@@ -79,33 +80,37 @@ export class CreateVersionDto {
 export class UpdateVersionDto extends PartialType(OmitType(CreateVersionDto, ['version'])) {}
 
 export class VersionResponse {
-  @ApiProperty({ example: 'v1' })
+  @ApiProperty({ example: 'v1', ...maxLengthOf(CreateVersionDto, 'version') })
   version: string;
 
   @ApiProperty({ enum: VERSION_STATUSES, example: 'stable' })
   status: VersionStatus;
 
-  @ApiProperty({ nullable: true, type: String })
+  @ApiProperty({ nullable: true, type: String, ...maxLengthOf(CreateVersionDto, 'description') })
   description: string | null;
 
-  @ApiProperty({ nullable: true, type: String, example: '2026-01-01T00:00:00.000Z' })
+  @ApiProperty({ ...TIMESTAMP_FIELD, nullable: true, type: String })
   released_at: string | null;
 
-  @ApiProperty({ nullable: true, type: String })
+  @ApiProperty({ ...TIMESTAMP_FIELD, nullable: true, type: String })
   deprecated_at: string | null;
 
-  @ApiProperty({ nullable: true, type: String })
+  @ApiProperty({ ...TIMESTAMP_FIELD, nullable: true, type: String })
   sunset_date: string | null;
 
-  @ApiProperty({ nullable: true, type: String })
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    ...maxLengthOf(CreateVersionDto, 'migration_guide_url'),
+  })
   migration_guide_url: string | null;
 
-  @ApiProperty({ nullable: true, type: String })
+  @ApiProperty({ nullable: true, type: String, ...maxLengthOf(CreateVersionDto, 'changelog') })
   changelog: string | null;
 
-  @ApiProperty({ example: '2026-01-01T00:00:00.000Z' })
+  @ApiProperty(TIMESTAMP_FIELD)
   created_at: string;
 
-  @ApiProperty({ example: '2026-01-01T00:00:00.000Z' })
+  @ApiProperty(TIMESTAMP_FIELD)
   updated_at: string;
 }
