@@ -3,6 +3,7 @@ import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swag
 import { ERROR_CODES, ERROR_STATUS, type ErrorCode } from './app-error.js';
 import { ErrorResponseDto, FieldErrorDto } from './error-response.dto.js';
 import { documentValidationBounds } from './openapi-bounds.js';
+import { requestExampleOf } from './request-example.js';
 
 const ERROR_REF = { $ref: '#/components/schemas/ErrorResponseDto' };
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const;
@@ -178,6 +179,29 @@ function withSharedResponses(document: OpenAPIObject): OpenAPIObject {
   return document;
 }
 
+/**
+ * Puts each JSON request body's example (@ApiRequestExample on its DTO) on the operation, which
+ * /docs shows and pre-fills instead of a sample made up from the properties' examples (that
+ * would send every optional field at once). An operation whose body has none fails the build.
+ */
+function withRequestExamples(document: OpenAPIObject): OpenAPIObject {
+  for (const [path, pathItem] of Object.entries(document.paths)) {
+    for (const method of METHODS) {
+      const body = pathItem[method]?.requestBody;
+      const json =
+        body !== undefined && 'content' in body ? body.content['application/json'] : undefined;
+      if (json?.schema === undefined || !('$ref' in json.schema)) continue;
+      const name = json.schema.$ref.split('/').pop() ?? '';
+      const example = requestExampleOf(name);
+      if (example === undefined) {
+        throw new Error(`${method.toUpperCase()} ${path}: ${name} has no @ApiRequestExample`);
+      }
+      json.example = example;
+    }
+  }
+  return document;
+}
+
 const INTRODUCTION = `API management backend: organizations, users, projects, API keys with exact rate limits and quotas, usage analytics, signed webhooks, API versions, an audit trail and Sentry-compatible error ingestion.
 
 ## Authenticate
@@ -246,7 +270,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const document = SwaggerModule.createDocument(app, config, {
     extraModels: [ErrorResponseDto, FieldErrorDto],
   });
-  return withSharedResponses(document);
+  return withSharedResponses(withRequestExamples(document));
 }
 
 /** Swagger UI at /docs and the document at /openapi.json, outside the /api prefix. */

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsEmail, IsOptional, IsString, IsUUID, Length, Matches, MaxLength } from 'class-validator';
 import { UUID_FIELD, maxLengthOf, patternMaxLength } from '../../common/openapi-bounds.js';
 import { PERMISSIONS, ROLES, type Role } from '../../common/permissions.js';
+import { ApiRequestExample } from '../../common/request-example.js';
 import { CreateKeyDto } from '../keys/keys.dto.js';
 import { CreateOrganizationDto } from '../organizations/organizations.dto.js';
 import {
@@ -15,6 +16,11 @@ import { UserResponse } from '../users/users.dto.js';
 import { ACCESS_TOKEN_MAX_LENGTH } from './access-token.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './password-policy.js';
 
+@ApiRequestExample<RegisterDto>({
+  username: 'ada',
+  email: 'ada@example.com',
+  password: 'correct horse battery',
+})
 export class RegisterDto {
   @ApiProperty({ example: 'ada', pattern: USERNAME_PATTERN.source })
   @Matches(USERNAME_PATTERN, { message: USERNAME_MESSAGE })
@@ -46,6 +52,7 @@ export class RegisterDto {
   organization_name?: string;
 }
 
+@ApiRequestExample<LoginDto>({ login: 'ada', password: 'correct horse battery' })
 export class LoginDto {
   @ApiPropertyOptional({ example: 'ada' })
   @IsOptional()
@@ -83,6 +90,7 @@ export class LoginDto {
  * PATCH /auth/me: the account holder's own changes (every field optional; null clears
  * full_name or telegram_chat_id). A new email or password needs the current password.
  */
+@ApiRequestExample<UpdateMeDto>({ full_name: 'Ada Lovelace', telegram_chat_id: '123456789' })
 export class UpdateMeDto {
   @ApiPropertyOptional({ example: 'ada', pattern: USERNAME_PATTERN.source })
   @IsOptional()
@@ -133,6 +141,10 @@ export class UpdateMeDto {
   current_password?: string;
 }
 
+@ApiRequestExample<CompletePasswordResetDto>({
+  reset_token: 'prt_Jx3...',
+  new_password: 'a new long passphrase',
+})
 export class CompletePasswordResetDto {
   @ApiProperty({ example: 'prt_Jx3...', description: 'From POST /users/{id}/password-reset' })
   @IsString()
@@ -145,6 +157,7 @@ export class CompletePasswordResetDto {
   new_password: string;
 }
 
+@ApiRequestExample<RefreshDto>({ refresh_token: 'rt_2Yk...' })
 export class RefreshDto {
   @ApiProperty({ example: 'rt_...' })
   @IsString()

@@ -19,6 +19,7 @@ import { TIMESTAMP_FIELD, UUID_FIELD, maxLengthOf } from '../../common/openapi-b
 import { ERROR_CODES } from '../../common/app-error.js';
 import { IsTimestamp } from '../../common/timestamp.js';
 import { PERMISSIONS, type Permission } from '../../common/permissions.js';
+import { ApiRequestExample } from '../../common/request-example.js';
 import { QuotaFieldsDto, QuotaResponse } from '../quota/quotas.dto.js';
 import { LIMIT_MAX } from '../rate-limit/policy-set.js';
 import { parseCidr } from './ip-allowlist.js';
@@ -113,6 +114,14 @@ class KeyFieldsDto {
   rate_limits?: RateLimitDto[];
 }
 
+@ApiRequestExample<CreateKeyDto>({
+  name: 'Billing service',
+  description: 'Calls the invoices API',
+  environment: 'live',
+  permissions: ['users:read', 'projects:read'],
+  rate_limits: [{ window: 'minute', limit: 60 }],
+  quota: { period: 'monthly', max_requests: 100_000 },
+})
 export class CreateKeyDto extends KeyFieldsDto {
   @ApiProperty({ enum: ['live', 'test'] })
   @IsIn(['live', 'test'])
@@ -140,11 +149,19 @@ export class CreateKeyDto extends KeyFieldsDto {
 }
 
 /** PUT: name, description, permissions, allowed_ips, expires_at and limits replaced. */
+@ApiRequestExample<ReplaceKeyDto>({
+  name: 'Billing service',
+  description: 'Calls the invoices API',
+  permissions: ['users:read', 'projects:read'],
+  rate_limits: [{ window: 'minute', limit: 60 }],
+})
 export class ReplaceKeyDto extends KeyFieldsDto {}
 
 /** PATCH: the same fields as PUT, each optional; only those sent change. */
+@ApiRequestExample<UpdateKeyDto>({ name: 'Billing service (EU)' })
 export class UpdateKeyDto extends PartialType(ReplaceKeyDto) {}
 
+@ApiRequestExample<RotateKeyDto>({ grace_period_seconds: 3600 })
 export class RotateKeyDto {
   @ApiPropertyOptional({
     example: 3600,
@@ -226,6 +243,7 @@ export class KeyWithSecretResponse extends KeyResponse {
   quota?: QuotaResponse | null;
 }
 
+@ApiRequestExample<VerifyKeyDto>({ key: 'sk_live_...', cost: 1, permissions: ['users:read'] })
 export class VerifyKeyDto {
   @ApiProperty({ example: 'sk_live_...', description: 'The key your own API received' })
   @IsString()

@@ -18,6 +18,7 @@ import {
   patternMaxLength,
 } from '../../common/openapi-bounds.js';
 import { ROLES, type Role } from '../../common/permissions.js';
+import { ApiRequestExample } from '../../common/request-example.js';
 import type { PolicySet } from '../rate-limit/rate-limit-setting.entity.js';
 import { WINDOW_POLICY } from '../rate-limit/rate-limits.dto.js';
 import {
@@ -31,6 +32,7 @@ const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const SLUG_MESSAGE =
   'slug must be 1-63 lowercase letters, digits or -, starting with a letter or digit';
 
+@ApiRequestExample<CreateOrganizationDto>({ name: 'Analytical Engines Ltd' })
 export class CreateOrganizationDto {
   @ApiProperty({ example: 'Analytical Engines Ltd' })
   @IsString()
@@ -46,6 +48,10 @@ export class CreateOrganizationDto {
   slug?: string;
 }
 
+@ApiRequestExample<ReplaceOrganizationDto>({
+  name: 'Analytical Engines Ltd',
+  slug: 'analytical-engines',
+})
 export class ReplaceOrganizationDto {
   @ApiProperty({ example: 'Analytical Engines Ltd' })
   @IsString()
@@ -74,6 +80,7 @@ export class ReplaceOrganizationDto {
 }
 
 /** PATCH: only the fields sent change. */
+@ApiRequestExample<UpdateOrganizationDto>({ name: 'Analytical Engines' })
 export class UpdateOrganizationDto extends PartialType(ReplaceOrganizationDto) {}
 
 const NAME = maxLengthOf(CreateOrganizationDto, 'name');
@@ -116,6 +123,7 @@ export class OrganizationResponse {
   updated_at: string;
 }
 
+@ApiRequestExample<AddMemberDto>({ email: 'ada@example.com', role: 'member' })
 export class AddMemberDto {
   @ApiPropertyOptional({ format: 'uuid', description: 'The user to add (or give email)' })
   @ValidateIf((dto: AddMemberDto) => dto.email === undefined || dto.user_id !== undefined)
@@ -136,6 +144,7 @@ export class AddMemberDto {
   role: Role;
 }
 
+@ApiRequestExample<ChangeMemberRoleDto>({ role: 'admin' })
 export class ChangeMemberRoleDto {
   @ApiProperty({ enum: ROLES, example: 'member' })
   @IsIn(ROLES)

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { IsOptional, IsString, Length, Matches } from 'class-validator';
 import { INT32_MAX } from '../../common/int-range.js';
 import { TIMESTAMP_FIELD, UUID_FIELD, maxLengthOf } from '../../common/openapi-bounds.js';
+import { ApiRequestExample } from '../../common/request-example.js';
 import { PUBLIC_URL_MAX_LENGTH } from '../../config/env.js';
 
 /** Hex characters of a project's public key (the DSN's user part). */
@@ -11,6 +12,7 @@ const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const SLUG_MESSAGE =
   'slug must be 1-63 lowercase letters, digits or -, starting with a letter or digit';
 
+@ApiRequestExample<CreateProjectDto>({ name: 'Checkout service', platform: 'node' })
 export class CreateProjectDto {
   @ApiProperty({ example: 'Checkout service' })
   @IsString()
@@ -35,6 +37,11 @@ export class CreateProjectDto {
   slug?: string;
 }
 
+@ApiRequestExample<ReplaceProjectDto>({
+  name: 'Checkout service',
+  platform: 'node',
+  slug: 'checkout',
+})
 export class ReplaceProjectDto {
   @ApiProperty({ example: 'Checkout service' })
   @IsString()
@@ -53,6 +60,7 @@ export class ReplaceProjectDto {
 }
 
 /** PATCH: only the fields sent change (null clears platform). */
+@ApiRequestExample<UpdateProjectDto>({ platform: 'python' })
 export class UpdateProjectDto extends PartialType(ReplaceProjectDto) {}
 
 export class ProjectResponse {

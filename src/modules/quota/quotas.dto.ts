@@ -4,6 +4,7 @@ import { IntRange } from '../../common/int-range.js';
 import { TIMESTAMP_FIELD, UUID_FIELD } from '../../common/openapi-bounds.js';
 import { IsTimestamp } from '../../common/timestamp.js';
 import { PageQuery } from '../../common/pagination.js';
+import { ApiRequestExample } from '../../common/request-example.js';
 import { QUOTA_PERIODS, type QuotaPeriod } from './quota-period.js';
 
 /** Far below 2^53, so counts stay exact as numbers. */
@@ -41,6 +42,11 @@ export class QuotaFieldsDto {
   period_end?: string;
 }
 
+@ApiRequestExample<CreateQuotaDto>({
+  organization_id: '3f1c2a9e-8b7d-4c6e-9a1f-2b3c4d5e6f70',
+  period: 'monthly',
+  max_requests: 100_000,
+})
 export class CreateQuotaDto extends QuotaFieldsDto {
   @ApiPropertyOptional({
     format: 'uuid',
@@ -61,6 +67,7 @@ export class CreateQuotaDto extends QuotaFieldsDto {
 }
 
 /** PATCH: any of the schedule fields; null clears period_start/period_end (leaving custom). */
+@ApiRequestExample<UpdateQuotaDto>({ max_requests: 200_000 })
 export class UpdateQuotaDto {
   @ApiPropertyOptional({ enum: QUOTA_PERIODS })
   @IsOptional()

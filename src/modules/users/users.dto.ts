@@ -22,6 +22,7 @@ import { TIMESTAMP_FIELD, UUID_FIELD, patternMaxLength } from '../../common/open
 import { PageQuery } from '../../common/pagination.js';
 import { ERROR_CODES, ERROR_MESSAGE_MAX_LENGTH } from '../../common/app-error.js';
 import { ROLES, type Role } from '../../common/permissions.js';
+import { ApiRequestExample } from '../../common/request-example.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../auth/password-policy.js';
 import { InvitationResponse } from '../organizations/organizations.dto.js';
 import {
@@ -36,6 +37,12 @@ import {
 export const RESET_TOKEN_BYTES = 32;
 const PASSWORD_RESET_TOKEN_LENGTH = 'prt_'.length + Math.ceil((RESET_TOKEN_BYTES * 4) / 3);
 
+@ApiRequestExample<CreateUserDto>({
+  username: 'grace',
+  email: 'grace@example.com',
+  full_name: 'Grace Hopper',
+  role: 'member',
+})
 export class CreateUserDto {
   @ApiProperty({ example: 'ada', pattern: USERNAME_PATTERN.source })
   @Matches(USERNAME_PATTERN, { message: USERNAME_MESSAGE })
@@ -89,6 +96,11 @@ const ACCOUNT_FIELD =
  * belongs to no other organization, full_name and telegram_chat_id (left out: cleared).
  * username and email may be sent unchanged (so a GET body can be sent back); a password never.
  */
+@ApiRequestExample<ReplaceUserDto>({
+  role: 'member',
+  full_name: 'Grace Hopper',
+  telegram_chat_id: null,
+})
 export class ReplaceUserDto {
   @ApiProperty({
     enum: ROLES,
@@ -144,6 +156,7 @@ export class ReplaceUserDto {
 }
 
 /** PATCH: only the fields sent change (null clears full_name or telegram_chat_id). */
+@ApiRequestExample<UpdateUserDto>({ full_name: 'Grace Brewster Hopper' })
 export class UpdateUserDto extends PartialType(ReplaceUserDto) {}
 
 export class PasswordResetResponse {
@@ -175,6 +188,12 @@ export class UserListQuery extends PageQuery {
   q?: string;
 }
 
+@ApiRequestExample<BatchCreateUsersDto>({
+  users: [
+    { username: 'alan', email: 'alan@example.com', full_name: 'Alan Turing' },
+    { username: 'edsger', email: 'edsger@example.com', role: 'viewer' },
+  ],
+})
 export class BatchCreateUsersDto {
   @ApiProperty({ type: [CreateUserDto], minItems: 1, maxItems: 100 })
   @IsArray()

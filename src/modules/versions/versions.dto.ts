@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs
 import { IsIn, IsOptional, IsString, IsUrl, Length, Matches } from 'class-validator';
 import { TIMESTAMP_FIELD, maxLengthOf } from '../../common/openapi-bounds.js';
 import { IsTimestamp } from '../../common/timestamp.js';
+import { ApiRequestExample } from '../../common/request-example.js';
 import { VERSION_STATUSES, type VersionStatus } from './api-version.entity.js';
 
 const HTTP_URL = { protocols: ['http', 'https'], require_protocol: true, require_tld: false };
@@ -13,6 +14,12 @@ export class VersionParam {
   version: string;
 }
 
+@ApiRequestExample<CreateVersionDto>({
+  version: 'v2',
+  status: 'beta',
+  description: 'Cursor pagination everywhere',
+  changelog: '- Lists use cursor pagination',
+})
 export class CreateVersionDto {
   @ApiProperty({ example: 'v2', pattern: '^v[0-9]+$' })
   @IsString()
@@ -77,6 +84,10 @@ export class CreateVersionDto {
 }
 
 /** PATCH: every field but the version itself, each optional; only those sent change. */
+@ApiRequestExample<UpdateVersionDto>({
+  description: 'The first version of the Gatehouse API',
+  migration_guide_url: 'https://docs.example.com/migrate-to-v2',
+})
 export class UpdateVersionDto extends PartialType(OmitType(CreateVersionDto, ['version'])) {}
 
 export class VersionResponse {
