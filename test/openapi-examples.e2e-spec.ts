@@ -215,7 +215,8 @@ describe('OpenAPI examples', () => {
     // Today: 28 request bodies (the document build requires an example for each) and 14
     // operations with parameter examples only (lists, filters, {version}, a project's {id}).
     expect(ordered.length).toBeGreaterThanOrEqual(42);
-  });
+    // Some 200 requests, one after another: each example has a new account of its own.
+  }, 180_000);
 
   it("shows, under each error status, only codes that this status answers with (the error classes' own mapping)", () => {
     /** The status the server answers a code with: what AppError, the only error body's source, sets. */
