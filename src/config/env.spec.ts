@@ -75,6 +75,10 @@ describe('validateEnv', () => {
     [{ DATABASE_URL: 'mysql://x@y/z' }, 'DATABASE_URL must use postgres or postgresql'],
     [{ DATABASE_URL: 'not a url' }, 'DATABASE_URL must be a URL'],
     [{ REDIS_URL: 'http://localhost' }, 'REDIS_URL must use redis or rediss'],
+    [
+      { PUBLIC_URL: `https://example.com/${'a'.repeat(2_000)}` },
+      'PUBLIC_URL must be at most 2000 characters long',
+    ],
     [{ PORT: '70000' }, 'PORT must be a whole number from 0 to 65535 (got "70000")'],
     [{ PORT: '3e3' }, 'PORT must be a whole number'],
     [{ NODE_ENV: 'staging' }, 'NODE_ENV must be one of development, production, test'],

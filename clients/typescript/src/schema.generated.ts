@@ -672,8 +672,11 @@ export interface components {
             versions: string;
         };
         ApiIndexResponse: {
-            /** @example Gatehouse API */
-            name: string;
+            /**
+             * @example Gatehouse API
+             * @enum {string}
+             */
+            name: "Gatehouse API";
             /**
              * @description The API version of this path
              * @example v1
@@ -712,7 +715,7 @@ export interface components {
              * @example ada@example.com
              */
             email: string;
-            /** @example correct horse battery staple */
+            /** @example correct horse battery */
             password: string;
             /** @example Ada Lovelace */
             full_name?: string;
@@ -732,7 +735,7 @@ export interface components {
              * @example ada
              */
             login?: string;
-            /** @example correct horse battery staple */
+            /** @example correct horse battery */
             password: string;
             /**
              * Format: uuid
@@ -826,7 +829,7 @@ export interface components {
             telegram_chat_id?: string | null;
             /**
              * @description Required with email or password; a wrong one is 401 and counts toward the login throttle
-             * @example correct horse battery staple
+             * @example correct horse battery
              */
             current_password?: string;
         };
@@ -909,8 +912,11 @@ export interface components {
             telegram_chat_id?: string;
         };
         BatchItemError: {
-            /** @example VALIDATION_ERROR */
-            code: string;
+            /**
+             * @example VALIDATION_ERROR
+             * @enum {string}
+             */
+            code: "VALIDATION_ERROR" | "AUTHENTICATION_FAILED" | "API_KEY_INVALID" | "API_KEY_REVOKED" | "API_KEY_EXPIRED" | "TOKEN_EXPIRED" | "PERMISSION_DENIED" | "IP_NOT_ALLOWED" | "RESOURCE_NOT_FOUND" | "CONFLICT" | "API_VERSION_SUNSET" | "PAYLOAD_TOO_LARGE" | "URI_TOO_LONG" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "RATE_LIMIT_EXCEEDED" | "QUOTA_EXCEEDED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE" | "TIMEOUT";
             /** @example Request validation failed */
             message: string;
             details?: Record<string, never> | null;
@@ -1022,10 +1028,12 @@ export interface components {
             project_id: number | null;
             permissions: ("users:read" | "projects:read" | "keys:read" | "analytics:read" | "audit:read" | "webhooks:read" | "events:read" | "users:write" | "projects:write" | "webhooks:write" | "events:write" | "users:delete" | "projects:delete" | "keys:write" | "rate_limits:write" | "quotas:write" | "members:write" | "org:delete" | "org:billing" | "admin")[];
             allowed_ips: string[];
+            /** @example 2026-01-01T00:00:00.000Z */
             expires_at: string | null;
             rate_limits: components["schemas"]["RateLimitDto"][];
             /** @enum {string} */
             status: "active" | "revoked" | "expired";
+            /** @example 2026-01-01T00:00:00.000Z */
             last_used_at: string | null;
             /** @example 2026-01-01T00:00:00.000Z */
             created_at: string;
@@ -1046,9 +1054,15 @@ export interface components {
             period: "daily" | "monthly" | "custom";
             /** @example 100000 */
             max_requests: number;
-            /** @description custom periods only */
+            /**
+             * @description custom periods only
+             * @example 2026-01-01T00:00:00.000Z
+             */
             period_start: string | null;
-            /** @description custom periods only */
+            /**
+             * @description custom periods only
+             * @example 2026-01-01T00:00:00.000Z
+             */
             period_end: string | null;
             /**
              * @description The current period began
@@ -1090,10 +1104,12 @@ export interface components {
             project_id: number | null;
             permissions: ("users:read" | "projects:read" | "keys:read" | "analytics:read" | "audit:read" | "webhooks:read" | "events:read" | "users:write" | "projects:write" | "webhooks:write" | "events:write" | "users:delete" | "projects:delete" | "keys:write" | "rate_limits:write" | "quotas:write" | "members:write" | "org:delete" | "org:billing" | "admin")[];
             allowed_ips: string[];
+            /** @example 2026-01-01T00:00:00.000Z */
             expires_at: string | null;
             rate_limits: components["schemas"]["RateLimitDto"][];
             /** @enum {string} */
             status: "active" | "revoked" | "expired";
+            /** @example 2026-01-01T00:00:00.000Z */
             last_used_at: string | null;
             /** @example 2026-01-01T00:00:00.000Z */
             created_at: string;
@@ -1200,8 +1216,9 @@ export interface components {
             /**
              * @description Why the key would have been refused
              * @example RATE_LIMIT_EXCEEDED
+             * @enum {string}
              */
-            code?: string;
+            code?: "VALIDATION_ERROR" | "AUTHENTICATION_FAILED" | "API_KEY_INVALID" | "API_KEY_REVOKED" | "API_KEY_EXPIRED" | "TOKEN_EXPIRED" | "PERMISSION_DENIED" | "IP_NOT_ALLOWED" | "RESOURCE_NOT_FOUND" | "CONFLICT" | "API_VERSION_SUNSET" | "PAYLOAD_TOO_LARGE" | "URI_TOO_LONG" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "RATE_LIMIT_EXCEEDED" | "QUOTA_EXCEEDED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE" | "TIMEOUT";
             /** Format: uuid */
             key_id: string | null;
             /** Format: uuid */
@@ -1709,15 +1726,22 @@ export interface components {
             slug?: string;
         };
         AuditParty: {
-            /** @example user */
-            type: string;
+            /**
+             * @description An actor is user, api_key, anonymous, system; a target user, organization, project, api_key, quota, rate_limits, api_version, refresh_token_family
+             * @example user
+             * @enum {string}
+             */
+            type: "user" | "api_key" | "anonymous" | "system" | "organization" | "project" | "quota" | "rate_limits" | "api_version" | "refresh_token_family";
             id: string | null;
         };
         AuditEntryResponse: {
             /** Format: uuid */
             id: string;
-            /** @example user.updated */
-            action: string;
+            /**
+             * @example user.updated
+             * @enum {string}
+             */
+            action: "auth.login" | "auth.login_failed" | "auth.logout" | "auth.refresh_reuse_detected" | "user.registered" | "user.created" | "user.updated" | "user.deleted" | "user.account_updated" | "user.password_reset_issued" | "user.password_reset_completed" | "user.platform_admin_granted" | "user.platform_admin_revoked" | "organization.created" | "organization.updated" | "organization.deleted" | "organization.member_invited" | "organization.invitation_accepted" | "organization.invitation_declined" | "organization.invitation_cancelled" | "organization.member_role_changed" | "organization.member_removed" | "project.created" | "project.updated" | "project.deleted" | "api_key.created" | "api_key.updated" | "api_key.revoked" | "api_key.deleted" | "api_key.rotated" | "quota.created" | "quota.updated" | "quota.deleted" | "rate_limits.updated" | "api_version.created" | "api_version.updated" | "api_version.deleted";
             actor: components["schemas"]["AuditParty"];
             target: components["schemas"]["AuditParty"] | null;
             /** Format: uuid */
@@ -1749,8 +1773,9 @@ export interface components {
             /**
              * @description second, minute, hour or day; for a quota its period (daily, monthly, custom)
              * @example minute
+             * @enum {string}
              */
-            window: string;
+            window: "second" | "minute" | "hour" | "day" | "daily" | "monthly" | "custom";
             /** @enum {string} */
             algorithm: "sliding_window" | "token_bucket" | "quota";
             /** @example 100 */
@@ -1792,7 +1817,9 @@ export interface components {
             description: string | null;
             /** @example 2026-01-01T00:00:00.000Z */
             released_at: string | null;
+            /** @example 2026-01-01T00:00:00.000Z */
             deprecated_at: string | null;
+            /** @example 2026-01-01T00:00:00.000Z */
             sunset_date: string | null;
             migration_guide_url: string | null;
             changelog: string | null;
@@ -1881,7 +1908,10 @@ export interface components {
             message: string;
             /** @description For VALIDATION_ERROR, a list of {field, message}; otherwise code-specific or null */
             details: components["schemas"]["FieldErrorDto"][] | (Record<string, never> | null);
-            /** @example 0b6f2d9e-5a7c-4e43-9d0e-8a1f3c2b7d11 */
+            /**
+             * @description X-Request-Id: the client's own, if it sent a plain token, else a UUID
+             * @example 0b6f2d9e-5a7c-4e43-9d0e-8a1f3c2b7d11
+             */
             request_id: string;
         };
         ErrorResponseDto: {
@@ -2151,6 +2181,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "username": "ada",
+                 *       "email": "ada@example.com",
+                 *       "password": "correct horse battery"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RegisterDto"];
             };
         };
@@ -2260,6 +2297,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "login": "ada",
+                 *       "password": "correct horse battery"
+                 *     }
+                 */
                 "application/json": components["schemas"]["LoginDto"];
             };
         };
@@ -2357,6 +2400,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "refresh_token": "rt_2Yk..."
+                 *     }
+                 */
                 "application/json": components["schemas"]["RefreshDto"];
             };
         };
@@ -2442,6 +2490,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "refresh_token": "rt_2Yk..."
+                 *     }
+                 */
                 "application/json": components["schemas"]["RefreshDto"];
             };
         };
@@ -2638,6 +2691,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "full_name": "Ada Lovelace",
+                 *       "telegram_chat_id": "123456789"
+                 *     }
+                 */
                 "application/json": components["schemas"]["UpdateMeDto"];
             };
         };
@@ -2802,6 +2861,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "reset_token": "prt_Jx3...",
+                 *       "new_password": "a new long passphrase"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CompletePasswordResetDto"];
             };
         };
@@ -3577,6 +3642,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "username": "grace",
+                 *       "email": "grace@example.com",
+                 *       "full_name": "Grace Hopper",
+                 *       "role": "member"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateUserDto"];
             };
         };
@@ -3781,6 +3854,22 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "users": [
+                 *         {
+                 *           "username": "alan",
+                 *           "email": "alan@example.com",
+                 *           "full_name": "Alan Turing"
+                 *         },
+                 *         {
+                 *           "username": "edsger",
+                 *           "email": "edsger@example.com",
+                 *           "role": "viewer"
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["BatchCreateUsersDto"];
             };
         };
@@ -4109,6 +4198,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "role": "member",
+                 *       "full_name": "Grace Hopper",
+                 *       "telegram_chat_id": null
+                 *     }
+                 */
                 "application/json": components["schemas"]["ReplaceUserDto"];
             };
         };
@@ -4490,6 +4586,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "full_name": "Grace Brewster Hopper"
+                 *     }
+                 */
                 "application/json": components["schemas"]["UpdateUserDto"];
             };
         };
@@ -4994,6 +5095,27 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Billing service",
+                 *       "description": "Calls the invoices API",
+                 *       "environment": "live",
+                 *       "permissions": [
+                 *         "users:read",
+                 *         "projects:read"
+                 *       ],
+                 *       "rate_limits": [
+                 *         {
+                 *           "window": "minute",
+                 *           "limit": 60
+                 *         }
+                 *       ],
+                 *       "quota": {
+                 *         "period": "monthly",
+                 *         "max_requests": 100000
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateKeyDto"];
             };
         };
@@ -5177,6 +5299,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "key": "sk_live_...",
+                 *       "cost": 1,
+                 *       "permissions": [
+                 *         "users:read"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["VerifyKeyDto"];
             };
         };
@@ -5486,6 +5617,22 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Billing service",
+                 *       "description": "Calls the invoices API",
+                 *       "permissions": [
+                 *         "users:read",
+                 *         "projects:read"
+                 *       ],
+                 *       "rate_limits": [
+                 *         {
+                 *           "window": "minute",
+                 *           "limit": 60
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["ReplaceKeyDto"];
             };
         };
@@ -5810,6 +5957,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Billing service (EU)"
+                 *     }
+                 */
                 "application/json": components["schemas"]["UpdateKeyDto"];
             };
         };
@@ -6138,6 +6290,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "grace_period_seconds": 3600
+                 *     }
+                 */
                 "application/json": components["schemas"]["RotateKeyDto"];
             };
         };
@@ -6428,6 +6585,17 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "endpoints": {
+                 *         "/api/v1/users": {
+                 *           "second": {
+                 *             "limit": 10
+                 *           }
+                 *         }
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["UpdateRateLimitsDto"];
             };
         };
@@ -6738,6 +6906,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "organization_id": "3f1c2a9e-8b7d-4c6e-9a1f-2b3c4d5e6f70",
+                 *       "period": "monthly",
+                 *       "max_requests": 100000
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateQuotaDto"];
             };
         };
@@ -7262,6 +7437,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "max_requests": 200000
+                 *     }
+                 */
                 "application/json": components["schemas"]["UpdateQuotaDto"];
             };
         };
@@ -7585,6 +7765,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Analytical Engines Ltd"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateOrganizationDto"];
             };
         };
@@ -7932,6 +8117,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Analytical Engines Ltd",
+                 *       "slug": "analytical-engines"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ReplaceOrganizationDto"];
             };
         };
@@ -8279,6 +8470,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Analytical Engines"
+                 *     }
+                 */
                 "application/json": components["schemas"]["UpdateOrganizationDto"];
             };
         };
@@ -8648,6 +8844,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "email": "ada@example.com",
+                 *       "role": "member"
+                 *     }
+                 */
                 "application/json": components["schemas"]["AddMemberDto"];
             };
         };
@@ -9031,6 +9233,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "role": "admin"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ChangeMemberRoleDto"];
             };
         };
@@ -9373,6 +9580,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Checkout service",
+                 *       "platform": "node"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateProjectDto"];
             };
         };
@@ -9720,6 +9933,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Checkout service",
+                 *       "platform": "node",
+                 *       "slug": "checkout"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ReplaceProjectDto"];
             };
         };
@@ -10063,6 +10283,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "platform": "python"
+                 *     }
+                 */
                 "application/json": components["schemas"]["UpdateProjectDto"];
             };
         };
@@ -10741,6 +10966,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "version": "v2",
+                 *       "status": "beta",
+                 *       "description": "Cursor pagination everywhere",
+                 *       "changelog": "- Lists use cursor pagination"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateVersionDto"];
             };
         };
@@ -11246,6 +11479,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "description": "The first version of the Gatehouse API",
+                 *       "migration_guide_url": "https://docs.example.com/migrate-to-v2"
+                 *     }
+                 */
                 "application/json": components["schemas"]["UpdateVersionDto"];
             };
         };

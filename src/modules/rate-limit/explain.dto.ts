@@ -1,5 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
+import { TIMESTAMP_FIELD, UUID_FIELD } from '../../common/openapi-bounds.js';
+import { WINDOWS } from '../keys/keys.dto.js';
+import { QUOTA_PERIODS } from '../quota/quota-period.js';
 
 export class ExplainQuery {
   @ApiPropertyOptional({ format: 'uuid', description: 'Explain this API key (keys:read)' })
@@ -35,6 +38,7 @@ export class ExplainedPolicy {
   source: 'key' | 'endpoint' | 'organization' | 'tier' | 'global' | 'quota';
 
   @ApiProperty({
+    enum: [...WINDOWS, ...QUOTA_PERIODS],
     example: 'minute',
     description: 'second, minute, hour or day; for a quota its period (daily, monthly, custom)',
   })
@@ -49,10 +53,14 @@ export class ExplainedPolicy {
   @ApiProperty({ example: 42, description: 'What the next requests may still use' })
   remaining: number;
 
-  @ApiProperty({ example: '2026-11-25T12:01:00.000Z', description: 'When the next unit frees' })
+  @ApiProperty({
+    ...TIMESTAMP_FIELD,
+    example: '2026-11-25T12:01:00.000Z',
+    description: 'When the next unit frees',
+  })
   reset_at: string;
 
-  @ApiPropertyOptional({ format: 'uuid', description: 'Quotas only' })
+  @ApiPropertyOptional({ ...UUID_FIELD, description: 'Quotas only' })
   quota_id?: string;
 }
 
