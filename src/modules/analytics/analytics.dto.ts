@@ -2,7 +2,9 @@ import { ApiProperty, ApiPropertyOptional, IntersectionType, OmitType } from '@n
 import { Type } from 'class-transformer';
 import { IsIn, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
 import { INT32_MAX, IntRange } from '../../common/int-range.js';
-import { TIMESTAMP_MAX_LENGTH, UUID_LENGTH } from '../../common/openapi-bounds.js';
+import { TIMESTAMP_FIELD, UUID_FIELD } from '../../common/openapi-bounds.js';
+import { IP_MAX_LENGTH, USER_AGENT_MAX_LENGTH } from '../../common/request-context.js';
+import { REQUEST_ID_MAX_LENGTH } from '../../common/request-id.js';
 import { PageQuery } from '../../common/pagination.js';
 import { IsTimestamp } from '../../common/timestamp.js';
 import { INTERVALS, type Interval, MAX_POINTS } from './usage-range.js';
@@ -13,8 +15,6 @@ const ROUTE_MAX_LENGTH = 512;
 const METHOD_MAX_LENGTH = 16;
 /** URLs are at most 8 KB (414 above). */
 const PATH_MAX_LENGTH = 8192;
-/** request-id.ts takes a client's X-Request-Id up to this long. */
-const REQUEST_ID_MAX_LENGTH = 128;
 
 /** The filters usage analytics and the usage log share, each matching a usage_logs column. */
 class UsageFilters {
@@ -125,9 +125,8 @@ const fraction = (description: string, example: number) =>
 
 export class UsageDataPoint {
   @ApiProperty({
+    ...TIMESTAMP_FIELD,
     example: '2026-01-01T00:00:00.000Z',
-    format: 'date-time',
-    maxLength: TIMESTAMP_MAX_LENGTH,
     description: 'Start of the interval (UTC)',
   })
   timestamp: string;
@@ -156,16 +155,14 @@ export class UsageDataPoint {
 
 export class UsageResponse {
   @ApiProperty({
-    format: 'date-time',
-    maxLength: TIMESTAMP_MAX_LENGTH,
+    ...TIMESTAMP_FIELD,
     example: '2026-01-01T00:00:00.000Z',
     description: 'Start of the range answered (inclusive)',
   })
   start_date: string;
 
   @ApiProperty({
-    format: 'date-time',
-    maxLength: TIMESTAMP_MAX_LENGTH,
+    ...TIMESTAMP_FIELD,
     example: '2026-01-02T00:00:00.000Z',
     description: 'End of the range answered (exclusive)',
   })
@@ -207,22 +204,14 @@ export class UsageResponse {
 
 const text = (maxLength: number, example: string, nullable = false) =>
   ApiProperty({ type: String, maxLength, example, nullable });
-const uuid = (nullable: boolean) =>
-  ApiProperty({
-    type: String,
-    format: 'uuid',
-    maxLength: UUID_LENGTH,
-    nullable,
-    example: '0b6f2d9e-5a7c-4e43-9d0e-8a1f3c2b7d11',
-  });
+const uuid = (nullable: boolean) => ApiProperty({ ...UUID_FIELD, type: String, nullable });
 
 export class UsageLogResponse {
   @uuid(false)
   id: string;
 
   @ApiProperty({
-    format: 'date-time',
-    maxLength: TIMESTAMP_MAX_LENGTH,
+    ...TIMESTAMP_FIELD,
     example: '2026-01-01T00:00:00.000Z',
     description: 'When the request arrived',
   })
@@ -254,10 +243,10 @@ export class UsageLogResponse {
   @ApiProperty({ type: 'integer', format: 'int32', minimum: 0, maximum: INT32_MAX, example: 512 })
   response_bytes: number;
 
-  @text(64, '203.0.113.7', true)
+  @text(IP_MAX_LENGTH, '203.0.113.7', true)
   ip: string | null;
 
-  @text(512, 'billing-service/1.4', true)
+  @text(USER_AGENT_MAX_LENGTH, 'billing-service/1.4', true)
   user_agent: string | null;
 
   @uuid(true)
