@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
+import { HISTOGRAM_COLUMNS } from '../src/modules/usage/latency-histogram.js';
 import { UsageIngestModule } from '../src/modules/usage/usage-ingest.module.js';
 import { UsageLogsRetention } from '../src/modules/usage/usage-logs-retention.js';
 import { UsageLogsWriter } from '../src/modules/usage/usage-logs.writer.js';
@@ -319,7 +320,7 @@ describe('usage analytics: rollups and their readers', () => {
     const totals = (organizationId: string) =>
       dataSource.query<{ table: string; requests: number; quota: number; histogram: number }[]>(
         `SELECT t AS table, sum(requests)::int AS requests, sum(quota_exceeded)::int AS quota,
-           sum((SELECT sum(x) FROM unnest(latency_histogram) AS x))::int AS histogram
+           sum(${HISTOGRAM_COLUMNS.join(' + ')})::int AS histogram
          FROM (SELECT 'minute' AS t, * FROM usage_rollups_minute UNION ALL
                SELECT 'hour', * FROM usage_rollups_hour UNION ALL
                SELECT 'day', * FROM usage_rollups_day) AS r

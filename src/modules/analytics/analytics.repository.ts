@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { TenantScope } from '../../database/tenant-scope.js';
+import { HISTOGRAM_COLUMNS } from '../usage/latency-histogram.js';
 import type { Interval, RollupSegment } from './usage-range.js';
 
 /** Filters on columns usage_logs and the rollups both have, so both answer the same rows. */
@@ -110,7 +111,7 @@ export class AnalyticsRepository {
       const start = conditions.add((p) => p, segment.start).params.length;
       const end = conditions.add((p) => p, segment.end).params.length;
       return `SELECT bucket, status, requests, rate_limited, quota_exceeded, response_time_sum_ms,
-          response_time_max_ms, latency_histogram
+          response_time_max_ms, ${HISTOGRAM_COLUMNS.join(', ')}
         FROM usage_rollups_${segment.grain}
         WHERE ${shared} AND bucket >= $${start} AND bucket < $${end}`;
     });
@@ -123,7 +124,7 @@ export class AnalyticsRepository {
          sum(rate_limited) AS rate_limited, sum(quota_exceeded) AS quota_exceeded,
          sum(response_time_sum_ms) AS response_time_sum_ms,
          max(response_time_max_ms) AS response_time_max_ms,
-         usage_histogram_sum(latency_histogram) AS latency_histogram
+         ${HISTOGRAM_COLUMNS.map((column) => `sum(${column}) AS ${column}`).join(', ')}
        FROM (${pieces.join(' UNION ALL ')}) AS r
        GROUP BY 1 ORDER BY 1`,
       conditions.params,
@@ -137,7 +138,7 @@ export class AnalyticsRepository {
       quota_exceeded: bigint(row.quota_exceeded as string),
       response_time_sum_ms: Number(row.response_time_sum_ms),
       response_time_max_ms: Number(row.response_time_max_ms),
-      latency_histogram: (row.latency_histogram as string[]).map(bigint),
+      latency_histogram: HISTOGRAM_COLUMNS.map((column) => bigint(row[column] as string)),
     }));
   }
 

@@ -1,6 +1,6 @@
 /**
  * The usage rollups' latency histogram: fixed log-scale buckets, the same in every row, so
- * histograms add element-wise (usage_histogram_add) and percentiles are read from a sum of
+ * histograms add bucket by bucket (a column each) and percentiles are read from a sum of
  * them without the raw rows.
  *
  * Bucket 0 holds (0, 0.5 ms]; bucket i (1..53) holds (0.5 * 1.25^(i-1), 0.5 * 1.25^i] ms, up
@@ -13,6 +13,12 @@ export const HISTOGRAM_BUCKETS = 55;
 const SMALLEST_MS = 0.5;
 const GROWTH = 1.25;
 const LAST = HISTOGRAM_BUCKETS - 1;
+
+/** The rollups' histogram columns, bucket 0 first (latency_h00..latency_h54). */
+export const HISTOGRAM_COLUMNS: readonly string[] = Array.from(
+  { length: HISTOGRAM_BUCKETS },
+  (_, i) => `latency_h${String(i).padStart(2, '0')}`,
+);
 
 /** The bucket of one latency, as SQL: the same arithmetic as bucketOf, over `ms` (real). */
 export const HISTOGRAM_BUCKET_SQL = (ms: string): string =>

@@ -1,22 +1,24 @@
-import { HISTOGRAM_BUCKETS, HISTOGRAM_BUCKET_SQL } from './latency-histogram.js';
+import { HISTOGRAM_BUCKET_SQL, HISTOGRAM_COLUMNS } from './latency-histogram.js';
 
 /** A rollup row's key: the conflict target, and the order rows are upserted in. */
 const ROLLUP_KEY =
   'organization_id, bucket, api_key_id, user_id, project_id, method, route, api_version, status';
 
+const HISTOGRAM = HISTOGRAM_COLUMNS.join(', ');
+
 /** Measures of a coarser rollup from a finer one's rows. */
 const ROLLUP_SUMS = `sum(requests) AS requests, sum(rate_limited) AS rate_limited,
   sum(quota_exceeded) AS quota_exceeded, sum(response_time_sum_ms) AS response_time_sum_ms,
   max(response_time_max_ms) AS response_time_max_ms,
-  usage_histogram_sum(latency_histogram) AS latency_histogram`;
+  ${HISTOGRAM_COLUMNS.map((column) => `sum(${column}) AS ${column}`).join(', ')}`;
 
 /** `<granularity>_rows` (a CTE) added into usage_rollups_<granularity>, in key order. */
 const upsert = (granularity: 'minute' | 'hour' | 'day') => `
   ${granularity}_upserted AS (
     INSERT INTO usage_rollups_${granularity} AS t (${ROLLUP_KEY}, requests, rate_limited,
-      quota_exceeded, response_time_sum_ms, response_time_max_ms, latency_histogram)
+      quota_exceeded, response_time_sum_ms, response_time_max_ms, ${HISTOGRAM})
     SELECT ${ROLLUP_KEY}, requests, rate_limited, quota_exceeded, response_time_sum_ms,
-      response_time_max_ms, latency_histogram
+      response_time_max_ms, ${HISTOGRAM}
     FROM ${granularity}_rows
     ORDER BY ${ROLLUP_KEY}
     ON CONFLICT (${ROLLUP_KEY}) DO UPDATE SET
@@ -25,7 +27,7 @@ const upsert = (granularity: 'minute' | 'hour' | 'day') => `
       quota_exceeded = t.quota_exceeded + excluded.quota_exceeded,
       response_time_sum_ms = t.response_time_sum_ms + excluded.response_time_sum_ms,
       response_time_max_ms = greatest(t.response_time_max_ms, excluded.response_time_max_ms),
-      latency_histogram = usage_histogram_add(t.latency_histogram, excluded.latency_histogram)
+      ${HISTOGRAM_COLUMNS.map((column) => `${column} = t.${column} + excluded.${column}`).join(',\n      ')}
     RETURNING 1
   )`;
 
@@ -65,11 +67,9 @@ export const INSERT_USAGE_LOGS = `
     RETURNING created_at, organization_id, api_key_id, user_id, project_id, method, route,
       api_version, status, response_time_ms, error_code
   ),
-  -- each new row's histogram: a single 1 in its latency's bucket
+  -- each new row with the histogram bucket of its latency
   facts AS (
-    SELECT *, array_fill(0::bigint, ARRAY[b]) || 1::bigint
-      || array_fill(0::bigint, ARRAY[${HISTOGRAM_BUCKETS - 1} - b]) AS latency_histogram
-    FROM (SELECT *, ${HISTOGRAM_BUCKET_SQL('response_time_ms')} AS b FROM inserted) AS i
+    SELECT *, ${HISTOGRAM_BUCKET_SQL('response_time_ms')} AS latency_bucket FROM inserted
   ),
   minute_rows AS (
     SELECT ${dimensions('minute', 'created_at')}, count(*) AS requests,
@@ -77,7 +77,7 @@ export const INSERT_USAGE_LOGS = `
       count(*) FILTER (WHERE error_code = 'QUOTA_EXCEEDED') AS quota_exceeded,
       sum(response_time_ms::float8) AS response_time_sum_ms,
       max(response_time_ms) AS response_time_max_ms,
-      usage_histogram_sum(latency_histogram) AS latency_histogram
+      ${HISTOGRAM_COLUMNS.map((column, i) => `count(*) FILTER (WHERE latency_bucket = ${i}) AS ${column}`).join(',\n      ')}
     FROM facts GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
   ),
   hour_rows AS (
