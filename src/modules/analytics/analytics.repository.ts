@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { TenantScope } from '../../database/tenant-scope.js';
 import { HISTOGRAM_COLUMNS } from '../usage/latency-histogram.js';
+import type { UsageRecord } from '../usage/usage-record.js';
 import type { Interval, RollupSegment } from './usage-range.js';
 
 /** Filters on columns usage_logs and the rollups both have, so both answer the same rows. */
@@ -27,26 +28,11 @@ export interface UsagePointRow {
   latency_histogram: number[];
 }
 
-/** A usage_logs row as pg returns it. */
-export interface UsageLogRow {
-  id: string;
+/** A usage_logs row as pg returns it: the record, its timestamp a Date. */
+export type UsageLogRow = Omit<UsageRecord, 'created_at' | 'organization_id' | 'ip'> & {
   created_at: Date;
-  method: string;
-  path: string;
-  route: string;
-  status: number;
-  response_time_ms: number;
-  request_bytes: number;
-  response_bytes: number;
   ip: string | null;
-  user_agent: string | null;
-  api_key_id: string | null;
-  user_id: string | null;
-  project_id: number | null;
-  api_version: string | null;
-  error_code: string | null;
-  request_id: string;
-}
+};
 
 export interface UsageLogFilter extends UsageFilter {
   start?: Date;
