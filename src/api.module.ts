@@ -4,6 +4,7 @@ import { CommonModule } from './common/common.module.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { ApiIndexModule } from './modules/api-index/api-index.module.js';
+import { AnalyticsModule } from './modules/analytics/analytics.module.js';
 import { AuditModule } from './modules/audit/audit.module.js';
 import { AuthGuard } from './modules/auth/auth.guard.js';
 import { AuthModule } from './modules/auth/auth.module.js';
@@ -50,6 +51,7 @@ import { RedisModule } from './redis/redis.module.js';
     ExplainModule,
     VersionsModule,
     UsageModule,
+    AnalyticsModule,
   ],
   providers: [
     { provide: APP_GUARD, useExisting: AuthGuard },

@@ -104,6 +104,13 @@ describe('usage ingestion survives a worker killed mid-way', () => {
       return counted;
     }, 90_000);
     expect(final.distinct).toBe(JOBS * PER_JOB);
+    // The rollups, written in the same statement as the rows, count each request once too.
+    const rolledUp = await dataSource.query<{ requests: number; rate_limited: number }[]>(
+      `SELECT sum(requests)::int AS requests, sum(rate_limited)::int AS rate_limited
+       FROM usage_rollups_minute WHERE organization_id = $1`,
+      [organizationId],
+    );
+    expect(rolledUp).toEqual([{ requests: JOBS * PER_JOB, rate_limited: (JOBS * PER_JOB) / 10 }]);
     second.child.kill('SIGTERM');
     expect(await second.exited()).toBe(0);
   }, 150_000);

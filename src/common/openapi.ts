@@ -235,6 +235,10 @@ const TAGS: [name: string, description: string][] = [
   ['quotas', 'Request quotas per period, for an organization or one key'],
   ['rate-limits', 'Platform rate limits, and what applies to a caller (explain)'],
   ['versions', 'API versions and their lifecycle: released, deprecated, sunset'],
+  [
+    'analytics',
+    'Usage: requests, errors and latency percentiles per interval (from rollups), and the raw usage log',
+  ],
   ['audit', 'Who changed what, when and from where'],
   ['index', 'Where to start: links to the docs, this document, health and the versions'],
   ['health', 'Liveness and readiness (outside /api)'],

@@ -40,8 +40,7 @@ export class UsageLogsWriter {
       const [row] = await manager.query<{ inserted: number }[]>(INSERT_USAGE_LOGS, [
         JSON.stringify(batch.records),
       ]);
-      // Rollups belong in this transaction (best in INSERT_USAGE_LOGS itself), computed from
-      // the rows it inserted and never from the batch: a redelivered batch adds nothing.
+      // The rollups are updated by the same statement, from the rows it inserted.
       return row?.inserted ?? 0;
     });
     // From the whole batch, not only new rows: a batch whose insert committed before a crash
