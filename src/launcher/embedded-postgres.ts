@@ -43,7 +43,8 @@ async function endedBy(pid: number, signal: NodeJS.Signals, timeoutMs: number): 
  */
 export class LocalPostgres {
   private server: EmbeddedPostgres | undefined;
-  private starting: Promise<string> | undefined;
+  private settings: Settings | undefined;
+  private starting: Promise<void> | undefined;
   /** The postmaster's pid once it runs (from postmaster.pid). */
   private pid: number | undefined;
 
@@ -53,13 +54,12 @@ export class LocalPostgres {
     return join(this.dataDir, 'postgres');
   }
 
-  start(log: (line: string) => void): Promise<string> {
-    this.starting ??= this.run(log);
-    return this.starting;
-  }
-
-  private async run(log: (line: string) => void): Promise<string> {
-    const clusterDir = this.clusterDir;
+  /**
+   * Chooses the port (the saved one while it is free) and the password, keeping them beside
+   * the data, and returns the URL the database will have once start() has run: the api and
+   * worker can be given it before Postgres answers.
+   */
+  async prepare(): Promise<string> {
     const settingsFile = join(this.dataDir, 'postgres.json');
     await mkdir(this.dataDir, { recursive: true });
     const saved = existsSync(settingsFile)
@@ -70,7 +70,24 @@ export class LocalPostgres {
       password: saved?.password ?? randomBytes(18).toString('base64url'),
     };
     await writeFile(settingsFile, JSON.stringify(settings), { mode: 0o600 });
+    this.settings = settings;
+    return `${this.serverUrl(settings)}/${DATABASE}`;
+  }
 
+  /** Starts the prepared cluster (initialising it the first time), with its database created. */
+  start(log: (line: string) => void): Promise<void> {
+    this.starting ??= this.run(log);
+    return this.starting;
+  }
+
+  private serverUrl({ port, password }: Settings): string {
+    return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}`;
+  }
+
+  private async run(log: (line: string) => void): Promise<void> {
+    const clusterDir = this.clusterDir;
+    const settings = this.settings;
+    if (settings === undefined) throw new Error('the embedded Postgres was not prepared');
     const isRoot = process.getuid?.() === 0;
     this.server = new EmbeddedPostgres({
       databaseDir: clusterDir,
@@ -93,8 +110,7 @@ export class LocalPostgres {
     const pidLine = (await readFile(join(clusterDir, 'postmaster.pid'), 'utf8')).split('\n')[0];
     this.pid = Number(pidLine);
 
-    const url = `postgres://postgres:${encodeURIComponent(settings.password)}@127.0.0.1:${settings.port}`;
-    const client = new pg.Client({ connectionString: `${url}/postgres` });
+    const client = new pg.Client({ connectionString: `${this.serverUrl(settings)}/postgres` });
     await client.connect();
     try {
       const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
@@ -103,7 +119,6 @@ export class LocalPostgres {
       await client.end();
     }
     log(`embedded Postgres on 127.0.0.1:${settings.port}, data in ${clusterDir}`);
-    return `${url}/${DATABASE}`;
   }
 
   /**
