@@ -2,18 +2,18 @@ import { basename } from 'node:path';
 import { GO, LOADED } from './held-process.js';
 
 /**
- * Run before the api's or the worker's entry point (`node --import`) when the launcher starts
- * it held (held-process.ts), ahead of its database: loads the process's modules, most of the
+ * Run before an entry point (`node --import`) when the launcher starts it held
+ * (held-process.ts), ahead of its database: loads the process's modules, most of the
  * seconds of its boot, while the launcher still starts Postgres and applies migrations; tells
  * the launcher so over the IPC channel it opened; and lets the entry point run once the
  * launcher says go. If the launcher goes away first, exits instead.
  */
 
-/** The module of each entry point whose import is most of the loading (the rest is small). */
-const ROOT_MODULES: Record<string, string> = {
-  'main.js': '../api.module.js',
-  'worker.js': '../worker.module.js',
-};
+/**
+ * The module of each entry point the launcher holds whose import is most of the loading (the
+ * rest is small). Only the api is held: the worker starts once the api answers.
+ */
+const ROOT_MODULES: Record<string, string> = { 'main.js': '../api.module.js' };
 
 async function preload(): Promise<void> {
   const go = new Promise<void>((resolve) => {
