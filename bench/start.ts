@@ -10,24 +10,35 @@ import { median, numberArg } from './harness.js';
  * How long `npm start` takes, as a user runs it, from the spawn of npm to the launcher's
  * "gatehouse: ready" (the api answers /health/ready), and from SIGINT to npm's exit:
  *
- * - cold, first run: no dist/ (a fresh clone after `npm ci`) and no embedded Postgres cluster
- *   yet (initdb runs);
- * - cold: no dist/, the cluster already initialised;
- * - warm: dist/ current, the cluster initialised (`--warm=N` runs, median).
+ * - cold: the state of a fresh clone after `npm ci`: no dist/ (so no compiled output and no
+ *   build information) and an empty DATA_DIR (so the embedded Postgres cluster is created:
+ *   initdb runs); `--cold=N` runs, median;
+ * - warm: a second start: dist/ current and the cluster initialised; `--warm=N` runs, median.
  *
+ * Each line also says when (median, from the spawn) compiling ended, the embedded Postgres
+ * answered and migrations were applied, from the launcher's own lines: where the time goes.
  * Every run uses a redis-server of its own on a free port (the launcher starts it), and an
  * embedded Postgres in a temporary DATA_DIR, so nothing of a real .data/ is touched. The load
  * average is printed, since on a busy machine the wall times grow; so is the CPU time every
  * process of the run used until ready (npm, the compiler, the launcher, Postgres, the api, the
  * worker), which depends far less on the load. Deletes and rebuilds dist/, so run
- * nothing that uses dist/ meanwhile. Usage: npm run bench:start [-- --warm=5]
+ * nothing that uses dist/ meanwhile. Usage: npm run bench:start [-- --cold=3 --warm=3]
  */
+const coldRuns = numberArg('cold', 3);
 const warmRuns = numberArg('warm', 3);
+
+/** The launcher's lines that end each step, in the order they usually come. */
+const MILESTONES = {
+  compiled: /^gatehouse: compiled /,
+  postgres: /^gatehouse: embedded Postgres on/,
+  migrated: /^gatehouse: (applied migrations|database schema is up to date)/,
+} as const;
+type Milestone = keyof typeof MILESTONES;
 
 interface Run {
   readyMs: number;
-  /** What scripts/start.js reported compiling took (0 when dist/ was current). */
-  compileMs: number;
+  /** When each step ended, from the spawn of npm (absent when the step did not run). */
+  milestones: Partial<Record<Milestone, number>>;
   /** CPU time the whole tree used until ready: what a busy machine cannot stretch. */
   cpuMs: number;
   stopMs: number;
@@ -48,25 +59,29 @@ async function run(dataDir: string): Promise<Run> {
   process.kill(started.npm.pid ?? 0, 'SIGINT');
   const exit = await started.exited;
   if (exit.code !== 0) throw new Error(`npm start exited ${exit.code}:\n${started.output()}`);
-  const compiled = /gatehouse: compiled in ([\d.]+) s/.exec(started.output());
-  const compileMs = compiled === null ? 0 : Number(compiled[1]) * 1000;
-  return { readyMs, compileMs, cpuMs, stopMs: Date.now() - stopAt };
+  const milestones: Run['milestones'] = {};
+  for (const [name, pattern] of Object.entries(MILESTONES) as [Milestone, RegExp][]) {
+    const ms = started.at(pattern);
+    if (ms !== undefined) milestones[name] = ms;
+  }
+  return { readyMs, milestones, cpuMs, stopMs: Date.now() - stopAt };
 }
 
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
-function report(name: string, runs: Run[]): void {
-  const ready = median(runs.map((r) => r.readyMs));
-  const cpu = median(runs.map((r) => r.cpuMs));
-  const compile = median(runs.map((r) => r.compileMs));
-  const compiling = compile > 0 ? ` (compiling ${seconds(compile)})` : '';
-  const stop = median(runs.map((r) => r.stopMs));
-  const each = runs.length > 1 ? ` (runs: ${runs.map((r) => seconds(r.readyMs)).join(', ')})` : '';
-  process.stdout.write(
-    `${name.padEnd(18)} ready in ${seconds(ready)}${compiling} using ${seconds(cpu)} of CPU, stopped in ${seconds(stop)}${each}; load average ${loadavg()[0]?.toFixed(1)}\n`,
-  );
+function report(name: string, meaning: string, runs: Run[]): void {
+  const steps = (Object.keys(MILESTONES) as Milestone[]).flatMap((step) => {
+    const times = runs.flatMap((r) => r.milestones[step] ?? []);
+    return times.length === runs.length ? [`${step} at ${seconds(median(times))}`] : [];
+  });
+  const lines = [
+    `${name}: ${meaning}`,
+    `  ready in ${seconds(median(runs.map((r) => r.readyMs)))} (median of ${runs.length}: ${runs.map((r) => seconds(r.readyMs)).join(', ')})`,
+    `  ${steps.length > 0 ? `${steps.join(', ')}; ` : ''}CPU until ready ${seconds(median(runs.map((r) => r.cpuMs)))}; stopped in ${seconds(median(runs.map((r) => r.stopMs)))}; load average now ${loadavg()[0]?.toFixed(1)}`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 if (!redisServerInstalled()) throw new Error('bench:start needs redis-server on this machine');
@@ -75,13 +90,17 @@ chmodSync(dataDir, 0o755); // as root, the embedded Postgres runs as the postgre
 const dist = join(REPOSITORY, 'dist');
 try {
   process.stdout.write(`npm start, ${process.version}, load average ${loadavg()[0]?.toFixed(1)}\n`);
-  rmSync(dist, { recursive: true, force: true });
-  report('cold, first run', [await run(join(dataDir, 'fresh'))]);
-  rmSync(dist, { recursive: true, force: true });
-  report('cold', [await run(join(dataDir, 'fresh'))]);
+  const cold: Run[] = [];
+  for (let i = 0; i < coldRuns; i += 1) {
+    rmSync(dist, { recursive: true, force: true });
+    cold.push(await run(join(dataDir, `cold-${i}`)));
+  }
+  report('cold', 'as after a fresh clone and `npm ci`: no dist/, an empty DATA_DIR', cold);
+  // With --cold=0, one unmeasured start first compiles and initialises what the warm ones reuse.
+  if (coldRuns === 0) await run(join(dataDir, 'cold-0'));
   const warm: Run[] = [];
-  for (let i = 0; i < warmRuns; i += 1) warm.push(await run(join(dataDir, 'fresh')));
-  report('warm', warm);
+  for (let i = 0; i < warmRuns; i += 1) warm.push(await run(join(dataDir, 'cold-0')));
+  report('warm', 'a second start: dist/ current, the Postgres cluster initialised', warm);
 } finally {
   rmSync(dataDir, { recursive: true, force: true });
 }

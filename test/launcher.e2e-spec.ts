@@ -10,6 +10,7 @@ import { freePort, isPortFree } from '../src/launcher/ports.js';
 import { descendantsOf, isAlive, npmStart } from './support/npm-start.js';
 import { redisServerInstalled } from '../src/launcher/local-redis.js';
 import { TEST_REDIS_URL } from './support/test-env.js';
+import { eventually } from './support/wait.js';
 
 const LAUNCHER = fileURLToPath(new URL('../src/launcher.js', import.meta.url));
 /** A first `npm start` may compile dist/ and initialise the embedded Postgres cluster. */
@@ -89,6 +90,43 @@ describe('npm start', () => {
       expect(await isPortFree(port, '0.0.0.0')).toBe(true);
       expect(await isPortFree(postgresPort)).toBe(true);
       if (ownRedis) expect(await isPortFree(redisPort)).toBe(true);
+    },
+    START_TIMEOUT_MS + 60_000,
+  );
+
+  it(
+    'a stop while it starts (the api still loading, held) stops everything it started',
+    async () => {
+      const port = await freePort(43000 + Math.floor(Math.random() * 2000));
+      const redisPort = await freePort(port + 1);
+      const started = npmStart({
+        PORT: String(port),
+        REDIS_URL: redisServerInstalled() ? `redis://127.0.0.1:${redisPort}` : TEST_REDIS_URL,
+        DATA_DIR: dataDir,
+        LOG_LEVEL: 'warn',
+      });
+      const pid = started.npm.pid ?? 0;
+      // The api is started first of all and loads its modules until the database is ready.
+      const processes = await eventually(() => {
+        const found = descendantsOf(pid);
+        expect(found.some(({ command }) => command.includes('dist/main.js'))).toBe(true);
+        return Promise.resolve(found);
+      }, START_TIMEOUT_MS);
+      expect(started.output()).not.toContain('gatehouse: ready');
+
+      process.kill(pid, 'SIGTERM');
+      const exit = await started.exited;
+
+      expect(exit.code).toBe(0);
+      expect(started.output()).toContain('gatehouse: stopping (SIGTERM)');
+      const left = [...processes, ...descendantsOf(pid)].filter((process) => isAlive(process.pid));
+      expect(left).toEqual([]);
+      expect(await isPortFree(port, '0.0.0.0')).toBe(true);
+      // Chosen before the api was started; the stop may have come while Postgres was starting.
+      const { port: postgresPort } = JSON.parse(
+        readFileSync(join(dataDir, 'postgres.json'), 'utf8'),
+      ) as { port: number };
+      expect(await isPortFree(postgresPort)).toBe(true);
     },
     START_TIMEOUT_MS + 60_000,
   );

@@ -1,11 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
-import { isEmail } from 'class-validator';
+// class-validator's isEmail is validator's: importing class-validator whole would cost
+// `npm start` several tenths of a second before it can start the api process.
+import validatorIsEmail from 'validator/lib/isEmail.js';
 import { parseCidr } from '../modules/keys/ip-allowlist.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../modules/auth/password-policy.js';
 import { EMAIL_MAX_LENGTH } from '../modules/users/account-fields.js';
 import { QUEUE_NAMES, type QueueName } from '../queues/queue-names.js';
 import { redactUrlCredentials } from './redact.js';
+
+/** The module's exports are the function itself, typed as a CommonJS default export. */
+const isEmail = validatorIsEmail.default;
 
 /**
  * The validated process environment. Every variable ARCHITECTURE.md names is here, parsed

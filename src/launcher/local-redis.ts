@@ -1,12 +1,13 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
 import { redactUrl } from '../config/redact.js';
 import { stopChild } from './processes.js';
 
 const STOP_GRACE_MS = 5_000;
 
 async function answers(url: string): Promise<boolean> {
+  // Loaded only now: the launcher starts the api before anything here is needed.
+  const { Redis } = await import('ioredis');
   const redis = new Redis(url, {
     lazyConnect: true,
     connectTimeout: 1_000,

@@ -10,6 +10,8 @@ export interface NpmStart {
   /** The `npm start` process, leader of its own process group (as in a terminal). */
   npm: ChildProcess;
   output: () => string;
+  /** Milliseconds from the spawn to the first output line that matches `pattern`, if any yet. */
+  at: (pattern: RegExp) => number | undefined;
   /** Milliseconds from the spawn of `npm start` to the launcher's "gatehouse: ready". */
   ready: Promise<number>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -38,22 +40,33 @@ export function npmStart(env: Record<string, string>): NpmStart {
     detached: true,
   });
   let output = '';
+  /** Each complete output line with when it arrived. */
+  const lines: { ms: number; text: string }[] = [];
   const exited = once(npm, 'exit').then(([code, signal]) => ({
     code: code as number | null,
     signal: signal as NodeJS.Signals | null,
   }));
   const ready = new Promise<number>((resolve, reject) => {
-    const collect = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('gatehouse: ready')) resolve(Date.now() - startedAt);
+    /** Collects one stream: its text, and its lines as they complete. */
+    const collector = () => {
+      let partial = '';
+      return (chunk: Buffer) => {
+        const ms = Date.now() - startedAt;
+        output += chunk.toString();
+        const split = (partial + chunk.toString()).split('\n');
+        partial = split.pop() ?? '';
+        lines.push(...split.map((text) => ({ ms, text })));
+        if (output.includes('gatehouse: ready')) resolve(ms);
+      };
     };
-    npm.stdout?.on('data', collect);
-    npm.stderr?.on('data', collect);
+    npm.stdout?.on('data', collector());
+    npm.stderr?.on('data', collector());
     void exited.then(({ code }) => reject(new Error(`npm start exited (${code}):\n${output}`)));
   });
   // Awaited by whoever needs it; an early exit is not also an unhandled rejection.
   ready.catch(() => undefined);
-  return { npm, output: () => output, ready, exited };
+  const at = (pattern: RegExp) => lines.find(({ text }) => pattern.test(text))?.ms;
+  return { npm, output: () => output, at, ready, exited };
 }
 
 export interface RunningProcess {
