@@ -39,6 +39,27 @@ export function ApiDataResponse(model: Type<unknown>, status = 200, description 
   );
 }
 
+/** Documents a `{data: [...]}` response of up to `maxItems` `model`s (a batch's results). */
+export function ApiDataListResponse(
+  model: Type<unknown>,
+  maxItems: number,
+  status = 200,
+  description = 'OK',
+) {
+  return applyDecorators(
+    ApiExtraModels(model),
+    ApiResponse({
+      status,
+      description,
+      schema: {
+        type: 'object',
+        required: ['data'],
+        properties: { data: { type: 'array', items: { $ref: getSchemaPath(model) }, maxItems } },
+      },
+    }),
+  );
+}
+
 /** Documents a paginated `{data, total, limit, offset}` response of `model`. */
 export function ApiPageResponse(model: Type<unknown>, description = 'OK') {
   return applyDecorators(

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, type ApiPropertyOptions } from '@nestjs/swagger';
 import { ERROR_STATUS } from './app-error.js';
 import { MAX_ERROR_DETAILS } from './json-limits.js';
 
@@ -10,6 +10,19 @@ export class FieldErrorDto {
   message: string;
 }
 
+/** `details` of an error: wherever an error body appears (also in a batch item's result). */
+export const ERROR_DETAILS_PROPERTY = {
+  description: 'For VALIDATION_ERROR, a list of {field, message}; otherwise code-specific or null',
+  oneOf: [
+    {
+      type: 'array',
+      items: { $ref: '#/components/schemas/FieldErrorDto' },
+      maxItems: MAX_ERROR_DETAILS,
+    },
+    { type: 'object', nullable: true },
+  ],
+} satisfies ApiPropertyOptions;
+
 export class ErrorDetailDto {
   @ApiProperty({ enum: Object.keys(ERROR_STATUS), example: 'VALIDATION_ERROR' })
   code: string;
@@ -17,18 +30,7 @@ export class ErrorDetailDto {
   @ApiProperty({ example: 'Request validation failed' })
   message: string;
 
-  @ApiProperty({
-    description:
-      'For VALIDATION_ERROR, a list of {field, message}; otherwise code-specific or null',
-    oneOf: [
-      {
-        type: 'array',
-        items: { $ref: '#/components/schemas/FieldErrorDto' },
-        maxItems: MAX_ERROR_DETAILS,
-      },
-      { type: 'object', nullable: true },
-    ],
-  })
+  @ApiProperty(ERROR_DETAILS_PROPERTY)
   details: unknown;
 
   @ApiProperty({ example: '0b6f2d9e-5a7c-4e43-9d0e-8a1f3c2b7d11' })

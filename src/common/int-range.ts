@@ -1,5 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
 import { IsInt, Max, Min } from 'class-validator';
 
 /** Postgres `integer` (int4): every serial id and int column. */
@@ -19,5 +20,17 @@ export function IntRange(min: number, max: number): PropertyDecorator {
     Min(min),
     Max(max),
     ApiProperty({ type: 'integer', format, minimum: min, maximum: max }),
+  );
+}
+
+/**
+ * An integer in a path or query string, read as decimal digits only (at most `maxDigits`):
+ * Number() would also read `0x10` as 16, `1e3` as 1000, and ` 7`, `7.0` or an empty string
+ * as numbers. Anything else becomes NaN, which IntRange refuses (400).
+ */
+export function FromDecimalText(maxDigits = 15): PropertyDecorator {
+  const decimal = new RegExp(`^\\d{1,${maxDigits}}$`);
+  return Transform(({ value }) =>
+    typeof value === 'string' && decimal.test(value) ? Number(value) : NaN,
   );
 }

@@ -18,6 +18,7 @@ import {
   Matches,
   MaxLength,
 } from 'class-validator';
+import { ERROR_DETAILS_PROPERTY } from '../../common/error-response.dto.js';
 import { PageQuery } from '../../common/pagination.js';
 import { ROLES, type Role } from '../../common/permissions.js';
 import { InvitationResponse } from '../organizations/organizations.dto.js';
@@ -165,11 +166,14 @@ export class UserListQuery extends PageQuery {
   q?: string;
 }
 
+/** Users one batch call creates at most (API.md: batch operations take 100 items). */
+export const MAX_BATCH_USERS = 100;
+
 export class BatchCreateUsersDto {
-  @ApiProperty({ type: [CreateUserDto], minItems: 1, maxItems: 100 })
+  @ApiProperty({ type: [CreateUserDto], minItems: 1, maxItems: MAX_BATCH_USERS })
   @IsArray()
   @ArrayMinSize(1)
-  @ArrayMaxSize(100)
+  @ArrayMaxSize(MAX_BATCH_USERS)
   @Type(() => Object)
   users: unknown[];
 }
@@ -210,7 +214,7 @@ export class BatchItemError {
   @ApiProperty({ example: 'Request validation failed' })
   message: string;
 
-  @ApiPropertyOptional({ nullable: true })
+  @ApiProperty(ERROR_DETAILS_PROPERTY)
   details: unknown;
 }
 
