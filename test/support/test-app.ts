@@ -18,7 +18,7 @@ export interface TestApp {
    */
   call(path: string, init?: RequestInit): Promise<Response>;
   /** A fetch for the typed client (its `fetch` option), checked like `call`. */
-  fetch(request: Request): Promise<Response>;
+  fetch: (request: Request) => Promise<Response>;
   close(): Promise<void>;
 }
 
