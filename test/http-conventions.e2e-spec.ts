@@ -351,6 +351,19 @@ describe('HTTP conventions (API.md, "Wire conventions")', () => {
       expect((await errorOf(response)).code).toBe('IDEMPOTENCY_KEY_REUSED');
     });
 
+    it('on a real route too, as its OpenAPI document says (422 on POST /auth/logout)', async () => {
+      const key = randomUUID();
+      const logout = (token: string) =>
+        api.call(
+          '/api/v1/auth/logout',
+          json('POST', { refresh_token: token }, { 'idempotency-key': key }),
+        );
+      expect((await logout('not-a-token')).status).toBe(204);
+      const reused = await logout('another-token');
+      expect(reused.status).toBe(422);
+      expect((await errorOf(reused)).code).toBe('IDEMPOTENCY_KEY_REUSED');
+    });
+
     it('409 CONFLICT while the first request is still running, then replays', async () => {
       const key = randomUUID();
       const headers = { 'idempotency-key': key };

@@ -1,7 +1,13 @@
 import type { INestApplication } from '@nestjs/common';
-import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import {
+  DocumentBuilder,
+  type OpenAPIObject,
+  type OperationObject,
+  SwaggerModule,
+} from '@nestjs/swagger';
 import { ERROR_STATUS, type ErrorCode } from './app-error.js';
 import { ErrorResponseDto, FieldErrorDto } from './error-response.dto.js';
+import { IDEMPOTENCY_IGNORED, KEY_PATTERN } from './idempotency.interceptor.js';
 import { documentValidationBounds } from './openapi-bounds.js';
 
 const ERROR_REF = { $ref: '#/components/schemas/ErrorResponseDto' };
@@ -122,6 +128,27 @@ const SERVER_ERRORS: Record<string, string> = {
     'SERVICE_UNAVAILABLE: Postgres or Redis is unavailable (Retry-After may say when to retry)',
 };
 
+/** What IdempotencyInterceptor adds to a POST: the header, and its 409 and 422. */
+function documentIdempotency(operation: OperationObject): void {
+  operation.parameters = [
+    ...(operation.parameters ?? []),
+    {
+      name: 'Idempotency-Key',
+      in: 'header',
+      required: false,
+      description:
+        'Replays the first response to a retry with the same key and body for 24 h (X-Idempotency-Key is accepted too)',
+      schema: { type: 'string', minLength: 1, maxLength: 255, pattern: KEY_PATTERN.source },
+    },
+  ];
+  operation.responses['409'] ??= {
+    description: 'CONFLICT: a request with this Idempotency-Key is still running',
+  };
+  operation.responses['422'] ??= {
+    description: 'IDEMPOTENCY_KEY_REUSED: this Idempotency-Key came with another request',
+  };
+}
+
 /**
  * Gives every operation the shared error schema: a `default` error response, and the error
  * body on each 4xx/5xx a route declares without one, so clients can generate one error type,
@@ -143,6 +170,7 @@ function withSharedResponses(document: OpenAPIObject): OpenAPIObject {
           description:
             'RATE_LIMIT_EXCEEDED or QUOTA_EXCEEDED, with Retry-After (and 503 SERVICE_UNAVAILABLE when RATE_LIMIT_FAILURE_MODE=closed and Redis is down)',
         };
+      if (method === 'post' && !(IDEMPOTENCY_IGNORED in operation)) documentIdempotency(operation);
       // Refused on any route before it runs (src/common/http-app.ts).
       operation.responses['400'] ??= {
         description:
