@@ -8,19 +8,23 @@ export const INT32_MAX = 2_147_483_647;
 const INT32_MIN = -INT32_MAX - 1;
 
 /**
+ * Documents an integer from `min` to `max`: `type: integer`, `format` (int32 when the range
+ * fits Postgres's integer, else int64), `minimum` and `maximum`. IntRange for requests;
+ * alone for the integers of responses.
+ */
+export function ApiInteger(min: number, max: number): PropertyDecorator {
+  const format = min >= INT32_MIN && max <= INT32_MAX ? 'int32' : 'int64';
+  return ApiProperty({ type: 'integer', format, minimum: min, maximum: max });
+}
+
+/**
  * An integer from `min` to `max`, validated and documented from the same two numbers:
  * class-validator's IsInt, Min and Max, and OpenAPI's `type: integer`, `format` (int32 when
  * the range fits Postgres's integer, else int64), `minimum` and `maximum`. The field's own
  * @ApiProperty adds its example and description, not its bounds.
  */
 export function IntRange(min: number, max: number): PropertyDecorator {
-  const format = min >= INT32_MIN && max <= INT32_MAX ? 'int32' : 'int64';
-  return applyDecorators(
-    IsInt(),
-    Min(min),
-    Max(max),
-    ApiProperty({ type: 'integer', format, minimum: min, maximum: max }),
-  );
+  return applyDecorators(IsInt(), Min(min), Max(max), ApiInteger(min, max));
 }
 
 /**

@@ -751,6 +751,7 @@ export interface components {
              */
             token_type: "bearer";
             /**
+             * Format: int32
              * @description Seconds until the access token expires
              * @example 900
              */
@@ -793,7 +794,10 @@ export interface components {
              * @example Billing service
              */
             name?: string;
-            /** @description API keys only */
+            /**
+             * Format: int32
+             * @description API keys only
+             */
             project_id?: number | null;
             /**
              * @description API keys only
@@ -917,9 +921,13 @@ export interface components {
             details: components["schemas"]["FieldErrorDto"][] | (Record<string, never> | null);
         };
         BatchItemResult: {
-            /** @example 0 */
+            /**
+             * Format: int32
+             * @example 0
+             */
             index: number;
             /**
+             * Format: int32
              * @description The status this item would have had on its own: 201 created, 202 invitation of an existing account, or an error
              * @example 201
              */
@@ -1020,6 +1028,7 @@ export interface components {
             prefix: string;
             /** Format: uuid */
             organization_id: string;
+            /** Format: int32 */
             project_id: number | null;
             permissions: ("users:read" | "projects:read" | "keys:read" | "analytics:read" | "audit:read" | "webhooks:read" | "events:read" | "users:write" | "projects:write" | "webhooks:write" | "events:write" | "users:delete" | "projects:delete" | "keys:write" | "rate_limits:write" | "quotas:write" | "members:write" | "org:delete" | "org:billing" | "admin")[];
             allowed_ips: string[];
@@ -1045,7 +1054,10 @@ export interface components {
             api_key_id: string | null;
             /** @enum {string} */
             period: "daily" | "monthly" | "custom";
-            /** @example 100000 */
+            /**
+             * Format: int64
+             * @example 100000
+             */
             max_requests: number;
             /** @description custom periods only */
             period_start: string | null;
@@ -1057,11 +1069,15 @@ export interface components {
              */
             current_period_start: string;
             /**
+             * Format: int64
              * @description Requests counted in the current period
              * @example 1234
              */
             used: number;
-            /** @example 98766 */
+            /**
+             * Format: int64
+             * @example 98766
+             */
             remaining: number;
             /**
              * @description The current period ends
@@ -1088,6 +1104,7 @@ export interface components {
             prefix: string;
             /** Format: uuid */
             organization_id: string;
+            /** Format: int32 */
             project_id: number | null;
             permissions: ("users:read" | "projects:read" | "keys:read" | "analytics:read" | "audit:read" | "webhooks:read" | "events:read" | "users:write" | "projects:write" | "webhooks:write" | "events:write" | "users:delete" | "projects:delete" | "keys:write" | "rate_limits:write" | "quotas:write" | "members:write" | "org:delete" | "org:billing" | "admin")[];
             allowed_ips: string[];
@@ -1173,11 +1190,18 @@ export interface components {
             quota?: components["schemas"]["QuotaFieldsDto"] | null;
         };
         VerifyRateLimit: {
-            /** @example 100 */
+            /**
+             * Format: int64
+             * @example 100
+             */
             limit: number;
-            /** @example 99 */
+            /**
+             * Format: int64
+             * @example 99
+             */
             remaining: number;
             /**
+             * Format: int64
              * @description Unix seconds
              * @example 1767225600
              */
@@ -1186,11 +1210,20 @@ export interface components {
         VerifyQuota: {
             /** Format: uuid */
             quota_id: string;
-            /** @example 1000 */
+            /**
+             * Format: int64
+             * @example 1000
+             */
             limit: number;
-            /** @example 120 */
+            /**
+             * Format: int64
+             * @example 120
+             */
             used: number;
-            /** @example 880 */
+            /**
+             * Format: int64
+             * @example 880
+             */
             remaining: number;
             /** @example 2026-12-01T00:00:00.000Z */
             resets_at: string;
@@ -1649,6 +1682,7 @@ export interface components {
         };
         ProjectResponse: {
             /**
+             * Format: int32
              * @description Positive integer (Sentry DSNs need one)
              * @example 42
              */
@@ -1754,9 +1788,13 @@ export interface components {
             window: string;
             /** @enum {string} */
             algorithm: "sliding_window" | "token_bucket" | "quota";
-            /** @example 100 */
+            /**
+             * Format: int64
+             * @example 100
+             */
             limit: number;
             /**
+             * Format: int64
              * @description What the next requests may still use
              * @example 42
              */

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsEmail, IsOptional, IsString, IsUUID, Length, Matches, MaxLength } from 'class-validator';
 import { PERMISSIONS, ROLES, type Role } from '../../common/permissions.js';
+import { ApiInteger, INT32_MAX } from '../../common/int-range.js';
 import { USERNAME_PATTERN, UserResponse } from '../users/users.dto.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './password-policy.js';
 
@@ -158,6 +159,7 @@ export class TokenResponse {
   token_type: 'bearer';
 
   @ApiProperty({ example: 900, description: 'Seconds until the access token expires' })
+  @ApiInteger(1, INT32_MAX)
   expires_in: number;
 
   @ApiProperty({ type: UserResponse })
@@ -203,7 +205,8 @@ export class MeResponse {
   @ApiPropertyOptional({ example: 'Billing service', description: 'API keys only' })
   name?: string;
 
-  @ApiPropertyOptional({ nullable: true, type: Number, description: 'API keys only' })
+  @ApiPropertyOptional({ nullable: true, description: 'API keys only' })
+  @ApiInteger(1, INT32_MAX)
   project_id?: number | null;
 
   @ApiPropertyOptional({ enum: ['live', 'test'], description: 'API keys only' })

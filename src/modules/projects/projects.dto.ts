@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { IsOptional, IsString, Length, Matches } from 'class-validator';
+import { ApiInteger, INT32_MAX } from '../../common/int-range.js';
 
 const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const SLUG_MESSAGE =
@@ -51,6 +52,7 @@ export class UpdateProjectDto extends PartialType(ReplaceProjectDto) {}
 
 export class ProjectResponse {
   @ApiProperty({ example: 42, description: 'Positive integer (Sentry DSNs need one)' })
+  @ApiInteger(1, INT32_MAX)
   id: number;
 
   @ApiProperty({ format: 'uuid' })

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsUUID } from 'class-validator';
-import { IntRange } from '../../common/int-range.js';
+import { ApiInteger, IntRange } from '../../common/int-range.js';
 import { IsTimestamp } from '../../common/timestamp.js';
 import { PageQuery } from '../../common/pagination.js';
 import { QUOTA_PERIODS, type QuotaPeriod } from './quota-period.js';
@@ -108,6 +108,7 @@ export class QuotaResponse {
   period: QuotaPeriod;
 
   @ApiProperty({ example: 100_000 })
+  @ApiInteger(1, MAX_QUOTA)
   max_requests: number;
 
   @ApiProperty({ nullable: true, type: String, description: 'custom periods only' })
@@ -120,9 +121,11 @@ export class QuotaResponse {
   current_period_start: string;
 
   @ApiProperty({ example: 1_234, description: 'Requests counted in the current period' })
+  @ApiInteger(0, Number.MAX_SAFE_INTEGER)
   used: number;
 
   @ApiProperty({ example: 98_766 })
+  @ApiInteger(0, Number.MAX_SAFE_INTEGER)
   remaining: number;
 
   @ApiProperty({ example: '2026-12-01T00:00:00.000Z', description: 'The current period ends' })

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
+import { ApiInteger } from '../../common/int-range.js';
 
 export class ExplainQuery {
   @ApiPropertyOptional({ format: 'uuid', description: 'Explain this API key (keys:read)' })
@@ -44,9 +45,11 @@ export class ExplainedPolicy {
   algorithm: string;
 
   @ApiProperty({ example: 100 })
+  @ApiInteger(0, Number.MAX_SAFE_INTEGER)
   limit: number;
 
   @ApiProperty({ example: 42, description: 'What the next requests may still use' })
+  @ApiInteger(0, Number.MAX_SAFE_INTEGER)
   remaining: number;
 
   @ApiProperty({ example: '2026-11-25T12:01:00.000Z', description: 'When the next unit frees' })

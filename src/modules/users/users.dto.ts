@@ -19,6 +19,7 @@ import {
   MaxLength,
 } from 'class-validator';
 import { ERROR_DETAILS_PROPERTY } from '../../common/error-response.dto.js';
+import { ApiInteger } from '../../common/int-range.js';
 import { PageQuery } from '../../common/pagination.js';
 import { ROLES, type Role } from '../../common/permissions.js';
 import { InvitationResponse } from '../organizations/organizations.dto.js';
@@ -221,6 +222,7 @@ export class BatchItemError {
 @ApiExtraModels(UserResponse, InvitationResponse)
 export class BatchItemResult {
   @ApiProperty({ example: 0 })
+  @ApiInteger(0, MAX_BATCH_USERS - 1)
   index: number;
 
   @ApiProperty({
@@ -228,6 +230,7 @@ export class BatchItemResult {
     description:
       'The status this item would have had on its own: 201 created, 202 invitation of an existing account, or an error',
   })
+  @ApiInteger(200, 599)
   status: number;
 
   @ApiPropertyOptional({
