@@ -4,6 +4,7 @@ import { CommonModule } from './common/common.module.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { ApiIndexModule } from './modules/api-index/api-index.module.js';
+import { AnalyticsModule } from './modules/analytics/analytics.module.js';
 import { AuditModule } from './modules/audit/audit.module.js';
 import { AuthGuard } from './modules/auth/auth.guard.js';
 import { AuthModule } from './modules/auth/auth.module.js';
@@ -17,6 +18,7 @@ import { QuotaModule } from './modules/quota/quota.module.js';
 import { ExplainModule } from './modules/rate-limit/explain.module.js';
 import { RateLimitGuard } from './modules/rate-limit/rate-limit.guard.js';
 import { RateLimitModule } from './modules/rate-limit/rate-limit.module.js';
+import { UsageModule } from './modules/usage/usage.module.js';
 import { UsersModule } from './modules/users/users.module.js';
 import { VersionGuard } from './modules/versions/version.guard.js';
 import { VersionsModule } from './modules/versions/versions.module.js';
@@ -48,6 +50,8 @@ import { RedisModule } from './redis/redis.module.js';
     QuotaModule,
     ExplainModule,
     VersionsModule,
+    UsageModule,
+    AnalyticsModule,
   ],
   providers: [
     { provide: APP_GUARD, useExisting: AuthGuard },

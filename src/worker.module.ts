@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
-import { LimitEventsModule } from './modules/rate-limit/limit-events.module.js';
+import { UsageIngestModule } from './modules/usage/usage-ingest.module.js';
 import { QueuesModule } from './queues/queues.module.js';
 import { RetentionModule } from './queues/retention.module.js';
 import { RedisModule } from './redis/redis.module.js';
@@ -17,7 +17,7 @@ import { WorkerReadiness } from './queues/worker-readiness.js';
     DatabaseModule,
     RedisModule,
     QueuesModule,
-    LimitEventsModule,
+    UsageIngestModule,
     RetentionModule,
   ],
   providers: [WorkerReadiness],

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import {
   Limiter,
   type LimiterRequest,
+  StaleLimits,
   type WindowPolicy,
   quotaCounterKey,
   revocationKey,
@@ -301,6 +302,24 @@ describe('limiter script', () => {
     expect((await a.check({ tag: subject, subject, windows: [sliding(5)], cost: 1 })).outcome).toBe(
       'revoked',
     );
+  });
+
+  it('a call whose limits predate the last change counts nothing and names the generation', async () => {
+    const tag = randomUUID();
+    const quotas = [{ id: 'q', max: 5, periodStartMs: 0, periodEndMs: Date.now() + 60_000 }];
+    const request = { tag, subject: 'key:1', windows: [sliding(5)], cost: 1, quotas };
+    // Nothing changed yet: generation 0 is current.
+    expect((await a.check({ ...request, generation: 0 })).outcome).toBe('admitted');
+    await b.limitsChanged(tag);
+    await b.limitsChanged(tag);
+    await expect(a.check({ ...request, generation: 0 })).rejects.toEqual(new StaleLimits(2));
+    await expect(a.check({ ...request, generation: -1 })).rejects.toBeInstanceOf(StaleLimits);
+    const current = await a.check({ ...request, generation: 2 });
+    // The refused stale calls counted nothing, in the windows or the quota.
+    expect(current.windows[0]?.remaining).toBe(3);
+    expect(current.quotas[0]?.used).toBe(2);
+    // Without a generation (a user's call) nothing is checked.
+    expect((await a.check(request)).outcome).toBe('admitted');
   });
 
   it('survives SCRIPT FLUSH (NOSCRIPT) as after a Redis restart', async () => {

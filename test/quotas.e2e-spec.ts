@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
-import { LimitEventsModule } from '../src/modules/rate-limit/limit-events.module.js';
+import { UsageIngestModule } from '../src/modules/usage/usage-ingest.module.js';
 import { type Account, addMember, as, registerOwner } from './support/identity.js';
 import { type TestApp, startApp } from './support/test-app.js';
 import { eventually, untilPast } from './support/wait.js';
@@ -32,7 +32,7 @@ describe('quotas', () => {
 
   beforeAll(async () => {
     // Two api processes on one Redis; the first also runs the worker's event writer.
-    [api, other] = await Promise.all([startApp({ imports: [LimitEventsModule] }), startApp()]);
+    [api, other] = await Promise.all([startApp({ imports: [UsageIngestModule] }), startApp()]);
     [owner, stranger] = await Promise.all([registerOwner(api), registerOwner(api, 'stranger')]);
     dataSource = api.app.get(DataSource);
   });

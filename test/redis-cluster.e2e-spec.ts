@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
 import { Cluster } from 'ioredis';
-import { LimitEventsModule } from '../src/modules/rate-limit/limit-events.module.js';
+import { UsageIngestModule } from '../src/modules/usage/usage-ingest.module.js';
 import { QUEUE_NAMES } from '../src/queues/queue-names.js';
 import {
   LIMITER_REDIS,
@@ -28,7 +28,7 @@ const onCluster = (process.env.REDIS_CLUSTER_NODES ?? '') !== '';
   let owner: Account;
 
   beforeAll(async () => {
-    api = await startApp({ imports: [LimitEventsModule] });
+    api = await startApp({ imports: [UsageIngestModule] });
     owner = await registerOwner(api);
   });
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
-import { LimitEventsModule } from '../src/modules/rate-limit/limit-events.module.js';
+import { UsageIngestModule } from '../src/modules/usage/usage-ingest.module.js';
 import { type Account, as, registerOwner } from './support/identity.js';
 import { type LocalCluster, startLocalCluster } from './support/redis-cluster.js';
 import { type TestApp, startApp } from './support/test-app.js';
@@ -65,7 +65,7 @@ describe('rate limiting while a Redis Cluster master fails over', () => {
     }
     queued = await startApp({
       env: { ...env('open'), QUEUE_PREFIX: queuePrefix },
-      imports: [LimitEventsModule],
+      imports: [UsageIngestModule],
     });
   }, 60_000);
 

@@ -61,7 +61,8 @@ describe('Redis Cluster hash slots', () => {
           periodEndMs: 2_592_000_000,
         })),
       });
-      expect(keys).toHaveLength(1 + 4 + 3 * 2);
+      // The revocation marker, four windows, two keys per quota, the limits' generation.
+      expect(keys).toHaveLength(1 + 4 + 3 * 2 + 1);
       // The connection's REDIS_PREFIX comes before the tag and does not move the slot.
       const slots = new Set(keys.map((key) => keySlot(`gh:${key}`)));
       expect(slots.size).toBe(1);

@@ -28,6 +28,22 @@ export const ERROR_STATUS = {
 } as const satisfies Record<string, HttpStatus>;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
+export const ERROR_CODES = Object.keys(ERROR_STATUS) as ErrorCode[];
+
+/**
+ * The longest error message and detail field a body carries. Messages may echo what the client
+ * sent (an unknown property's name, a malformed URL), so they are cut here rather than grow
+ * with the request; the longest the server writes itself (a list of every audit action) is
+ * far shorter.
+ */
+export const ERROR_MESSAGE_MAX_LENGTH = 2_000;
+export const ERROR_FIELD_MAX_LENGTH = 256;
+
+/** `text` cut to `max` characters, ending in an ellipsis when cut (never half a surrogate pair). */
+export function clip(text: string, max: number): string {
+  if (text.length <= max) return text;
+  return `${text.slice(0, max - 1).replace(/[\uD800-\uDBFF]$/, '')}…`;
+}
 
 export interface FieldError {
   field: string;
@@ -47,7 +63,7 @@ export class AppError extends Error {
     readonly details?: unknown,
     readonly headers: Record<string, string> = {},
   ) {
-    super(message);
+    super(clip(message, ERROR_MESSAGE_MAX_LENGTH));
     this.name = 'AppError';
     this.status = ERROR_STATUS[code];
   }
@@ -61,15 +77,20 @@ export function err(code: ErrorCode, message: string) {
 
 export const CommonErrors = {
   notFound: (what = 'Resource') => new AppError('RESOURCE_NOT_FOUND', `${what} not found`),
-  /** At most MAX_ERROR_DETAILS details; the message says how many there were. */
-  validation: (details: FieldError[], message = 'Request validation failed') =>
-    details.length > MAX_ERROR_DETAILS
-      ? new AppError(
-          'VALIDATION_ERROR',
-          `${message} (${MAX_ERROR_DETAILS} of ${details.length} errors shown)`,
-          details.slice(0, MAX_ERROR_DETAILS),
-        )
-      : new AppError('VALIDATION_ERROR', message, details),
+  /** At most MAX_ERROR_DETAILS details, each clipped; the message says how many there were. */
+  validation: (details: FieldError[], message = 'Request validation failed') => {
+    const shown = details.slice(0, MAX_ERROR_DETAILS).map(({ field, message: text }) => ({
+      field: clip(field, ERROR_FIELD_MAX_LENGTH),
+      message: clip(text, ERROR_MESSAGE_MAX_LENGTH),
+    }));
+    return new AppError(
+      'VALIDATION_ERROR',
+      details.length > MAX_ERROR_DETAILS
+        ? `${message} (${MAX_ERROR_DETAILS} of ${details.length} errors shown)`
+        : message,
+      shown,
+    );
+  },
   conflict: (message: string) => new AppError('CONFLICT', message),
   methodNotAllowed: (method: string, allowed: string[]) =>
     new AppError(

@@ -1,12 +1,13 @@
 import { ApiProperty, type ApiPropertyOptions } from '@nestjs/swagger';
-import { ERROR_STATUS } from './app-error.js';
+import { ERROR_CODES, ERROR_FIELD_MAX_LENGTH, ERROR_MESSAGE_MAX_LENGTH } from './app-error.js';
 import { MAX_ERROR_DETAILS } from './json-limits.js';
+import { REQUEST_ID_MAX_LENGTH } from './request-id.js';
 
 export class FieldErrorDto {
-  @ApiProperty({ example: 'email' })
+  @ApiProperty({ example: 'email', maxLength: ERROR_FIELD_MAX_LENGTH })
   field: string;
 
-  @ApiProperty({ example: 'email must be an email' })
+  @ApiProperty({ example: 'email must be an email', maxLength: ERROR_MESSAGE_MAX_LENGTH })
   message: string;
 }
 
@@ -24,16 +25,20 @@ export const ERROR_DETAILS_PROPERTY = {
 } satisfies ApiPropertyOptions;
 
 export class ErrorDetailDto {
-  @ApiProperty({ enum: Object.keys(ERROR_STATUS), example: 'VALIDATION_ERROR' })
+  @ApiProperty({ enum: ERROR_CODES, example: 'VALIDATION_ERROR' })
   code: string;
 
-  @ApiProperty({ example: 'Request validation failed' })
+  @ApiProperty({ example: 'Request validation failed', maxLength: ERROR_MESSAGE_MAX_LENGTH })
   message: string;
 
   @ApiProperty(ERROR_DETAILS_PROPERTY)
   details: unknown;
 
-  @ApiProperty({ example: '0b6f2d9e-5a7c-4e43-9d0e-8a1f3c2b7d11' })
+  @ApiProperty({
+    example: '0b6f2d9e-5a7c-4e43-9d0e-8a1f3c2b7d11',
+    description: "X-Request-Id: the client's own, if it sent a plain token, else a UUID",
+    maxLength: REQUEST_ID_MAX_LENGTH,
+  })
   request_id: string;
 }
 

@@ -149,6 +149,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
     const { appError, unexpected } = toAppError(exception);
+    // For the usage record (onResponse): tells a rate limit's 429 from a quota's.
+    request.errorCode = appError.code;
     if (unexpected) {
       const stack = exception instanceof Error ? exception.stack : String(exception);
       this.logger.error({

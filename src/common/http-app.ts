@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppConfig } from '../config/config.classes.js';
 import { BlockedCredentials } from '../modules/auth/blocked-credentials.js';
 import { HttpMetrics } from '../modules/metrics/http-metrics.js';
+import { UsageRecorder } from '../modules/usage/usage-recorder.js';
 import { AppError, CommonErrors } from './app-error.js';
 import { errorBody } from './exception.filter.js';
 import { findUnstorableText, jsonShapeProblem } from './json-limits.js';
@@ -153,12 +154,14 @@ function allowedMethods(fastify: FastifyInstance, url: string): string[] {
  * Request-level conventions that must hold before any route runs (and for unmatched URLs):
  * the X-Request-Id echo, URL and query-string limits, 405 for a method a path does not have,
  * the refusal of a blocked address's failed credentials, and after the response the one log
- * line and the metrics sample.
+ * line, the metrics sample and the usage record. When the server closes (in-flight requests
+ * answered), the usage records still buffered are handed over, while the queue is still open.
  */
 function registerHooks(
   fastify: FastifyInstance,
   metrics: HttpMetrics,
   blockedCredentials: BlockedCredentials,
+  usage: UsageRecorder,
 ): void {
   const logger = new Logger('HTTP');
 
@@ -204,7 +207,10 @@ function registerHooks(
       duration_ms: Math.round(durationMs * 100) / 100,
       request_id: request.id,
     });
+    usage.recordResponse(request, reply);
   });
+
+  fastify.addHook('onClose', () => usage.close());
 }
 
 /** Where routes live (API.md, "Paths and versions"); the OpenAPI document reads it too. */
@@ -261,6 +267,6 @@ export async function configureHttpApp(app: NestFastifyApplication): Promise<voi
     ],
   });
 
-  registerHooks(fastify, app.get(HttpMetrics), app.get(BlockedCredentials));
+  registerHooks(fastify, app.get(HttpMetrics), app.get(BlockedCredentials), app.get(UsageRecorder));
   serveOpenApi(app);
 }

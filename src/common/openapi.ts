@@ -5,10 +5,11 @@ import {
   type OperationObject,
   SwaggerModule,
 } from '@nestjs/swagger';
-import { ERROR_STATUS, type ErrorCode } from './app-error.js';
+import { ERROR_CODES, ERROR_STATUS, type ErrorCode } from './app-error.js';
 import { ErrorResponseDto, FieldErrorDto } from './error-response.dto.js';
 import { IDEMPOTENCY_IGNORED, KEY_PATTERN } from './idempotency.interceptor.js';
 import { documentValidationBounds } from './openapi-bounds.js';
+import { requestExampleOf } from './request-example.js';
 
 const ERROR_REF = { $ref: '#/components/schemas/ErrorResponseDto' };
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const;
@@ -50,9 +51,7 @@ const ERROR_EXAMPLES: Record<ErrorCode, { message: string; details?: unknown }> 
 
 /** The codes a status answers with (each code has one status: ERROR_STATUS). */
 export function codesOfStatus(status: number): ErrorCode[] {
-  return (Object.keys(ERROR_STATUS) as ErrorCode[]).filter(
-    (code) => Number(ERROR_STATUS[code]) === status,
-  );
+  return ERROR_CODES.filter((code) => Number(ERROR_STATUS[code]) === status);
 }
 
 function errorExamples(codes: ErrorCode[]): Record<string, { value: unknown }> {
@@ -187,7 +186,7 @@ function withSharedResponses(document: OpenAPIObject): OpenAPIObject {
           'application/json': {
             schema: ERROR_REF,
             examples: errorExamples(
-              (Object.keys(ERROR_STATUS) as ErrorCode[]).filter(
+              ERROR_CODES.filter(
                 (code) => !documented.has(ERROR_STATUS[code]) && !NOT_FROM_OPERATIONS.has(code),
               ),
             ),
@@ -254,6 +253,29 @@ function closeRequestBodies(document: OpenAPIObject): void {
   }
 }
 
+/**
+ * Puts each JSON request body's example (@ApiRequestExample on its DTO) on the operation, which
+ * /docs shows and pre-fills instead of a sample made up from the properties' examples (that
+ * would send every optional field at once). An operation whose body has none fails the build.
+ */
+function withRequestExamples(document: OpenAPIObject): OpenAPIObject {
+  for (const [path, pathItem] of Object.entries(document.paths)) {
+    for (const method of METHODS) {
+      const body = pathItem[method]?.requestBody;
+      const json =
+        body !== undefined && 'content' in body ? body.content['application/json'] : undefined;
+      if (json?.schema === undefined || !('$ref' in json.schema)) continue;
+      const name = json.schema.$ref.split('/').pop() ?? '';
+      const example = requestExampleOf(name);
+      if (example === undefined) {
+        throw new Error(`${method.toUpperCase()} ${path}: ${name} has no @ApiRequestExample`);
+      }
+      json.example = example;
+    }
+  }
+  return document;
+}
+
 const INTRODUCTION = `API management backend: organizations, users, projects, API keys with exact rate limits and quotas, usage analytics, signed webhooks, API versions, an audit trail and Sentry-compatible error ingestion.
 
 ## Authenticate
@@ -287,7 +309,12 @@ const TAGS: [name: string, description: string][] = [
   ['quotas', 'Request quotas per period, for an organization or one key'],
   ['rate-limits', 'Platform rate limits, and what applies to a caller (explain)'],
   ['versions', 'API versions and their lifecycle: released, deprecated, sunset'],
+  [
+    'analytics',
+    'Usage: requests, errors and latency percentiles per interval (from rollups), and the raw usage log',
+  ],
   ['audit', 'Who changed what, when and from where'],
+  ['index', 'Where to start: links to the docs, this document, health and the versions'],
   ['health', 'Liveness and readiness (outside /api)'],
 ];
 
@@ -322,7 +349,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     extraModels: [ErrorResponseDto, FieldErrorDto],
   });
   closeRequestBodies(document);
-  return withSharedResponses(document);
+  return withSharedResponses(withRequestExamples(document));
 }
 
 /** Swagger UI at /docs and the document at /openapi.json, outside the /api prefix. */

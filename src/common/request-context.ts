@@ -5,6 +5,15 @@ import { AppError } from './app-error.js';
 import type { Principal } from './principal.js';
 import type { TenantScope } from '../database/tenant-scope.js';
 
+/** The longest User-Agent kept (audit entries); the rest is cut. */
+export const USER_AGENT_MAX_LENGTH = 512;
+/**
+ * The longest client address kept: an IPv6 address with an embedded IPv4 one (45) and a zone
+ * (`%eth0`) fit. Only an X-Forwarded-For entry that a trusted proxy passed on unchecked can be
+ * longer, and it is not an address anyway.
+ */
+export const IP_MAX_LENGTH = 64;
+
 /** Who is acting and from where: what services need for tenancy and the audit trail. */
 export interface RequestContext {
   principal: Principal | undefined;
@@ -23,8 +32,8 @@ export function requestContext(request: FastifyRequest): RequestContext {
   const agent = request.headers['user-agent'];
   return {
     principal: request.principal,
-    ip: request.ip,
-    userAgent: typeof agent === 'string' ? agent.slice(0, 512) : null,
+    ip: request.ip.slice(0, IP_MAX_LENGTH),
+    userAgent: typeof agent === 'string' ? agent.slice(0, USER_AGENT_MAX_LENGTH) : null,
     requestId: request.id,
   };
 }

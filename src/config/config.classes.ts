@@ -153,6 +153,21 @@ export class AuditConfig {
   }
 }
 
+@Injectable()
+export class UsageConfig {
+  /** Raw usage logs older than this many days are dropped by the retention job. */
+  readonly retentionDays: number;
+  /** The most usage records an api process buffers while the queue does not take them. */
+  readonly bufferMaxRecords: number;
+  /** How often an api process hands its usage records over (not configurable; tests slow it). */
+  readonly flushMs = 250;
+
+  constructor(config: ConfigService<Env, true>) {
+    this.retentionDays = config.get('USAGE_RETENTION_DAYS', { infer: true });
+    this.bufferMaxRecords = config.get('USAGE_BUFFER_MAX_RECORDS', { infer: true });
+  }
+}
+
 export const CONFIG_CLASSES = [
   AppConfig,
   DatabaseConfig,
@@ -165,4 +180,5 @@ export const CONFIG_CLASSES = [
   RateLimitConfig,
   CredentialFailureConfig,
   AuditConfig,
+  UsageConfig,
 ];

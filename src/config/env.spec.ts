@@ -38,6 +38,8 @@ describe('validateEnv', () => {
       RATE_LIMIT_FAILURE_MODE: 'open',
       RATE_LIMIT_EVENTS_RETENTION_DAYS: 30,
       AUDIT_RETENTION_DAYS: 90,
+      USAGE_RETENTION_DAYS: 30,
+      USAGE_BUFFER_MAX_RECORDS: 50_000,
       AUTH_FAILURES_PER_IP: 60,
       WORKER_QUEUES: ['webhooks', 'usage', 'retention', 'notifications'],
     });
@@ -73,6 +75,10 @@ describe('validateEnv', () => {
     [{ DATABASE_URL: 'mysql://x@y/z' }, 'DATABASE_URL must use postgres or postgresql'],
     [{ DATABASE_URL: 'not a url' }, 'DATABASE_URL must be a URL'],
     [{ REDIS_URL: 'http://localhost' }, 'REDIS_URL must use redis or rediss'],
+    [
+      { PUBLIC_URL: `https://example.com/${'a'.repeat(2_000)}` },
+      'PUBLIC_URL must be at most 2000 characters long',
+    ],
     [{ PORT: '70000' }, 'PORT must be a whole number from 0 to 65535 (got "70000")'],
     [{ PORT: '3e3' }, 'PORT must be a whole number'],
     [{ NODE_ENV: 'staging' }, 'NODE_ENV must be one of development, production, test'],
@@ -95,6 +101,7 @@ describe('validateEnv', () => {
       'RATE_LIMIT_FAILURE_MODE must be one of open, closed',
     ],
     [{ AUDIT_RETENTION_DAYS: '0' }, 'AUDIT_RETENTION_DAYS must be a whole number from 1'],
+    [{ USAGE_RETENTION_DAYS: '0' }, 'USAGE_RETENTION_DAYS must be a whole number from 1'],
     [{ AUTH_FAILURES_PER_IP: '0' }, 'AUTH_FAILURES_PER_IP must be a whole number from 1'],
     [
       { RATE_LIMIT_EVENTS_RETENTION_DAYS: '0' },

@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { isEmail } from 'class-validator';
 import { parseCidr } from '../modules/keys/ip-allowlist.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../modules/auth/password-policy.js';
+import { EMAIL_MAX_LENGTH } from '../modules/users/account-fields.js';
 import { QUEUE_NAMES, type QueueName } from '../queues/queue-names.js';
 import { redactUrlCredentials } from './redact.js';
 
@@ -52,6 +53,10 @@ export interface Env {
   /** Days of merged rate-limit refusals (rate_limit_events) kept for analytics. */
   RATE_LIMIT_EVENTS_RETENTION_DAYS: number;
   AUDIT_RETENTION_DAYS: number;
+  /** Days of raw usage logs (usage_logs) kept; rollups are kept longer. */
+  USAGE_RETENTION_DAYS: number;
+  /** Usage records an api process holds while the queue is unreachable; the oldest go first. */
+  USAGE_BUFFER_MAX_RECORDS: number;
   WORKER_QUEUES: QueueName[];
   /** `npm start` only: where the embedded Postgres cluster and the local JWT secret are kept. */
   DATA_DIR: string;
@@ -123,6 +128,21 @@ function url(raw: Raw, name: string, protocols: string[], fallback?: string): st
   return value;
 }
 
+/** The longest PUBLIC_URL, as written and as URL normalizes it (the DSNs built from it grow). */
+export const PUBLIC_URL_MAX_LENGTH = 2_000;
+
+/** PUBLIC_URL without trailing slashes, where the docs, DSNs and links point. */
+function publicUrl(raw: Raw, port: number): string {
+  const value = url(raw, 'PUBLIC_URL', ['http', 'https'], `http://localhost:${port}`).replace(
+    /\/+$/,
+    '',
+  );
+  if (Math.max(value.length, new URL(value).href.length) > PUBLIC_URL_MAX_LENGTH) {
+    throw new ConfigError('PUBLIC_URL', `must be at most ${PUBLIC_URL_MAX_LENGTH} characters long`);
+  }
+  return value;
+}
+
 function list(raw: Raw, name: string): string[] {
   return (text(raw, name) ?? '')
     .split(',')
@@ -158,7 +178,7 @@ function adminAccount(raw: Raw): { email: string; password: string } | undefined
   if (email === undefined && password === '') return undefined;
   if (email === undefined) throw new ConfigError('ADMIN_EMAIL', 'is required with ADMIN_PASSWORD');
   if (password === '') throw new ConfigError('ADMIN_PASSWORD', 'is required with ADMIN_EMAIL');
-  if (email.length > 254 || !isEmail(email)) {
+  if (email.length > EMAIL_MAX_LENGTH || !isEmail(email)) {
     throw new ConfigError('ADMIN_EMAIL', `must be an email address (got "${email}")`);
   }
   if (password.length < PASSWORD_MIN_LENGTH || password.length > PASSWORD_MAX_LENGTH) {
@@ -285,10 +305,7 @@ export function validateEnv(raw: Raw): Env {
     AUTH_THROTTLE_PER_IP: integer(raw, 'AUTH_THROTTLE_PER_IP', 30, 1, 1_000_000),
     AUTH_THROTTLE_PER_ACCOUNT: integer(raw, 'AUTH_THROTTLE_PER_ACCOUNT', 10, 1, 1_000_000),
     AUTH_FAILURES_PER_IP: integer(raw, 'AUTH_FAILURES_PER_IP', 60, 1, 1_000_000),
-    PUBLIC_URL: url(raw, 'PUBLIC_URL', ['http', 'https'], `http://localhost:${port}`).replace(
-      /\/+$/,
-      '',
-    ),
+    PUBLIC_URL: publicUrl(raw, port),
     ADMIN_EMAIL: admin?.email,
     ADMIN_PASSWORD: admin?.password,
     TRUST_PROXY: trustProxy(raw),
@@ -310,6 +327,8 @@ export function validateEnv(raw: Raw): Env {
       36500,
     ),
     AUDIT_RETENTION_DAYS: integer(raw, 'AUDIT_RETENTION_DAYS', 90, 1, 36500),
+    USAGE_RETENTION_DAYS: integer(raw, 'USAGE_RETENTION_DAYS', 30, 1, 36500),
+    USAGE_BUFFER_MAX_RECORDS: integer(raw, 'USAGE_BUFFER_MAX_RECORDS', 50_000, 1, 10_000_000),
     WORKER_QUEUES: queues.length > 0 ? (queues as QueueName[]) : [...QUEUE_NAMES],
     DATA_DIR: text(raw, 'DATA_DIR') ?? '.data',
   };

@@ -35,3 +35,45 @@ export async function dropPartitionsEndingBy(
   }
   return expired.map((partition) => partition.name);
 }
+
+/**
+ * A table partitioned by day on a timestamptz, with `<table>_YYYYMMDD` partitions (made by the
+ * SQL function ensure_day_partition) and a `<table>_default` partition.
+ */
+export interface DayPartitionedTable {
+  table: string;
+  /** The partition key, a timestamptz column. */
+  column: string;
+}
+
+export interface DayPartitionsPurge {
+  droppedPartitions: string[];
+  deletedRows: number;
+}
+
+/** How many days ahead the retention job keeps partitions created, so inserts never need DEFAULT. */
+const DAYS_AHEAD = 7;
+
+/**
+ * Retention of a day-partitioned table, inside the caller's (maintenance) transaction: drops
+ * the days that end at or before the cutoff, deletes older rows from the DEFAULT partition,
+ * and creates the next seven days' partitions.
+ */
+export async function purgeDayPartitions(
+  manager: EntityManager,
+  { table, column }: DayPartitionedTable,
+  cutoff: Date,
+): Promise<DayPartitionsPurge> {
+  const escape = (name: string) => manager.connection.driver.escape(name);
+  const droppedPartitions = await dropPartitionsEndingBy(manager, table, cutoff);
+  const [, deletedRows] = await manager.query<[unknown, number]>(
+    `DELETE FROM ${escape(`${table}_default`)} WHERE ${escape(column)} < $1`,
+    [cutoff],
+  );
+  await manager.query(
+    `SELECT ensure_day_partition($1, (now() AT TIME ZONE 'UTC')::date + d)
+     FROM generate_series(0, $2::int) AS d`,
+    [table, DAYS_AHEAD],
+  );
+  return { droppedPartitions, deletedRows };
+}

@@ -1,4 +1,5 @@
 import type { LimitEventBatch } from '../modules/rate-limit/limit-events.js';
+import type { UsageBatch } from '../modules/usage/usage-record.js';
 import type { QueueName } from './queue-names.js';
 
 /**
@@ -9,7 +10,9 @@ export type Job =
   | { queue: 'retention'; name: 'audit.purge'; data: Record<string, never> }
   | { queue: 'retention'; name: 'rate-limit-events.purge'; data: Record<string, never> }
   | { queue: 'retention'; name: 'invitations-resets.purge'; data: Record<string, never> }
-  | { queue: 'usage'; name: 'limit-events.record'; data: LimitEventBatch };
+  | { queue: 'retention'; name: 'usage-logs.purge'; data: Record<string, never> }
+  | { queue: 'usage'; name: 'limit-events.record'; data: LimitEventBatch }
+  | { queue: 'usage'; name: 'usage.record'; data: UsageBatch };
 
 export type JobName<Q extends QueueName> = Extract<Job, { queue: Q }>['name'];
 export type JobData<N extends Job['name']> = Extract<Job, { name: N }>['data'];

@@ -12,6 +12,7 @@ import {
   InvitationsResetsRetention,
   type InvitationsResetsPurgeResult,
 } from '../modules/users/invitations-resets-retention.js';
+import { UsageLogsRetention } from '../modules/usage/usage-logs-retention.js';
 import type { JobName } from './jobs.js';
 
 const HOUR_MS = 3_600_000;
@@ -27,6 +28,7 @@ export class RetentionProcessor extends WorkerHost implements OnApplicationBoots
     private readonly audit: AuditRetention,
     private readonly limitEvents: LimitEventsRetention,
     private readonly invitationsResets: InvitationsResetsRetention,
+    private readonly usageLogs: UsageLogsRetention,
     private readonly queues: QueueConfig,
     @InjectQueue('retention') private readonly queue: Queue,
   ) {
@@ -39,6 +41,7 @@ export class RetentionProcessor extends WorkerHost implements OnApplicationBoots
       'audit.purge',
       'rate-limit-events.purge',
       'invitations-resets.purge',
+      'usage-logs.purge',
     ];
     for (const name of jobs) {
       await this.queue.upsertJobScheduler(
@@ -60,6 +63,8 @@ export class RetentionProcessor extends WorkerHost implements OnApplicationBoots
         return this.limitEvents.purge();
       case 'invitations-resets.purge':
         return this.invitationsResets.purge();
+      case 'usage-logs.purge':
+        return this.usageLogs.purge();
     }
   }
 }

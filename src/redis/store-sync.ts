@@ -6,6 +6,7 @@ import type { RedisBus } from './redis-bus.js';
  * something), after a Redis reconnect (messages may have been missed) and every `refreshMs`
  * regardless. Reloads run one after another, so an older read never replaces a newer one.
  * `scope` lets a store reload part of its rows (one organization's); none means all.
+ * `reload` reports its own failures and answers false for one.
  */
 export class StoreSync {
   private chain: Promise<void> = Promise.resolve();
@@ -15,7 +16,7 @@ export class StoreSync {
     private readonly bus: RedisBus,
     private readonly channel: string,
     private readonly refreshMs: number,
-    private readonly reload: (scope?: string) => Promise<void>,
+    private readonly reload: (scope?: string) => Promise<boolean | void>,
   ) {}
 
   async start(): Promise<void> {
@@ -38,9 +39,19 @@ export class StoreSync {
     await this.bus.publish(this.channel, scope ?? '');
   }
 
-  private run(scope?: string): Promise<void> {
-    // `reload` reports its own failures; the chain must survive them.
-    this.chain = this.chain.then(() => this.reload(scope)).catch(() => undefined);
-    return this.chain;
+  /** Reloads here now (after the reloads already queued); false when the reload failed. */
+  refresh(scope?: string): Promise<boolean> {
+    const reloaded = this.chain
+      .then(() => this.reload(scope))
+      .then(
+        (result) => result !== false,
+        () => false,
+      );
+    this.chain = reloaded.then(() => undefined);
+    return reloaded;
+  }
+
+  private async run(scope?: string): Promise<void> {
+    await this.refresh(scope);
   }
 }

@@ -21,7 +21,9 @@ const CLUSTER_SPECS = [
   'test/auth\\.e2e', // the login throttler's storage
   'test/membership-cache\\.e2e', // the pub/sub bus
   'test/rate-limits\\.e2e', // policies and plans on every process, through the bus
+  'test/limits-consistency\\.e2e', // the limits' generation, checked in the limiter's script
   'test/processes\\.e2e', // api and worker processes, the retention queue
+  'test/usage\\.e2e', // the usage queue from two api processes to the worker
   'test/redis-cluster\\.e2e',
 ];
 

@@ -353,6 +353,23 @@ export interface paths {
         patch: operations["KeysController_update_v1"];
         trace?: never;
     };
+    "/api/v1/keys/{id}/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The key's requests over a range, as GET /analytics/usage answers for this key */
+        get: operations["KeysController_usage_v1"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/keys/{id}/revoke": {
         parameters: {
             query?: never;
@@ -440,6 +457,40 @@ export interface paths {
         head?: never;
         /** Change max_requests (the period's count is kept) or the schedule; every process within 1 s */
         patch: operations["QuotasController_update_v1"];
+        trace?: never;
+    };
+    "/api/v1/analytics/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organization's requests over a range, per interval, with error rates and latency percentiles (from rollups) */
+        get: operations["AnalyticsController_usage_v1"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/usage-logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The raw request log, newest first: every request made with a credential (401 aside), once */
+        get: operations["UsageLogsController_list_v1"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/organizations": {
@@ -672,8 +723,11 @@ export interface components {
             versions: string;
         };
         ApiIndexResponse: {
-            /** @example Gatehouse API */
-            name: string;
+            /**
+             * @example Gatehouse API
+             * @enum {string}
+             */
+            name: "Gatehouse API";
             /**
              * @description The API version of this path
              * @example v1
@@ -712,7 +766,7 @@ export interface components {
              * @example ada@example.com
              */
             email: string;
-            /** @example correct horse battery staple */
+            /** @example correct horse battery */
             password: string;
             /** @example Ada Lovelace */
             full_name?: string;
@@ -732,7 +786,7 @@ export interface components {
              * @example ada
              */
             login?: string;
-            /** @example correct horse battery staple */
+            /** @example correct horse battery */
             password: string;
             /**
              * Format: uuid
@@ -830,7 +884,7 @@ export interface components {
             telegram_chat_id?: string | null;
             /**
              * @description Required with email or password; a wrong one is 401 and counts toward the login throttle
-             * @example correct horse battery staple
+             * @example correct horse battery
              */
             current_password?: string;
         };
@@ -913,8 +967,11 @@ export interface components {
             telegram_chat_id?: string;
         };
         BatchItemError: {
-            /** @example VALIDATION_ERROR */
-            code: string;
+            /**
+             * @example VALIDATION_ERROR
+             * @enum {string}
+             */
+            code: "VALIDATION_ERROR" | "AUTHENTICATION_FAILED" | "API_KEY_INVALID" | "API_KEY_REVOKED" | "API_KEY_EXPIRED" | "TOKEN_EXPIRED" | "PERMISSION_DENIED" | "IP_NOT_ALLOWED" | "RESOURCE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "API_VERSION_SUNSET" | "PAYLOAD_TOO_LARGE" | "URI_TOO_LONG" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "RATE_LIMIT_EXCEEDED" | "QUOTA_EXCEEDED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE" | "TIMEOUT";
             /** @example Request validation failed */
             message: string;
             /** @description For VALIDATION_ERROR, a list of {field, message}; otherwise code-specific or null */
@@ -1032,10 +1089,12 @@ export interface components {
             project_id: number | null;
             permissions: ("users:read" | "projects:read" | "keys:read" | "analytics:read" | "audit:read" | "webhooks:read" | "events:read" | "users:write" | "projects:write" | "webhooks:write" | "events:write" | "users:delete" | "projects:delete" | "keys:write" | "rate_limits:write" | "quotas:write" | "members:write" | "org:delete" | "org:billing" | "admin")[];
             allowed_ips: string[];
+            /** @example 2026-01-01T00:00:00.000Z */
             expires_at: string | null;
             rate_limits: components["schemas"]["RateLimitDto"][];
             /** @enum {string} */
             status: "active" | "revoked" | "expired";
+            /** @example 2026-01-01T00:00:00.000Z */
             last_used_at: string | null;
             /** @example 2026-01-01T00:00:00.000Z */
             created_at: string;
@@ -1059,9 +1118,15 @@ export interface components {
              * @example 100000
              */
             max_requests: number;
-            /** @description custom periods only */
+            /**
+             * @description custom periods only
+             * @example 2026-01-01T00:00:00.000Z
+             */
             period_start: string | null;
-            /** @description custom periods only */
+            /**
+             * @description custom periods only
+             * @example 2026-01-01T00:00:00.000Z
+             */
             period_end: string | null;
             /**
              * @description The current period began
@@ -1108,10 +1173,12 @@ export interface components {
             project_id: number | null;
             permissions: ("users:read" | "projects:read" | "keys:read" | "analytics:read" | "audit:read" | "webhooks:read" | "events:read" | "users:write" | "projects:write" | "webhooks:write" | "events:write" | "users:delete" | "projects:delete" | "keys:write" | "rate_limits:write" | "quotas:write" | "members:write" | "org:delete" | "org:billing" | "admin")[];
             allowed_ips: string[];
+            /** @example 2026-01-01T00:00:00.000Z */
             expires_at: string | null;
             rate_limits: components["schemas"]["RateLimitDto"][];
             /** @enum {string} */
             status: "active" | "revoked" | "expired";
+            /** @example 2026-01-01T00:00:00.000Z */
             last_used_at: string | null;
             /** @example 2026-01-01T00:00:00.000Z */
             created_at: string;
@@ -1234,8 +1301,9 @@ export interface components {
             /**
              * @description Why the key would have been refused
              * @example RATE_LIMIT_EXCEEDED
+             * @enum {string}
              */
-            code?: string;
+            code?: "VALIDATION_ERROR" | "AUTHENTICATION_FAILED" | "API_KEY_INVALID" | "API_KEY_REVOKED" | "API_KEY_EXPIRED" | "TOKEN_EXPIRED" | "PERMISSION_DENIED" | "IP_NOT_ALLOWED" | "RESOURCE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "API_VERSION_SUNSET" | "PAYLOAD_TOO_LARGE" | "URI_TOO_LONG" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "RATE_LIMIT_EXCEEDED" | "QUOTA_EXCEEDED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE" | "TIMEOUT";
             /** Format: uuid */
             key_id: string | null;
             /** Format: uuid */
@@ -1260,6 +1328,119 @@ export interface components {
             cost?: number;
             /** @description Permissions the key must hold */
             permissions?: ("users:read" | "projects:read" | "keys:read" | "analytics:read" | "audit:read" | "webhooks:read" | "events:read" | "users:write" | "projects:write" | "webhooks:write" | "events:write" | "users:delete" | "projects:delete" | "keys:write" | "rate_limits:write" | "quotas:write" | "members:write" | "org:delete" | "org:billing" | "admin")[];
+        };
+        UsageDataPoint: {
+            /**
+             * @description Start of the interval (UTC)
+             * @example 2026-01-01T00:00:00.000Z
+             */
+            timestamp: string;
+            /**
+             * Format: int64
+             * @description Requests in the interval
+             * @example 120
+             */
+            requests: number;
+            /**
+             * Format: int64
+             * @description Requests answered with a status below 400
+             * @example 120
+             */
+            success_count: number;
+            /**
+             * Format: int64
+             * @description Requests answered with a status of 400 or more
+             * @example 120
+             */
+            error_count: number;
+            /**
+             * Format: int64
+             * @description Requests refused by a rate limit (429 RATE_LIMIT_EXCEEDED)
+             * @example 120
+             */
+            rate_limited: number;
+            /**
+             * Format: int64
+             * @description Requests refused by a quota (429 QUOTA_EXCEEDED)
+             * @example 120
+             */
+            quota_exceeded: number;
+            /**
+             * @description Mean response time in ms; null without requests
+             * @example 12.5
+             */
+            average_response_time: number | null;
+            /**
+             * @description 95th percentile response time in ms (histogram, within 12%)
+             * @example 48.8
+             */
+            p95: number | null;
+        };
+        UsageResponse: {
+            /**
+             * @description Start of the range answered (inclusive)
+             * @example 2026-01-01T00:00:00.000Z
+             */
+            start_date: string;
+            /**
+             * @description End of the range answered (exclusive)
+             * @example 2026-01-02T00:00:00.000Z
+             */
+            end_date: string;
+            /**
+             * @example hour
+             * @enum {string}
+             */
+            interval: "minute" | "hour" | "day" | "week" | "month";
+            /**
+             * Format: int64
+             * @description Requests in the range; equals the sum of the data points and the usage log rows
+             * @example 120
+             */
+            total_requests: number;
+            /**
+             * @description Share of requests answered below 400 (0-1); null without requests
+             * @example 0.97
+             */
+            success_rate: number | null;
+            /**
+             * @description Share of requests answered 400 or above (0-1); null without requests
+             * @example 0.03
+             */
+            error_rate: number | null;
+            /**
+             * Format: int64
+             * @description Requests refused by a rate limit (429 RATE_LIMIT_EXCEEDED)
+             * @example 120
+             */
+            rate_limited: number;
+            /**
+             * Format: int64
+             * @description Requests refused by a quota (429 QUOTA_EXCEEDED)
+             * @example 120
+             */
+            quota_exceeded: number;
+            /**
+             * @description Mean response time in ms
+             * @example 12.5
+             */
+            average_response_time: number | null;
+            /**
+             * @description Median response time in ms (histogram, within 12%)
+             * @example 8.7
+             */
+            p50: number | null;
+            /**
+             * @description 95th percentile response time in ms (histogram, within 12%)
+             * @example 48.8
+             */
+            p95: number | null;
+            /**
+             * @description 99th percentile response time in ms (histogram, within 12%)
+             * @example 95.4
+             */
+            p99: number | null;
+            data_points: components["schemas"]["UsageDataPoint"][];
         };
         ReplaceKeyDto: {
             /**
@@ -1525,6 +1706,60 @@ export interface components {
              */
             period_end?: string | null;
         };
+        UsageLogResponse: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description When the request arrived
+             * @example 2026-01-01T00:00:00.000Z
+             */
+            created_at: string;
+            /** @example GET */
+            method: string;
+            /** @example /api/v1/keys/0b6f2d9e-5a7c-4e43-9d0e-8a1f3c2b7d11 */
+            path: string;
+            /** @example /api/v1/keys/:id */
+            route: string;
+            /**
+             * Format: int32
+             * @example 200
+             */
+            status: number;
+            /**
+             * @description ms, from arrival to the end of the response
+             * @example 12.5
+             */
+            response_time: number;
+            /**
+             * Format: int32
+             * @example 0
+             */
+            request_bytes: number;
+            /**
+             * Format: int32
+             * @example 512
+             */
+            response_bytes: number;
+            /** @example 203.0.113.7 */
+            ip: string | null;
+            /** @example billing-service/1.4 */
+            user_agent: string | null;
+            /** Format: uuid */
+            api_key_id: string | null;
+            /** Format: uuid */
+            user_id: string | null;
+            /**
+             * Format: int32
+             * @example null
+             */
+            project_id: number | null;
+            /** @example v1 */
+            api_version: string | null;
+            /** @example RATE_LIMIT_EXCEEDED */
+            error_code: string | null;
+            /** @example 0b6f2d9e-5a7c-4e43-9d0e-8a1f3c2b7d11 */
+            request_id: string;
+        };
         OrganizationResponse: {
             /** Format: uuid */
             id: string;
@@ -1744,15 +1979,22 @@ export interface components {
             slug?: string;
         };
         AuditParty: {
-            /** @example user */
-            type: string;
+            /**
+             * @description An actor is user, api_key, anonymous, system; a target user, organization, project, api_key, quota, rate_limits, api_version, refresh_token_family
+             * @example user
+             * @enum {string}
+             */
+            type: "user" | "api_key" | "anonymous" | "system" | "organization" | "project" | "quota" | "rate_limits" | "api_version" | "refresh_token_family";
             id: string | null;
         };
         AuditEntryResponse: {
             /** Format: uuid */
             id: string;
-            /** @example user.updated */
-            action: string;
+            /**
+             * @example user.updated
+             * @enum {string}
+             */
+            action: "auth.login" | "auth.login_failed" | "auth.logout" | "auth.refresh_reuse_detected" | "user.registered" | "user.created" | "user.updated" | "user.deleted" | "user.account_updated" | "user.password_reset_issued" | "user.password_reset_completed" | "user.platform_admin_granted" | "user.platform_admin_revoked" | "organization.created" | "organization.updated" | "organization.deleted" | "organization.member_invited" | "organization.invitation_accepted" | "organization.invitation_declined" | "organization.invitation_cancelled" | "organization.member_role_changed" | "organization.member_removed" | "project.created" | "project.updated" | "project.deleted" | "api_key.created" | "api_key.updated" | "api_key.revoked" | "api_key.deleted" | "api_key.rotated" | "quota.created" | "quota.updated" | "quota.deleted" | "rate_limits.updated" | "api_version.created" | "api_version.updated" | "api_version.deleted";
             actor: components["schemas"]["AuditParty"];
             target: components["schemas"]["AuditParty"] | null;
             /** Format: uuid */
@@ -1784,8 +2026,9 @@ export interface components {
             /**
              * @description second, minute, hour or day; for a quota its period (daily, monthly, custom)
              * @example minute
+             * @enum {string}
              */
-            window: string;
+            window: "second" | "minute" | "hour" | "day" | "daily" | "monthly" | "custom";
             /** @enum {string} */
             algorithm: "sliding_window" | "token_bucket" | "quota";
             /**
@@ -1831,7 +2074,9 @@ export interface components {
             description: string | null;
             /** @example 2026-01-01T00:00:00.000Z */
             released_at: string | null;
+            /** @example 2026-01-01T00:00:00.000Z */
             deprecated_at: string | null;
+            /** @example 2026-01-01T00:00:00.000Z */
             sunset_date: string | null;
             migration_guide_url: string | null;
             changelog: string | null;
@@ -1920,7 +2165,10 @@ export interface components {
             message: string;
             /** @description For VALIDATION_ERROR, a list of {field, message}; otherwise code-specific or null */
             details: components["schemas"]["FieldErrorDto"][] | (Record<string, never> | null);
-            /** @example 0b6f2d9e-5a7c-4e43-9d0e-8a1f3c2b7d11 */
+            /**
+             * @description X-Request-Id: the client's own, if it sent a plain token, else a UUID
+             * @example 0b6f2d9e-5a7c-4e43-9d0e-8a1f3c2b7d11
+             */
             request_id: string;
         };
         ErrorResponseDto: {
@@ -2233,6 +2481,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "username": "ada",
+                 *       "email": "ada@example.com",
+                 *       "password": "correct horse battery"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RegisterDto"];
             };
         };
@@ -2342,6 +2597,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "login": "ada",
+                 *       "password": "correct horse battery"
+                 *     }
+                 */
                 "application/json": components["schemas"]["LoginDto"];
             };
         };
@@ -2439,6 +2700,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "refresh_token": "rt_2Yk..."
+                 *     }
+                 */
                 "application/json": components["schemas"]["RefreshDto"];
             };
         };
@@ -2527,6 +2793,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "refresh_token": "rt_2Yk..."
+                 *     }
+                 */
                 "application/json": components["schemas"]["RefreshDto"];
             };
         };
@@ -2762,6 +3033,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "full_name": "Ada Lovelace",
+                 *       "telegram_chat_id": "123456789"
+                 *     }
+                 */
                 "application/json": components["schemas"]["UpdateMeDto"];
             };
         };
@@ -2926,6 +3203,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "reset_token": "prt_Jx3...",
+                 *       "new_password": "a new long passphrase"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CompletePasswordResetDto"];
             };
         };
@@ -3748,6 +4031,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "username": "grace",
+                 *       "email": "grace@example.com",
+                 *       "full_name": "Grace Hopper",
+                 *       "role": "member"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateUserDto"];
             };
         };
@@ -3955,6 +4246,22 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "users": [
+                 *         {
+                 *           "username": "alan",
+                 *           "email": "alan@example.com",
+                 *           "full_name": "Alan Turing"
+                 *         },
+                 *         {
+                 *           "username": "edsger",
+                 *           "email": "edsger@example.com",
+                 *           "role": "viewer"
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["BatchCreateUsersDto"];
             };
         };
@@ -4302,6 +4609,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "role": "member",
+                 *       "full_name": "Grace Hopper",
+                 *       "telegram_chat_id": null
+                 *     }
+                 */
                 "application/json": components["schemas"]["ReplaceUserDto"];
             };
         };
@@ -4683,6 +4997,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "full_name": "Grace Brewster Hopper"
+                 *     }
+                 */
                 "application/json": components["schemas"]["UpdateUserDto"];
             };
         };
@@ -5190,6 +5509,27 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Billing service",
+                 *       "description": "Calls the invoices API",
+                 *       "environment": "live",
+                 *       "permissions": [
+                 *         "users:read",
+                 *         "projects:read"
+                 *       ],
+                 *       "rate_limits": [
+                 *         {
+                 *           "window": "minute",
+                 *           "limit": 60
+                 *         }
+                 *       ],
+                 *       "quota": {
+                 *         "period": "monthly",
+                 *         "max_requests": 100000
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateKeyDto"];
             };
         };
@@ -5395,6 +5735,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "key": "sk_live_...",
+                 *       "cost": 1,
+                 *       "permissions": [
+                 *         "users:read"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["VerifyKeyDto"];
             };
         };
@@ -5742,6 +6091,22 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Billing service",
+                 *       "description": "Calls the invoices API",
+                 *       "permissions": [
+                 *         "users:read",
+                 *         "projects:read"
+                 *       ],
+                 *       "rate_limits": [
+                 *         {
+                 *           "window": "minute",
+                 *           "limit": 60
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["ReplaceKeyDto"];
             };
         };
@@ -6066,6 +6431,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Billing service (EU)"
+                 *     }
+                 */
                 "application/json": components["schemas"]["UpdateKeyDto"];
             };
         };
@@ -6121,6 +6491,181 @@ export interface operations {
                 };
             };
             /** @description PERMISSION_DENIED without keys:write */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-RateLimit-Window": components["headers"]["X-RateLimit-Window"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-Quota-Limit": components["headers"]["X-Quota-Limit"];
+                    "X-Quota-Remaining": components["headers"]["X-Quota-Remaining"];
+                    "X-Quota-Reset": components["headers"]["X-Quota-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description RESOURCE_NOT_FOUND (also for another organization’s resources) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-RateLimit-Window": components["headers"]["X-RateLimit-Window"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-Quota-Limit": components["headers"]["X-Quota-Limit"];
+                    "X-Quota-Remaining": components["headers"]["X-Quota-Remaining"];
+                    "X-Quota-Reset": components["headers"]["X-Quota-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description API_VERSION_SUNSET */
+            410: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED or QUOTA_EXCEEDED, with Retry-After (and 503 SERVICE_UNAVAILABLE when RATE_LIMIT_FAILURE_MODE=closed and Redis is down) */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-RateLimit-Window": components["headers"]["X-RateLimit-Window"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-Quota-Limit": components["headers"]["X-Quota-Limit"];
+                    "X-Quota-Remaining": components["headers"]["X-Quota-Remaining"];
+                    "X-Quota-Reset": components["headers"]["X-Quota-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description INTERNAL_ERROR: an unexpected failure (the request_id finds it in the logs) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: Postgres or Redis is unavailable (Retry-After may say when to retry) */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error, in the same body (e.g. 413 PAYLOAD_TOO_LARGE, 415 UNSUPPORTED_MEDIA_TYPE, 504 TIMEOUT) */
+            default: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    KeysController_usage_v1: {
+        parameters: {
+            query?: {
+                /** @description The route template, as usage logs show it in `route` */
+                endpoint?: string;
+                user_id?: string;
+                project_id?: number;
+                /** @description A status (`404`) or a status class (`4xx`) */
+                status?: string;
+                /** @description Inclusive; default end_date minus 24 hours. Widened to the whole minute (to the hour when older than 7 days) */
+                start_date?: string;
+                /** @description Exclusive; default now. At most 13 months after start_date; widened to the whole minute (hour when older than 7 days) */
+                end_date?: string;
+                /** @description Length of each data point (UTC; weeks start on Monday); at most 10000 points */
+                interval?: "minute" | "hour" | "day" | "week" | "month";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-RateLimit-Window": components["headers"]["X-RateLimit-Window"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-Quota-Limit": components["headers"]["X-Quota-Limit"];
+                    "X-Quota-Remaining": components["headers"]["X-Quota-Remaining"];
+                    "X-Quota-Reset": components["headers"]["X-Quota-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["UsageResponse"];
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-RateLimit-Window": components["headers"]["X-RateLimit-Window"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-Quota-Limit": components["headers"]["X-Quota-Limit"];
+                    "X-Quota-Remaining": components["headers"]["X-Quota-Remaining"];
+                    "X-Quota-Reset": components["headers"]["X-Quota-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description AUTHENTICATION_FAILED, API_KEY_INVALID, API_KEY_REVOKED, API_KEY_EXPIRED or TOKEN_EXPIRED */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description PERMISSION_DENIED without analytics:read */
             403: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -6438,6 +6983,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "grace_period_seconds": 3600
+                 *     }
+                 */
                 "application/json": components["schemas"]["RotateKeyDto"];
             };
         };
@@ -6785,6 +7335,17 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "endpoints": {
+                 *         "/api/v1/users": {
+                 *           "second": {
+                 *             "limit": 10
+                 *           }
+                 *         }
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["UpdateRateLimitsDto"];
             };
         };
@@ -7098,6 +7659,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "organization_id": "3f1c2a9e-8b7d-4c6e-9a1f-2b3c4d5e6f70",
+                 *       "period": "monthly",
+                 *       "max_requests": 100000
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateQuotaDto"];
             };
         };
@@ -7622,6 +8190,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "max_requests": 200000
+                 *     }
+                 */
                 "application/json": components["schemas"]["UpdateQuotaDto"];
             };
         };
@@ -7697,6 +8270,333 @@ export interface operations {
             };
             /** @description RESOURCE_NOT_FOUND (also for another organization’s resources) */
             404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-RateLimit-Window": components["headers"]["X-RateLimit-Window"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-Quota-Limit": components["headers"]["X-Quota-Limit"];
+                    "X-Quota-Remaining": components["headers"]["X-Quota-Remaining"];
+                    "X-Quota-Reset": components["headers"]["X-Quota-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description API_VERSION_SUNSET */
+            410: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED or QUOTA_EXCEEDED, with Retry-After (and 503 SERVICE_UNAVAILABLE when RATE_LIMIT_FAILURE_MODE=closed and Redis is down) */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-RateLimit-Window": components["headers"]["X-RateLimit-Window"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-Quota-Limit": components["headers"]["X-Quota-Limit"];
+                    "X-Quota-Remaining": components["headers"]["X-Quota-Remaining"];
+                    "X-Quota-Reset": components["headers"]["X-Quota-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description INTERNAL_ERROR: an unexpected failure (the request_id finds it in the logs) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: Postgres or Redis is unavailable (Retry-After may say when to retry) */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error, in the same body (e.g. 413 PAYLOAD_TOO_LARGE, 415 UNSUPPORTED_MEDIA_TYPE, 504 TIMEOUT) */
+            default: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    AnalyticsController_usage_v1: {
+        parameters: {
+            query?: {
+                /** @description The route template, as usage logs show it in `route` */
+                endpoint?: string;
+                api_key_id?: string;
+                user_id?: string;
+                project_id?: number;
+                /** @description A status (`404`) or a status class (`4xx`) */
+                status?: string;
+                /** @description Inclusive; default end_date minus 24 hours. Widened to the whole minute (to the hour when older than 7 days) */
+                start_date?: string;
+                /** @description Exclusive; default now. At most 13 months after start_date; widened to the whole minute (hour when older than 7 days) */
+                end_date?: string;
+                /** @description Length of each data point (UTC; weeks start on Monday); at most 10000 points */
+                interval?: "minute" | "hour" | "day" | "week" | "month";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-RateLimit-Window": components["headers"]["X-RateLimit-Window"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-Quota-Limit": components["headers"]["X-Quota-Limit"];
+                    "X-Quota-Remaining": components["headers"]["X-Quota-Remaining"];
+                    "X-Quota-Reset": components["headers"]["X-Quota-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["UsageResponse"];
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-RateLimit-Window": components["headers"]["X-RateLimit-Window"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-Quota-Limit": components["headers"]["X-Quota-Limit"];
+                    "X-Quota-Remaining": components["headers"]["X-Quota-Remaining"];
+                    "X-Quota-Reset": components["headers"]["X-Quota-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description AUTHENTICATION_FAILED, API_KEY_INVALID, API_KEY_REVOKED, API_KEY_EXPIRED or TOKEN_EXPIRED */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description PERMISSION_DENIED without analytics:read */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-RateLimit-Window": components["headers"]["X-RateLimit-Window"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-Quota-Limit": components["headers"]["X-Quota-Limit"];
+                    "X-Quota-Remaining": components["headers"]["X-Quota-Remaining"];
+                    "X-Quota-Reset": components["headers"]["X-Quota-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description API_VERSION_SUNSET */
+            410: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED or QUOTA_EXCEEDED, with Retry-After (and 503 SERVICE_UNAVAILABLE when RATE_LIMIT_FAILURE_MODE=closed and Redis is down) */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-RateLimit-Window": components["headers"]["X-RateLimit-Window"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-Quota-Limit": components["headers"]["X-Quota-Limit"];
+                    "X-Quota-Remaining": components["headers"]["X-Quota-Remaining"];
+                    "X-Quota-Reset": components["headers"]["X-Quota-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description INTERNAL_ERROR: an unexpected failure (the request_id finds it in the logs) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: Postgres or Redis is unavailable (Retry-After may say when to retry) */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error, in the same body (e.g. 413 PAYLOAD_TOO_LARGE, 415 UNSUPPORTED_MEDIA_TYPE, 504 TIMEOUT) */
+            default: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    UsageLogsController_list_v1: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+                /** @description The route template, as usage logs show it in `route` */
+                endpoint?: string;
+                api_key_id?: string;
+                user_id?: string;
+                project_id?: number;
+                /** @description A status (`404`) or a status class (`4xx`) */
+                status?: string;
+                /** @description Inclusive */
+                start_date?: string;
+                /** @description Exclusive */
+                end_date?: string;
+                method?: string;
+                request_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-RateLimit-Window": components["headers"]["X-RateLimit-Window"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-Quota-Limit": components["headers"]["X-Quota-Limit"];
+                    "X-Quota-Remaining": components["headers"]["X-Quota-Remaining"];
+                    "X-Quota-Reset": components["headers"]["X-Quota-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["UsageLogResponse"][];
+                        /**
+                         * Format: int64
+                         * @example 1
+                         */
+                        total: number;
+                        /**
+                         * Format: int32
+                         * @example 20
+                         */
+                        limit: number;
+                        /**
+                         * Format: int32
+                         * @example 0
+                         */
+                        offset: number;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-RateLimit-Window": components["headers"]["X-RateLimit-Window"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-Quota-Limit": components["headers"]["X-Quota-Limit"];
+                    "X-Quota-Remaining": components["headers"]["X-Quota-Remaining"];
+                    "X-Quota-Reset": components["headers"]["X-Quota-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description AUTHENTICATION_FAILED, API_KEY_INVALID, API_KEY_REVOKED, API_KEY_EXPIRED or TOKEN_EXPIRED */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description PERMISSION_DENIED without analytics:read */
+            403: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
@@ -7948,6 +8848,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Analytical Engines Ltd"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateOrganizationDto"];
             };
         };
@@ -8295,6 +9200,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Analytical Engines Ltd",
+                 *       "slug": "analytical-engines"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ReplaceOrganizationDto"];
             };
         };
@@ -8642,6 +9553,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Analytical Engines"
+                 *     }
+                 */
                 "application/json": components["schemas"]["UpdateOrganizationDto"];
             };
         };
@@ -9014,6 +9930,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "email": "ada@example.com",
+                 *       "role": "member"
+                 *     }
+                 */
                 "application/json": components["schemas"]["AddMemberDto"];
             };
         };
@@ -9397,6 +10319,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "role": "admin"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ChangeMemberRoleDto"];
             };
         };
@@ -9742,6 +10669,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Checkout service",
+                 *       "platform": "node"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateProjectDto"];
             };
         };
@@ -10089,6 +11022,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Checkout service",
+                 *       "platform": "node",
+                 *       "slug": "checkout"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ReplaceProjectDto"];
             };
         };
@@ -10432,6 +11372,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "platform": "python"
+                 *     }
+                 */
                 "application/json": components["schemas"]["UpdateProjectDto"];
             };
         };
@@ -11113,6 +12058,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "version": "v2",
+                 *       "status": "beta",
+                 *       "description": "Cursor pagination everywhere",
+                 *       "changelog": "- Lists use cursor pagination"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateVersionDto"];
             };
         };
@@ -11637,6 +12590,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "description": "The first version of the Gatehouse API",
+                 *       "migration_guide_url": "https://docs.example.com/migrate-to-v2"
+                 *     }
+                 */
                 "application/json": components["schemas"]["UpdateVersionDto"];
             };
         };

@@ -4,7 +4,7 @@ import { ApiErrors } from '../../common/api-errors.js';
 import { ApiDataResponse, type Data, data } from '../../common/envelope.js';
 import { Public } from '../../common/permissions.js';
 import { AppConfig } from '../../config/config.classes.js';
-import { ApiIndexResponse } from './api-index.dto.js';
+import { API_NAME, ApiIndexResponse } from './api-index.dto.js';
 
 /** `GET /api/v1`: where a newcomer lands first (the launcher's banner links here). */
 @ApiTags('index')
@@ -23,7 +23,7 @@ export class ApiIndexController {
   index(): Data<ApiIndexResponse> {
     const base = this.config.publicUrl;
     return data({
-      name: 'Gatehouse API',
+      name: API_NAME,
       version: 'v1',
       links: {
         docs: `${base}/docs`,

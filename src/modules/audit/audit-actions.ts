@@ -44,3 +44,27 @@ export const AUDIT_ACTIONS = [
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/** Who acts: a user, an API key, nobody yet (a failed login), or the operator (`system`). */
+export const AUDIT_ACTOR_TYPES = ['user', 'api_key', 'anonymous', 'system'] as const;
+export type AuditActorType = (typeof AUDIT_ACTOR_TYPES)[number];
+
+/** What an entry is about. */
+export const AUDIT_TARGET_TYPES = [
+  'user',
+  'organization',
+  'project',
+  'api_key',
+  'quota',
+  'rate_limits',
+  'api_version',
+  'refresh_token_family',
+] as const;
+export type AuditTargetType = (typeof AUDIT_TARGET_TYPES)[number];
+
+/**
+ * The longest actor or target id an entry records: a UUID, a project id, a version name, the
+ * operator's tool (`admin-cli`), or the scopes one rate-limit change wrote
+ * (`global,tier:free,...,org:<uuid>`, about 105).
+ */
+export const AUDIT_PARTY_ID_MAX_LENGTH = 128;

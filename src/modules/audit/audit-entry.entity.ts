@@ -1,4 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { AuditActorType } from './audit-actions.js';
 
 /** One row of the append-only, month-partitioned audit trail. */
 @Entity('audit_log')
@@ -16,7 +17,7 @@ export class AuditEntry {
   action: string;
 
   @Column('text')
-  actorType: 'user' | 'api_key' | 'anonymous' | 'system';
+  actorType: AuditActorType;
 
   @Column({ type: 'text', nullable: true })
   actorId: string | null;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import type { RequestContext } from '../../common/request-context.js';
-import type { AuditAction } from './audit-actions.js';
+import type { AuditAction, AuditActorType, AuditTargetType } from './audit-actions.js';
 import { AuditEntry } from './audit-entry.entity.js';
 
 /** Field names whose values never enter the audit trail. */
@@ -11,10 +11,10 @@ export const REDACTED = '[REDACTED]';
 export interface AuditEvent {
   action: AuditAction;
   organizationId: string | null;
-  target?: { type: string; id: string };
+  target?: { type: AuditTargetType; id: string };
   changes?: Record<string, unknown> | null;
   /** Overrides the request's principal as actor (e.g. the user who just registered or logged in). */
-  actor?: { type: AuditEntry['actorType']; id: string | null };
+  actor?: { type: AuditActorType; id: string | null };
 }
 
 /** Replaces the value of every secret-looking field, at any depth. */

@@ -1,14 +1,23 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Length } from 'class-validator';
+import { TIMESTAMP_FIELD, UUID_FIELD } from '../../common/openapi-bounds.js';
 import { IsTimestamp } from '../../common/timestamp.js';
 import { PageQuery } from '../../common/pagination.js';
-import { AUDIT_ACTIONS, type AuditAction } from './audit-actions.js';
+import { IP_MAX_LENGTH, USER_AGENT_MAX_LENGTH } from '../../common/request-context.js';
+import { REQUEST_ID_MAX_LENGTH } from '../../common/request-id.js';
+import {
+  AUDIT_ACTIONS,
+  AUDIT_ACTOR_TYPES,
+  AUDIT_PARTY_ID_MAX_LENGTH,
+  AUDIT_TARGET_TYPES,
+  type AuditAction,
+} from './audit-actions.js';
 
 export class AuditQuery extends PageQuery {
   @ApiPropertyOptional({ example: '7d1e...', description: 'A user id or API key id' })
   @IsOptional()
   @IsString()
-  @Length(1, 100)
+  @Length(1, AUDIT_PARTY_ID_MAX_LENGTH)
   actor_id?: string;
 
   @ApiPropertyOptional({
@@ -29,7 +38,7 @@ export class AuditQuery extends PageQuery {
   @ApiPropertyOptional({ example: '7d1e...' })
   @IsOptional()
   @IsString()
-  @Length(1, 100)
+  @Length(1, AUDIT_PARTY_ID_MAX_LENGTH)
   target_id?: string;
 
   @ApiPropertyOptional({ example: '2026-01-01T00:00:00.000Z', description: 'Inclusive' })
@@ -44,18 +53,22 @@ export class AuditQuery extends PageQuery {
 }
 
 export class AuditParty {
-  @ApiProperty({ example: 'user' })
+  @ApiProperty({
+    enum: [...new Set([...AUDIT_ACTOR_TYPES, ...AUDIT_TARGET_TYPES])],
+    example: 'user',
+    description: `An actor is ${AUDIT_ACTOR_TYPES.join(', ')}; a target ${AUDIT_TARGET_TYPES.join(', ')}`,
+  })
   type: string;
 
-  @ApiProperty({ nullable: true, type: String })
+  @ApiProperty({ nullable: true, type: String, maxLength: AUDIT_PARTY_ID_MAX_LENGTH })
   id: string | null;
 }
 
 export class AuditEntryResponse {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty(UUID_FIELD)
   id: string;
 
-  @ApiProperty({ example: 'user.updated' })
+  @ApiProperty({ enum: AUDIT_ACTIONS, example: 'user.updated' })
   action: string;
 
   @ApiProperty({ type: AuditParty })
@@ -64,16 +77,16 @@ export class AuditEntryResponse {
   @ApiProperty({ type: AuditParty, nullable: true })
   target: AuditParty | null;
 
-  @ApiProperty({ format: 'uuid', nullable: true, type: String })
+  @ApiProperty({ ...UUID_FIELD, nullable: true, type: String })
   organization_id: string | null;
 
-  @ApiProperty({ example: '203.0.113.7', nullable: true, type: String })
+  @ApiProperty({ example: '203.0.113.7', nullable: true, type: String, maxLength: IP_MAX_LENGTH })
   ip: string | null;
 
-  @ApiProperty({ nullable: true, type: String })
+  @ApiProperty({ nullable: true, type: String, maxLength: USER_AGENT_MAX_LENGTH })
   user_agent: string | null;
 
-  @ApiProperty({ nullable: true, type: String })
+  @ApiProperty({ nullable: true, type: String, maxLength: REQUEST_ID_MAX_LENGTH })
   request_id: string | null;
 
   @ApiProperty({
@@ -84,6 +97,6 @@ export class AuditEntryResponse {
   })
   changes: object | null;
 
-  @ApiProperty({ example: '2026-01-01T00:00:00.000Z' })
+  @ApiProperty(TIMESTAMP_FIELD)
   created_at: string;
 }

@@ -1,25 +1,38 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsEmail, IsOptional, IsString, IsUUID, Length, Matches, MaxLength } from 'class-validator';
+import { UUID_FIELD, maxLengthOf, patternMaxLength } from '../../common/openapi-bounds.js';
 import { PERMISSIONS, ROLES, type Role } from '../../common/permissions.js';
 import { ApiInteger, INT32_MAX } from '../../common/int-range.js';
-import { USERNAME_PATTERN, UserResponse } from '../users/users.dto.js';
+import { ApiRequestExample } from '../../common/request-example.js';
+import { CreateKeyDto } from '../keys/keys.dto.js';
+import { CreateOrganizationDto } from '../organizations/organizations.dto.js';
+import {
+  EMAIL_MAX_LENGTH,
+  FULL_NAME_MAX_LENGTH,
+  TELEGRAM_CHAT_ID_MAX_LENGTH,
+  USERNAME_MESSAGE,
+  USERNAME_PATTERN,
+} from '../users/account-fields.js';
+import { UserResponse } from '../users/users.dto.js';
+import { ACCESS_TOKEN_MAX_LENGTH } from './access-token.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './password-policy.js';
 
+@ApiRequestExample<RegisterDto>({
+  username: 'ada',
+  email: 'ada@example.com',
+  password: 'correct horse battery',
+})
 export class RegisterDto {
   @ApiProperty({ example: 'ada', pattern: USERNAME_PATTERN.source })
-  @Matches(USERNAME_PATTERN, { message: 'username must be 3-64 letters, digits, _ . or -' })
+  @Matches(USERNAME_PATTERN, { message: USERNAME_MESSAGE })
   username: string;
 
   @ApiProperty({ example: 'ada@example.com' })
   @IsEmail()
-  @MaxLength(254)
+  @MaxLength(EMAIL_MAX_LENGTH)
   email: string;
 
-  @ApiProperty({
-    minLength: PASSWORD_MIN_LENGTH,
-    maxLength: PASSWORD_MAX_LENGTH,
-    example: 'correct horse battery staple',
-  })
+  @ApiProperty({ example: 'correct horse battery' })
   @IsString()
   @Length(PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH)
   password: string;
@@ -27,7 +40,7 @@ export class RegisterDto {
   @ApiPropertyOptional({ example: 'Ada Lovelace' })
   @IsOptional()
   @IsString()
-  @Length(1, 200)
+  @Length(1, FULL_NAME_MAX_LENGTH)
   full_name?: string;
 
   @ApiPropertyOptional({
@@ -40,6 +53,7 @@ export class RegisterDto {
   organization_name?: string;
 }
 
+@ApiRequestExample<LoginDto>({ login: 'ada', password: 'correct horse battery' })
 export class LoginDto {
   @ApiPropertyOptional({ example: 'ada' })
   @IsOptional()
@@ -59,7 +73,7 @@ export class LoginDto {
   @Length(1, 254)
   login?: string;
 
-  @ApiProperty({ example: 'correct horse battery staple' })
+  @ApiProperty({ example: 'correct horse battery' })
   @IsString()
   @Length(1, 1024)
   password: string;
@@ -77,34 +91,33 @@ export class LoginDto {
  * PATCH /auth/me: the account holder's own changes (every field optional; null clears
  * full_name or telegram_chat_id). A new email or password needs the current password.
  */
+@ApiRequestExample<UpdateMeDto>({ full_name: 'Ada Lovelace', telegram_chat_id: '123456789' })
 export class UpdateMeDto {
   @ApiPropertyOptional({ example: 'ada', pattern: USERNAME_PATTERN.source })
   @IsOptional()
-  @Matches(USERNAME_PATTERN, { message: 'username must be 3-64 letters, digits, _ . or -' })
+  @Matches(USERNAME_PATTERN, { message: USERNAME_MESSAGE })
   username?: string;
 
   @ApiPropertyOptional({ example: 'ada@example.com', description: 'Needs current_password' })
   @IsOptional()
   @IsEmail()
-  @MaxLength(254)
+  @MaxLength(EMAIL_MAX_LENGTH)
   email?: string;
 
   @ApiPropertyOptional({
-    minLength: 8,
-    maxLength: 128,
     example: 'a new long passphrase',
     description:
       "Needs current_password; ends the account's other sessions (this token's session stays)",
   })
   @IsOptional()
   @IsString()
-  @Length(8, 128)
+  @Length(PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH)
   password?: string;
 
   @ApiPropertyOptional({ example: 'Ada Lovelace', nullable: true, type: String })
   @IsOptional()
   @IsString()
-  @Length(1, 200)
+  @Length(1, FULL_NAME_MAX_LENGTH)
   full_name?: string | null;
 
   @ApiPropertyOptional({
@@ -115,11 +128,11 @@ export class UpdateMeDto {
   })
   @IsOptional()
   @IsString()
-  @Length(1, 64)
+  @Length(1, TELEGRAM_CHAT_ID_MAX_LENGTH)
   telegram_chat_id?: string | null;
 
   @ApiPropertyOptional({
-    example: 'correct horse battery staple',
+    example: 'correct horse battery',
     description:
       'Required with email or password; a wrong one is 401 and counts toward the login throttle',
   })
@@ -129,18 +142,23 @@ export class UpdateMeDto {
   current_password?: string;
 }
 
+@ApiRequestExample<CompletePasswordResetDto>({
+  reset_token: 'prt_Jx3...',
+  new_password: 'a new long passphrase',
+})
 export class CompletePasswordResetDto {
   @ApiProperty({ example: 'prt_Jx3...', description: 'From POST /users/{id}/password-reset' })
   @IsString()
   @Length(1, 512)
   reset_token: string;
 
-  @ApiProperty({ minLength: 8, maxLength: 128, example: 'a new long passphrase' })
+  @ApiProperty({ example: 'a new long passphrase' })
   @IsString()
-  @Length(8, 128)
+  @Length(PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH)
   new_password: string;
 }
 
+@ApiRequestExample<RefreshDto>({ refresh_token: 'rt_2Yk...' })
 export class RefreshDto {
   @ApiProperty({ example: 'rt_...' })
   @IsString()
@@ -149,10 +167,10 @@ export class RefreshDto {
 }
 
 export class TokenResponse {
-  @ApiProperty({ example: 'eyJhbGciOiJIUzI1NiIsImtpZCI6...' })
+  @ApiProperty({ example: 'eyJhbGciOiJIUzI1NiIsImtpZCI6...', maxLength: ACCESS_TOKEN_MAX_LENGTH })
   access_token: string;
 
-  @ApiProperty({ example: 'rt_2Yk...' })
+  @ApiProperty({ example: 'rt_2Yk...', ...maxLengthOf(RefreshDto, 'refresh_token') })
   refresh_token: string;
 
   @ApiProperty({ example: 'bearer', enum: ['bearer'] })
@@ -167,10 +185,10 @@ export class TokenResponse {
 }
 
 export class MembershipSummary {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty(UUID_FIELD)
   id: string;
 
-  @ApiProperty({ example: 'Analytical Engines Ltd' })
+  @ApiProperty({ example: 'Analytical Engines Ltd', ...maxLengthOf(CreateOrganizationDto, 'name') })
   name: string;
 
   @ApiProperty({ enum: ROLES })
@@ -181,28 +199,37 @@ export class MeResponse {
   @ApiProperty({ enum: ['user', 'api_key'] })
   type: 'user' | 'api_key';
 
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty(UUID_FIELD)
   id: string;
 
-  @ApiPropertyOptional({ example: 'ada' })
+  @ApiPropertyOptional({ example: 'ada', maxLength: patternMaxLength(USERNAME_PATTERN) })
   username?: string;
 
-  @ApiPropertyOptional({ example: 'ada@example.com' })
+  @ApiPropertyOptional({ example: 'ada@example.com', maxLength: EMAIL_MAX_LENGTH })
   email?: string;
 
-  @ApiPropertyOptional({ nullable: true, type: String })
+  @ApiPropertyOptional({ nullable: true, type: String, maxLength: FULL_NAME_MAX_LENGTH })
   full_name?: string | null;
 
-  @ApiPropertyOptional({ nullable: true, type: String, description: 'Users only' })
+  @ApiPropertyOptional({
+    nullable: true,
+    type: String,
+    description: 'Users only',
+    maxLength: TELEGRAM_CHAT_ID_MAX_LENGTH,
+  })
   telegram_chat_id?: string | null;
 
-  @ApiProperty({ format: 'uuid', description: "The credential's organization" })
+  @ApiProperty({ ...UUID_FIELD, description: "The credential's organization" })
   organization_id: string;
 
   @ApiPropertyOptional({ enum: ROLES })
   role?: Role;
 
-  @ApiPropertyOptional({ example: 'Billing service', description: 'API keys only' })
+  @ApiPropertyOptional({
+    example: 'Billing service',
+    description: 'API keys only',
+    ...maxLengthOf(CreateKeyDto, 'name'),
+  })
   name?: string;
 
   @ApiPropertyOptional({ nullable: true, description: 'API keys only' })

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AuthConfig } from '../../config/config.classes.js';
+import { KEY_ID_LENGTH } from './access-token.js';
 
 /** A key id derived from the secret, so rotating JWT_SECRET needs no separate id setting. */
 export function keyIdOf(secret: string): string {
-  return createHash('sha256').update(secret).digest('base64url').slice(0, 12);
+  return createHash('sha256').update(secret).digest('base64url').slice(0, KEY_ID_LENGTH);
 }
 
 /**

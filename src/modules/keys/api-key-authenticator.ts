@@ -1,6 +1,8 @@
-import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import type { ApiKeyPrincipal } from '../../common/principal.js';
+import { RequestLimiter } from '../rate-limit/request-limiter.js';
+import type { ApiKey } from './api-key.entity.js';
 import { CredentialFailures } from './credential-failures.js';
 import { type CachedKey, KeyCache, hashKeyOf } from './key-cache.js';
 import { IpAllowlist } from './ip-allowlist.js';
@@ -8,8 +10,6 @@ import { KnownKeyHashes } from './known-key-hashes.js';
 import { hashSecret, parseSecret } from './key-secret.js';
 import { KeyErrors } from './keys.errors.js';
 import { KeysRepository } from './keys.repository.js';
-
-const LAST_USED_FLUSH_MS = 60_000;
 
 /** The principal a cached key acts as (immutable, so built once per cache entry). */
 const principals = new WeakMap<CachedKey, ApiKeyPrincipal>();
@@ -36,6 +36,22 @@ function buildPrincipal(key: CachedKey): ApiKeyPrincipal {
   };
 }
 
+/** What the cache holds of a key row. */
+function compiled(key: ApiKey): Omit<CachedKey, 'staleAtMs'> {
+  return {
+    id: key.id,
+    name: key.name,
+    organizationId: key.organizationId,
+    projectId: key.projectId,
+    environment: key.environment,
+    permissions: new Set(key.permissions),
+    allowlist: new IpAllowlist(key.allowedIps),
+    expiresAtMs: key.expiresAt?.getTime() ?? null,
+    isRevoked: key.revokedAt !== null,
+    rateLimits: key.rateLimits,
+  };
+}
+
 /** The X-API-Key a request carries (the first, if sent twice), or undefined. */
 export function sentApiKey(request: FastifyRequest): string | undefined {
   const apiKey = request.headers['x-api-key'];
@@ -46,28 +62,32 @@ export function sentApiKey(request: FastifyRequest): string | undefined {
  * X-API-Key -> principal. Malformed secrets are refused by their checksum alone; known keys
  * come from the in-process cache (no Postgres after first use), unknown ones from a brief
  * negative cache; revocation is also checked by the limiter's marker in its single Redis
- * round trip. last_used_at is collected here and written once a minute, off the request path.
+ * round trip. last_used_at is derived from usage records by the worker (KeyLastUsed).
  */
 @Injectable()
-export class ApiKeyAuthenticator implements OnModuleInit, OnModuleDestroy {
-  private lastUsed = new Map<string, Date>();
-  private timer: NodeJS.Timeout | undefined;
-
+export class ApiKeyAuthenticator {
   constructor(
     private readonly cache: KeyCache,
     private readonly keys: KeysRepository,
     private readonly failures: CredentialFailures,
     private readonly knownHashes: KnownKeyHashes,
-  ) {}
-
-  onModuleInit(): void {
-    this.timer = setInterval(() => void this.flushLastUsed(), LAST_USED_FLUSH_MS);
-    this.timer.unref();
+    requestLimiter: RequestLimiter,
+  ) {
+    // When an organization's limits changed, its keys are read again from here.
+    requestLimiter.readKeysWith((organizationId, keyId) => this.current(organizationId, keyId));
   }
 
-  async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    await this.flushLastUsed();
+  /**
+   * What a key acts as now, as Postgres holds it (its permissions and windows), or undefined
+   * once it is deleted; its cached copy here is dropped, so its next request reads it again.
+   */
+  private async current(
+    organizationId: string,
+    keyId: string,
+  ): Promise<ApiKeyPrincipal | undefined> {
+    this.cache.forget(keyId);
+    const key = await this.keys.findById({ organizationId }, keyId);
+    return key === null ? undefined : buildPrincipal({ ...compiled(key), staleAtMs: 0 });
   }
 
   /**
@@ -101,8 +121,11 @@ export class ApiKeyAuthenticator implements OnModuleInit, OnModuleDestroy {
       this.cache.get(hashKey, now) ?? (await this.find(secret, hash, hashKey, request.ip, now));
     if (key.isRevoked) throw KeyErrors.revoked();
     if (key.expiresAtMs !== null && key.expiresAtMs <= now) throw KeyErrors.expired();
-    if (!key.allowlist.allows(request.ip)) throw KeyErrors.ipNotAllowed();
-    this.lastUsed.set(key.id, new Date(now));
+    if (!key.allowlist.allows(request.ip)) {
+      // A valid key used from elsewhere: not a principal, but its usage (a 403).
+      request.refusedKey = principalOf(key);
+      throw KeyErrors.ipNotAllowed();
+    }
     return principalOf(key);
   }
 
@@ -172,27 +195,10 @@ export class ApiKeyAuthenticator implements OnModuleInit, OnModuleDestroy {
     const { key, viaPrevious } = found;
     return this.cache.set(
       hashKey,
-      {
-        id: key.id,
-        name: key.name,
-        organizationId: key.organizationId,
-        projectId: key.projectId,
-        environment: key.environment,
-        permissions: new Set(key.permissions),
-        allowlist: new IpAllowlist(key.allowedIps),
-        expiresAtMs: key.expiresAt?.getTime() ?? null,
-        isRevoked: key.revokedAt !== null,
-        rateLimits: key.rateLimits,
-      },
+      compiled(key),
       viaPrevious ? (key.previousSecretExpiresAt?.getTime() ?? null) : null,
       now,
       epoch,
     );
-  }
-
-  private async flushLastUsed(): Promise<void> {
-    const batch = this.lastUsed;
-    this.lastUsed = new Map();
-    await this.keys.touch(batch).catch(() => undefined);
   }
 }

@@ -138,6 +138,11 @@ export class KeyCache implements OnModuleInit {
     await this.bus.publish(CHANNEL, keyId);
   }
 
+  /** Drops the key here only (its next request reads it from Postgres again). */
+  forget(keyId: string): void {
+    this.drop(keyId);
+  }
+
   private drop(keyId: string): void {
     this.epochValue += 1;
     for (const hash of this.hashesById.get(keyId) ?? []) this.byHash.delete(hash);

@@ -4,6 +4,10 @@ const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const BODY_LENGTH = 32;
 const CHECKSUM_LENGTH = 6;
 const SECRET = /^sk_(live|test)_([0-9A-Za-z]{32})([0-9A-Za-z]{6})$/;
+/** `sk_live_` (or `sk_test_`), the body and the checksum. */
+export const SECRET_LENGTH = 'sk_live_'.length + BODY_LENGTH + CHECKSUM_LENGTH;
+/** What displayPrefix keeps: the environment and 6 characters of the body. */
+export const DISPLAY_PREFIX_LENGTH = 'sk_live_'.length + 6;
 
 export type Environment = 'live' | 'test';
 
@@ -51,5 +55,5 @@ export function hashSecret(secret: string): Buffer {
 
 /** What is shown instead of the secret: enough to recognise a key, nothing to use it. */
 export function displayPrefix(secret: string): string {
-  return secret.slice(0, 'sk_live_'.length + 6);
+  return secret.slice(0, DISPLAY_PREFIX_LENGTH);
 }

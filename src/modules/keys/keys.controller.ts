@@ -23,6 +23,7 @@ import { PageQuery } from '../../common/pagination.js';
 import { UuidParam } from '../../common/params.js';
 import { RequirePermission } from '../../common/permissions.js';
 import { Auth, type AuthenticatedContext } from '../../common/request-context.js';
+import { KeyUsageQuery, UsageResponse } from '../analytics/analytics.dto.js';
 import { KeyVerifier } from './key-verifier.js';
 import {
   CreateKeyDto,
@@ -91,6 +92,21 @@ export class KeysController {
     @Param() { id }: UuidParam,
   ): Promise<Data<KeyResponse>> {
     return data(await this.keys.get(ctx, id));
+  }
+
+  @Get(':id/usage')
+  @RequirePermission('analytics:read')
+  @ApiOperation({
+    summary: "The key's requests over a range, as GET /analytics/usage answers for this key",
+  })
+  @ApiDataResponse(UsageResponse)
+  @ApiErrors(400, 404)
+  async usage(
+    @Auth() ctx: AuthenticatedContext,
+    @Param() { id }: UuidParam,
+    @Query() query: KeyUsageQuery,
+  ): Promise<Data<UsageResponse>> {
+    return data(await this.keys.usage(ctx, id, query));
   }
 
   @Put(':id')

@@ -15,11 +15,15 @@ import {
   ValidatorConstraint,
 } from 'class-validator';
 import { ApiInteger, INT32_MAX, IntRange } from '../../common/int-range.js';
+import { TIMESTAMP_FIELD, UUID_FIELD, maxLengthOf } from '../../common/openapi-bounds.js';
+import { ERROR_CODES } from '../../common/app-error.js';
 import { IsTimestamp } from '../../common/timestamp.js';
 import { PERMISSIONS, type Permission } from '../../common/permissions.js';
+import { ApiRequestExample } from '../../common/request-example.js';
 import { QuotaFieldsDto, QuotaResponse } from '../quota/quotas.dto.js';
 import { LIMIT_MAX } from '../rate-limit/policy-set.js';
 import { parseCidr } from './ip-allowlist.js';
+import { DISPLAY_PREFIX_LENGTH, SECRET_LENGTH } from './key-secret.js';
 
 /** `ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255/128`, the longest address or range. */
 const CIDR_MAX_LENGTH = 49;
@@ -110,6 +114,14 @@ class KeyFieldsDto {
   rate_limits?: RateLimitDto[];
 }
 
+@ApiRequestExample<CreateKeyDto>({
+  name: 'Billing service',
+  description: 'Calls the invoices API',
+  environment: 'live',
+  permissions: ['users:read', 'projects:read'],
+  rate_limits: [{ window: 'minute', limit: 60 }],
+  quota: { period: 'monthly', max_requests: 100_000 },
+})
 export class CreateKeyDto extends KeyFieldsDto {
   @ApiProperty({ enum: ['live', 'test'] })
   @IsIn(['live', 'test'])
@@ -137,11 +149,19 @@ export class CreateKeyDto extends KeyFieldsDto {
 }
 
 /** PUT: name, description, permissions, allowed_ips, expires_at and limits replaced. */
+@ApiRequestExample<ReplaceKeyDto>({
+  name: 'Billing service',
+  description: 'Calls the invoices API',
+  permissions: ['users:read', 'projects:read'],
+  rate_limits: [{ window: 'minute', limit: 60 }],
+})
 export class ReplaceKeyDto extends KeyFieldsDto {}
 
 /** PATCH: the same fields as PUT, each optional; only those sent change. */
+@ApiRequestExample<UpdateKeyDto>({ name: 'Billing service (EU)' })
 export class UpdateKeyDto extends PartialType(ReplaceKeyDto) {}
 
+@ApiRequestExample<RotateKeyDto>({ grace_period_seconds: 3600 })
 export class RotateKeyDto {
   @ApiPropertyOptional({
     example: 3600,
@@ -153,13 +173,13 @@ export class RotateKeyDto {
 }
 
 export class KeyResponse {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty(UUID_FIELD)
   id: string;
 
-  @ApiProperty({ example: 'Billing service' })
+  @ApiProperty({ example: 'Billing service', ...maxLengthOf(CreateKeyDto, 'name') })
   name: string;
 
-  @ApiProperty({ nullable: true, type: String })
+  @ApiProperty({ nullable: true, type: String, ...maxLengthOf(CreateKeyDto, 'description') })
   description: string | null;
 
   @ApiProperty({ enum: ['live', 'test'] })
@@ -168,10 +188,11 @@ export class KeyResponse {
   @ApiProperty({
     example: 'sk_live_3kQ9aZ',
     description: 'The start of the secret, for recognising it',
+    maxLength: DISPLAY_PREFIX_LENGTH,
   })
   prefix: string;
 
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty(UUID_FIELD)
   organization_id: string;
 
   @ApiProperty({ nullable: true })
@@ -188,7 +209,7 @@ export class KeyResponse {
   })
   allowed_ips: string[];
 
-  @ApiProperty({ nullable: true, type: String })
+  @ApiProperty({ ...TIMESTAMP_FIELD, nullable: true, type: String })
   expires_at: string | null;
 
   @ApiProperty({ type: [RateLimitDto], maxItems: MAX_KEY_RATE_LIMITS })
@@ -197,18 +218,22 @@ export class KeyResponse {
   @ApiProperty({ enum: ['active', 'revoked', 'expired'] })
   status: 'active' | 'revoked' | 'expired';
 
-  @ApiProperty({ nullable: true, type: String })
+  @ApiProperty({ ...TIMESTAMP_FIELD, nullable: true, type: String })
   last_used_at: string | null;
 
-  @ApiProperty({ example: '2026-01-01T00:00:00.000Z' })
+  @ApiProperty(TIMESTAMP_FIELD)
   created_at: string;
 
-  @ApiProperty({ example: '2026-01-01T00:00:00.000Z' })
+  @ApiProperty(TIMESTAMP_FIELD)
   updated_at: string;
 }
 
 export class KeyWithSecretResponse extends KeyResponse {
-  @ApiProperty({ example: 'sk_live_...', description: 'The secret: shown only in this response' })
+  @ApiProperty({
+    example: 'sk_live_...',
+    description: 'The secret: shown only in this response',
+    maxLength: SECRET_LENGTH,
+  })
   key: string;
 
   @ApiPropertyOptional({
@@ -219,6 +244,7 @@ export class KeyWithSecretResponse extends KeyResponse {
   quota?: QuotaResponse | null;
 }
 
+@ApiRequestExample<VerifyKeyDto>({ key: 'sk_live_...', cost: 1, permissions: ['users:read'] })
 export class VerifyKeyDto {
   @ApiProperty({ example: 'sk_live_...', description: 'The key your own API received' })
   @IsString()
@@ -261,7 +287,7 @@ export class VerifyRateLimit {
 }
 
 export class VerifyQuota {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty(UUID_FIELD)
   quota_id: string;
 
   @ApiProperty({ example: 1000 })
@@ -276,7 +302,7 @@ export class VerifyQuota {
   @ApiInteger(0, Number.MAX_SAFE_INTEGER)
   remaining: number;
 
-  @ApiProperty({ example: '2026-12-01T00:00:00.000Z' })
+  @ApiProperty({ ...TIMESTAMP_FIELD, example: '2026-12-01T00:00:00.000Z' })
   resets_at: string;
 }
 
@@ -285,15 +311,16 @@ export class VerifyKeyResponse {
   valid: boolean;
 
   @ApiPropertyOptional({
+    enum: ERROR_CODES,
     example: 'RATE_LIMIT_EXCEEDED',
     description: 'Why the key would have been refused',
   })
   code?: string;
 
-  @ApiProperty({ nullable: true, type: String, format: 'uuid' })
+  @ApiProperty({ ...UUID_FIELD, nullable: true, type: String })
   key_id: string | null;
 
-  @ApiProperty({ nullable: true, type: String, format: 'uuid' })
+  @ApiProperty({ ...UUID_FIELD, nullable: true, type: String })
   organization_id: string | null;
 
   @ApiProperty({ enum: PERMISSIONS, isArray: true, maxItems: PERMISSIONS.length })

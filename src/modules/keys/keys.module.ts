@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AnalyticsModule } from '../analytics/analytics.module.js';
 import { QuotaModule } from '../quota/quota.module.js';
 import { RateLimitModule } from '../rate-limit/rate-limit.module.js';
 import { ApiKeyAuthenticator } from './api-key-authenticator.js';
@@ -13,7 +14,7 @@ import { KeyVerifier } from './key-verifier.js';
 import { KeysService } from './keys.service.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([ApiKey]), RateLimitModule, QuotaModule],
+  imports: [TypeOrmModule.forFeature([ApiKey]), RateLimitModule, QuotaModule, AnalyticsModule],
   controllers: [KeysController],
   providers: [
     KeysService,

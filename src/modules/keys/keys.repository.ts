@@ -206,16 +206,4 @@ export class KeysRepository {
     const raw = row.raw[0];
     return key === undefined || raw === undefined ? null : { key, viaPrevious: raw.via_previous };
   }
-
-  /** Writes batched last-used times (one statement for every key used since the last flush). */
-  async touch(lastUsed: Map<string, Date>): Promise<void> {
-    if (lastUsed.size === 0) return;
-    const ids = [...lastUsed.keys()];
-    const times = ids.map((id) => lastUsed.get(id)?.toISOString() ?? null);
-    await this.dataSource.query(
-      `UPDATE api_keys k SET last_used_at = GREATEST(k.last_used_at, v.used_at)
-       FROM unnest($1::uuid[], $2::timestamptz[]) AS v(id, used_at) WHERE k.id = v.id`,
-      [ids, times],
-    );
-  }
 }

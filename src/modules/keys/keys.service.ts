@@ -10,6 +10,8 @@ import { Limiter } from '../rate-limit/limiter.js';
 import { keyLimitsAboveCeiling } from '../rate-limit/policies.js';
 import { RequestLimiter } from '../rate-limit/request-limiter.js';
 import { QuotasService } from '../quota/quotas.service.js';
+import type { KeyUsageQuery, UsageResponse } from '../analytics/analytics.dto.js';
+import { AnalyticsService } from '../analytics/analytics.service.js';
 import type { ApiKey, KeyRateLimit } from './api-key.entity.js';
 import { KeyCache, hashKeyOf } from './key-cache.js';
 import { KnownKeyHashes } from './known-key-hashes.js';
@@ -76,6 +78,7 @@ export class KeysService {
     private readonly knownHashes: KnownKeyHashes,
     private readonly limits: RequestLimiter,
     private readonly limiter: Limiter,
+    private readonly analytics: AnalyticsService,
   ) {}
 
   async list(ctx: AuthenticatedContext, query: PageQuery): Promise<Page<KeyResponse>> {
@@ -87,6 +90,12 @@ export class KeysService {
     const key = await this.keys.findById(tenantOf(ctx), id);
     if (key === null) throw KeyErrors.notFound();
     return toKeyResponse(key);
+  }
+
+  /** The key's usage (GET /analytics/usage for this key); another organization's key is a 404. */
+  async usage(ctx: AuthenticatedContext, id: string, query: KeyUsageQuery): Promise<UsageResponse> {
+    await this.get(ctx, id);
+    return this.analytics.usage(ctx, { ...query, api_key_id: id });
   }
 
   async create(ctx: AuthenticatedContext, dto: CreateKeyDto): Promise<KeyWithSecretResponse> {
@@ -156,6 +165,8 @@ export class KeysService {
       await this.assertWithinOrganization(tenantOf(ctx), changes.rateLimits);
     }
     const key = await this.keys.update(tenantOf(ctx), ctx, id, changes);
+    // Its windows may have changed: every process re-reads them on its next request.
+    await this.limiter.limitsChanged(tenantOf(ctx).organizationId);
     await this.cache.invalidate(id);
     return toKeyResponse(key);
   }

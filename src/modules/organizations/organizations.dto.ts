@@ -11,15 +11,28 @@ import {
   MaxLength,
   ValidateIf,
 } from 'class-validator';
+import {
+  TIMESTAMP_FIELD,
+  UUID_FIELD,
+  maxLengthOf,
+  patternMaxLength,
+} from '../../common/openapi-bounds.js';
 import { ROLES, type Role } from '../../common/permissions.js';
+import { ApiRequestExample } from '../../common/request-example.js';
 import type { PolicySet } from '../rate-limit/rate-limit-setting.entity.js';
 import { WINDOW_POLICY } from '../rate-limit/rate-limits.dto.js';
+import {
+  EMAIL_MAX_LENGTH,
+  FULL_NAME_MAX_LENGTH,
+  USERNAME_PATTERN,
+} from '../users/account-fields.js';
 import { TIERS, type Tier } from './organization.entity.js';
 
 const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const SLUG_MESSAGE =
   'slug must be 1-63 lowercase letters, digits or -, starting with a letter or digit';
 
+@ApiRequestExample<CreateOrganizationDto>({ name: 'Analytical Engines Ltd' })
 export class CreateOrganizationDto {
   @ApiProperty({ example: 'Analytical Engines Ltd' })
   @IsString()
@@ -35,6 +48,10 @@ export class CreateOrganizationDto {
   slug?: string;
 }
 
+@ApiRequestExample<ReplaceOrganizationDto>({
+  name: 'Analytical Engines Ltd',
+  slug: 'analytical-engines',
+})
 export class ReplaceOrganizationDto {
   @ApiProperty({ example: 'Analytical Engines Ltd' })
   @IsString()
@@ -63,16 +80,20 @@ export class ReplaceOrganizationDto {
 }
 
 /** PATCH: only the fields sent change. */
+@ApiRequestExample<UpdateOrganizationDto>({ name: 'Analytical Engines' })
 export class UpdateOrganizationDto extends PartialType(ReplaceOrganizationDto) {}
 
+const NAME = maxLengthOf(CreateOrganizationDto, 'name');
+const SLUG_LENGTH = maxLengthOf(CreateOrganizationDto, 'slug');
+
 export class OrganizationResponse {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty(UUID_FIELD)
   id: string;
 
-  @ApiProperty({ example: 'Analytical Engines Ltd' })
+  @ApiProperty({ example: 'Analytical Engines Ltd', ...NAME })
   name: string;
 
-  @ApiProperty({ example: 'analytical-engines' })
+  @ApiProperty({ example: 'analytical-engines', ...SLUG_LENGTH })
   slug: string;
 
   @ApiProperty({ enum: TIERS })
@@ -95,13 +116,14 @@ export class OrganizationResponse {
   })
   role: Role | null;
 
-  @ApiProperty({ example: '2026-01-01T00:00:00.000Z' })
+  @ApiProperty(TIMESTAMP_FIELD)
   created_at: string;
 
-  @ApiProperty({ example: '2026-01-01T00:00:00.000Z' })
+  @ApiProperty(TIMESTAMP_FIELD)
   updated_at: string;
 }
 
+@ApiRequestExample<AddMemberDto>({ email: 'ada@example.com', role: 'member' })
 export class AddMemberDto {
   @ApiPropertyOptional({ format: 'uuid', description: 'The user to add (or give email)' })
   @ValidateIf((dto: AddMemberDto) => dto.email === undefined || dto.user_id !== undefined)
@@ -114,7 +136,7 @@ export class AddMemberDto {
   })
   @ValidateIf((dto: AddMemberDto) => dto.user_id === undefined || dto.email !== undefined)
   @IsEmail()
-  @MaxLength(254)
+  @MaxLength(EMAIL_MAX_LENGTH)
   email?: string;
 
   @ApiProperty({ enum: ROLES, example: 'member' })
@@ -122,6 +144,7 @@ export class AddMemberDto {
   role: Role;
 }
 
+@ApiRequestExample<ChangeMemberRoleDto>({ role: 'admin' })
 export class ChangeMemberRoleDto {
   @ApiProperty({ enum: ROLES, example: 'member' })
   @IsIn(ROLES)
@@ -146,13 +169,19 @@ export type MemberStatus = (typeof MEMBER_STATUSES)[number];
  * not shown before it accepts: only its id, the email the inviter typed (if any) and the role.
  */
 export class MemberResponse {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty(UUID_FIELD)
   user_id: string;
 
   @ApiProperty({ enum: MEMBER_STATUSES, example: 'active' })
   status: MemberStatus;
 
-  @ApiProperty({ example: 'ada', nullable: true, type: String, description: 'null while invited' })
+  @ApiProperty({
+    example: 'ada',
+    nullable: true,
+    type: String,
+    description: 'null while invited',
+    maxLength: patternMaxLength(USERNAME_PATTERN),
+  })
   username: string | null;
 
   @ApiProperty({
@@ -160,27 +189,34 @@ export class MemberResponse {
     nullable: true,
     type: String,
     description: 'While invited: the email the inviter typed, or null when invited by user_id',
+    maxLength: EMAIL_MAX_LENGTH,
   })
   email: string | null;
 
-  @ApiProperty({ nullable: true, type: String, description: 'null while invited' })
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'null while invited',
+    maxLength: FULL_NAME_MAX_LENGTH,
+  })
   full_name: string | null;
 
   @ApiProperty({ enum: ROLES, description: 'The role held, or offered by the invitation' })
   role: Role;
 
   @ApiProperty({
-    example: '2026-01-01T00:00:00.000Z',
+    ...TIMESTAMP_FIELD,
     nullable: true,
     type: String,
     description: 'null while invited',
   })
   joined_at: string | null;
 
-  @ApiProperty({ format: 'uuid', nullable: true, type: String, description: 'Invited only' })
+  @ApiProperty({ ...UUID_FIELD, nullable: true, type: String, description: 'Invited only' })
   invitation_id: string | null;
 
   @ApiProperty({
+    ...TIMESTAMP_FIELD,
     example: '2026-01-08T00:00:00.000Z',
     nullable: true,
     type: String,
@@ -194,16 +230,16 @@ export class MemberResponse {
  * holder accepts it (`POST /auth/invitations/{id}/accept`), nothing once declined or expired.
  */
 export class InvitationResponse {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty(UUID_FIELD)
   id: string;
 
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty(UUID_FIELD)
   organization_id: string;
 
-  @ApiProperty({ example: 'Analytical Engines Ltd' })
+  @ApiProperty({ example: 'Analytical Engines Ltd', ...NAME })
   organization_name: string;
 
-  @ApiProperty({ format: 'uuid', description: 'The invited account' })
+  @ApiProperty({ ...UUID_FIELD, description: 'The invited account' })
   user_id: string;
 
   @ApiProperty({
@@ -211,6 +247,7 @@ export class InvitationResponse {
     nullable: true,
     type: String,
     description: 'The email the inviter typed, or null when invited by user_id',
+    maxLength: EMAIL_MAX_LENGTH,
   })
   email: string | null;
 
@@ -220,24 +257,28 @@ export class InvitationResponse {
   @ApiProperty({ enum: ['invited'], example: 'invited' })
   status: 'invited';
 
-  @ApiProperty({ example: '2026-01-08T00:00:00.000Z', description: '7 days after creation' })
+  @ApiProperty({
+    ...TIMESTAMP_FIELD,
+    example: '2026-01-08T00:00:00.000Z',
+    description: '7 days after creation',
+  })
   expires_at: string;
 
-  @ApiProperty({ example: '2026-01-01T00:00:00.000Z' })
+  @ApiProperty(TIMESTAMP_FIELD)
   created_at: string;
 }
 
 /** The membership an accepted invitation became. */
 export class AcceptedInvitationResponse {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty(UUID_FIELD)
   organization_id: string;
 
-  @ApiProperty({ example: 'Analytical Engines Ltd' })
+  @ApiProperty({ example: 'Analytical Engines Ltd', ...NAME })
   organization_name: string;
 
   @ApiProperty({ enum: ROLES })
   role: Role;
 
-  @ApiProperty({ example: '2026-01-01T00:00:00.000Z' })
+  @ApiProperty(TIMESTAMP_FIELD)
   joined_at: string;
 }

@@ -1,11 +1,18 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { IsOptional, IsString, Length, Matches } from 'class-validator';
 import { ApiInteger, INT32_MAX } from '../../common/int-range.js';
+import { TIMESTAMP_FIELD, UUID_FIELD, maxLengthOf } from '../../common/openapi-bounds.js';
+import { ApiRequestExample } from '../../common/request-example.js';
+import { PUBLIC_URL_MAX_LENGTH } from '../../config/env.js';
+
+/** Hex characters of a project's public key (the DSN's user part). */
+export const PUBLIC_KEY_LENGTH = 32;
 
 const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const SLUG_MESSAGE =
   'slug must be 1-63 lowercase letters, digits or -, starting with a letter or digit';
 
+@ApiRequestExample<CreateProjectDto>({ name: 'Checkout service', platform: 'node' })
 export class CreateProjectDto {
   @ApiProperty({ example: 'Checkout service' })
   @IsString()
@@ -30,6 +37,11 @@ export class CreateProjectDto {
   slug?: string;
 }
 
+@ApiRequestExample<ReplaceProjectDto>({
+  name: 'Checkout service',
+  platform: 'node',
+  slug: 'checkout',
+})
 export class ReplaceProjectDto {
   @ApiProperty({ example: 'Checkout service' })
   @IsString()
@@ -48,6 +60,7 @@ export class ReplaceProjectDto {
 }
 
 /** PATCH: only the fields sent change (null clears platform). */
+@ApiRequestExample<UpdateProjectDto>({ platform: 'python' })
 export class UpdateProjectDto extends PartialType(ReplaceProjectDto) {}
 
 export class ProjectResponse {
@@ -55,30 +68,37 @@ export class ProjectResponse {
   @ApiInteger(1, INT32_MAX)
   id: number;
 
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty(UUID_FIELD)
   organization_id: string;
 
-  @ApiProperty({ example: 'Checkout service' })
+  @ApiProperty({ example: 'Checkout service', ...maxLengthOf(CreateProjectDto, 'name') })
   name: string;
 
-  @ApiProperty({ example: 'checkout' })
+  @ApiProperty({ example: 'checkout', ...maxLengthOf(CreateProjectDto, 'slug') })
   slug: string;
 
-  @ApiProperty({ example: 'node', nullable: true, type: String })
+  @ApiProperty({
+    example: 'node',
+    nullable: true,
+    type: String,
+    ...maxLengthOf(CreateProjectDto, 'platform'),
+  })
   platform: string | null;
 
-  @ApiProperty({ example: '5f0c8a3e9b1d4c7e8f2a6b3c9d0e1f2a' })
+  @ApiProperty({ example: '5f0c8a3e9b1d4c7e8f2a6b3c9d0e1f2a', maxLength: PUBLIC_KEY_LENGTH })
   public_key: string;
 
   @ApiProperty({
     example: 'http://5f0c8a3e9b1d4c7e8f2a6b3c9d0e1f2a@localhost:3000/42',
     description: 'For Sentry SDKs',
+    // PUBLIC_URL with `{public_key}@` and `/{project_id}` added.
+    maxLength: PUBLIC_URL_MAX_LENGTH + PUBLIC_KEY_LENGTH + '@/'.length + String(INT32_MAX).length,
   })
   dsn: string;
 
-  @ApiProperty({ example: '2026-01-01T00:00:00.000Z' })
+  @ApiProperty(TIMESTAMP_FIELD)
   created_at: string;
 
-  @ApiProperty({ example: '2026-01-01T00:00:00.000Z' })
+  @ApiProperty(TIMESTAMP_FIELD)
   updated_at: string;
 }

@@ -7,6 +7,7 @@ import { withUniqueConflict } from '../../database/postgres-errors.js';
 import type { TenantScope } from '../../database/tenant-scope.js';
 import { diff, recordAudit } from '../audit/audit-record.js';
 import { Project } from './project.entity.js';
+import { PUBLIC_KEY_LENGTH } from './projects.dto.js';
 import { ProjectErrors } from './projects.errors.js';
 
 export interface ProjectFields {
@@ -44,7 +45,7 @@ export class ProjectsRepository {
             manager.create(Project, {
               ...fields,
               ...scope,
-              publicKey: randomBytes(16).toString('hex'),
+              publicKey: randomBytes(PUBLIC_KEY_LENGTH / 2).toString('hex'),
             }),
           );
           await recordAudit(manager, ctx, {

@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { RedisBus } from '../../redis/redis-bus.js';
 import { StoreSync } from '../../redis/store-sync.js';
+import { Limiter } from '../rate-limit/limiter.js';
 import type { Quota } from './quota.entity.js';
 import type { QuotaSchedule } from './quota-period.js';
 import { QuotasRepository } from './quotas.repository.js';
@@ -62,6 +63,8 @@ function toActive(quota: Quota): ActiveQuota {
  * Every process's copy of the configured quotas, read synchronously by the rate-limit guard.
  * A change is written to Postgres, then published on Redis with its organization's id; each
  * process re-reads that organization's quotas within a second (and all of them every minute).
+ * Exactness does not wait for that: the change also bumps the organization's generation in
+ * Redis, and a limiter call made with an older copy re-reads it first (RequestLimiter).
  */
 @Injectable()
 export class QuotaStore implements OnModuleInit, OnModuleDestroy {
@@ -72,6 +75,7 @@ export class QuotaStore implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     private readonly quotas: QuotasRepository,
+    private readonly limiter: Limiter,
     bus: RedisBus,
   ) {
     this.sync = new StoreSync(bus, CHANNEL, REFRESH_MS, (organizationId) =>
@@ -93,13 +97,23 @@ export class QuotaStore implements OnModuleInit, OnModuleDestroy {
     return quotas?.byKey.get(keyId) ?? quotas?.organizationWide ?? NONE;
   }
 
-  /** After a write: reload the organization here at once, and tell every other process. */
-  changed(organizationId: string): Promise<void> {
-    return this.sync.changed(organizationId);
+  /**
+   * After a write is committed: the limiter's generation first (so every process's next
+   * request for the organization re-reads its quotas), then a reload here and a message to
+   * every other process.
+   */
+  async changed(organizationId: string): Promise<void> {
+    await this.limiter.limitsChanged(organizationId);
+    await this.sync.changed(organizationId);
+  }
+
+  /** Re-reads the organization's quotas now; false when Postgres could not be read. */
+  refresh(organizationId: string): Promise<boolean> {
+    return this.sync.refresh(organizationId);
   }
 
   /** One organization's quotas, or (without an id) everyone's. */
-  private async reload(organizationId?: string): Promise<void> {
+  private async reload(organizationId?: string): Promise<boolean> {
     try {
       const rows = await this.quotas.active(organizationId);
       const next = new Map<string, OrganizationQuotas>(
@@ -114,8 +128,10 @@ export class QuotaStore implements OnModuleInit, OnModuleDestroy {
       }
       for (const [id, list] of loaded) next.set(id, arrange(list));
       this.byOrganization = next;
+      return true;
     } catch (error) {
       this.logger.warn(`could not reload quotas: ${String(error)}`);
+      return false;
     }
   }
 }

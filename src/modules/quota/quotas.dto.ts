@@ -1,8 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsUUID } from 'class-validator';
 import { ApiInteger, IntRange } from '../../common/int-range.js';
+import { TIMESTAMP_FIELD, UUID_FIELD } from '../../common/openapi-bounds.js';
 import { IsTimestamp } from '../../common/timestamp.js';
 import { PageQuery } from '../../common/pagination.js';
+import { ApiRequestExample } from '../../common/request-example.js';
 import { QUOTA_PERIODS, type QuotaPeriod } from './quota-period.js';
 
 /** Far below 2^53, so counts stay exact as numbers. */
@@ -40,6 +42,11 @@ export class QuotaFieldsDto {
   period_end?: string;
 }
 
+@ApiRequestExample<CreateQuotaDto>({
+  organization_id: '3f1c2a9e-8b7d-4c6e-9a1f-2b3c4d5e6f70',
+  period: 'monthly',
+  max_requests: 100_000,
+})
 export class CreateQuotaDto extends QuotaFieldsDto {
   @ApiPropertyOptional({
     format: 'uuid',
@@ -60,6 +67,7 @@ export class CreateQuotaDto extends QuotaFieldsDto {
 }
 
 /** PATCH: any of the schedule fields; null clears period_start/period_end (leaving custom). */
+@ApiRequestExample<UpdateQuotaDto>({ max_requests: 200_000 })
 export class UpdateQuotaDto {
   @ApiPropertyOptional({ enum: QUOTA_PERIODS })
   @IsOptional()
@@ -90,16 +98,16 @@ export class QuotaListQuery extends PageQuery {
 }
 
 export class QuotaResponse {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty(UUID_FIELD)
   id: string;
 
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty(UUID_FIELD)
   organization_id: string;
 
   @ApiProperty({
+    ...UUID_FIELD,
     nullable: true,
     type: String,
-    format: 'uuid',
     description: 'null: an organization-wide quota',
   })
   api_key_id: string | null;
@@ -111,13 +119,27 @@ export class QuotaResponse {
   @ApiInteger(1, MAX_QUOTA)
   max_requests: number;
 
-  @ApiProperty({ nullable: true, type: String, description: 'custom periods only' })
+  @ApiProperty({
+    ...TIMESTAMP_FIELD,
+    nullable: true,
+    type: String,
+    description: 'custom periods only',
+  })
   period_start: string | null;
 
-  @ApiProperty({ nullable: true, type: String, description: 'custom periods only' })
+  @ApiProperty({
+    ...TIMESTAMP_FIELD,
+    nullable: true,
+    type: String,
+    description: 'custom periods only',
+  })
   period_end: string | null;
 
-  @ApiProperty({ example: '2026-11-01T00:00:00.000Z', description: 'The current period began' })
+  @ApiProperty({
+    ...TIMESTAMP_FIELD,
+    example: '2026-11-01T00:00:00.000Z',
+    description: 'The current period began',
+  })
   current_period_start: string;
 
   @ApiProperty({ example: 1_234, description: 'Requests counted in the current period' })
@@ -128,12 +150,16 @@ export class QuotaResponse {
   @ApiInteger(0, Number.MAX_SAFE_INTEGER)
   remaining: number;
 
-  @ApiProperty({ example: '2026-12-01T00:00:00.000Z', description: 'The current period ends' })
+  @ApiProperty({
+    ...TIMESTAMP_FIELD,
+    example: '2026-12-01T00:00:00.000Z',
+    description: 'The current period ends',
+  })
   resets_at: string;
 
-  @ApiProperty({ example: '2026-01-01T00:00:00.000Z' })
+  @ApiProperty(TIMESTAMP_FIELD)
   created_at: string;
 
-  @ApiProperty({ example: '2026-01-01T00:00:00.000Z' })
+  @ApiProperty(TIMESTAMP_FIELD)
   updated_at: string;
 }

@@ -1,6 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
 import { ApiInteger } from '../../common/int-range.js';
+import { TIMESTAMP_FIELD, UUID_FIELD } from '../../common/openapi-bounds.js';
+import { WINDOWS } from '../keys/keys.dto.js';
+import { QUOTA_PERIODS } from '../quota/quota-period.js';
 
 export class ExplainQuery {
   @ApiPropertyOptional({ format: 'uuid', description: 'Explain this API key (keys:read)' })
@@ -36,6 +39,7 @@ export class ExplainedPolicy {
   source: 'key' | 'endpoint' | 'organization' | 'tier' | 'global' | 'quota';
 
   @ApiProperty({
+    enum: [...WINDOWS, ...QUOTA_PERIODS],
     example: 'minute',
     description: 'second, minute, hour or day; for a quota its period (daily, monthly, custom)',
   })
@@ -52,10 +56,14 @@ export class ExplainedPolicy {
   @ApiInteger(0, Number.MAX_SAFE_INTEGER)
   remaining: number;
 
-  @ApiProperty({ example: '2026-11-25T12:01:00.000Z', description: 'When the next unit frees' })
+  @ApiProperty({
+    ...TIMESTAMP_FIELD,
+    example: '2026-11-25T12:01:00.000Z',
+    description: 'When the next unit frees',
+  })
   reset_at: string;
 
-  @ApiPropertyOptional({ format: 'uuid', description: 'Quotas only' })
+  @ApiPropertyOptional({ ...UUID_FIELD, description: 'Quotas only' })
   quota_id?: string;
 }
 

@@ -1,16 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { RateLimitConfig } from '../../config/config.classes.js';
-import { dropPartitionsEndingBy } from '../../database/partitions.js';
+import { type DayPartitionsPurge, purgeDayPartitions } from '../../database/partitions.js';
 import { maintenanceTransaction } from '../../database/maintenance-transaction.js';
-import { DELETE_DEFAULT_OLDER_THAN, ENSURE_NEXT_DAYS } from './limit-events.sql.js';
 
 const DAY_MS = 86_400_000;
 
-export interface LimitEventsPurgeResult {
-  droppedPartitions: string[];
-  deletedRows: number;
-}
+export type LimitEventsPurgeResult = DayPartitionsPurge;
 
 /** Keeps rate_limit_events to RATE_LIMIT_EVENTS_RETENTION_DAYS and its next days' partitions in place. */
 @Injectable()
@@ -24,14 +20,9 @@ export class LimitEventsRetention {
 
   async purge(now: Date = new Date()): Promise<LimitEventsPurgeResult> {
     const cutoff = new Date(now.getTime() - this.config.eventsRetentionDays * DAY_MS);
-    const result = await maintenanceTransaction(this.dataSource, async (manager) => {
-      const droppedPartitions = await dropPartitionsEndingBy(manager, 'rate_limit_events', cutoff);
-      const [, deletedRows] = await manager.query<[unknown, number]>(DELETE_DEFAULT_OLDER_THAN, [
-        cutoff,
-      ]);
-      await manager.query(ENSURE_NEXT_DAYS);
-      return { droppedPartitions, deletedRows };
-    });
+    const result = await maintenanceTransaction(this.dataSource, (manager) =>
+      purgeDayPartitions(manager, { table: 'rate_limit_events', column: 'minute' }, cutoff),
+    );
     this.logger.log({
       msg: 'rate-limit events retention',
       cutoff: cutoff.toISOString(),

@@ -31,14 +31,3 @@ export const MERGE_REFUSALS = `
     request_id = CASE WHEN excluded.last_at >= t.last_at THEN excluded.request_id ELSE t.request_id END,
     first_at = least(t.first_at, excluded.first_at),
     last_at = greatest(t.last_at, excluded.last_at)`;
-
-/**
- * Retention, run by the worker's retention queue. Day partitions whose end is at or before
- * the cutoff are dropped; older rows in the DEFAULT partition ($1 = the cutoff) are deleted;
- * the next seven days' partitions are created so inserts never need DEFAULT.
- */
-export const DELETE_DEFAULT_OLDER_THAN = 'DELETE FROM rate_limit_events_default WHERE minute < $1';
-
-export const ENSURE_NEXT_DAYS = `
-  SELECT rate_limit_events_ensure_partition((now() AT TIME ZONE 'UTC')::date + d)
-  FROM generate_series(0, 7) AS d`;

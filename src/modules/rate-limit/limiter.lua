@@ -9,6 +9,7 @@
   KEYS[2..n+1]         state of each of the n windows, in ARGV order
   KEYS[n+2..n+1+2m]    per quota j: its counter for the current period, then a hash of
                        the events it has already reported this period (warning, exceeded)
+  KEYS[#KEYS]          the generation of the tag's limits (missing = 0)
 
   ARGV[1]  now in ms (0 = use Redis TIME; tests pass a clock)
   ARGV[2]  cost (requests this call counts for, >= 1)
@@ -18,9 +19,11 @@
   then per window i: algorithm (0 exact sliding log, 1 bucketed sliding, 2 token bucket),
                      window length in ms, limit
   then:    m, the number of quotas; per quota j: max, period end in ms, warning threshold
+  ARGV[#ARGV]  the generation the caller's windows and quotas were read at ('' = do not check)
 
   Returns { outcome, window, quota, w1Remaining, w1ResetMs, ..., q1Used, q1Remaining, q1Flags, ... }
-  outcome: 0 admitted, 1 rate limited, 2 over quota, 3 revoked.
+  outcome: 0 admitted, 1 rate limited, 2 over quota, 3 revoked, 4 stale: the caller's limits
+           are older than the generation in Redis (returned second); nothing was counted.
   window:  1-based index of the window that rejected, else of the tightest one (0: no windows).
   quota:   1-based index of the quota that rejected (0: none did).
   Remaining values are after this request; reset is when the next unit frees (ms, absolute).
@@ -48,6 +51,14 @@ local results = {}
 
 if redis.call('EXISTS', KEYS[1]) == 1 then
   return { 3, 0, 0 }
+end
+
+local known = ARGV[#ARGV]
+if known ~= '' then
+  local generation = redis.call('GET', KEYS[#KEYS]) or '0'
+  if generation ~= known then
+    return { 4, tonumber(generation), 0 }
+  end
 end
 
 -- Phase 1: read every window and decide, writing nothing.

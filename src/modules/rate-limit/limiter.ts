@@ -50,6 +50,22 @@ export interface LimiterRequest extends LimiterSubject {
   peek?: boolean;
   /** Tests pass a clock; production uses Redis TIME so every process agrees. */
   nowMs?: number;
+  /**
+   * The generation of the tag's limits (see `limitsChanged`) that the caller's windows and
+   * quotas were read at; when Redis holds another, the call throws StaleLimits and counts
+   * nothing. Left out, no check (a user's tag, whose limits no write bumps).
+   */
+  generation?: number;
+}
+
+/**
+ * The caller's copy of an organization's limits (quotas, plan, a key's own windows) is older
+ * than the last change written to Postgres: re-read them and call again.
+ */
+export class StaleLimits extends Error {
+  constructor(readonly generation: number) {
+    super(`limits changed (generation ${generation})`);
+  }
 }
 
 export type Outcome = 'admitted' | 'rate_limited' | 'over_quota' | 'revoked';
@@ -86,6 +102,8 @@ const DISCONNECTED = new Set(['reconnecting', 'close', 'end']);
 const PROCESS_ID = randomUUID();
 let sequence = 0;
 const OUTCOMES: Outcome[] = ['admitted', 'rate_limited', 'over_quota', 'revoked'];
+/** The script's answer when the caller's limits are older than Redis's generation. */
+const STALE = 4;
 const ALGORITHM_CODE = { exact: 0, bucketed: 1, token_bucket: 2 } as const;
 
 type LimiterRedis = RedisClient & {
@@ -94,6 +112,11 @@ type LimiterRedis = RedisClient & {
 
 export function revocationKey({ tag, subject }: LimiterSubject): string {
   return `revoked:{${tag}}:${subject}`;
+}
+
+/** How many times the limits of the tag (an organization) have changed; missing is 0. */
+export function generationKey(tag: string): string {
+  return `limits-generation:{${tag}}`;
 }
 
 /**
@@ -145,6 +168,15 @@ export class Limiter {
   }
 
   /**
+   * After a change of an organization's quotas, plan or keys' limits is committed, and before
+   * it is answered: every process's next limiter call for the organization finds its copy
+   * stale and re-reads it, so the change holds from the next request on, wherever it lands.
+   */
+  async limitsChanged(organizationId: string): Promise<void> {
+    await this.management.incr(generationKey(organizationId));
+  }
+
+  /**
    * How much of each quota's period is used (throws when Redis is unavailable). One GET each,
    * sent together: an MGET would fail on a Redis Cluster for counters in different slots.
    */
@@ -190,10 +222,13 @@ export class Limiter {
       keys.push(counter, `${counter}:events`);
       args.push(quota.max, quota.periodEndMs, Math.ceil(quota.max * QUOTA_WARNING_SHARE));
     }
+    keys.push(generationKey(request.tag));
+    args.push(request.generation ?? '');
     const reply = await this.deadlines.within(
       this.redis.gatehouseLimit(keys.length, ...keys, ...args),
     );
     const [outcome = 0, deciding = 0, decidingQuota = 0] = reply;
+    if (outcome === STALE) throw new StaleLimits(deciding);
     const windows: WindowState[] = [];
     let at = 3;
     for (let i = 0; i < request.windows.length && outcome !== 3; i += 1, at += 2) {

@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { RedisBus } from '../../redis/redis-bus.js';
+import { Limiter } from './limiter.js';
 import type { PolicySet } from './rate-limit-setting.entity.js';
 import { RateLimitsRepository } from './rate-limits.repository.js';
 
@@ -20,6 +21,8 @@ export interface OrganizationLimits {
 
 interface Entry {
   limits: OrganizationLimits | undefined;
+  /** The last read failed: `limits` is what was known before it. */
+  failed: boolean;
   /** When to read it again; until then it is served as is. */
   refreshAtMs: number;
 }
@@ -43,6 +46,7 @@ export class OrganizationLimitsStore implements OnModuleInit {
   constructor(
     private readonly repository: RateLimitsRepository,
     private readonly bus: RedisBus,
+    private readonly limiter: Limiter,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -66,10 +70,22 @@ export class OrganizationLimitsStore implements OnModuleInit {
     return entry.limits;
   }
 
-  /** After a change of the organization's tier, set or overrides, or its deletion: drop it everywhere. */
+  /**
+   * After a change of the organization's tier, set or overrides, or its deletion is
+   * committed: the limiter's generation first (every process's next request for the
+   * organization re-reads it), then drop it here and everywhere.
+   */
   async changed(organizationId: string): Promise<void> {
+    await this.limiter.limitsChanged(organizationId);
     this.drop(organizationId);
     await this.bus.publish(CHANNEL, organizationId);
+  }
+
+  /** Re-reads the organization's limits now; false when they could not be read. */
+  async refresh(organizationId: string): Promise<boolean> {
+    this.drop(organizationId);
+    await this.load(organizationId, Date.now());
+    return this.entries.get(organizationId)?.failed === false;
   }
 
   private load(organizationId: string, nowMs: number): Promise<OrganizationLimits | undefined> {
@@ -80,14 +96,22 @@ export class OrganizationLimitsStore implements OnModuleInit {
       .organizationLimits(organizationId)
       .then((limits) => {
         if (epoch === this.epoch)
-          this.entries.set(organizationId, { limits, refreshAtMs: nowMs + MAX_AGE_MS });
+          this.entries.set(organizationId, {
+            limits,
+            failed: false,
+            refreshAtMs: nowMs + MAX_AGE_MS,
+          });
         return limits;
       })
       .catch((error: unknown) => {
         const stale = this.entries.get(organizationId)?.limits;
         this.logger.warn(`could not read the limits of ${organizationId}: ${String(error)}`);
         if (epoch === this.epoch)
-          this.entries.set(organizationId, { limits: stale, refreshAtMs: nowMs + RETRY_MS });
+          this.entries.set(organizationId, {
+            limits: stale,
+            failed: true,
+            refreshAtMs: nowMs + RETRY_MS,
+          });
         return stale;
       })
       .finally(() => {

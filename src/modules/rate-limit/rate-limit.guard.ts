@@ -74,6 +74,8 @@ export class RateLimitGuard implements CanActivate {
       requestId: request.id,
     });
     if (admission === null) return true;
+    // A key re-read because its organization's limits changed: its current permissions count.
+    request.principal = admission.principal;
     const { result, windows, nowMs } = admission;
     if (result.outcome === 'revoked') throw KeyErrors.revoked();
 

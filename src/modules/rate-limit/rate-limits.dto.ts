@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { OpenAPIV3 } from 'openapi-types';
+import { ApiRequestExample } from '../../common/request-example.js';
 
 type SchemaObject = OpenAPIV3.SchemaObject;
 import { IsObject, IsOptional, ValidateBy } from 'class-validator';
@@ -78,6 +79,9 @@ export class RateLimitsResponse {
 }
 
 /** PUT: each part sent replaces that part (global and tiers: platform administrators only). */
+@ApiRequestExample<UpdateRateLimitsDto>({
+  endpoints: { '/api/v1/users': { second: { limit: 10 } } },
+})
 export class UpdateRateLimitsDto {
   @ApiPropertyOptional({
     type: 'object',

@@ -1,11 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { CommonErrors } from '../../common/app-error.js';
-import type { Principal } from '../../common/principal.js';
+import type { ApiKeyPrincipal, Principal } from '../../common/principal.js';
 import { RateLimitConfig } from '../../config/config.classes.js';
 import { type PeriodBounds, currentPeriod } from '../quota/quota-period.js';
 import { type ActiveQuota, QuotaStore } from '../quota/quota-store.js';
 import { LimitEventRecorder } from './limit-event-recorder.js';
-import { type LimiterResult, Limiter, type QuotaState } from './limiter.js';
+import { type LimiterResult, Limiter, type QuotaState, StaleLimits } from './limiter.js';
 import { OrganizationLimitsStore } from './organization-limits-store.js';
 import {
   type AppliedWindow,
@@ -34,6 +34,11 @@ function periodOf(quota: ActiveQuota, nowMs: number): PeriodBounds {
 
 /** Everything that applies to one request, and the limiter's answer. */
 export interface Admission {
+  /**
+   * Who was decided for: the caller, or (when its organization's limits had changed) the
+   * same key as Postgres holds it now, with its current permissions and windows.
+   */
+  principal: Principal;
   plan: WindowPlan;
   /** The windows counted (plan.enforced), in the order of result.windows. */
   windows: AppliedWindow[];
@@ -58,6 +63,15 @@ export function tightestQuota(
   return tightest;
 }
 
+/** What a key acts as now, as Postgres holds it (undefined: the key is gone). */
+export type KeyReader = (
+  organizationId: string,
+  keyId: string,
+) => Promise<ApiKeyPrincipal | undefined>;
+
+/** Attempts that check the limits' generation; one more runs on what was read by then. */
+const CHECKED_ATTEMPTS = 2;
+
 export interface LimitedCall {
   /** The route template (`/api/v1/users/:id`), for endpoint policies and events. */
   route: string;
@@ -78,6 +92,11 @@ export interface LimitedCall {
 @Injectable()
 export class RequestLimiter {
   private readonly logger = new Logger('RateLimit');
+  /** Organization id -> the generation of its limits this process last read in full. */
+  private readonly generations = new Map<string, number>();
+  /** Re-reads in flight, by organization or key. */
+  private readonly rereads = new Map<string, { generation: number; read: Promise<unknown> }>();
+  private keys: KeyReader | undefined;
 
   constructor(
     private readonly limiter: Limiter,
@@ -119,13 +138,10 @@ export class RequestLimiter {
    * RATE_LIMIT_FAILURE_MODE is `open` (admit); a 503 when it is `closed`.
    */
   async admit(principal: Principal, call: LimitedCall): Promise<Admission | null> {
-    const nowMs = Date.now();
-    const { plan, quotas } = await this.plan(principal, call.route, nowMs);
-    const windows = plan.enforced;
-    let result: LimiterResult;
+    let admission: Admission;
     try {
       // A limiter call not answered within RATE_LIMIT_TIMEOUT_MS throws.
-      result = await this.check(principal, windows, quotas, call.cost, false);
+      admission = await this.decide(principal, call.route, call.cost, false);
     } catch (error) {
       if (this.config.failureMode === 'closed') {
         throw CommonErrors.unavailable('Rate limiting is unavailable; retry shortly');
@@ -136,22 +152,100 @@ export class RequestLimiter {
       });
       return null;
     }
-    const admission = { plan, windows, quotas, result, nowMs };
     this.recordEvents(principal, call, admission);
     return admission;
   }
 
   /** Reads every counter that applies, consuming nothing (503 when Redis is unavailable). */
   async peek(principal: Principal, route: string): Promise<Admission> {
-    const nowMs = Date.now();
-    const { plan, quotas } = await this.plan(principal, route, nowMs);
-    const windows = plan.enforced;
     try {
-      const result = await this.check(principal, windows, quotas, 1, true);
-      return { plan, windows, quotas, result, nowMs };
+      return await this.decide(principal, route, 1, true);
     } catch {
       throw CommonErrors.unavailable('Rate limiting is unavailable; retry shortly');
     }
+  }
+
+  /** Where a key is read from again when its organization's limits changed. */
+  readKeysWith(reader: KeyReader): void {
+    this.keys = reader;
+  }
+
+  /**
+   * Plans and checks. An API key's call carries the generation of its organization's limits
+   * this process read; when a change was written since (on any process), the limiter counts
+   * nothing and this re-reads the organization's quotas and plan and the key's own windows
+   * from Postgres, then tries again. So a change holds from the request after its answer.
+   */
+  private async decide(
+    principal: Principal,
+    route: string,
+    cost: number,
+    peek: boolean,
+  ): Promise<Admission> {
+    const nowMs = Date.now();
+    let current = principal;
+    for (let attempt = 1; ; attempt += 1) {
+      const { plan, quotas } = await this.plan(current, route, nowMs);
+      const windows = plan.enforced;
+      const generation =
+        current.type === 'api_key' && attempt <= CHECKED_ATTEMPTS
+          ? (this.generations.get(current.organizationId) ?? -1)
+          : undefined;
+      try {
+        const result = await this.check(current, windows, quotas, cost, peek, generation);
+        return { principal: current, plan, windows, quotas, result, nowMs };
+      } catch (error) {
+        if (!(error instanceof StaleLimits) || current.type !== 'api_key') throw error;
+        current = await this.reread(current, error.generation);
+      }
+    }
+  }
+
+  /**
+   * Re-reads what an API key's request is limited by, once per organization (and key) and
+   * generation however many requests found it stale together: the organization's quotas and
+   * plan, and the key itself (its windows and permissions; the permissions guard, after this,
+   * checks the fresh ones). The generation is recorded only when every read succeeded: a
+   * failed one is tried again by the next request. A key gone since keeps the caller's copy:
+   * its revocation marker refuses it.
+   */
+  private async reread(principal: ApiKeyPrincipal, generation: number): Promise<ApiKeyPrincipal> {
+    const { organizationId, keyId } = principal;
+    const [organizationRead, key] = await Promise.all([
+      this.once(`organization:${organizationId}`, generation, async () => {
+        const [quotas, plan] = await Promise.all([
+          this.quotaStore.refresh(organizationId),
+          this.organizations.refresh(organizationId),
+        ]);
+        return quotas && plan;
+      }),
+      this.once(`key:${keyId}`, generation, async () => {
+        try {
+          return await this.keys?.(organizationId, keyId);
+        } catch (error) {
+          this.logger.warn(`could not re-read key ${keyId}: ${String(error)}`);
+          return null;
+        }
+      }),
+    ]);
+    if (organizationRead && key !== null) {
+      const known = this.generations.get(organizationId) ?? -1;
+      if (generation > known) this.generations.set(organizationId, generation);
+    }
+    return key ?? principal;
+  }
+
+  /** Runs `read` for `id` unless a read for this generation or a later one is in flight. */
+  private once<T>(id: string, generation: number, read: () => Promise<T>): Promise<T> {
+    const inFlight = this.rereads.get(id) as { generation: number; read: Promise<T> } | undefined;
+    if (inFlight !== undefined && inFlight.generation >= generation) return inFlight.read;
+    const entry = { generation, read: read() };
+    this.rereads.set(id, entry);
+    const done = () => {
+      if (this.rereads.get(id) === entry) this.rereads.delete(id);
+    };
+    entry.read.then(done, done);
+    return entry.read;
   }
 
   private check(
@@ -160,6 +254,7 @@ export class RequestLimiter {
     quotas: AppliedQuota[],
     cost: number,
     peek: boolean,
+    generation: number | undefined,
   ): Promise<LimiterResult> {
     const { tag, subject } = limiterSubject(principal);
     return this.limiter.check({
@@ -174,6 +269,7 @@ export class RequestLimiter {
       })),
       cost,
       peek,
+      generation,
     });
   }
 

@@ -20,37 +20,54 @@ import {
 } from 'class-validator';
 import { ERROR_DETAILS_PROPERTY } from '../../common/error-response.dto.js';
 import { ApiInteger } from '../../common/int-range.js';
+import { TIMESTAMP_FIELD, UUID_FIELD, patternMaxLength } from '../../common/openapi-bounds.js';
 import { PageQuery } from '../../common/pagination.js';
+import { ERROR_CODES, ERROR_MESSAGE_MAX_LENGTH } from '../../common/app-error.js';
 import { ROLES, type Role } from '../../common/permissions.js';
+import { ApiRequestExample } from '../../common/request-example.js';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../auth/password-policy.js';
 import { InvitationResponse } from '../organizations/organizations.dto.js';
+import {
+  EMAIL_MAX_LENGTH,
+  FULL_NAME_MAX_LENGTH,
+  TELEGRAM_CHAT_ID_MAX_LENGTH,
+  USERNAME_MESSAGE,
+  USERNAME_PATTERN,
+} from './account-fields.js';
 
-export const USERNAME_PATTERN = /^[A-Za-z0-9_.-]{3,64}$/;
+/** Random bytes of a password-reset token, which is `prt_` and their base64url. */
+export const RESET_TOKEN_BYTES = 32;
+const PASSWORD_RESET_TOKEN_LENGTH = 'prt_'.length + Math.ceil((RESET_TOKEN_BYTES * 4) / 3);
 
+@ApiRequestExample<CreateUserDto>({
+  username: 'grace',
+  email: 'grace@example.com',
+  full_name: 'Grace Hopper',
+  role: 'member',
+})
 export class CreateUserDto {
   @ApiProperty({ example: 'ada', pattern: USERNAME_PATTERN.source })
-  @Matches(USERNAME_PATTERN, { message: 'username must be 3-64 letters, digits, _ . or -' })
+  @Matches(USERNAME_PATTERN, { message: USERNAME_MESSAGE })
   username: string;
 
   @ApiProperty({ example: 'ada@example.com' })
   @IsEmail()
-  @MaxLength(254)
+  @MaxLength(EMAIL_MAX_LENGTH)
   email: string;
 
   @ApiPropertyOptional({
-    minLength: 8,
-    maxLength: 128,
     description:
       'For a new account only (users only: an API key may not set one). Without one, the user cannot log in until an administrator issues a reset',
   })
   @IsOptional()
   @IsString()
-  @Length(8, 128)
+  @Length(PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH)
   password?: string;
 
-  @ApiPropertyOptional({ example: 'Ada Lovelace', maxLength: 200 })
+  @ApiPropertyOptional({ example: 'Ada Lovelace' })
   @IsOptional()
   @IsString()
-  @Length(1, 200)
+  @Length(1, FULL_NAME_MAX_LENGTH)
   full_name?: string | null;
 
   @ApiPropertyOptional({
@@ -69,7 +86,7 @@ export class CreateUserDto {
   })
   @IsOptional()
   @IsString()
-  @Length(1, 64)
+  @Length(1, TELEGRAM_CHAT_ID_MAX_LENGTH)
   telegram_chat_id?: string | null;
 }
 
@@ -81,6 +98,11 @@ const ACCOUNT_FIELD =
  * belongs to no other organization, full_name and telegram_chat_id (left out: cleared).
  * username and email may be sent unchanged (so a GET body can be sent back); a password never.
  */
+@ApiRequestExample<ReplaceUserDto>({
+  role: 'member',
+  full_name: 'Grace Hopper',
+  telegram_chat_id: null,
+})
 export class ReplaceUserDto {
   @ApiProperty({
     enum: ROLES,
@@ -92,14 +114,13 @@ export class ReplaceUserDto {
 
   @ApiPropertyOptional({
     example: 'Ada Lovelace',
-    maxLength: 200,
     nullable: true,
     type: String,
     description: 'Only for an account in no other organization (else 403)',
   })
   @IsOptional()
   @IsString()
-  @Length(1, 200)
+  @Length(1, FULL_NAME_MAX_LENGTH)
   full_name?: string | null;
 
   @ApiPropertyOptional({
@@ -111,7 +132,7 @@ export class ReplaceUserDto {
   })
   @IsOptional()
   @IsString()
-  @Length(1, 64)
+  @Length(1, TELEGRAM_CHAT_ID_MAX_LENGTH)
   telegram_chat_id?: string | null;
 
   @ApiPropertyOptional({ description: ACCOUNT_FIELD })
@@ -123,7 +144,7 @@ export class ReplaceUserDto {
   @ApiPropertyOptional({ description: ACCOUNT_FIELD })
   @IsOptional()
   @IsString()
-  @MaxLength(254)
+  @MaxLength(EMAIL_MAX_LENGTH)
   email?: string;
 
   @ApiPropertyOptional({
@@ -137,16 +158,18 @@ export class ReplaceUserDto {
 }
 
 /** PATCH: only the fields sent change (null clears full_name or telegram_chat_id). */
+@ApiRequestExample<UpdateUserDto>({ full_name: 'Grace Brewster Hopper' })
 export class UpdateUserDto extends PartialType(ReplaceUserDto) {}
 
 export class PasswordResetResponse {
   @ApiProperty({
     example: 'prt_Jx3...',
     description: 'Shown once; give it to the account holder. Single use, valid 1 hour',
+    maxLength: PASSWORD_RESET_TOKEN_LENGTH,
   })
   reset_token: string;
 
-  @ApiProperty({ example: '2026-01-01T01:00:00.000Z' })
+  @ApiProperty({ ...TIMESTAMP_FIELD, example: '2026-01-01T01:00:00.000Z' })
   expires_at: string;
 }
 
@@ -157,7 +180,7 @@ export class UserListQuery extends PageQuery {
   })
   @IsOptional()
   @IsString()
-  @MaxLength(254)
+  @MaxLength(EMAIL_MAX_LENGTH)
   email?: string;
 
   @ApiPropertyOptional({ example: 'ada', description: 'Substring of username, email or full name' })
@@ -170,6 +193,12 @@ export class UserListQuery extends PageQuery {
 /** Users one batch call creates at most (API.md: batch operations take 100 items). */
 export const MAX_BATCH_USERS = 100;
 
+@ApiRequestExample<BatchCreateUsersDto>({
+  users: [
+    { username: 'alan', email: 'alan@example.com', full_name: 'Alan Turing' },
+    { username: 'edsger', email: 'edsger@example.com', role: 'viewer' },
+  ],
+})
 export class BatchCreateUsersDto {
   @ApiProperty({ type: [CreateUserDto], minItems: 1, maxItems: MAX_BATCH_USERS })
   @IsArray()
@@ -180,19 +209,29 @@ export class BatchCreateUsersDto {
 }
 
 export class UserResponse {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty(UUID_FIELD)
   id: string;
 
-  @ApiProperty({ example: 'ada' })
+  @ApiProperty({ example: 'ada', maxLength: patternMaxLength(USERNAME_PATTERN) })
   username: string;
 
-  @ApiProperty({ example: 'ada@example.com' })
+  @ApiProperty({ example: 'ada@example.com', maxLength: EMAIL_MAX_LENGTH })
   email: string;
 
-  @ApiProperty({ example: 'Ada Lovelace', nullable: true, type: String })
+  @ApiProperty({
+    example: 'Ada Lovelace',
+    nullable: true,
+    type: String,
+    maxLength: FULL_NAME_MAX_LENGTH,
+  })
   full_name: string | null;
 
-  @ApiProperty({ example: null, nullable: true, type: String })
+  @ApiProperty({
+    example: null,
+    nullable: true,
+    type: String,
+    maxLength: TELEGRAM_CHAT_ID_MAX_LENGTH,
+  })
   telegram_chat_id: string | null;
 
   @ApiProperty({ enum: ROLES, description: "The user's role in the caller's organization" })
@@ -201,18 +240,18 @@ export class UserResponse {
   @ApiProperty({ example: false })
   is_platform_admin: boolean;
 
-  @ApiProperty({ example: '2026-01-01T00:00:00.000Z' })
+  @ApiProperty(TIMESTAMP_FIELD)
   created_at: string;
 
-  @ApiProperty({ example: '2026-01-01T00:00:00.000Z' })
+  @ApiProperty(TIMESTAMP_FIELD)
   updated_at: string;
 }
 
 export class BatchItemError {
-  @ApiProperty({ example: 'VALIDATION_ERROR' })
+  @ApiProperty({ enum: ERROR_CODES, example: 'VALIDATION_ERROR' })
   code: string;
 
-  @ApiProperty({ example: 'Request validation failed' })
+  @ApiProperty({ example: 'Request validation failed', maxLength: ERROR_MESSAGE_MAX_LENGTH })
   message: string;
 
   @ApiProperty(ERROR_DETAILS_PROPERTY)

@@ -17,6 +17,7 @@ import { toInvitation } from '../organizations/organizations.service.js';
 import {
   type BatchItemResult,
   CreateUserDto,
+  RESET_TOKEN_BYTES,
   type PasswordResetResponse,
   type ReplaceUserDto,
   type UpdateUserDto,
@@ -200,7 +201,7 @@ export class UsersService {
     if (current === null) throw UserErrors.notFound();
     if (await this.users.belongsElsewhere(scope, id)) throw UserErrors.resetShared();
     if (!outranks(ctx.principal, current.role)) throw UserErrors.resetRank();
-    const token = `prt_${randomBytes(32).toString('base64url')}`;
+    const token = `prt_${randomBytes(RESET_TOKEN_BYTES).toString('base64url')}`;
     const expiresAt = new Date(Date.now() + PASSWORD_RESET_TTL_MS);
     await this.users.createPasswordReset(scope, ctx, id, hashResetToken(token), expiresAt);
     return { reset_token: token, expires_at: expiresAt.toISOString() };

@@ -1,6 +1,8 @@
 import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, IsUrl, Length, Matches } from 'class-validator';
+import { TIMESTAMP_FIELD, maxLengthOf } from '../../common/openapi-bounds.js';
 import { IsTimestamp } from '../../common/timestamp.js';
+import { ApiRequestExample } from '../../common/request-example.js';
 import { VERSION_STATUSES, type VersionStatus } from './api-version.entity.js';
 
 const HTTP_URL = { protocols: ['http', 'https'], require_protocol: true, require_tld: false };
@@ -12,6 +14,12 @@ export class VersionParam {
   version: string;
 }
 
+@ApiRequestExample<CreateVersionDto>({
+  version: 'v2',
+  status: 'beta',
+  description: 'Cursor pagination everywhere',
+  changelog: '- Lists use cursor pagination',
+})
 export class CreateVersionDto {
   @ApiProperty({ example: 'v2', pattern: '^v[0-9]+$' })
   @IsString()
@@ -76,36 +84,44 @@ export class CreateVersionDto {
 }
 
 /** PATCH: every field but the version itself, each optional; only those sent change. */
+@ApiRequestExample<UpdateVersionDto>({
+  description: 'The first version of the Gatehouse API',
+  migration_guide_url: 'https://docs.example.com/migrate-to-v2',
+})
 export class UpdateVersionDto extends PartialType(OmitType(CreateVersionDto, ['version'])) {}
 
 export class VersionResponse {
-  @ApiProperty({ example: 'v1' })
+  @ApiProperty({ example: 'v1', ...maxLengthOf(CreateVersionDto, 'version') })
   version: string;
 
   @ApiProperty({ enum: VERSION_STATUSES, example: 'stable' })
   status: VersionStatus;
 
-  @ApiProperty({ nullable: true, type: String })
+  @ApiProperty({ nullable: true, type: String, ...maxLengthOf(CreateVersionDto, 'description') })
   description: string | null;
 
-  @ApiProperty({ nullable: true, type: String, example: '2026-01-01T00:00:00.000Z' })
+  @ApiProperty({ ...TIMESTAMP_FIELD, nullable: true, type: String })
   released_at: string | null;
 
-  @ApiProperty({ nullable: true, type: String })
+  @ApiProperty({ ...TIMESTAMP_FIELD, nullable: true, type: String })
   deprecated_at: string | null;
 
-  @ApiProperty({ nullable: true, type: String })
+  @ApiProperty({ ...TIMESTAMP_FIELD, nullable: true, type: String })
   sunset_date: string | null;
 
-  @ApiProperty({ nullable: true, type: String })
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    ...maxLengthOf(CreateVersionDto, 'migration_guide_url'),
+  })
   migration_guide_url: string | null;
 
-  @ApiProperty({ nullable: true, type: String })
+  @ApiProperty({ nullable: true, type: String, ...maxLengthOf(CreateVersionDto, 'changelog') })
   changelog: string | null;
 
-  @ApiProperty({ example: '2026-01-01T00:00:00.000Z' })
+  @ApiProperty(TIMESTAMP_FIELD)
   created_at: string;
 
-  @ApiProperty({ example: '2026-01-01T00:00:00.000Z' })
+  @ApiProperty(TIMESTAMP_FIELD)
   updated_at: string;
 }

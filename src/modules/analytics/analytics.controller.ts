@@ -1,0 +1,29 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../../common/api-errors.js';
+import { ApiDataResponse, type Data, data } from '../../common/envelope.js';
+import { RequirePermission } from '../../common/permissions.js';
+import { Auth, type AuthenticatedContext } from '../../common/request-context.js';
+import { UsageQuery, UsageResponse } from './analytics.dto.js';
+import { AnalyticsService } from './analytics.service.js';
+
+@ApiTags('analytics')
+@Controller('analytics')
+export class AnalyticsController {
+  constructor(private readonly analytics: AnalyticsService) {}
+
+  @Get('usage')
+  @RequirePermission('analytics:read')
+  @ApiOperation({
+    summary:
+      "The organization's requests over a range, per interval, with error rates and latency percentiles (from rollups)",
+  })
+  @ApiDataResponse(UsageResponse)
+  @ApiErrors(400)
+  async usage(
+    @Auth() ctx: AuthenticatedContext,
+    @Query() query: UsageQuery,
+  ): Promise<Data<UsageResponse>> {
+    return data(await this.analytics.usage(ctx, query));
+  }
+}

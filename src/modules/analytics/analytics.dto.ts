@@ -1,0 +1,276 @@
+import { ApiProperty, ApiPropertyOptional, IntersectionType, OmitType } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
+import { INT32_MAX, IntRange } from '../../common/int-range.js';
+import { TIMESTAMP_FIELD, UUID_FIELD } from '../../common/openapi-bounds.js';
+import { IP_MAX_LENGTH, USER_AGENT_MAX_LENGTH } from '../../common/request-context.js';
+import { REQUEST_ID_MAX_LENGTH } from '../../common/request-id.js';
+import { PageQuery } from '../../common/pagination.js';
+import { IsTimestamp } from '../../common/timestamp.js';
+import { INTERVALS, type Interval, MAX_POINTS } from './usage-range.js';
+
+/** A status (`404`) or a status class (`4xx`). */
+const STATUS_FILTER = /^[1-5](?:[0-9]{2}|xx)$/;
+const ROUTE_MAX_LENGTH = 512;
+const METHOD_MAX_LENGTH = 16;
+/** URLs are at most 8 KB (414 above). */
+const PATH_MAX_LENGTH = 8192;
+
+/** The filters usage analytics and the usage log share, each matching a usage_logs column. */
+class UsageFilters {
+  @ApiPropertyOptional({
+    example: '/api/v1/keys/:id',
+    description: 'The route template, as usage logs show it in `route`',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, ROUTE_MAX_LENGTH)
+  endpoint?: string;
+
+  @ApiPropertyOptional({ format: 'uuid', example: '0b6f2d9e-5a7c-4e43-9d0e-8a1f3c2b7d11' })
+  @IsOptional()
+  @IsUUID('all')
+  api_key_id?: string;
+
+  @ApiPropertyOptional({ format: 'uuid', example: '7d1e5a36-2f0b-4c8e-9a57-1f3b2c4d5e6f' })
+  @IsOptional()
+  @IsUUID('all')
+  user_id?: string;
+
+  @ApiPropertyOptional({ example: 42 })
+  @IsOptional()
+  @Type(() => Number)
+  @IntRange(1, INT32_MAX)
+  project_id?: number;
+
+  @ApiPropertyOptional({
+    example: '4xx',
+    description: 'A status (`404`) or a status class (`4xx`)',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(3, 3)
+  @Matches(STATUS_FILTER, { message: 'status must be a status such as 404 or a class such as 4xx' })
+  status?: string;
+}
+
+export class UsageQuery extends UsageFilters {
+  @ApiPropertyOptional({
+    example: '2026-01-01T00:00:00.000Z',
+    description:
+      'Inclusive; default end_date minus 24 hours. Widened to the whole minute (to the hour when older than 7 days)',
+  })
+  @IsOptional()
+  @IsTimestamp()
+  start_date?: string;
+
+  @ApiPropertyOptional({
+    example: '2026-01-02T00:00:00.000Z',
+    description:
+      'Exclusive; default now. At most 13 months after start_date; widened to the whole minute (hour when older than 7 days)',
+  })
+  @IsOptional()
+  @IsTimestamp()
+  end_date?: string;
+
+  @ApiPropertyOptional({
+    enum: INTERVALS,
+    default: 'hour',
+    description: `Length of each data point (UTC; weeks start on Monday); at most ${MAX_POINTS} points`,
+  })
+  @IsIn(INTERVALS)
+  interval: Interval = 'hour';
+}
+
+/** `GET /keys/{id}/usage`: the key is the path's. */
+export class KeyUsageQuery extends OmitType(UsageQuery, ['api_key_id'] as const) {}
+
+export class UsageLogsQuery extends IntersectionType(PageQuery, UsageFilters) {
+  @ApiPropertyOptional({ example: '2026-01-01T00:00:00.000Z', description: 'Inclusive' })
+  @IsOptional()
+  @IsTimestamp()
+  start_date?: string;
+
+  @ApiPropertyOptional({ example: '2026-01-02T00:00:00.000Z', description: 'Exclusive' })
+  @IsOptional()
+  @IsTimestamp()
+  end_date?: string;
+
+  @ApiPropertyOptional({ example: 'GET' })
+  @IsOptional()
+  @IsString()
+  @Length(1, METHOD_MAX_LENGTH)
+  method?: string;
+
+  @ApiPropertyOptional({ example: '0b6f2d9e-5a7c-4e43-9d0e-8a1f3c2b7d11' })
+  @IsOptional()
+  @IsString()
+  @Length(1, REQUEST_ID_MAX_LENGTH)
+  request_id?: string;
+}
+
+const count = (description: string) =>
+  ApiProperty({
+    type: 'integer',
+    format: 'int64',
+    minimum: 0,
+    maximum: Number.MAX_SAFE_INTEGER,
+    example: 120,
+    description,
+  });
+const milliseconds = (description: string, example: number) =>
+  ApiProperty({ type: 'number', nullable: true, minimum: 0, example, description });
+const fraction = (description: string, example: number) =>
+  ApiProperty({ type: 'number', nullable: true, minimum: 0, maximum: 1, example, description });
+
+export class UsageDataPoint {
+  @ApiProperty({
+    ...TIMESTAMP_FIELD,
+    example: '2026-01-01T00:00:00.000Z',
+    description: 'Start of the interval (UTC)',
+  })
+  timestamp: string;
+
+  @count('Requests in the interval')
+  requests: number;
+
+  @count('Requests answered with a status below 400')
+  success_count: number;
+
+  @count('Requests answered with a status of 400 or more')
+  error_count: number;
+
+  @count('Requests refused by a rate limit (429 RATE_LIMIT_EXCEEDED)')
+  rate_limited: number;
+
+  @count('Requests refused by a quota (429 QUOTA_EXCEEDED)')
+  quota_exceeded: number;
+
+  @milliseconds('Mean response time in ms; null without requests', 12.5)
+  average_response_time: number | null;
+
+  @milliseconds('95th percentile response time in ms (histogram, within 12%)', 48.8)
+  p95: number | null;
+}
+
+export class UsageResponse {
+  @ApiProperty({
+    ...TIMESTAMP_FIELD,
+    example: '2026-01-01T00:00:00.000Z',
+    description: 'Start of the range answered (inclusive)',
+  })
+  start_date: string;
+
+  @ApiProperty({
+    ...TIMESTAMP_FIELD,
+    example: '2026-01-02T00:00:00.000Z',
+    description: 'End of the range answered (exclusive)',
+  })
+  end_date: string;
+
+  @ApiProperty({ enum: INTERVALS, example: 'hour' })
+  interval: Interval;
+
+  @count('Requests in the range; equals the sum of the data points and the usage log rows')
+  total_requests: number;
+
+  @fraction('Share of requests answered below 400 (0-1); null without requests', 0.97)
+  success_rate: number | null;
+
+  @fraction('Share of requests answered 400 or above (0-1); null without requests', 0.03)
+  error_rate: number | null;
+
+  @count('Requests refused by a rate limit (429 RATE_LIMIT_EXCEEDED)')
+  rate_limited: number;
+
+  @count('Requests refused by a quota (429 QUOTA_EXCEEDED)')
+  quota_exceeded: number;
+
+  @milliseconds('Mean response time in ms', 12.5)
+  average_response_time: number | null;
+
+  @milliseconds('Median response time in ms (histogram, within 12%)', 8.7)
+  p50: number | null;
+
+  @milliseconds('95th percentile response time in ms (histogram, within 12%)', 48.8)
+  p95: number | null;
+
+  @milliseconds('99th percentile response time in ms (histogram, within 12%)', 95.4)
+  p99: number | null;
+
+  @ApiProperty({ type: [UsageDataPoint], maxItems: MAX_POINTS })
+  data_points: UsageDataPoint[];
+}
+
+const text = (maxLength: number, example: string, nullable = false) =>
+  ApiProperty({ type: String, maxLength, example, nullable });
+const uuid = (nullable: boolean) => ApiProperty({ ...UUID_FIELD, type: String, nullable });
+
+export class UsageLogResponse {
+  @uuid(false)
+  id: string;
+
+  @ApiProperty({
+    ...TIMESTAMP_FIELD,
+    example: '2026-01-01T00:00:00.000Z',
+    description: 'When the request arrived',
+  })
+  created_at: string;
+
+  @text(METHOD_MAX_LENGTH, 'GET')
+  method: string;
+
+  @text(PATH_MAX_LENGTH, '/api/v1/keys/0b6f2d9e-5a7c-4e43-9d0e-8a1f3c2b7d11')
+  path: string;
+
+  @text(ROUTE_MAX_LENGTH, '/api/v1/keys/:id')
+  route: string;
+
+  @ApiProperty({ type: 'integer', format: 'int32', minimum: 100, maximum: 599, example: 200 })
+  status: number;
+
+  @ApiProperty({
+    type: 'number',
+    minimum: 0,
+    example: 12.5,
+    description: 'ms, from arrival to the end of the response',
+  })
+  response_time: number;
+
+  @ApiProperty({ type: 'integer', format: 'int32', minimum: 0, maximum: INT32_MAX, example: 0 })
+  request_bytes: number;
+
+  @ApiProperty({ type: 'integer', format: 'int32', minimum: 0, maximum: INT32_MAX, example: 512 })
+  response_bytes: number;
+
+  @text(IP_MAX_LENGTH, '203.0.113.7', true)
+  ip: string | null;
+
+  @text(USER_AGENT_MAX_LENGTH, 'billing-service/1.4', true)
+  user_agent: string | null;
+
+  @uuid(true)
+  api_key_id: string | null;
+
+  @uuid(true)
+  user_id: string | null;
+
+  @ApiProperty({
+    type: 'integer',
+    format: 'int32',
+    nullable: true,
+    minimum: 1,
+    maximum: INT32_MAX,
+    example: null,
+  })
+  project_id: number | null;
+
+  @text(16, 'v1', true)
+  api_version: string | null;
+
+  @text(64, 'RATE_LIMIT_EXCEEDED', true)
+  error_code: string | null;
+
+  @text(REQUEST_ID_MAX_LENGTH, '0b6f2d9e-5a7c-4e43-9d0e-8a1f3c2b7d11')
+  request_id: string;
+}

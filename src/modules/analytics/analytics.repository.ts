@@ -1,0 +1,164 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { TenantScope } from '../../database/tenant-scope.js';
+import { HISTOGRAM_COLUMNS } from '../usage/latency-histogram.js';
+import type { UsageRecord } from '../usage/usage-record.js';
+import type { Interval, RollupSegment } from './usage-range.js';
+
+/** Filters on columns usage_logs and the rollups both have, so both answer the same rows. */
+export interface UsageFilter {
+  endpoint?: string;
+  api_key_id?: string;
+  user_id?: string;
+  project_id?: number;
+  /** `404` or `4xx`. */
+  status?: string;
+}
+
+/** One data point's sums, as read from the rollups. */
+export interface UsagePointRow {
+  point: Date;
+  requests: number;
+  success_count: number;
+  error_count: number;
+  rate_limited: number;
+  quota_exceeded: number;
+  response_time_sum_ms: number;
+  response_time_max_ms: number;
+  latency_histogram: number[];
+}
+
+/** A usage_logs row as pg returns it: the record, its timestamp a Date. */
+export type UsageLogRow = Omit<UsageRecord, 'created_at' | 'organization_id' | 'ip'> & {
+  created_at: Date;
+  ip: string | null;
+};
+
+export interface UsageLogFilter extends UsageFilter {
+  start?: Date;
+  end?: Date;
+  method?: string;
+  request_id?: string;
+}
+
+/** Positional parameters and the WHERE clauses that use them. */
+class Conditions {
+  readonly clauses: string[] = [];
+  readonly params: unknown[] = [];
+
+  add(clause: (param: string) => string, value: unknown): this {
+    this.params.push(value);
+    this.clauses.push(clause(`$${this.params.length}`));
+    return this;
+  }
+
+  filter(filter: UsageFilter): this {
+    if (filter.endpoint !== undefined) this.add((p) => `route = ${p}`, filter.endpoint);
+    if (filter.api_key_id !== undefined) this.add((p) => `api_key_id = ${p}`, filter.api_key_id);
+    if (filter.user_id !== undefined) this.add((p) => `user_id = ${p}`, filter.user_id);
+    if (filter.project_id !== undefined) this.add((p) => `project_id = ${p}`, filter.project_id);
+    if (filter.status?.endsWith('xx')) {
+      const low = Number(filter.status[0]) * 100;
+      this.add((p) => `status >= ${p}`, low).add((p) => `status < ${p}`, low + 100);
+    } else if (filter.status !== undefined) {
+      this.add((p) => `status = ${p}`, Number(filter.status));
+    }
+    return this;
+  }
+
+  get where(): string {
+    return this.clauses.join(' AND ');
+  }
+}
+
+const bigint = (value: string | number): number => Number(value);
+
+@Injectable()
+export class AnalyticsRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /**
+   * Sums per data point (the `interval` bucket, UTC) of the rollup rows of the segments, each
+   * read from its own table (usage_rollups_<grain>) over [start, end); points without rows
+   * are absent. Reads the rollups' (organization_id, bucket, ...) index, never usage_logs.
+   */
+  async usagePoints(
+    scope: TenantScope,
+    interval: Interval,
+    segments: RollupSegment[],
+    filter: UsageFilter,
+  ): Promise<UsagePointRow[]> {
+    if (segments.length === 0) return [];
+    const conditions = new Conditions()
+      .add((p) => `organization_id = ${p}`, scope.organizationId)
+      .filter(filter);
+    const shared = conditions.where;
+    const pieces = segments.map((segment) => {
+      const start = conditions.add((p) => p, segment.start).params.length;
+      const end = conditions.add((p) => p, segment.end).params.length;
+      return `SELECT bucket, status, requests, rate_limited, quota_exceeded, response_time_sum_ms,
+          response_time_max_ms, ${HISTOGRAM_COLUMNS.join(', ')}
+        FROM usage_rollups_${segment.grain}
+        WHERE ${shared} AND bucket >= $${start} AND bucket < $${end}`;
+    });
+    const intervalParam = conditions.add((p) => p, interval).params.length;
+    const rows = await this.dataSource.query<Record<string, unknown>[]>(
+      `SELECT date_trunc($${intervalParam}, bucket, 'UTC') AS point,
+         sum(requests) AS requests,
+         coalesce(sum(requests) FILTER (WHERE status < 400), 0) AS success_count,
+         coalesce(sum(requests) FILTER (WHERE status >= 400), 0) AS error_count,
+         sum(rate_limited) AS rate_limited, sum(quota_exceeded) AS quota_exceeded,
+         sum(response_time_sum_ms) AS response_time_sum_ms,
+         max(response_time_max_ms) AS response_time_max_ms,
+         ${HISTOGRAM_COLUMNS.map((column) => `sum(${column}) AS ${column}`).join(', ')}
+       FROM (${pieces.join(' UNION ALL ')}) AS r
+       GROUP BY 1 ORDER BY 1`,
+      conditions.params,
+    );
+    return rows.map((row) => ({
+      point: row.point as Date,
+      requests: bigint(row.requests as string),
+      success_count: bigint(row.success_count as string),
+      error_count: bigint(row.error_count as string),
+      rate_limited: bigint(row.rate_limited as string),
+      quota_exceeded: bigint(row.quota_exceeded as string),
+      response_time_sum_ms: Number(row.response_time_sum_ms),
+      response_time_max_ms: Number(row.response_time_max_ms),
+      latency_histogram: HISTOGRAM_COLUMNS.map((column) => bigint(row[column] as string)),
+    }));
+  }
+
+  /** The organization's usage log, newest first, filtered; and how many rows match. */
+  async listLogs(
+    scope: TenantScope,
+    filter: UsageLogFilter,
+    page: { limit: number; offset: number },
+  ): Promise<[UsageLogRow[], number]> {
+    const conditions = new Conditions()
+      .add((p) => `organization_id = ${p}`, scope.organizationId)
+      .filter(filter);
+    if (filter.start !== undefined) conditions.add((p) => `created_at >= ${p}`, filter.start);
+    if (filter.end !== undefined) conditions.add((p) => `created_at < ${p}`, filter.end);
+    if (filter.method !== undefined) conditions.add((p) => `method = ${p}`, filter.method);
+    if (filter.request_id !== undefined)
+      conditions.add((p) => `request_id = ${p}`, filter.request_id);
+    const where = conditions.where;
+    const params = conditions.params;
+    const [rows, [counted]] = await Promise.all([
+      this.dataSource.query<UsageLogRow[]>(
+        `SELECT id, created_at, method, path, route, status, response_time_ms, request_bytes,
+           response_bytes, ip, user_agent, api_key_id, user_id, project_id, api_version,
+           error_code, request_id
+         FROM usage_logs WHERE ${where}
+         ORDER BY created_at DESC, id DESC
+         LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+        [...params, page.limit, page.offset],
+      ),
+      this.dataSource.query<{ total: string }[]>(
+        `SELECT count(*) AS total FROM usage_logs WHERE ${where}`,
+        params,
+      ),
+    ]);
+    return [rows, bigint(counted?.total ?? 0)];
+  }
+}

@@ -1,0 +1,146 @@
+import { Injectable } from '@nestjs/common';
+import { CommonErrors } from '../../common/app-error.js';
+import { type Page, page } from '../../common/envelope.js';
+import { type AuthenticatedContext, tenantOf } from '../../common/request-context.js';
+import { addHistogram, emptyHistogram, percentileOf } from '../usage/latency-histogram.js';
+import type {
+  UsageDataPoint,
+  UsageLogResponse,
+  UsageLogsQuery,
+  UsageQuery,
+  UsageResponse,
+} from './analytics.dto.js';
+import {
+  AnalyticsRepository,
+  type UsageLogRow,
+  type UsagePointRow,
+} from './analytics.repository.js';
+import { planUsage } from './usage-range.js';
+
+/** Milliseconds to three decimals (microseconds), as usage_logs keeps them. */
+const ms = (value: number | null): number | null =>
+  value === null ? null : Math.round(value * 1000) / 1000;
+
+const average = (sumMs: number, requests: number): number | null =>
+  requests === 0 ? null : ms(sumMs / requests);
+
+function toLogResponse(row: UsageLogRow): UsageLogResponse {
+  return {
+    id: row.id,
+    created_at: row.created_at.toISOString(),
+    method: row.method,
+    path: row.path,
+    route: row.route,
+    status: row.status,
+    response_time: row.response_time_ms,
+    request_bytes: row.request_bytes,
+    response_bytes: row.response_bytes,
+    ip: row.ip,
+    user_agent: row.user_agent,
+    api_key_id: row.api_key_id,
+    user_id: row.user_id,
+    project_id: row.project_id,
+    api_version: row.api_version,
+    error_code: row.error_code,
+    request_id: row.request_id,
+  };
+}
+
+function toDataPoint(timestamp: Date, row: UsagePointRow | undefined): UsageDataPoint {
+  const requests = row?.requests ?? 0;
+  return {
+    timestamp: timestamp.toISOString(),
+    requests,
+    success_count: row?.success_count ?? 0,
+    error_count: row?.error_count ?? 0,
+    rate_limited: row?.rate_limited ?? 0,
+    quota_exceeded: row?.quota_exceeded ?? 0,
+    average_response_time: average(row?.response_time_sum_ms ?? 0, requests),
+    p95:
+      row === undefined
+        ? null
+        : ms(percentileOf(row.latency_histogram, 0.95, row.response_time_max_ms)),
+  };
+}
+
+/**
+ * Usage analytics, answered from the rollups (never the raw log), and the raw usage log.
+ * Everything is confined to the caller's organization.
+ */
+@Injectable()
+export class AnalyticsService {
+  constructor(private readonly analytics: AnalyticsRepository) {}
+
+  async usage(
+    ctx: AuthenticatedContext,
+    query: UsageQuery,
+    now = new Date(),
+  ): Promise<UsageResponse> {
+    const planned = planUsage(
+      {
+        start: query.start_date === undefined ? undefined : new Date(query.start_date),
+        end: query.end_date === undefined ? undefined : new Date(query.end_date),
+        interval: query.interval,
+      },
+      now,
+    );
+    if ('errors' in planned) throw CommonErrors.validation(planned.errors);
+    const { plan } = planned;
+    const rows = await this.analytics.usagePoints(
+      tenantOf(ctx),
+      plan.interval,
+      plan.segments,
+      query,
+    );
+    const byPoint = new Map(rows.map((row) => [row.point.getTime(), row]));
+    const histogram = emptyHistogram();
+    const totals = {
+      requests: 0,
+      success: 0,
+      errors: 0,
+      rateLimited: 0,
+      quota: 0,
+      sumMs: 0,
+      maxMs: 0,
+    };
+    for (const row of rows) {
+      totals.requests += row.requests;
+      totals.success += row.success_count;
+      totals.errors += row.error_count;
+      totals.rateLimited += row.rate_limited;
+      totals.quota += row.quota_exceeded;
+      totals.sumMs += row.response_time_sum_ms;
+      totals.maxMs = Math.max(totals.maxMs, row.response_time_max_ms);
+      addHistogram(histogram, row.latency_histogram);
+    }
+    const rate = (count: number) => (totals.requests === 0 ? null : count / totals.requests);
+    return {
+      start_date: plan.start.toISOString(),
+      end_date: plan.end.toISOString(),
+      interval: plan.interval,
+      total_requests: totals.requests,
+      success_rate: rate(totals.success),
+      error_rate: rate(totals.errors),
+      rate_limited: totals.rateLimited,
+      quota_exceeded: totals.quota,
+      average_response_time: average(totals.sumMs, totals.requests),
+      p50: ms(percentileOf(histogram, 0.5, totals.maxMs)),
+      p95: ms(percentileOf(histogram, 0.95, totals.maxMs)),
+      p99: ms(percentileOf(histogram, 0.99, totals.maxMs)),
+      data_points: plan.points.map((point) => toDataPoint(point, byPoint.get(point.getTime()))),
+    };
+  }
+
+  async logs(ctx: AuthenticatedContext, query: UsageLogsQuery): Promise<Page<UsageLogResponse>> {
+    const [rows, total] = await this.analytics.listLogs(
+      tenantOf(ctx),
+      {
+        ...query,
+        start: query.start_date === undefined ? undefined : new Date(query.start_date),
+        end: query.end_date === undefined ? undefined : new Date(query.end_date),
+      },
+      query,
+    );
+    return page(rows.map(toLogResponse), total, query);
+  }
+}

@@ -1,0 +1,15 @@
+import { BullModule } from '@nestjs/bullmq';
+import { Module } from '@nestjs/common';
+import { KeyLastUsedModule } from '../keys/key-last-used.module.js';
+import { LimitEventsModule } from '../rate-limit/limit-events.module.js';
+import { UsageLogsRetention } from './usage-logs-retention.js';
+import { UsageLogsWriter } from './usage-logs.writer.js';
+import { UsageProcessor } from './usage.processor.js';
+
+/** The worker's side of the usage pipeline: the `usage` queue's processor, and retention. */
+@Module({
+  imports: [BullModule.registerQueue({ name: 'usage' }), LimitEventsModule, KeyLastUsedModule],
+  providers: [UsageLogsWriter, UsageProcessor, UsageLogsRetention],
+  exports: [UsageLogsRetention],
+})
+export class UsageIngestModule {}

@@ -1,0 +1,298 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { DataSource } from 'typeorm';
+import { UsageConfig } from '../src/config/config.classes.js';
+import { HttpMetrics } from '../src/modules/metrics/http-metrics.js';
+import { UsageIngestModule } from '../src/modules/usage/usage-ingest.module.js';
+import { UsageLogsRetention } from '../src/modules/usage/usage-logs-retention.js';
+import { UsageLogsWriter } from '../src/modules/usage/usage-logs.writer.js';
+import type { UsageRecord } from '../src/modules/usage/usage-record.js';
+import { UsageRecorder } from '../src/modules/usage/usage-recorder.js';
+import { QUEUE_CONNECTION } from '../src/redis/redis-client.js';
+import { type Account, as, registerOwner } from './support/identity.js';
+import { type TestApp, startApp } from './support/test-app.js';
+import { eventually } from './support/wait.js';
+
+const DAY_MS = 86_400_000;
+const AGENT = 'usage-spec/1.0';
+
+/** A usage_logs row as pg returns it: the record, its timestamp a Date. */
+type UsageRow = Omit<UsageRecord, 'created_at'> & { created_at: Date };
+
+describe('usage pipeline: every credentialed request recorded once', () => {
+  // Two api processes' worth of app; the first also runs the worker's usage processor.
+  let api: TestApp;
+  let other: TestApp;
+  let owner: Account;
+  let dataSource: DataSource;
+
+  beforeAll(async () => {
+    [api, other] = await Promise.all([startApp({ imports: [UsageIngestModule] }), startApp()]);
+    owner = await registerOwner(api);
+    dataSource = api.app.get(DataSource);
+  });
+
+  afterAll(async () => {
+    await Promise.all([api.close(), other.close()]);
+  });
+
+  async function createKey(body: Record<string, unknown>): Promise<{ id: string; key: string }> {
+    const response = await api.call(
+      '/api/v1/keys',
+      as(owner, 'POST', {
+        name: 'usage key',
+        environment: 'live',
+        permissions: ['users:read', 'projects:read'],
+        ...body,
+      }),
+    );
+    expect(response.status).toBe(201);
+    return ((await response.json()) as { data: { id: string; key: string } }).data;
+  }
+
+  const rowsWithRequestIds = (prefix: string): Promise<UsageRow[]> =>
+    dataSource.query(
+      `SELECT * FROM usage_logs WHERE request_id LIKE $1 || '%' ORDER BY created_at, request_id`,
+      [prefix],
+    );
+
+  it('N requests of mixed outcomes across two processes make exactly N rows, with their fields', async () => {
+    const plain = await createKey({});
+    const limited = await createKey({ rate_limits: [{ window: 'minute', limit: 2 }] });
+    const fenced = await createKey({ allowed_ips: ['203.0.113.0/24'] });
+    const prefix = `mix-${randomUUID()}-`;
+    let sent = 0;
+    const call = async (
+      path: string,
+      headers: Record<string, string>,
+      keyId: string | null,
+      requestId = `${prefix}${sent}`,
+    ) => {
+      const app = sent % 2 === 0 ? api : other;
+      sent += 1;
+      const response = await app.call(path, {
+        headers: { ...headers, 'user-agent': AGENT, 'x-request-id': requestId },
+      });
+      await response.arrayBuffer();
+      return { status: response.status, keyId };
+    };
+    const byKey = (secret: string) => ({ 'x-api-key': secret });
+    const outcomes = [];
+    for (let i = 0; i < 4; i += 1)
+      outcomes.push(await call('/api/v1/auth/me', byKey(plain.key), plain.id));
+    for (let i = 0; i < 3; i += 1)
+      outcomes.push(await call('/api/v1/projects/999999?expand=x', byKey(plain.key), plain.id));
+    for (let i = 0; i < 3; i += 1)
+      outcomes.push(await call('/api/v1/keys', byKey(plain.key), plain.id));
+    for (let i = 0; i < 5; i += 1)
+      outcomes.push(await call('/api/v1/auth/me', byKey(limited.key), limited.id));
+    for (let i = 0; i < 2; i += 1)
+      outcomes.push(await call('/api/v1/auth/me', byKey(fenced.key), fenced.id));
+    for (let i = 0; i < 3; i += 1) outcomes.push(await call('/api/v1/auth/me', owner.auth, null));
+    // A client's own X-Request-Id, sent twice: two requests, two rows.
+    const reused = `${prefix}reused`;
+    for (let i = 0; i < 2; i += 1)
+      outcomes.push(await call('/api/v1/auth/me', byKey(plain.key), plain.id, reused));
+    // Nobody's usage: an unknown key and a revoked-looking one (401), no credential at all.
+    const notRecorded = [
+      await call('/api/v1/auth/me', byKey(`${plain.key.slice(0, -1)}X`), null),
+      await call('/api/v1/auth/me', { 'x-api-key': 'sk_live_nope' }, null),
+      await call('/api/v1/auth/me', {}, null),
+      await call('/health', {}, null),
+    ];
+    expect(notRecorded.map((outcome) => outcome.status)).toEqual([401, 401, 401, 200]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual([
+      ...[200, 200, 200, 200],
+      ...[404, 404, 404],
+      ...[403, 403, 403],
+      ...[200, 200, 429, 429, 429],
+      ...[403, 403],
+      ...[200, 200, 200],
+      ...[200, 200],
+    ]);
+
+    const rows = await eventually(async () => {
+      const found = await rowsWithRequestIds(prefix);
+      expect(found).toHaveLength(outcomes.length);
+      return found;
+    });
+    const count = (predicate: (row: UsageRow) => boolean) => rows.filter(predicate).length;
+    expect(count((row) => row.status === 200)).toBe(11);
+    expect(count((row) => row.status === 404)).toBe(3);
+    expect(count((row) => row.status === 403)).toBe(5);
+    expect(count((row) => row.status === 429)).toBe(3);
+    expect(count((row) => row.request_id === reused)).toBe(2);
+    expect(new Set(rows.map((row) => row.id)).size).toBe(rows.length);
+    for (const row of rows) {
+      expect(row.organization_id).toBe(owner.organizationId);
+      expect(row.method).toBe('GET');
+      expect(row.api_version).toBe('v1');
+      expect(row.ip).toBe('127.0.0.1');
+      expect(row.user_agent).toBe(AGENT);
+      expect(row.request_bytes).toBe(0);
+      expect(row.response_bytes).toBeGreaterThan(0);
+      expect(row.response_time_ms).toBeGreaterThan(0);
+      expect(row.project_id).toBeNull();
+    }
+    const refused = rows.filter((row) => row.status === 429);
+    expect(refused.every((row) => row.api_key_id === limited.id)).toBe(true);
+    expect(refused.every((row) => row.error_code === 'RATE_LIMIT_EXCEEDED')).toBe(true);
+    expect(
+      rows
+        .filter((row) => row.status === 403)
+        .map((row) => row.error_code)
+        .sort(),
+    ).toEqual([
+      'IP_NOT_ALLOWED',
+      'IP_NOT_ALLOWED',
+      'PERMISSION_DENIED',
+      'PERMISSION_DENIED',
+      'PERMISSION_DENIED',
+    ]);
+    expect(count((row) => row.api_key_id === fenced.id)).toBe(2);
+    const notFound = rows.find((row) => row.status === 404);
+    expect(notFound).toMatchObject({
+      path: '/api/v1/projects/999999',
+      route: '/api/v1/projects/:id',
+      api_key_id: plain.id,
+      user_id: null,
+      error_code: 'RESOURCE_NOT_FOUND',
+    });
+    const byUser = rows.filter((row) => row.user_id !== null);
+    expect(byUser).toHaveLength(3);
+    expect(byUser.every((row) => row.user_id === owner.userId && row.api_key_id === null)).toBe(
+      true,
+    );
+    expect(byUser[0]).toMatchObject({ status: 200, route: '/api/v1/auth/me', error_code: null });
+  });
+
+  it('a batch delivered twice inserts its rows once', async () => {
+    const writer = api.app.get(UsageLogsWriter);
+    const prefix = `twice-${randomUUID()}-`;
+    const now = Date.now();
+    const records: UsageRecord[] = Array.from({ length: 50 }, (_, i) => ({
+      id: randomUUID(),
+      created_at: new Date(now - i * 1_000).toISOString(),
+      organization_id: owner.organizationId,
+      api_key_id: null,
+      user_id: owner.userId,
+      project_id: null,
+      method: 'GET',
+      path: '/api/v1/auth/me',
+      route: '/api/v1/auth/me',
+      status: 200,
+      response_time_ms: 1.5,
+      request_bytes: 0,
+      response_bytes: 120,
+      ip: '127.0.0.1',
+      user_agent: AGENT,
+      api_version: 'v1',
+      error_code: null,
+      request_id: `${prefix}${i}`,
+    }));
+    expect(await writer.write({ records })).toEqual({ records: 50, inserted: 50 });
+    expect(await writer.write({ records })).toEqual({ records: 50, inserted: 0 });
+    // Half of it again with 10 new records: only those are new.
+    const fresh = records.slice(0, 10).map((record) => ({ ...record, id: randomUUID() }));
+    expect(await writer.write({ records: [...records.slice(0, 25), ...fresh] })).toEqual({
+      records: 35,
+      inserted: 10,
+    });
+    expect(await rowsWithRequestIds(prefix)).toHaveLength(60);
+  });
+
+  it('last_used_at is derived from usage records by the worker, not on the request path', async () => {
+    const key = await createKey({});
+    const startedAt = Date.now();
+    const lastUsed = async () => {
+      const response = await api.call(`/api/v1/keys/${key.id}`, as(owner, 'GET'));
+      return ((await response.json()) as { data: { last_used_at: string | null } }).data
+        .last_used_at;
+    };
+    expect(await lastUsed()).toBeNull();
+    for (let i = 0; i < 3; i += 1)
+      expect(
+        (await other.call('/api/v1/auth/me', { headers: { 'x-api-key': key.key } })).status,
+      ).toBe(200);
+    const written = await eventually(async () => {
+      const value = await lastUsed();
+      expect(value).not.toBeNull();
+      return Date.parse(value ?? '');
+    });
+    expect(written).toBeGreaterThanOrEqual(startedAt - 1_000);
+    expect(written).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('closing an api process (as on SIGTERM) hands over the records still buffered', async () => {
+    // A flush interval that never comes: only closing can hand these over.
+    const config = api.app.get(UsageConfig);
+    const third = await startApp({
+      overrides: [[UsageConfig, { ...config, flushMs: 3_600_000 }]],
+    });
+    const prefix = `close-${randomUUID()}-`;
+    const recorder = third.app.get(UsageRecorder);
+    try {
+      for (let i = 0; i < 7; i += 1) {
+        const response = await third.call('/api/v1/auth/me', {
+          headers: { ...owner.auth, 'x-request-id': `${prefix}${i}` },
+        });
+        expect(response.status).toBe(200);
+      }
+      await eventually(async () => {
+        expect(recorder.buffered).toBe(7);
+        await Promise.resolve();
+      });
+      expect(await rowsWithRequestIds(prefix)).toHaveLength(0);
+    } finally {
+      await third.close();
+    }
+    expect(recorder.buffered).toBe(0);
+    await eventually(async () => expect(await rowsWithRequestIds(prefix)).toHaveLength(7));
+  });
+
+  it('with the queue unreachable the buffer stays bounded: the oldest are dropped and counted', async () => {
+    const bound = 5;
+    const cut = await startApp({
+      env: { USAGE_BUFFER_MAX_RECORDS: String(bound) },
+      overrides: [[QUEUE_CONNECTION, { url: 'redis://127.0.0.1:1', maxRetriesPerRequest: null }]],
+    });
+    const recorder = cut.app.get(UsageRecorder);
+    const dropped = async () => {
+      const metric = await cut.app
+        .get(HttpMetrics)
+        .registry.getSingleMetric('gatehouse_usage_records_dropped_total')
+        ?.get();
+      return metric?.values[0]?.value ?? 0;
+    };
+    try {
+      const sent = 30;
+      for (let i = 0; i < sent; i += 1) {
+        expect((await cut.call('/api/v1/auth/me', { headers: owner.auth })).status).toBe(200);
+        expect(recorder.buffered).toBeLessThanOrEqual(bound);
+      }
+      await eventually(async () =>
+        expect(await dropped()).toBeGreaterThanOrEqual(sent - 2 * bound),
+      );
+      expect(recorder.buffered).toBeLessThanOrEqual(bound);
+    } finally {
+      await cut.close();
+    }
+  });
+
+  it('keeps USAGE_RETENTION_DAYS: whole day partitions are dropped, the next days created', async () => {
+    const now = new Date();
+    const day = (offset: number) =>
+      new Date(now.getTime() + offset * DAY_MS).toISOString().slice(0, 10);
+    const name = (date: string) => `usage_logs_${date.replaceAll('-', '')}`;
+    await dataSource.query("SELECT ensure_day_partition('usage_logs', $1::date)", [day(-200)]);
+    const retention = api.app.get(UsageLogsRetention);
+    const result = await retention.purge(now);
+    expect(result.droppedPartitions).toContain(name(day(-200)));
+    expect(result.droppedPartitions).not.toContain(name(day(-1)));
+    const [ahead] = await dataSource.query<{ present: boolean }[]>(
+      'SELECT to_regclass($1) IS NOT NULL AS present',
+      [name(day(7))],
+    );
+    expect(ahead?.present).toBe(true);
+  });
+});
