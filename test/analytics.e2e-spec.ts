@@ -273,6 +273,10 @@ describe('usage analytics: rollups and their readers', () => {
       'start_date',
     );
     await bad({ start_date: '01/02/2026' }, 'start_date');
+    // Decimal digits only: Number() would read 0x10 as project 16.
+    const hex = await api.call('/api/v1/analytics/usage?project_id=0x10', as(owner, 'GET'));
+    const hexError = await expectError(hex, 400, 'VALIDATION_ERROR');
+    expect(hexError.details).toContainEqual(expect.objectContaining({ field: 'project_id' }));
     await bad({ start_date: '2026-02-30T00:00:00Z' }, 'start_date');
     await bad({ interval: 'year' }, 'interval');
     await bad({ status: 'abc' }, 'status');

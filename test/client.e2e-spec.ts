@@ -19,15 +19,17 @@ interface Sent {
   retryAfter: string | null;
 }
 
-/** A fetch that records every request the client sends (retries included). */
-function recordingFetch(): { sent: Sent[]; fetch: NonNullable<GatehouseClientOptions['fetch']> } {
+type Fetch = NonNullable<GatehouseClientOptions['fetch']>;
+
+/** A fetch that records every request the client sends through `send` (retries included). */
+function recordingFetch(send: Fetch): { sent: Sent[]; fetch: Fetch } {
   const sent: Sent[] = [];
   return {
     sent,
     fetch: async (request) => {
       const startedAt = Date.now();
       const idempotencyKey = request.headers.get('idempotency-key');
-      const response = await fetch(request);
+      const response = await send(request);
       sent.push({
         method: request.method,
         status: response.status,
@@ -47,7 +49,7 @@ describe('TypeScript client (@gatehouse/client) against the real server', () => 
 
   beforeAll(async () => {
     api = await startApp();
-    const anonymous = createGatehouseClient({ baseUrl: api.url });
+    const anonymous = gatehouse();
     const username = uniqueName('client');
     const registered = await anonymous.POST('/api/v1/auth/register', {
       body: {
@@ -69,9 +71,14 @@ describe('TypeScript client (@gatehouse/client) against the real server', () => 
     await api.close();
   });
 
+  /** A client of the test app; its responses are checked against the document (api.fetch). */
+  function gatehouse(options: Omit<GatehouseClientOptions, 'baseUrl'> = {}): GatehouseClient {
+    return createGatehouseClient({ baseUrl: api.url, fetch: api.fetch, ...options });
+  }
+
   /** A key made through the client with a user's token, with a window of its own if given one. */
   async function createKey(window?: 'second' | 'minute'): Promise<{ id: string; secret: string }> {
-    const owner = createGatehouseClient({ baseUrl: api.url, accessToken: () => accessToken });
+    const owner = gatehouse({ accessToken: () => accessToken });
     const { data, error, response } = await owner.POST('/api/v1/keys', {
       body: {
         name: 'client spec',
@@ -86,7 +93,7 @@ describe('TypeScript client (@gatehouse/client) against the real server', () => 
 
   it('registers, logs in, creates a key and calls the API with it', async () => {
     const key = await createKey();
-    const withKey = createGatehouseClient({ baseUrl: api.url, apiKey: key.secret });
+    const withKey = gatehouse({ apiKey: key.secret });
 
     const me = await withKey.GET('/api/v1/auth/me');
     expect(me.response.status).toBe(200);
@@ -99,7 +106,7 @@ describe('TypeScript client (@gatehouse/client) against the real server', () => 
   });
 
   it('answers errors as the typed error body', async () => {
-    const wrongKey = createGatehouseClient({ baseUrl: api.url, apiKey: 'sk_test_not-a-key' });
+    const wrongKey = gatehouse({ apiKey: 'sk_test_not-a-key' });
     const { data, error, response } = await wrongKey.GET('/api/v1/projects');
     expect(response.status).toBe(401);
     expect(data).toBeUndefined();
@@ -115,8 +122,8 @@ describe('TypeScript client (@gatehouse/client) against the real server', () => 
     call: (client: GatehouseClient) => Promise<{ response: Response }>,
   ): Promise<{ sent: Sent[]; refused: Sent; retried: Sent }> {
     const key = await createKey('second');
-    const { sent, fetch } = recordingFetch();
-    const client = createGatehouseClient({ baseUrl: api.url, apiKey: key.secret, fetch });
+    const { sent, fetch } = recordingFetch(api.fetch);
+    const client = gatehouse({ apiKey: key.secret, fetch });
     return eventually(async () => {
       expect((await call(client)).response.status).toBeLessThan(300);
       const refused = sent.findIndex((request) => request.status === 429);
@@ -146,7 +153,7 @@ describe('TypeScript client (@gatehouse/client) against the real server', () => 
     const keys = sent.filter((request) => request !== retried).map((r) => r.idempotencyKey);
     expect(new Set(keys).size).toBe(keys.length);
     // One project per call: the refused attempt and its retry made one.
-    const owner = createGatehouseClient({ baseUrl: api.url, accessToken: () => accessToken });
+    const owner = gatehouse({ accessToken: () => accessToken });
     const { data } = await owner.GET('/api/v1/projects', { params: { query: { limit: 100 } } });
     const retriedProjects = data?.data.filter((project) => project.name === 'retried');
     expect(retriedProjects).toHaveLength(sent.length - 1);
@@ -154,9 +161,8 @@ describe('TypeScript client (@gatehouse/client) against the real server', () => 
 
   it('does not retry a POST without an Idempotency-Key, nor wait longer than allowed', async () => {
     const key = await createKey('minute');
-    const { sent, fetch } = recordingFetch();
-    const noKeys = createGatehouseClient({
-      baseUrl: api.url,
+    const { sent, fetch } = recordingFetch(api.fetch);
+    const noKeys = gatehouse({
       apiKey: key.secret,
       fetch,
       idempotencyKeys: false,
@@ -171,8 +177,7 @@ describe('TypeScript client (@gatehouse/client) against the real server', () => 
       [429, null],
     ]);
 
-    const impatient = createGatehouseClient({
-      baseUrl: api.url,
+    const impatient = gatehouse({
       apiKey: key.secret,
       retry: { maxDelayMs: 10 },
     });
@@ -182,7 +187,7 @@ describe('TypeScript client (@gatehouse/client) against the real server', () => 
 
   it("replays a POST sent again with the caller's own Idempotency-Key", async () => {
     const key = await createKey();
-    const client = createGatehouseClient({ baseUrl: api.url, apiKey: key.secret });
+    const client = gatehouse({ apiKey: key.secret });
     const idempotencyKey = randomUUID();
     const send = () =>
       client.POST('/api/v1/projects', {

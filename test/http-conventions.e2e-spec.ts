@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { REDIS, type RedisClient } from '../src/redis/redis-client.js';
 import { ProbeController, ProbeModule } from './support/probe.module.js';
@@ -55,6 +56,42 @@ describe('HTTP conventions (API.md, "Wire conventions")', () => {
       const response = await api.call('/api/v1/no-such-thing');
       expect(response.status).toBe(404);
       expect((await errorOf(response)).code).toBe('RESOURCE_NOT_FOUND');
+    });
+
+    it('405 METHOD_NOT_ALLOWED with Allow for a method the path does not have', async () => {
+      for (const [method, path, allow] of [
+        ['PUT', '/api/v1/auth/login', 'POST'],
+        ['DELETE', '/api/v1/keys', 'GET, HEAD, POST'],
+        ['POST', '/health', 'GET, HEAD'],
+        ['PATCH', '/api/v1/keys/00000000-0000-4000-8000-000000000000/rotate', 'POST'],
+      ]) {
+        const response = await api.call(path, json(method, {}));
+        expect({
+          method,
+          path,
+          status: response.status,
+          allow: response.headers.get('allow'),
+        }).toEqual({ method, path, status: 405, allow });
+        expect((await errorOf(response)).code).toBe('METHOD_NOT_ALLOWED');
+      }
+      // fetch refuses to send TRACE; node:http does.
+      const trace = await new Promise<{ status?: number; allow?: string; body: string }>(
+        (resolve, reject) => {
+          const request = httpRequest(`${api.url}/api/v1/keys`, { method: 'TRACE' }, (res) => {
+            let body = '';
+            res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+            res.on('end', () =>
+              resolve({ status: res.statusCode, allow: res.headers.allow, body }),
+            );
+          });
+          request.on('error', reject);
+          request.end();
+        },
+      );
+      expect(trace).toMatchObject({ status: 405, allow: 'GET, HEAD, POST' });
+      expect((JSON.parse(trace.body) as ErrorBody).error.code).toBe('METHOD_NOT_ALLOWED');
+      // A path that does not exist stays a 404, whatever the method.
+      expect((await api.call('/api/v1/no-such-thing', json('PUT', {}))).status).toBe(404);
     });
 
     it('404 RESOURCE_NOT_FOUND thrown by a service', async () => {
@@ -244,16 +281,24 @@ describe('HTTP conventions (API.md, "Wire conventions")', () => {
       expect(body.data.map((row) => row.n)).toEqual(Array.from({ length: 50 }, (_, i) => 201 + i));
     });
 
-    it.each(['limit=101', 'limit=0', 'limit=abc', 'limit=1.5', 'offset=-1'])(
-      'rejects %s with 400',
-      async (query) => {
-        const response = await api.call(`/api/v1/probe/numbers?${query}`);
-        expect(response.status).toBe(400);
-        const error = await errorOf(response);
-        expect(error.code).toBe('VALIDATION_ERROR');
-        expect((error.details as { field: string }[])[0]?.field).toBe(query.split('=')[0]);
-      },
-    );
+    it.each([
+      'limit=101',
+      'limit=0',
+      'limit=abc',
+      'limit=1.5',
+      'offset=-1',
+      // Number() reads these as 16, 10, 1 and 0; the contract's integers are decimal digits.
+      'offset=0x10',
+      'limit=1e1',
+      'limit=%201',
+      'offset=',
+    ])('rejects %s with 400', async (query) => {
+      const response = await api.call(`/api/v1/probe/numbers?${query}`);
+      expect(response.status).toBe(400);
+      const error = await errorOf(response);
+      expect(error.code).toBe('VALIDATION_ERROR');
+      expect((error.details as { field: string }[])[0]?.field).toBe(query.split('=')[0]);
+    });
   });
 
   describe('idempotency', () => {
@@ -304,6 +349,19 @@ describe('HTTP conventions (API.md, "Wire conventions")', () => {
       );
       expect(response.status).toBe(422);
       expect((await errorOf(response)).code).toBe('IDEMPOTENCY_KEY_REUSED');
+    });
+
+    it('on a real route too, as its OpenAPI document says (422 on POST /auth/logout)', async () => {
+      const key = randomUUID();
+      const logout = (token: string) =>
+        api.call(
+          '/api/v1/auth/logout',
+          json('POST', { refresh_token: token }, { 'idempotency-key': key }),
+        );
+      expect((await logout('not-a-token')).status).toBe(204);
+      const reused = await logout('another-token');
+      expect(reused.status).toBe(422);
+      expect((await errorOf(reused)).code).toBe('IDEMPOTENCY_KEY_REUSED');
     });
 
     it('409 CONFLICT while the first request is still running, then replays', async () => {

@@ -121,6 +121,7 @@ describe('OpenAPI examples', () => {
     'PUT /api/v1/keys/{id}': { path: async (caller) => ({ id: await newKey(caller) }) },
     'PATCH /api/v1/keys/{id}': { path: async (caller) => ({ id: await newKey(caller) }) },
     'POST /api/v1/keys/{id}/rotate': { path: async (caller) => ({ id: await newKey(caller) }) },
+    'GET /api/v1/keys/{id}/usage': { path: async (caller) => ({ id: await newKey(caller) }) },
     'POST /api/v1/quotas': {
       body: (caller) => Promise.resolve({ organization_id: caller.organizationId }),
     },

@@ -12,6 +12,8 @@ export const ERROR_STATUS = {
   PERMISSION_DENIED: HttpStatus.FORBIDDEN,
   IP_NOT_ALLOWED: HttpStatus.FORBIDDEN,
   RESOURCE_NOT_FOUND: HttpStatus.NOT_FOUND,
+  // Not in API.md's table: a method the path does not have (with Allow), never an operation's.
+  METHOD_NOT_ALLOWED: HttpStatus.METHOD_NOT_ALLOWED,
   CONFLICT: HttpStatus.CONFLICT,
   API_VERSION_SUNSET: HttpStatus.GONE,
   PAYLOAD_TOO_LARGE: HttpStatus.PAYLOAD_TOO_LARGE,
@@ -90,6 +92,13 @@ export const CommonErrors = {
     );
   },
   conflict: (message: string) => new AppError('CONFLICT', message),
+  methodNotAllowed: (method: string, allowed: string[]) =>
+    new AppError(
+      'METHOD_NOT_ALLOWED',
+      `${method} is not allowed on this path; it allows ${allowed.join(', ')}`,
+      null,
+      { Allow: allowed.join(', ') },
+    ),
   unavailable: (message: string, details?: unknown) =>
     new AppError('SERVICE_UNAVAILABLE', message, details),
 };

@@ -1,5 +1,11 @@
 import { applyDecorators, type Type } from '@nestjs/common';
-import { ApiExtraModels, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import {
+  ApiExtraModels,
+  ApiResponse,
+  type ReferenceObject,
+  type SchemaObject,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import { MAX_LIMIT, MAX_OFFSET, type PageQuery } from './pagination.js';
 
 /** A single resource on the wire: `{"data": {...}}`. */
@@ -23,20 +29,37 @@ export function page<T>(items: T[], total: number, query: PageQuery): Page<T> {
   return { data: items, total, limit: query.limit, offset: query.offset };
 }
 
-/** Documents a `{data}` response of `model` (201 for creates, 200 otherwise). */
-export function ApiDataResponse(model: Type<unknown>, status = 200, description = 'OK') {
+/** Documents a `{data}` response whose `data` is `schema` (naming `model`). */
+function ApiDataEnvelope(
+  model: Type<unknown>,
+  schema: SchemaObject | ReferenceObject,
+  status: number,
+  description: string,
+) {
   return applyDecorators(
     ApiExtraModels(model),
     ApiResponse({
       status,
       description,
-      schema: {
-        type: 'object',
-        required: ['data'],
-        properties: { data: { $ref: getSchemaPath(model) } },
-      },
+      schema: { type: 'object', required: ['data'], properties: { data: schema } },
     }),
   );
+}
+
+/** Documents a `{data}` response of `model` (201 for creates, 200 otherwise). */
+export function ApiDataResponse(model: Type<unknown>, status = 200, description = 'OK') {
+  return ApiDataEnvelope(model, { $ref: getSchemaPath(model) }, status, description);
+}
+
+/** Documents a `{data: [...]}` response of up to `maxItems` `model`s (a batch's results). */
+export function ApiDataListResponse(
+  model: Type<unknown>,
+  maxItems: number,
+  status = 200,
+  description = 'OK',
+) {
+  const list: SchemaObject = { type: 'array', items: { $ref: getSchemaPath(model) }, maxItems };
+  return ApiDataEnvelope(model, list, status, description);
 }
 
 /** Documents a paginated `{data, total, limit, offset}` response of `model`. */

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, type ApiPropertyOptions } from '@nestjs/swagger';
 import { ERROR_CODES, ERROR_FIELD_MAX_LENGTH, ERROR_MESSAGE_MAX_LENGTH } from './app-error.js';
 import { MAX_ERROR_DETAILS } from './json-limits.js';
 import { REQUEST_ID_MAX_LENGTH } from './request-id.js';
@@ -11,6 +11,19 @@ export class FieldErrorDto {
   message: string;
 }
 
+/** `details` of an error: wherever an error body appears (also in a batch item's result). */
+export const ERROR_DETAILS_PROPERTY = {
+  description: 'For VALIDATION_ERROR, a list of {field, message}; otherwise code-specific or null',
+  oneOf: [
+    {
+      type: 'array',
+      items: { $ref: '#/components/schemas/FieldErrorDto' },
+      maxItems: MAX_ERROR_DETAILS,
+    },
+    { type: 'object', nullable: true },
+  ],
+} satisfies ApiPropertyOptions;
+
 export class ErrorDetailDto {
   @ApiProperty({ enum: ERROR_CODES, example: 'VALIDATION_ERROR' })
   code: string;
@@ -18,18 +31,7 @@ export class ErrorDetailDto {
   @ApiProperty({ example: 'Request validation failed', maxLength: ERROR_MESSAGE_MAX_LENGTH })
   message: string;
 
-  @ApiProperty({
-    description:
-      'For VALIDATION_ERROR, a list of {field, message}; otherwise code-specific or null',
-    oneOf: [
-      {
-        type: 'array',
-        items: { $ref: '#/components/schemas/FieldErrorDto' },
-        maxItems: MAX_ERROR_DETAILS,
-      },
-      { type: 'object', nullable: true },
-    ],
-  })
+  @ApiProperty(ERROR_DETAILS_PROPERTY)
   details: unknown;
 
   @ApiProperty({

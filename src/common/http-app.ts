@@ -141,12 +141,21 @@ function countQueryParams(url: string): number {
     .filter((pair) => pair !== '').length;
 }
 
+/** Methods that may be routed; OPTIONS is left out, the CORS layer answers it on any path. */
+const ROUTED_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
+
+/** The methods the path of `url` has routes for (none: the path does not exist). */
+function allowedMethods(fastify: FastifyInstance, url: string): string[] {
+  const path = url.split('?')[0] ?? url;
+  return ROUTED_METHODS.filter((method) => fastify.findRoute({ method, url: path }) !== null);
+}
+
 /**
  * Request-level conventions that must hold before any route runs (and for unmatched URLs):
- * the X-Request-Id echo, URL and query-string limits, the refusal of a blocked address's
- * failed credentials, and after the response the one log line, the metrics sample and the
- * usage record. When the server closes (in-flight requests answered), the usage records
- * still buffered are handed over, while the queue is still open.
+ * the X-Request-Id echo, URL and query-string limits, 405 for a method a path does not have,
+ * the refusal of a blocked address's failed credentials, and after the response the one log
+ * line, the metrics sample and the usage record. When the server closes (in-flight requests
+ * answered), the usage records still buffered are handed over, while the queue is still open.
  */
 function registerHooks(
   fastify: FastifyInstance,
@@ -172,6 +181,12 @@ function registerHooks(
     if (unacceptable !== null) {
       throw CommonErrors.validation([unacceptable], `Invalid request: ${unacceptable.message}`);
     }
+  });
+
+  // Fastify answers a path that exists, asked with a method it does not have, as a 404.
+  fastify.addHook('onRequest', (request, _reply, done) => {
+    const allowed = request.is404 ? allowedMethods(fastify, request.url) : [];
+    done(allowed.length > 0 ? CommonErrors.methodNotAllowed(request.method, allowed) : undefined);
   });
 
   // Thrown to the exception filter like the auth guard's own refusal, before any routing.

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import {
+  applyDecorators,
   type CallHandler,
   type ExecutionContext,
   HttpStatus,
@@ -10,6 +11,7 @@ import {
 } from '@nestjs/common';
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants.js';
 import { Reflector } from '@nestjs/core';
+import { ApiExtension } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type Observable, from, lastValueFrom, of } from 'rxjs';
 import { AuthConfig } from '../config/config.classes.js';
@@ -26,7 +28,8 @@ const REPLAY_TTL_MS = 24 * 60 * 60 * 1000;
  * expires, so a process that died mid-request does not block the key for a day.
  */
 const IN_FLIGHT_TTL_MS = 130 * 1000;
-const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+/** An Idempotency-Key: 1-255 printable ASCII characters. */
+export const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
 type StoredRecord =
   | { state: 'in_flight'; fingerprint: string }
@@ -73,7 +76,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     if (request.method !== 'POST') return next.handle();
-    if (this.reflector.get(SkipIdempotency, context.getHandler())) return next.handle();
+    if (this.reflector.get(SkipIdempotencyMetadata, context.getHandler())) return next.handle();
     const idempotencyKey = headerValue(request);
     if (idempotencyKey === undefined) return next.handle();
     if (!KEY_PATTERN.test(idempotencyKey)) {
@@ -172,4 +175,11 @@ export class IdempotencyInterceptor implements NestInterceptor {
  * `@SkipIdempotency()` on a route whose response carries credentials (login, refresh): its
  * responses are never stored, so no token sits in Redis, and the header is ignored there.
  */
-export const SkipIdempotency = Reflector.createDecorator<void, true>({ transform: () => true });
+export function SkipIdempotency(): MethodDecorator {
+  return applyDecorators(SkipIdempotencyMetadata(), ApiExtension(IDEMPOTENCY_IGNORED, true));
+}
+
+const SkipIdempotencyMetadata = Reflector.createDecorator<void, true>({ transform: () => true });
+
+/** Marks the POSTs that ignore Idempotency-Key in the OpenAPI document (src/common/openapi.ts). */
+export const IDEMPOTENCY_IGNORED = 'x-idempotency-key-ignored';

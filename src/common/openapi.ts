@@ -1,7 +1,13 @@
 import type { INestApplication } from '@nestjs/common';
-import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import {
+  DocumentBuilder,
+  type OpenAPIObject,
+  type OperationObject,
+  SwaggerModule,
+} from '@nestjs/swagger';
 import { ERROR_CODES, ERROR_STATUS, type ErrorCode } from './app-error.js';
 import { ErrorResponseDto, FieldErrorDto } from './error-response.dto.js';
+import { IDEMPOTENCY_IGNORED, KEY_PATTERN } from './idempotency.interceptor.js';
 import { documentValidationBounds } from './openapi-bounds.js';
 import { requestExampleOf } from './request-example.js';
 
@@ -22,6 +28,7 @@ const ERROR_EXAMPLES: Record<ErrorCode, { message: string; details?: unknown }> 
   PERMISSION_DENIED: { message: 'Missing permission: keys:write' },
   IP_NOT_ALLOWED: { message: 'This API key may not be used from this address' },
   RESOURCE_NOT_FOUND: { message: 'Resource not found' },
+  METHOD_NOT_ALLOWED: { message: 'PUT is not allowed on this path; it allows GET, HEAD, POST' },
   CONFLICT: { message: 'A project with this slug already exists in the organization' },
   API_VERSION_SUNSET: { message: 'This API version has been sunset' },
   PAYLOAD_TOO_LARGE: { message: 'Request body is larger than 10485760 bytes' },
@@ -111,11 +118,35 @@ const headerRefs = (names: string[]) =>
 /** Statuses answered before the rate limiter counted the request, so without its headers. */
 const BEFORE_LIMITER = new Set(['401', '410']);
 
+/** Codes answered for requests no operation takes: a method the path does not have. */
+const NOT_FROM_OPERATIONS = new Set<ErrorCode>(['METHOD_NOT_ALLOWED']);
+
 const SERVER_ERRORS: Record<string, string> = {
   '500': 'INTERNAL_ERROR: an unexpected failure (the request_id finds it in the logs)',
   '503':
     'SERVICE_UNAVAILABLE: Postgres or Redis is unavailable (Retry-After may say when to retry)',
 };
+
+/** What IdempotencyInterceptor adds to a POST: the header, and its 409 and 422. */
+function documentIdempotency(operation: OperationObject): void {
+  operation.parameters = [
+    ...(operation.parameters ?? []),
+    {
+      name: 'Idempotency-Key',
+      in: 'header',
+      required: false,
+      description:
+        'Replays the first response to a retry with the same key and body for 24 h (X-Idempotency-Key is accepted too)',
+      schema: { type: 'string', minLength: 1, maxLength: 255, pattern: KEY_PATTERN.source },
+    },
+  ];
+  operation.responses['409'] ??= {
+    description: 'CONFLICT: a request with this Idempotency-Key is still running',
+  };
+  operation.responses['422'] ??= {
+    description: 'IDEMPOTENCY_KEY_REUSED: this Idempotency-Key came with another request',
+  };
+}
 
 /**
  * Gives every operation the shared error schema: a `default` error response, and the error
@@ -138,6 +169,12 @@ function withSharedResponses(document: OpenAPIObject): OpenAPIObject {
           description:
             'RATE_LIMIT_EXCEEDED or QUOTA_EXCEEDED, with Retry-After (and 503 SERVICE_UNAVAILABLE when RATE_LIMIT_FAILURE_MODE=closed and Redis is down)',
         };
+      if (method === 'post' && !(IDEMPOTENCY_IGNORED in operation)) documentIdempotency(operation);
+      // Refused on any route before it runs (src/common/http-app.ts).
+      operation.responses['400'] ??= {
+        description:
+          'VALIDATION_ERROR: a malformed request (a bad URL, more than 50 query parameters, a NUL character)',
+      };
       for (const [status, description] of Object.entries(SERVER_ERRORS)) {
         operation.responses[status] ??= { description };
       }
@@ -149,7 +186,9 @@ function withSharedResponses(document: OpenAPIObject): OpenAPIObject {
           'application/json': {
             schema: ERROR_REF,
             examples: errorExamples(
-              ERROR_CODES.filter((code) => !documented.has(ERROR_STATUS[code])),
+              ERROR_CODES.filter(
+                (code) => !documented.has(ERROR_STATUS[code]) && !NOT_FROM_OPERATIONS.has(code),
+              ),
             ),
           },
         },
@@ -177,6 +216,41 @@ function withSharedResponses(document: OpenAPIObject): OpenAPIObject {
     headers: { ...HEADERS, ...RETRY_AFTER, ...CORS },
   };
   return document;
+}
+
+type SchemaNode = Record<string, unknown>;
+
+/**
+ * Bodies are validated with whitelist + forbidNonWhitelisted (src/common/validation.ts), so
+ * an unknown field is a 400: every object schema a request body reaches, through properties,
+ * items and compositions, says `additionalProperties: false`.
+ */
+function closeRequestBodies(document: OpenAPIObject): void {
+  const schemas = (document.components?.schemas ?? {}) as Record<string, SchemaNode>;
+  const closed = new Set<SchemaNode>();
+  const close = (node: unknown): void => {
+    if (typeof node !== 'object' || node === null || closed.has(node as SchemaNode)) return;
+    const schema = node as SchemaNode;
+    closed.add(schema);
+    if (typeof schema.$ref === 'string') {
+      close(schemas[schema.$ref.replace('#/components/schemas/', '')]);
+      return;
+    }
+    if (schema.properties !== undefined) {
+      schema.additionalProperties ??= false;
+      Object.values(schema.properties as SchemaNode).forEach(close);
+    }
+    close(schema.items);
+    close(schema.additionalProperties);
+    for (const key of ['allOf', 'oneOf', 'anyOf'])
+      (schema[key] as unknown[] | undefined)?.forEach(close);
+  };
+  for (const pathItem of Object.values(document.paths)) {
+    for (const method of METHODS) {
+      const body = pathItem[method]?.requestBody;
+      if (body !== undefined && 'content' in body) close(body.content['application/json']?.schema);
+    }
+  }
 }
 
 /**
@@ -209,7 +283,7 @@ const INTRODUCTION = `API management backend: organizations, users, projects, AP
 - **As a service**: with a user token, \`POST /api/v1/keys\` creates an API key; its secret (\`sk_live_...\` or \`sk_test_...\`) is shown once. Send it as the \`X-API-Key\` header (under \`api_key\` in **Authorize**), never as a bearer token. A key may do what its \`permissions\` allow; each operation names the permission it needs (\`x-required-permission\`).
 
 ## Errors
-Every error, whatever the status, has one body: \`{"error": {"code", "message", "details", "request_id"}}\`. \`code\` is stable and tells what happened (each code has one status); \`details\` is a list of \`{field, message}\` for \`VALIDATION_ERROR\` and code-specific otherwise; \`request_id\` is also the \`X-Request-Id\` response header. Unknown fields in a body are a 400.
+Every error, whatever the status, has one body: \`{"error": {"code", "message", "details", "request_id"}}\`. \`code\` is stable and tells what happened (each code has one status); \`details\` is a list of \`{field, message}\` for \`VALIDATION_ERROR\` and code-specific otherwise; \`request_id\` is also the \`X-Request-Id\` response header. Unknown fields in a body are a 400. A method a path does not have is a 405 \`METHOD_NOT_ALLOWED\` with an \`Allow\` header.
 
 ## Rate limits and quotas
 Requests made with a credential are counted against the key's, the organization's and the platform's limits. Every counted response carries \`X-RateLimit-Limit\`, \`X-RateLimit-Remaining\`, \`X-RateLimit-Reset\` (Unix epoch seconds) and \`X-RateLimit-Window\` (seconds) for the window closest to its limit, the IETF \`RateLimit-Policy\` and \`RateLimit\` fields, and \`X-Quota-*\` when a quota applies. A full window is 429 \`RATE_LIMIT_EXCEEDED\`, a spent quota 429 \`QUOTA_EXCEEDED\`, both with \`Retry-After\` in seconds. \`GET /api/v1/rate-limits/explain\` shows what applies to a caller.
@@ -274,6 +348,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const document = SwaggerModule.createDocument(app, config, {
     extraModels: [ErrorResponseDto, FieldErrorDto],
   });
+  closeRequestBodies(document);
   return withSharedResponses(withRequestExamples(document));
 }
 

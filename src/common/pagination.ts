@@ -1,6 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IntRange } from './int-range.js';
+import { FromDecimalText, IntRange } from './int-range.js';
 
 export const DEFAULT_LIMIT = 20;
 export const MAX_LIMIT = 100;
@@ -10,12 +9,12 @@ export const MAX_OFFSET = 1_000_000_000;
 /** `?limit&offset` for every list route: limit 1-100 (default 20), offset from 0. */
 export class PageQuery {
   @ApiPropertyOptional({ default: DEFAULT_LIMIT, example: 20 })
-  @Type(() => Number)
+  @FromDecimalText()
   @IntRange(1, MAX_LIMIT)
   limit: number = DEFAULT_LIMIT;
 
   @ApiPropertyOptional({ default: 0, example: 0 })
-  @Type(() => Number)
+  @FromDecimalText()
   @IntRange(0, MAX_OFFSET)
   offset: number = 0;
 }

@@ -1,7 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import { IsUUID } from 'class-validator';
-import { INT32_MAX, IntRange } from './int-range.js';
+import { FromDecimalText, INT32_MAX, IntRange } from './int-range.js';
 
 /** `:id` of a UUID resource; anything else is a 400, not a database error. */
 export class UuidParam {
@@ -13,10 +12,7 @@ export class UuidParam {
 /** `:id` of an integer resource (projects). */
 export class IntIdParam {
   @ApiProperty({ example: 42 })
-  // Decimal digits only: Number() would also read `1e3`, `0x10` and ` 7` as ids.
-  @Transform(({ value }) =>
-    typeof value === 'string' && /^\d{1,10}$/.test(value) ? Number(value) : NaN,
-  )
+  @FromDecimalText(10)
   @IntRange(1, INT32_MAX)
   id: number;
 }

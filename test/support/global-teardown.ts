@@ -1,9 +1,12 @@
+import { rmSync } from 'node:fs';
 import { closeRedis } from '../../src/redis/redis-client.js';
-import { dropDatabase } from './test-env.js';
+import { RESPONSE_CONTRACT_ENV, dropDatabase } from './test-env.js';
 import { scanKeys, testRedis } from './test-redis.js';
 
-/** Removes this run's database and every Redis key under its prefixes. */
+/** Removes this run's database, its compiled document and every Redis key under its prefixes. */
 export default async function globalTeardown(): Promise<void> {
+  const contract = process.env[RESPONSE_CONTRACT_ENV];
+  if (contract !== undefined) rmSync(contract, { force: true });
   const database = process.env.GATEHOUSE_TEST_DATABASE;
   const runId = process.env.GATEHOUSE_TEST_RUN;
   if (database !== undefined) await dropDatabase(database);

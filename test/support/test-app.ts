@@ -7,12 +7,18 @@ import { configureHttpApp, createFastifyAdapter } from '../../src/common/http-ap
 import { createLogger } from '../../src/common/logger.js';
 import { CONFIG_CLASSES } from '../../src/config/config.classes.js';
 import { type Env, validateEnv } from '../../src/config/env.js';
+import { callSite, checkResponse } from './response-contract.js';
 
 export interface TestApp {
   app: NestFastifyApplication;
   url: string;
-  /** fetch against the running app, e.g. `call('/health/ready')`. */
+  /**
+   * fetch against the running app, e.g. `call('/health/ready')`. Every response is checked
+   * against the OpenAPI document (test/support/response-contract.ts).
+   */
   call(path: string, init?: RequestInit): Promise<Response>;
+  /** A fetch for the typed client (its `fetch` option), checked like `call`. */
+  fetch: (request: Request) => Promise<Response>;
   close(): Promise<void>;
 }
 
@@ -53,7 +59,24 @@ export async function startApp(options: TestAppOptions = {}): Promise<TestApp> {
   return {
     app,
     url,
-    call: (path, init) => fetch(`${url}${path}`, init),
+    call: async (path, init) => {
+      const site = callSite();
+      const response = await fetch(`${url}${path}`, init);
+      const request = { method: init?.method ?? 'GET', path, headers: new Headers(init?.headers) };
+      await checkResponse(request, response, site);
+      return response;
+    },
+    fetch: async (request) => {
+      const site = callSite();
+      const { pathname, search } = new URL(request.url);
+      const response = await fetch(request);
+      await checkResponse(
+        { method: request.method, path: `${pathname}${search}`, headers: request.headers },
+        response,
+        site,
+      );
+      return response;
+    },
     close: () => app.close(),
   };
 }

@@ -8,6 +8,9 @@ export const ADMIN_DATABASE_URL =
   process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
+/** This run's compiled OpenAPI document (test/support/openapi-contract.ts), from global setup. */
+export const RESPONSE_CONTRACT_ENV = 'GATEHOUSE_TEST_RESPONSE_CONTRACT';
+
 export function databaseUrl(database: string): string {
   const url = new URL(ADMIN_DATABASE_URL);
   url.pathname = `/${database}`;

@@ -805,6 +805,7 @@ export interface components {
              */
             token_type: "bearer";
             /**
+             * Format: int32
              * @description Seconds until the access token expires
              * @example 900
              */
@@ -847,7 +848,10 @@ export interface components {
              * @example Billing service
              */
             name?: string;
-            /** @description API keys only */
+            /**
+             * Format: int32
+             * @description API keys only
+             */
             project_id?: number | null;
             /**
              * @description API keys only
@@ -967,15 +971,20 @@ export interface components {
              * @example VALIDATION_ERROR
              * @enum {string}
              */
-            code: "VALIDATION_ERROR" | "AUTHENTICATION_FAILED" | "API_KEY_INVALID" | "API_KEY_REVOKED" | "API_KEY_EXPIRED" | "TOKEN_EXPIRED" | "PERMISSION_DENIED" | "IP_NOT_ALLOWED" | "RESOURCE_NOT_FOUND" | "CONFLICT" | "API_VERSION_SUNSET" | "PAYLOAD_TOO_LARGE" | "URI_TOO_LONG" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "RATE_LIMIT_EXCEEDED" | "QUOTA_EXCEEDED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE" | "TIMEOUT";
+            code: "VALIDATION_ERROR" | "AUTHENTICATION_FAILED" | "API_KEY_INVALID" | "API_KEY_REVOKED" | "API_KEY_EXPIRED" | "TOKEN_EXPIRED" | "PERMISSION_DENIED" | "IP_NOT_ALLOWED" | "RESOURCE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "API_VERSION_SUNSET" | "PAYLOAD_TOO_LARGE" | "URI_TOO_LONG" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "RATE_LIMIT_EXCEEDED" | "QUOTA_EXCEEDED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE" | "TIMEOUT";
             /** @example Request validation failed */
             message: string;
-            details?: Record<string, never> | null;
+            /** @description For VALIDATION_ERROR, a list of {field, message}; otherwise code-specific or null */
+            details: components["schemas"]["FieldErrorDto"][] | (Record<string, never> | null);
         };
         BatchItemResult: {
-            /** @example 0 */
+            /**
+             * Format: int32
+             * @example 0
+             */
             index: number;
             /**
+             * Format: int32
              * @description The status this item would have had on its own: 201 created, 202 invitation of an existing account, or an error
              * @example 201
              */
@@ -1076,6 +1085,7 @@ export interface components {
             prefix: string;
             /** Format: uuid */
             organization_id: string;
+            /** Format: int32 */
             project_id: number | null;
             permissions: ("users:read" | "projects:read" | "keys:read" | "analytics:read" | "audit:read" | "webhooks:read" | "events:read" | "users:write" | "projects:write" | "webhooks:write" | "events:write" | "users:delete" | "projects:delete" | "keys:write" | "rate_limits:write" | "quotas:write" | "members:write" | "org:delete" | "org:billing" | "admin")[];
             allowed_ips: string[];
@@ -1103,7 +1113,10 @@ export interface components {
             api_key_id: string | null;
             /** @enum {string} */
             period: "daily" | "monthly" | "custom";
-            /** @example 100000 */
+            /**
+             * Format: int64
+             * @example 100000
+             */
             max_requests: number;
             /**
              * @description custom periods only
@@ -1121,11 +1134,15 @@ export interface components {
              */
             current_period_start: string;
             /**
+             * Format: int64
              * @description Requests counted in the current period
              * @example 1234
              */
             used: number;
-            /** @example 98766 */
+            /**
+             * Format: int64
+             * @example 98766
+             */
             remaining: number;
             /**
              * @description The current period ends
@@ -1152,6 +1169,7 @@ export interface components {
             prefix: string;
             /** Format: uuid */
             organization_id: string;
+            /** Format: int32 */
             project_id: number | null;
             permissions: ("users:read" | "projects:read" | "keys:read" | "analytics:read" | "audit:read" | "webhooks:read" | "events:read" | "users:write" | "projects:write" | "webhooks:write" | "events:write" | "users:delete" | "projects:delete" | "keys:write" | "rate_limits:write" | "quotas:write" | "members:write" | "org:delete" | "org:billing" | "admin")[];
             allowed_ips: string[];
@@ -1239,11 +1257,18 @@ export interface components {
             quota?: components["schemas"]["QuotaFieldsDto"] | null;
         };
         VerifyRateLimit: {
-            /** @example 100 */
+            /**
+             * Format: int64
+             * @example 100
+             */
             limit: number;
-            /** @example 99 */
+            /**
+             * Format: int64
+             * @example 99
+             */
             remaining: number;
             /**
+             * Format: int64
              * @description Unix seconds
              * @example 1767225600
              */
@@ -1252,11 +1277,20 @@ export interface components {
         VerifyQuota: {
             /** Format: uuid */
             quota_id: string;
-            /** @example 1000 */
+            /**
+             * Format: int64
+             * @example 1000
+             */
             limit: number;
-            /** @example 120 */
+            /**
+             * Format: int64
+             * @example 120
+             */
             used: number;
-            /** @example 880 */
+            /**
+             * Format: int64
+             * @example 880
+             */
             remaining: number;
             /** @example 2026-12-01T00:00:00.000Z */
             resets_at: string;
@@ -1269,7 +1303,7 @@ export interface components {
              * @example RATE_LIMIT_EXCEEDED
              * @enum {string}
              */
-            code?: "VALIDATION_ERROR" | "AUTHENTICATION_FAILED" | "API_KEY_INVALID" | "API_KEY_REVOKED" | "API_KEY_EXPIRED" | "TOKEN_EXPIRED" | "PERMISSION_DENIED" | "IP_NOT_ALLOWED" | "RESOURCE_NOT_FOUND" | "CONFLICT" | "API_VERSION_SUNSET" | "PAYLOAD_TOO_LARGE" | "URI_TOO_LONG" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "RATE_LIMIT_EXCEEDED" | "QUOTA_EXCEEDED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE" | "TIMEOUT";
+            code?: "VALIDATION_ERROR" | "AUTHENTICATION_FAILED" | "API_KEY_INVALID" | "API_KEY_REVOKED" | "API_KEY_EXPIRED" | "TOKEN_EXPIRED" | "PERMISSION_DENIED" | "IP_NOT_ALLOWED" | "RESOURCE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "API_VERSION_SUNSET" | "PAYLOAD_TOO_LARGE" | "URI_TOO_LONG" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "RATE_LIMIT_EXCEEDED" | "QUOTA_EXCEEDED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE" | "TIMEOUT";
             /** Format: uuid */
             key_id: string | null;
             /** Format: uuid */
@@ -1883,6 +1917,7 @@ export interface components {
         };
         ProjectResponse: {
             /**
+             * Format: int32
              * @description Positive integer (Sentry DSNs need one)
              * @example 42
              */
@@ -1996,9 +2031,13 @@ export interface components {
             window: "second" | "minute" | "hour" | "day" | "daily" | "monthly" | "custom";
             /** @enum {string} */
             algorithm: "sliding_window" | "token_bucket" | "quota";
-            /** @example 100 */
+            /**
+             * Format: int64
+             * @example 100
+             */
             limit: number;
             /**
+             * Format: int64
              * @description What the next requests may still use
              * @example 42
              */
@@ -2121,7 +2160,7 @@ export interface components {
              * @example VALIDATION_ERROR
              * @enum {string}
              */
-            code: "VALIDATION_ERROR" | "AUTHENTICATION_FAILED" | "API_KEY_INVALID" | "API_KEY_REVOKED" | "API_KEY_EXPIRED" | "TOKEN_EXPIRED" | "PERMISSION_DENIED" | "IP_NOT_ALLOWED" | "RESOURCE_NOT_FOUND" | "CONFLICT" | "API_VERSION_SUNSET" | "PAYLOAD_TOO_LARGE" | "URI_TOO_LONG" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "RATE_LIMIT_EXCEEDED" | "QUOTA_EXCEEDED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE" | "TIMEOUT";
+            code: "VALIDATION_ERROR" | "AUTHENTICATION_FAILED" | "API_KEY_INVALID" | "API_KEY_REVOKED" | "API_KEY_EXPIRED" | "TOKEN_EXPIRED" | "PERMISSION_DENIED" | "IP_NOT_ALLOWED" | "RESOURCE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "API_VERSION_SUNSET" | "PAYLOAD_TOO_LARGE" | "URI_TOO_LONG" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "RATE_LIMIT_EXCEEDED" | "QUOTA_EXCEEDED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE" | "TIMEOUT";
             /** @example Request validation failed */
             message: string;
             /** @description For VALIDATION_ERROR, a list of {field, message}; otherwise code-specific or null */
@@ -2191,6 +2230,16 @@ export interface operations {
                     "application/json": components["schemas"]["HealthStatusDto"];
                 };
             };
+            /** @description VALIDATION_ERROR: a malformed request (a bad URL, more than 50 query parameters, a NUL character) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description INTERNAL_ERROR: an unexpected failure (the request_id finds it in the logs) */
             500: {
                 headers: {
@@ -2242,6 +2291,16 @@ export interface operations {
                     "application/json": components["schemas"]["HealthStatusDto"];
                 };
             };
+            /** @description VALIDATION_ERROR: a malformed request (a bad URL, more than 50 query parameters, a NUL character) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description INTERNAL_ERROR: an unexpected failure (the request_id finds it in the logs) */
             500: {
                 headers: {
@@ -2291,6 +2350,16 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HealthStatusDto"];
+                };
+            };
+            /** @description VALIDATION_ERROR: a malformed request (a bad URL, more than 50 query parameters, a NUL character) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description INTERNAL_ERROR: an unexpected failure (the request_id finds it in the logs) */
@@ -2347,6 +2416,16 @@ export interface operations {
                     };
                 };
             };
+            /** @description VALIDATION_ERROR: a malformed request (a bad URL, more than 50 query parameters, a NUL character) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description API_VERSION_SUNSET */
             410: {
                 headers: {
@@ -2393,7 +2472,10 @@ export interface operations {
     AuthController_register_v1: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Replays the first response to a retry with the same key and body for 24 h (X-Idempotency-Key is accepted too) */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2702,7 +2784,10 @@ export interface operations {
     AuthController_logout_v1: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Replays the first response to a retry with the same key and body for 24 h (X-Idempotency-Key is accepted too) */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2735,8 +2820,28 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description CONFLICT: a request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description API_VERSION_SUNSET */
             410: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED: this Idempotency-Key came with another request */
+            422: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
@@ -2806,6 +2911,25 @@ export interface operations {
                     "application/json": {
                         data: components["schemas"]["MeResponse"];
                     };
+                };
+            };
+            /** @description VALIDATION_ERROR: a malformed request (a bad URL, more than 50 query parameters, a NUL character) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-RateLimit-Window": components["headers"]["X-RateLimit-Window"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-Quota-Limit": components["headers"]["X-Quota-Limit"];
+                    "X-Quota-Remaining": components["headers"]["X-Quota-Remaining"];
+                    "X-Quota-Reset": components["headers"]["X-Quota-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description AUTHENTICATION_FAILED, API_KEY_INVALID, API_KEY_REVOKED, API_KEY_EXPIRED or TOKEN_EXPIRED */
@@ -3333,7 +3457,10 @@ export interface operations {
     AuthController_acceptInvitation_v1: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Replays the first response to a retry with the same key and body for 24 h (X-Idempotency-Key is accepted too) */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3412,6 +3539,25 @@ export interface operations {
             };
             /** @description RESOURCE_NOT_FOUND (also for another organization’s resources) */
             404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-RateLimit-Window": components["headers"]["X-RateLimit-Window"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-Quota-Limit": components["headers"]["X-Quota-Limit"];
+                    "X-Quota-Remaining": components["headers"]["X-Quota-Remaining"];
+                    "X-Quota-Reset": components["headers"]["X-Quota-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description CONFLICT: a request with this Idempotency-Key is still running */
+            409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
@@ -3514,7 +3660,10 @@ export interface operations {
     AuthController_declineInvitation_v1: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Replays the first response to a retry with the same key and body for 24 h (X-Idempotency-Key is accepted too) */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3589,6 +3738,25 @@ export interface operations {
             };
             /** @description RESOURCE_NOT_FOUND (also for another organization’s resources) */
             404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-RateLimit-Window": components["headers"]["X-RateLimit-Window"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-Quota-Limit": components["headers"]["X-Quota-Limit"];
+                    "X-Quota-Remaining": components["headers"]["X-Quota-Remaining"];
+                    "X-Quota-Reset": components["headers"]["X-Quota-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description CONFLICT: a request with this Idempotency-Key is still running */
+            409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
@@ -3854,7 +4022,10 @@ export interface operations {
     UsersController_create_v1: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Replays the first response to a retry with the same key and body for 24 h (X-Idempotency-Key is accepted too) */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4066,7 +4237,10 @@ export interface operations {
     UsersController_createMany_v1: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Replays the first response to a retry with the same key and body for 24 h (X-Idempotency-Key is accepted too) */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4092,7 +4266,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description One result per item, in request order (data is an array) */
+            /** @description One result per item, in request order */
             200: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -4109,7 +4283,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: components["schemas"]["BatchItemResult"];
+                        data: components["schemas"]["BatchItemResult"][];
                     };
                 };
             };
@@ -4144,6 +4318,25 @@ export interface operations {
             };
             /** @description PERMISSION_DENIED without users:write */
             403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-RateLimit-Window": components["headers"]["X-RateLimit-Window"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-Quota-Limit": components["headers"]["X-Quota-Limit"];
+                    "X-Quota-Remaining": components["headers"]["X-Quota-Remaining"];
+                    "X-Quota-Reset": components["headers"]["X-Quota-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description CONFLICT: a request with this Idempotency-Key is still running */
+            409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
@@ -5307,7 +5500,10 @@ export interface operations {
     KeysController_create_v1: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Replays the first response to a retry with the same key and body for 24 h (X-Idempotency-Key is accepted too) */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -5426,6 +5622,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description CONFLICT: a request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-RateLimit-Window": components["headers"]["X-RateLimit-Window"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-Quota-Limit": components["headers"]["X-Quota-Limit"];
+                    "X-Quota-Remaining": components["headers"]["X-Quota-Remaining"];
+                    "X-Quota-Reset": components["headers"]["X-Quota-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description API_VERSION_SUNSET */
             410: {
                 headers: {
@@ -5511,7 +5726,10 @@ export interface operations {
     KeysController_verify_v1: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Replays the first response to a retry with the same key and body for 24 h (X-Idempotency-Key is accepted too) */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -5599,10 +5817,48 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description CONFLICT: a request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-RateLimit-Window": components["headers"]["X-RateLimit-Window"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-Quota-Limit": components["headers"]["X-Quota-Limit"];
+                    "X-Quota-Remaining": components["headers"]["X-Quota-Remaining"];
+                    "X-Quota-Reset": components["headers"]["X-Quota-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description API_VERSION_SUNSET */
             410: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED: this Idempotency-Key came with another request */
+            422: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-RateLimit-Window": components["headers"]["X-RateLimit-Window"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-Quota-Limit": components["headers"]["X-Quota-Limit"];
+                    "X-Quota-Remaining": components["headers"]["X-Quota-Remaining"];
+                    "X-Quota-Reset": components["headers"]["X-Quota-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6513,7 +6769,10 @@ export interface operations {
     KeysController_revoke_v1: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Replays the first response to a retry with the same key and body for 24 h (X-Idempotency-Key is accepted too) */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -6609,10 +6868,48 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description CONFLICT: a request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-RateLimit-Window": components["headers"]["X-RateLimit-Window"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-Quota-Limit": components["headers"]["X-Quota-Limit"];
+                    "X-Quota-Remaining": components["headers"]["X-Quota-Remaining"];
+                    "X-Quota-Reset": components["headers"]["X-Quota-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description API_VERSION_SUNSET */
             410: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED: this Idempotency-Key came with another request */
+            422: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-RateLimit-Window": components["headers"]["X-RateLimit-Window"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-Quota-Limit": components["headers"]["X-Quota-Limit"];
+                    "X-Quota-Remaining": components["headers"]["X-Quota-Remaining"];
+                    "X-Quota-Reset": components["headers"]["X-Quota-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6675,7 +6972,10 @@ export interface operations {
     KeysController_rotate_v1: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Replays the first response to a retry with the same key and body for 24 h (X-Idempotency-Key is accepted too) */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -6784,10 +7084,48 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description CONFLICT */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-RateLimit-Window": components["headers"]["X-RateLimit-Window"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-Quota-Limit": components["headers"]["X-Quota-Limit"];
+                    "X-Quota-Remaining": components["headers"]["X-Quota-Remaining"];
+                    "X-Quota-Reset": components["headers"]["X-Quota-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description API_VERSION_SUNSET */
             410: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED: this Idempotency-Key came with another request */
+            422: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-RateLimit-Window": components["headers"]["X-RateLimit-Window"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-Quota-Limit": components["headers"]["X-Quota-Limit"];
+                    "X-Quota-Remaining": components["headers"]["X-Quota-Remaining"];
+                    "X-Quota-Reset": components["headers"]["X-Quota-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6875,6 +7213,25 @@ export interface operations {
                     "application/json": {
                         data: components["schemas"]["RateLimitsResponse"];
                     };
+                };
+            };
+            /** @description VALIDATION_ERROR: a malformed request (a bad URL, more than 50 query parameters, a NUL character) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-RateLimit-Window": components["headers"]["X-RateLimit-Window"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-Quota-Limit": components["headers"]["X-Quota-Limit"];
+                    "X-Quota-Remaining": components["headers"]["X-Quota-Remaining"];
+                    "X-Quota-Reset": components["headers"]["X-Quota-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description AUTHENTICATION_FAILED, API_KEY_INVALID, API_KEY_REVOKED, API_KEY_EXPIRED or TOKEN_EXPIRED */
@@ -7293,7 +7650,10 @@ export interface operations {
     QuotasController_create_v1: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Replays the first response to a retry with the same key and body for 24 h (X-Idempotency-Key is accepted too) */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -8479,7 +8839,10 @@ export interface operations {
     OrganizationsController_create_v1: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Replays the first response to a retry with the same key and body for 24 h (X-Idempotency-Key is accepted too) */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -9556,7 +9919,10 @@ export interface operations {
     OrganizationsController_addMember_v1: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Replays the first response to a retry with the same key and body for 24 h (X-Idempotency-Key is accepted too) */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -10294,7 +10660,10 @@ export interface operations {
     ProjectsController_create_v1: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Replays the first response to a retry with the same key and body for 24 h (X-Idempotency-Key is accepted too) */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -11680,7 +12049,10 @@ export interface operations {
     VersionsController_create_v1: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Replays the first response to a retry with the same key and body for 24 h (X-Idempotency-Key is accepted too) */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -11790,6 +12162,25 @@ export interface operations {
             410: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED: this Idempotency-Key came with another request */
+            422: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-RateLimit-Window": components["headers"]["X-RateLimit-Window"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-Quota-Limit": components["headers"]["X-Quota-Limit"];
+                    "X-Quota-Remaining": components["headers"]["X-Quota-Remaining"];
+                    "X-Quota-Reset": components["headers"]["X-Quota-Reset"];
                     [name: string]: unknown;
                 };
                 content: {

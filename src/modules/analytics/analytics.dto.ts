@@ -1,7 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, IntersectionType, OmitType } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import { IsIn, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
-import { INT32_MAX, IntRange } from '../../common/int-range.js';
+import { FromDecimalText, INT32_MAX, IntRange } from '../../common/int-range.js';
 import { TIMESTAMP_FIELD, UUID_FIELD } from '../../common/openapi-bounds.js';
 import { IP_MAX_LENGTH, USER_AGENT_MAX_LENGTH } from '../../common/request-context.js';
 import { REQUEST_ID_MAX_LENGTH } from '../../common/request-id.js';
@@ -39,7 +38,7 @@ class UsageFilters {
 
   @ApiPropertyOptional({ example: 42 })
   @IsOptional()
-  @Type(() => Number)
+  @FromDecimalText(10)
   @IntRange(1, INT32_MAX)
   project_id?: number;
 

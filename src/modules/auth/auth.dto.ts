@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsEmail, IsOptional, IsString, IsUUID, Length, Matches, MaxLength } from 'class-validator';
 import { UUID_FIELD, maxLengthOf, patternMaxLength } from '../../common/openapi-bounds.js';
 import { PERMISSIONS, ROLES, type Role } from '../../common/permissions.js';
+import { ApiInteger, INT32_MAX } from '../../common/int-range.js';
 import { ApiRequestExample } from '../../common/request-example.js';
 import { CreateKeyDto } from '../keys/keys.dto.js';
 import { CreateOrganizationDto } from '../organizations/organizations.dto.js';
@@ -176,6 +177,7 @@ export class TokenResponse {
   token_type: 'bearer';
 
   @ApiProperty({ example: 900, description: 'Seconds until the access token expires' })
+  @ApiInteger(1, INT32_MAX)
   expires_in: number;
 
   @ApiProperty({ type: UserResponse })
@@ -230,7 +232,8 @@ export class MeResponse {
   })
   name?: string;
 
-  @ApiPropertyOptional({ nullable: true, type: Number, description: 'API keys only' })
+  @ApiPropertyOptional({ nullable: true, description: 'API keys only' })
+  @ApiInteger(1, INT32_MAX)
   project_id?: number | null;
 
   @ApiPropertyOptional({ enum: ['live', 'test'], description: 'API keys only' })

@@ -154,7 +154,7 @@ export class KeysController {
   @RequirePermission('keys:write')
   @ApiOperation({ summary: 'A new secret; the old one works until the grace period ends' })
   @ApiDataResponse(KeyWithSecretResponse, 201, 'Rotated')
-  @ApiErrors(400, 401, 404)
+  @ApiErrors(400, 401, 404, 409)
   async rotate(
     @Auth() ctx: AuthenticatedContext,
     @Param() { id }: UuidParam,

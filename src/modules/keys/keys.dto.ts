@@ -14,7 +14,7 @@ import {
   type ValidatorConstraintInterface,
   ValidatorConstraint,
 } from 'class-validator';
-import { INT32_MAX, IntRange } from '../../common/int-range.js';
+import { ApiInteger, INT32_MAX, IntRange } from '../../common/int-range.js';
 import { TIMESTAMP_FIELD, UUID_FIELD, maxLengthOf } from '../../common/openapi-bounds.js';
 import { ERROR_CODES } from '../../common/app-error.js';
 import { IsTimestamp } from '../../common/timestamp.js';
@@ -195,7 +195,8 @@ export class KeyResponse {
   @ApiProperty(UUID_FIELD)
   organization_id: string;
 
-  @ApiProperty({ nullable: true, type: Number })
+  @ApiProperty({ nullable: true })
+  @ApiInteger(1, INT32_MAX)
   project_id: number | null;
 
   @ApiProperty({ enum: PERMISSIONS, isArray: true, maxItems: PERMISSIONS.length })
@@ -273,12 +274,15 @@ export class VerifyKeyDto {
 
 export class VerifyRateLimit {
   @ApiProperty({ example: 100 })
+  @ApiInteger(0, Number.MAX_SAFE_INTEGER)
   limit: number;
 
   @ApiProperty({ example: 99 })
+  @ApiInteger(0, Number.MAX_SAFE_INTEGER)
   remaining: number;
 
   @ApiProperty({ example: 1767225600, description: 'Unix seconds' })
+  @ApiInteger(0, Number.MAX_SAFE_INTEGER)
   reset: number;
 }
 
@@ -287,12 +291,15 @@ export class VerifyQuota {
   quota_id: string;
 
   @ApiProperty({ example: 1000 })
+  @ApiInteger(0, Number.MAX_SAFE_INTEGER)
   limit: number;
 
   @ApiProperty({ example: 120 })
+  @ApiInteger(0, Number.MAX_SAFE_INTEGER)
   used: number;
 
   @ApiProperty({ example: 880 })
+  @ApiInteger(0, Number.MAX_SAFE_INTEGER)
   remaining: number;
 
   @ApiProperty({ ...TIMESTAMP_FIELD, example: '2026-12-01T00:00:00.000Z' })

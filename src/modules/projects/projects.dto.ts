@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { IsOptional, IsString, Length, Matches } from 'class-validator';
-import { INT32_MAX } from '../../common/int-range.js';
+import { ApiInteger, INT32_MAX } from '../../common/int-range.js';
 import { TIMESTAMP_FIELD, UUID_FIELD, maxLengthOf } from '../../common/openapi-bounds.js';
 import { ApiRequestExample } from '../../common/request-example.js';
 import { PUBLIC_URL_MAX_LENGTH } from '../../config/env.js';
@@ -65,6 +65,7 @@ export class UpdateProjectDto extends PartialType(ReplaceProjectDto) {}
 
 export class ProjectResponse {
   @ApiProperty({ example: 42, description: 'Positive integer (Sentry DSNs need one)' })
+  @ApiInteger(1, INT32_MAX)
   id: number;
 
   @ApiProperty(UUID_FIELD)

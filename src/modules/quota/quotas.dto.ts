@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsUUID } from 'class-validator';
-import { IntRange } from '../../common/int-range.js';
+import { ApiInteger, IntRange } from '../../common/int-range.js';
 import { TIMESTAMP_FIELD, UUID_FIELD } from '../../common/openapi-bounds.js';
 import { IsTimestamp } from '../../common/timestamp.js';
 import { PageQuery } from '../../common/pagination.js';
@@ -116,6 +116,7 @@ export class QuotaResponse {
   period: QuotaPeriod;
 
   @ApiProperty({ example: 100_000 })
+  @ApiInteger(1, MAX_QUOTA)
   max_requests: number;
 
   @ApiProperty({
@@ -142,9 +143,11 @@ export class QuotaResponse {
   current_period_start: string;
 
   @ApiProperty({ example: 1_234, description: 'Requests counted in the current period' })
+  @ApiInteger(0, Number.MAX_SAFE_INTEGER)
   used: number;
 
   @ApiProperty({ example: 98_766 })
+  @ApiInteger(0, Number.MAX_SAFE_INTEGER)
   remaining: number;
 
   @ApiProperty({

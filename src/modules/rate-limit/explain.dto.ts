@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
+import { ApiInteger } from '../../common/int-range.js';
 import { TIMESTAMP_FIELD, UUID_FIELD } from '../../common/openapi-bounds.js';
 import { WINDOWS } from '../keys/keys.dto.js';
 import { QUOTA_PERIODS } from '../quota/quota-period.js';
@@ -48,9 +49,11 @@ export class ExplainedPolicy {
   algorithm: string;
 
   @ApiProperty({ example: 100 })
+  @ApiInteger(0, Number.MAX_SAFE_INTEGER)
   limit: number;
 
   @ApiProperty({ example: 42, description: 'What the next requests may still use' })
+  @ApiInteger(0, Number.MAX_SAFE_INTEGER)
   remaining: number;
 
   @ApiProperty({

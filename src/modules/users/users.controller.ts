@@ -17,6 +17,7 @@ import { SkipIdempotency } from '../../common/idempotency.interceptor.js';
 import { InvitationResponse } from '../organizations/organizations.dto.js';
 import { ApiErrors } from '../../common/api-errors.js';
 import {
+  ApiDataListResponse,
   ApiDataResponse,
   ApiPageResponse,
   type Data,
@@ -30,6 +31,7 @@ import { BATCH_TIMEOUT_MS, RequestTimeout } from '../../common/timeout.intercept
 import {
   BatchCreateUsersDto,
   BatchItemResult,
+  MAX_BATCH_USERS,
   CreateUserDto,
   PasswordResetResponse,
   ReplaceUserDto,
@@ -84,7 +86,12 @@ export class UsersController {
   @RequestTimeout(BATCH_TIMEOUT_MS)
   @RequirePermission('users:write')
   @ApiOperation({ summary: 'Create up to 100 users; one bad item does not stop the others' })
-  @ApiDataResponse(BatchItemResult, 200, 'One result per item, in request order (data is an array)')
+  @ApiDataListResponse(
+    BatchItemResult,
+    MAX_BATCH_USERS,
+    200,
+    'One result per item, in request order',
+  )
   @ApiErrors(400, 422)
   async createMany(
     @Auth() ctx: AuthenticatedContext,

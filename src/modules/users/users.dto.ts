@@ -18,6 +18,8 @@ import {
   Matches,
   MaxLength,
 } from 'class-validator';
+import { ERROR_DETAILS_PROPERTY } from '../../common/error-response.dto.js';
+import { ApiInteger } from '../../common/int-range.js';
 import { TIMESTAMP_FIELD, UUID_FIELD, patternMaxLength } from '../../common/openapi-bounds.js';
 import { PageQuery } from '../../common/pagination.js';
 import { ERROR_CODES, ERROR_MESSAGE_MAX_LENGTH } from '../../common/app-error.js';
@@ -188,6 +190,9 @@ export class UserListQuery extends PageQuery {
   q?: string;
 }
 
+/** Users one batch call creates at most (API.md: batch operations take 100 items). */
+export const MAX_BATCH_USERS = 100;
+
 @ApiRequestExample<BatchCreateUsersDto>({
   users: [
     { username: 'alan', email: 'alan@example.com', full_name: 'Alan Turing' },
@@ -195,10 +200,10 @@ export class UserListQuery extends PageQuery {
   ],
 })
 export class BatchCreateUsersDto {
-  @ApiProperty({ type: [CreateUserDto], minItems: 1, maxItems: 100 })
+  @ApiProperty({ type: [CreateUserDto], minItems: 1, maxItems: MAX_BATCH_USERS })
   @IsArray()
   @ArrayMinSize(1)
-  @ArrayMaxSize(100)
+  @ArrayMaxSize(MAX_BATCH_USERS)
   @Type(() => Object)
   users: unknown[];
 }
@@ -249,13 +254,14 @@ export class BatchItemError {
   @ApiProperty({ example: 'Request validation failed', maxLength: ERROR_MESSAGE_MAX_LENGTH })
   message: string;
 
-  @ApiPropertyOptional({ nullable: true })
+  @ApiProperty(ERROR_DETAILS_PROPERTY)
   details: unknown;
 }
 
 @ApiExtraModels(UserResponse, InvitationResponse)
 export class BatchItemResult {
   @ApiProperty({ example: 0 })
+  @ApiInteger(0, MAX_BATCH_USERS - 1)
   index: number;
 
   @ApiProperty({
@@ -263,6 +269,7 @@ export class BatchItemResult {
     description:
       'The status this item would have had on its own: 201 created, 202 invitation of an existing account, or an error',
   })
+  @ApiInteger(200, 599)
   status: number;
 
   @ApiPropertyOptional({
