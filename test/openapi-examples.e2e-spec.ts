@@ -7,6 +7,8 @@ import { registerPlatformAdmin } from './support/platform-admin.js';
 import { type TestApp, json, startApp } from './support/test-app.js';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
+/** Operations whose example is sent with a key of exactly the documented permission, today. */
+const SENT_WITH_KEYS = 24;
 
 interface Operation {
   method: (typeof METHODS)[number];
@@ -24,8 +26,12 @@ interface Operation {
  * Path parameters with an example (`v1`) and every query example are sent as they are.
  */
 interface Setup {
-  /** Who sends it: a fresh owner (default), a fresh platform administrator, or nobody. */
-  caller?: 'owner' | 'platform' | 'anonymous';
+  /**
+   * Who sends it: a fresh owner (default: through a key of exactly the operation's permission
+   * when the operation takes keys), the owner in person (what only a person may do, like
+   * giving an account a password), a fresh platform administrator, or nobody.
+   */
+  caller?: 'owner' | 'person' | 'platform' | 'anonymous';
   path?: (caller: Account) => Promise<Record<string, string>>;
   body?: (caller: Account) => Promise<Record<string, unknown>>;
   /** More than the status: what a 200 that still failed inside would hide. */
@@ -110,7 +116,9 @@ describe('OpenAPI examples', () => {
         return { reset_token: data.reset_token };
       },
     },
+    // The example gives one account a password: a person's decision, never a key's (403).
     'POST /api/v1/users/batch': {
+      caller: 'person',
       check: (body) => {
         const { data } = body as { data: { status: number }[] };
         expect(data.map((item) => item.status)).toEqual(data.map(() => 201));
@@ -118,7 +126,12 @@ describe('OpenAPI examples', () => {
     },
     'PUT /api/v1/users/{id}': { path: async (caller) => ({ id: await member(caller) }) },
     'PATCH /api/v1/users/{id}': { path: async (caller) => ({ id: await member(caller) }) },
-    'PUT /api/v1/keys/{id}': { path: async (caller) => ({ id: await newKey(caller) }) },
+    // A key gives only permissions it holds itself: these examples grant more than keys:write.
+    'POST /api/v1/keys': { caller: 'person' },
+    'PUT /api/v1/keys/{id}': {
+      caller: 'person',
+      path: async (caller) => ({ id: await newKey(caller) }),
+    },
     'PATCH /api/v1/keys/{id}': { path: async (caller) => ({ id: await newKey(caller) }) },
     'POST /api/v1/keys/{id}/rotate': { path: async (caller) => ({ id: await newKey(caller) }) },
     'GET /api/v1/keys/{id}/usage': { path: async (caller) => ({ id: await newKey(caller) }) },
@@ -137,8 +150,11 @@ describe('OpenAPI examples', () => {
     'PUT /api/v1/organizations/{id}': { path: ownOrganization },
     'PATCH /api/v1/organizations/{id}': { path: ownOrganization },
     'GET /api/v1/organizations/{id}/members': { path: ownOrganization },
-    'POST /api/v1/organizations/{id}/members': { path: ownOrganization },
+    // Roles are given by people (a key's call is a 403): these examples give one.
+    'POST /api/v1/users': { caller: 'person' },
+    'POST /api/v1/organizations/{id}/members': { caller: 'person', path: ownOrganization },
     'PATCH /api/v1/organizations/{id}/members/{user_id}': {
+      caller: 'person',
       path: async (caller) => ({ id: caller.organizationId, user_id: await member(caller) }),
     },
     'GET /api/v1/projects/{id}': { path: newProject },
@@ -161,7 +177,31 @@ describe('OpenAPI examples', () => {
     },
   };
 
-  it('answers every request example as documented, sent as is with a fresh credential', async () => {
+  /**
+   * The narrowest credential the document says is enough: for an operation that takes API
+   * keys, a fresh key of the owner's holding only the operation's `x-required-permission`;
+   * otherwise the caller's own token.
+   */
+  let sentWithKeys = 0;
+  async function credentialFor(
+    caller: Account,
+    operation: OpenAPIV3.OperationObject,
+    role: Setup['caller'],
+  ): Promise<Record<string, string>> {
+    const permission = (operation as { 'x-required-permission'?: string })['x-required-permission'];
+    const takesKeys = (operation.security ?? []).some((scheme) => 'api_key' in scheme);
+    if (role === 'platform' || role === 'person' || permission === undefined || !takesKeys)
+      return caller.auth;
+    const created = await api.call(
+      '/api/v1/keys',
+      as(caller, 'POST', { name: 'example', environment: 'test', permissions: [permission] }),
+    );
+    expect(created.status).toBe(201);
+    sentWithKeys += 1;
+    return { 'x-api-key': ((await created.json()) as { data: { key: string } }).data.key };
+  }
+
+  it('answers every request example as documented, sent as is with the narrowest credential', async () => {
     const withExamples = operations().filter(
       ({ operation }) =>
         bodyExampleOf(operation) !== undefined ||
@@ -195,7 +235,8 @@ describe('OpenAPI examples', () => {
       if (query.size > 0) url = `${url}?${query.toString()}`;
       const example = bodyExampleOf(operation);
       const substituted = setup.body ? await setup.body(caller as Account) : {};
-      const headers = caller?.auth ?? {};
+      const headers =
+        caller === undefined ? {} : await credentialFor(caller, operation, setup.caller);
       const response = await api.call(
         url,
         example === undefined
@@ -216,6 +257,8 @@ describe('OpenAPI examples', () => {
     // Today: 28 request bodies (the document build requires an example for each) and 14
     // operations with parameter examples only (lists, filters, {version}, a project's {id}).
     expect(ordered.length).toBeGreaterThanOrEqual(42);
+    // Most of them through a key of that one permission (the rest: people's calls, above).
+    expect(sentWithKeys).toBeGreaterThanOrEqual(SENT_WITH_KEYS);
     // Some 200 requests, one after another: each example has a new account of its own.
   }, 180_000);
 
