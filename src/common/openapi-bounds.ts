@@ -19,6 +19,7 @@ export const ISO_TIMESTAMP_LENGTH = 24;
  */
 export const UUID_FIELD = { format: 'uuid', maxLength: UUID_LENGTH } as const;
 export const TIMESTAMP_FIELD = {
+  format: 'date-time',
   maxLength: ISO_TIMESTAMP_LENGTH,
   example: '2026-01-01T00:00:00.000Z',
 } as const;

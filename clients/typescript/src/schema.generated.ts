@@ -753,9 +753,15 @@ export interface components {
             role: "owner" | "admin" | "member" | "viewer";
             /** @example false */
             is_platform_admin: boolean;
-            /** @example 2026-01-01T00:00:00.000Z */
+            /**
+             * Format: date-time
+             * @example 2026-01-01T00:00:00.000Z
+             */
             created_at: string;
-            /** @example 2026-01-01T00:00:00.000Z */
+            /**
+             * Format: date-time
+             * @example 2026-01-01T00:00:00.000Z
+             */
             updated_at: string;
         };
         RegisterDto: {
@@ -925,11 +931,15 @@ export interface components {
              */
             status: "invited";
             /**
+             * Format: date-time
              * @description 7 days after creation
              * @example 2026-01-08T00:00:00.000Z
              */
             expires_at: string;
-            /** @example 2026-01-01T00:00:00.000Z */
+            /**
+             * Format: date-time
+             * @example 2026-01-01T00:00:00.000Z
+             */
             created_at: string;
         };
         AcceptedInvitationResponse: {
@@ -939,7 +949,10 @@ export interface components {
             organization_name: string;
             /** @enum {string} */
             role: "owner" | "admin" | "member" | "viewer";
-            /** @example 2026-01-01T00:00:00.000Z */
+            /**
+             * Format: date-time
+             * @example 2026-01-01T00:00:00.000Z
+             */
             joined_at: string;
         };
         CreateUserDto: {
@@ -1050,7 +1063,10 @@ export interface components {
              * @example prt_Jx3...
              */
             reset_token: string;
-            /** @example 2026-01-01T01:00:00.000Z */
+            /**
+             * Format: date-time
+             * @example 2026-01-01T01:00:00.000Z
+             */
             expires_at: string;
         };
         RateLimitDto: {
@@ -1089,16 +1105,28 @@ export interface components {
             project_id: number | null;
             permissions: ("users:read" | "projects:read" | "keys:read" | "analytics:read" | "audit:read" | "webhooks:read" | "events:read" | "users:write" | "projects:write" | "webhooks:write" | "events:write" | "users:delete" | "projects:delete" | "keys:write" | "rate_limits:write" | "quotas:write" | "members:write" | "org:delete" | "org:billing" | "admin")[];
             allowed_ips: string[];
-            /** @example 2026-01-01T00:00:00.000Z */
+            /**
+             * Format: date-time
+             * @example 2026-01-01T00:00:00.000Z
+             */
             expires_at: string | null;
             rate_limits: components["schemas"]["RateLimitDto"][];
             /** @enum {string} */
             status: "active" | "revoked" | "expired";
-            /** @example 2026-01-01T00:00:00.000Z */
+            /**
+             * Format: date-time
+             * @example 2026-01-01T00:00:00.000Z
+             */
             last_used_at: string | null;
-            /** @example 2026-01-01T00:00:00.000Z */
+            /**
+             * Format: date-time
+             * @example 2026-01-01T00:00:00.000Z
+             */
             created_at: string;
-            /** @example 2026-01-01T00:00:00.000Z */
+            /**
+             * Format: date-time
+             * @example 2026-01-01T00:00:00.000Z
+             */
             updated_at: string;
         };
         QuotaResponse: {
@@ -1119,16 +1147,19 @@ export interface components {
              */
             max_requests: number;
             /**
+             * Format: date-time
              * @description custom periods only
              * @example 2026-01-01T00:00:00.000Z
              */
             period_start: string | null;
             /**
+             * Format: date-time
              * @description custom periods only
              * @example 2026-01-01T00:00:00.000Z
              */
             period_end: string | null;
             /**
+             * Format: date-time
              * @description The current period began
              * @example 2026-11-01T00:00:00.000Z
              */
@@ -1145,13 +1176,20 @@ export interface components {
              */
             remaining: number;
             /**
+             * Format: date-time
              * @description The current period ends
              * @example 2026-12-01T00:00:00.000Z
              */
             resets_at: string;
-            /** @example 2026-01-01T00:00:00.000Z */
+            /**
+             * Format: date-time
+             * @example 2026-01-01T00:00:00.000Z
+             */
             created_at: string;
-            /** @example 2026-01-01T00:00:00.000Z */
+            /**
+             * Format: date-time
+             * @example 2026-01-01T00:00:00.000Z
+             */
             updated_at: string;
         };
         KeyWithSecretResponse: {
@@ -1173,16 +1211,28 @@ export interface components {
             project_id: number | null;
             permissions: ("users:read" | "projects:read" | "keys:read" | "analytics:read" | "audit:read" | "webhooks:read" | "events:read" | "users:write" | "projects:write" | "webhooks:write" | "events:write" | "users:delete" | "projects:delete" | "keys:write" | "rate_limits:write" | "quotas:write" | "members:write" | "org:delete" | "org:billing" | "admin")[];
             allowed_ips: string[];
-            /** @example 2026-01-01T00:00:00.000Z */
+            /**
+             * Format: date-time
+             * @example 2026-01-01T00:00:00.000Z
+             */
             expires_at: string | null;
             rate_limits: components["schemas"]["RateLimitDto"][];
             /** @enum {string} */
             status: "active" | "revoked" | "expired";
-            /** @example 2026-01-01T00:00:00.000Z */
+            /**
+             * Format: date-time
+             * @example 2026-01-01T00:00:00.000Z
+             */
             last_used_at: string | null;
-            /** @example 2026-01-01T00:00:00.000Z */
+            /**
+             * Format: date-time
+             * @example 2026-01-01T00:00:00.000Z
+             */
             created_at: string;
-            /** @example 2026-01-01T00:00:00.000Z */
+            /**
+             * Format: date-time
+             * @example 2026-01-01T00:00:00.000Z
+             */
             updated_at: string;
             /**
              * @description The secret: shown only in this response
@@ -1292,7 +1342,10 @@ export interface components {
              * @example 880
              */
             remaining: number;
-            /** @example 2026-12-01T00:00:00.000Z */
+            /**
+             * Format: date-time
+             * @example 2026-12-01T00:00:00.000Z
+             */
             resets_at: string;
         };
         VerifyKeyResponse: {
@@ -1331,6 +1384,7 @@ export interface components {
         };
         UsageDataPoint: {
             /**
+             * Format: date-time
              * @description Start of the interval (UTC)
              * @example 2026-01-01T00:00:00.000Z
              */
@@ -1378,11 +1432,13 @@ export interface components {
         };
         UsageResponse: {
             /**
+             * Format: date-time
              * @description Start of the range answered (inclusive)
              * @example 2026-01-01T00:00:00.000Z
              */
             start_date: string;
             /**
+             * Format: date-time
              * @description End of the range answered (exclusive)
              * @example 2026-01-02T00:00:00.000Z
              */
@@ -1710,6 +1766,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             /**
+             * Format: date-time
              * @description When the request arrived
              * @example 2026-01-01T00:00:00.000Z
              */
@@ -1789,9 +1846,15 @@ export interface components {
              * @enum {string|null}
              */
             role: "owner" | "admin" | "member" | "viewer" | null;
-            /** @example 2026-01-01T00:00:00.000Z */
+            /**
+             * Format: date-time
+             * @example 2026-01-01T00:00:00.000Z
+             */
             created_at: string;
-            /** @example 2026-01-01T00:00:00.000Z */
+            /**
+             * Format: date-time
+             * @example 2026-01-01T00:00:00.000Z
+             */
             updated_at: string;
         };
         CreateOrganizationDto: {
@@ -1875,6 +1938,7 @@ export interface components {
              */
             role: "owner" | "admin" | "member" | "viewer";
             /**
+             * Format: date-time
              * @description null while invited
              * @example 2026-01-01T00:00:00.000Z
              */
@@ -1885,6 +1949,7 @@ export interface components {
              */
             invitation_id: string | null;
             /**
+             * Format: date-time
              * @description When the invitation lapses (invited only)
              * @example 2026-01-08T00:00:00.000Z
              */
@@ -1937,9 +2002,15 @@ export interface components {
              * @example http://5f0c8a3e9b1d4c7e8f2a6b3c9d0e1f2a@localhost:3000/42
              */
             dsn: string;
-            /** @example 2026-01-01T00:00:00.000Z */
+            /**
+             * Format: date-time
+             * @example 2026-01-01T00:00:00.000Z
+             */
             created_at: string;
-            /** @example 2026-01-01T00:00:00.000Z */
+            /**
+             * Format: date-time
+             * @example 2026-01-01T00:00:00.000Z
+             */
             updated_at: string;
         };
         CreateProjectDto: {
@@ -2014,7 +2085,10 @@ export interface components {
             changes: {
                 [key: string]: unknown;
             } | null;
-            /** @example 2026-01-01T00:00:00.000Z */
+            /**
+             * Format: date-time
+             * @example 2026-01-01T00:00:00.000Z
+             */
             created_at: string;
         };
         ExplainedPolicy: {
@@ -2043,6 +2117,7 @@ export interface components {
              */
             remaining: number;
             /**
+             * Format: date-time
              * @description When the next unit frees
              * @example 2026-11-25T12:01:00.000Z
              */
@@ -2072,17 +2147,32 @@ export interface components {
              */
             status: "beta" | "stable" | "deprecated" | "sunset";
             description: string | null;
-            /** @example 2026-01-01T00:00:00.000Z */
+            /**
+             * Format: date-time
+             * @example 2026-01-01T00:00:00.000Z
+             */
             released_at: string | null;
-            /** @example 2026-01-01T00:00:00.000Z */
+            /**
+             * Format: date-time
+             * @example 2026-01-01T00:00:00.000Z
+             */
             deprecated_at: string | null;
-            /** @example 2026-01-01T00:00:00.000Z */
+            /**
+             * Format: date-time
+             * @example 2026-01-01T00:00:00.000Z
+             */
             sunset_date: string | null;
             migration_guide_url: string | null;
             changelog: string | null;
-            /** @example 2026-01-01T00:00:00.000Z */
+            /**
+             * Format: date-time
+             * @example 2026-01-01T00:00:00.000Z
+             */
             created_at: string;
-            /** @example 2026-01-01T00:00:00.000Z */
+            /**
+             * Format: date-time
+             * @example 2026-01-01T00:00:00.000Z
+             */
             updated_at: string;
         };
         CreateVersionDto: {
