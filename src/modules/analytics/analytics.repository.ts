@@ -80,7 +80,8 @@ export class AnalyticsRepository {
   /**
    * Sums per data point (the `interval` bucket, UTC) of the rollup rows of the segments, each
    * read from its own table (usage_rollups_<grain>) over [start, end); points without rows
-   * are absent. Reads the rollups' (organization_id, bucket, ...) index, never usage_logs.
+   * are absent. Reads the rollups' (organization_id, bucket, ...) index, never usage_logs;
+   * unfiltered but for the status, the organization rollups for hours and days.
    */
   async usagePoints(
     scope: TenantScope,
@@ -93,12 +94,23 @@ export class AnalyticsRepository {
       .add((p) => `organization_id = ${p}`, scope.organizationId)
       .filter(filter);
     const shared = conditions.where;
+    // Only the status left to filter on: the organization rollups hold the same sums in far
+    // fewer rows (migrations/1764600000000-AddOrganizationUsageRollups.ts).
+    const byOrganization =
+      filter.endpoint === undefined &&
+      filter.api_key_id === undefined &&
+      filter.user_id === undefined &&
+      filter.project_id === undefined;
+    const table = (grain: RollupSegment['grain']) =>
+      byOrganization && grain !== 'minute'
+        ? `usage_rollups_org_${grain}`
+        : `usage_rollups_${grain}`;
     const pieces = segments.map((segment) => {
       const start = conditions.add((p) => p, segment.start).params.length;
       const end = conditions.add((p) => p, segment.end).params.length;
       return `SELECT bucket, status, requests, rate_limited, quota_exceeded, response_time_sum_ms,
           response_time_max_ms, ${HISTOGRAM_COLUMNS.join(', ')}
-        FROM usage_rollups_${segment.grain}
+        FROM ${table(segment.grain)}
         WHERE ${shared} AND bucket >= $${start} AND bucket < $${end}`;
     });
     const intervalParam = conditions.add((p) => p, interval).params.length;

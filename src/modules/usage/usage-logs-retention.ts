@@ -59,6 +59,9 @@ export class UsageLogsRetention {
       };
       const hourRows = await deleted('usage_rollups_hour');
       const dayRows = await deleted('usage_rollups_day');
+      // The organization rollups: the same buckets summed (not counted in the result).
+      await deleted('usage_rollups_org_hour');
+      await deleted('usage_rollups_org_day');
       return { ...logs, rollups: { minute, hourRows, dayRows } };
     });
     this.logger.log({ msg: 'usage logs retention', cutoff: cutoff.toISOString(), ...result });
