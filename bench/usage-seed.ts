@@ -6,7 +6,7 @@ import { MINUTE_ROLLUPS_DAYS } from '../src/modules/usage/usage-logs-retention.j
  * Seeds usage_logs and its rollups straight in SQL, one day at a time: generate_series rows
  * into the day's partition, then the hour rollup grouped from them (the same sums ingestion's
  * minute -> hour steps give: counts, latency sum and max, the histogram), the day rollup from
- * the hour rows, the organization rollups from those, and the minute rollup only for the last MINUTE_ROLLUPS_DAYS days (what
+ * the hour rows, the narrow (organization, key) rollups from those, and the minute rollup only for the last MINUTE_ROLLUPS_DAYS days (what
  * retention keeps). Not through the ingestion statement: it runs ~10x slower than a set insert
  * and bench:usage-ingest measures it on its own.
  *
@@ -45,6 +45,12 @@ const FROM_LOGS = (unit: string) => `
   FROM (SELECT *, ${HISTOGRAM_BUCKET_SQL('response_time_ms')} AS latency_bucket
     FROM usage_logs WHERE created_at >= $1 AND created_at < $2) AS facts
   GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9`;
+
+/** The narrow rollups' keys (migrations/1764600000000-AddNarrowUsageRollups.ts). */
+const NARROW = {
+  org: 'organization_id, bucket, status',
+  key: 'organization_id, api_key_id, bucket, status',
+};
 
 const MEASURES = `requests, rate_limited, quota_exceeded, response_time_sum_ms, response_time_max_ms, ${HISTOGRAM_COLUMNS.join(', ')}`;
 
@@ -114,13 +120,15 @@ export async function seedUsage(databaseUrl: string, options: SeedOptions): Prom
          WHERE bucket >= $1 AND bucket < $2 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9`,
         [start, end],
       );
-      for (const grain of ['hour', 'day'])
-        await db.query(
-          `INSERT INTO usage_rollups_org_${grain} (bucket, organization_id, status, ${MEASURES})
-           SELECT bucket, organization_id, status, ${SUMS} FROM usage_rollups_${grain}
-           WHERE bucket >= $1 AND bucket < $2 GROUP BY 1, 2, 3`,
-          [start, end],
-        );
+      for (const [shape, key] of Object.entries(NARROW))
+        for (const grain of ['hour', 'day'])
+          await db.query(
+            `INSERT INTO usage_rollups_${shape}_${grain} (${key}, ${MEASURES})
+             SELECT ${key}, ${SUMS} FROM usage_rollups_${grain}
+             WHERE bucket >= $1 AND bucket < $2 ${shape === 'key' ? 'AND api_key_id IS NOT NULL' : ''}
+             GROUP BY ${key}`,
+            [start, end],
+          );
       if (back < MINUTE_ROLLUPS_DAYS)
         await db.query(
           `INSERT INTO usage_rollups_minute (bucket, ${DIMENSIONS}, ${MEASURES}) ${FROM_LOGS('minute')}`,
@@ -130,7 +138,7 @@ export async function seedUsage(databaseUrl: string, options: SeedOptions): Prom
       options.progress?.(seeded);
     }
     await db.query('ANALYZE usage_logs');
-    for (const table of ['minute', 'hour', 'day', 'org_hour', 'org_day'])
+    for (const table of ['minute', 'hour', 'day', 'org_hour', 'org_day', 'key_hour', 'key_day'])
       await db.query(`ANALYZE usage_rollups_${table}`);
   } finally {
     await db.end();

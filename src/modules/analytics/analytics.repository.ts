@@ -81,7 +81,7 @@ export class AnalyticsRepository {
    * Sums per data point (the `interval` bucket, UTC) of the rollup rows of the segments, each
    * read from its own table (usage_rollups_<grain>) over [start, end); points without rows
    * are absent. Reads the rollups' (organization_id, bucket, ...) index, never usage_logs;
-   * unfiltered but for the status, the organization rollups for hours and days.
+   * for hours and days filtered by nothing but a key and the status, the narrow rollups.
    */
   async usagePoints(
     scope: TenantScope,
@@ -94,16 +94,19 @@ export class AnalyticsRepository {
       .add((p) => `organization_id = ${p}`, scope.organizationId)
       .filter(filter);
     const shared = conditions.where;
-    // Only the status left to filter on: the organization rollups hold the same sums in far
-    // fewer rows (migrations/1764600000000-AddOrganizationUsageRollups.ts).
-    const byOrganization =
+    // Nothing but a key and the status to filter on: the narrow rollups hold the same sums in
+    // far fewer rows (migrations/1764600000000-AddNarrowUsageRollups.ts).
+    const narrow =
       filter.endpoint === undefined &&
-      filter.api_key_id === undefined &&
       filter.user_id === undefined &&
-      filter.project_id === undefined;
+      filter.project_id === undefined
+        ? filter.api_key_id === undefined
+          ? 'org'
+          : 'key'
+        : undefined;
     const table = (grain: RollupSegment['grain']) =>
-      byOrganization && grain !== 'minute'
-        ? `usage_rollups_org_${grain}`
+      narrow !== undefined && grain !== 'minute'
+        ? `usage_rollups_${narrow}_${grain}`
         : `usage_rollups_${grain}`;
     const pieces = segments.map((segment) => {
       const start = conditions.add((p) => p, segment.start).params.length;
