@@ -325,9 +325,12 @@ describe('usage analytics: rollups and their readers', () => {
       dataSource.query<{ table: string; requests: number; quota: number; histogram: number }[]>(
         `SELECT t AS table, sum(requests)::int AS requests, sum(quota_exceeded)::int AS quota,
            sum(${HISTOGRAM_COLUMNS.join(' + ')})::int AS histogram
-         FROM (SELECT 'minute' AS t, * FROM usage_rollups_minute UNION ALL
-               SELECT 'hour', * FROM usage_rollups_hour UNION ALL
-               SELECT 'day', * FROM usage_rollups_day) AS r
+         FROM (${['minute', 'hour', 'day', 'org_hour', 'org_day']
+           .map(
+             (t) => `SELECT '${t}' AS t, organization_id, requests, quota_exceeded,
+               ${HISTOGRAM_COLUMNS.join(', ')} FROM usage_rollups_${t}`,
+           )
+           .join(' UNION ALL ')}) AS r
          WHERE organization_id = $1 GROUP BY t ORDER BY t`,
         [organizationId],
       );
@@ -347,6 +350,8 @@ describe('usage analytics: rollups and their readers', () => {
         { table: 'day', ...expected },
         { table: 'hour', ...expected },
         { table: 'minute', ...expected },
+        { table: 'org_day', ...expected },
+        { table: 'org_hour', ...expected },
       ]);
     });
 
@@ -361,6 +366,8 @@ describe('usage analytics: rollups and their readers', () => {
         { table: 'day', ...expected },
         { table: 'hour', ...expected },
         { table: 'minute', ...expected },
+        { table: 'org_day', ...expected },
+        { table: 'org_hour', ...expected },
       ]);
     });
 
@@ -377,6 +384,8 @@ describe('usage analytics: rollups and their readers', () => {
         { table: 'day', requests: 5 },
         { table: 'hour', requests: 5 },
         { table: 'minute', requests: 2 },
+        { table: 'org_day', requests: 5 },
+        { table: 'org_hour', requests: 5 },
       ]);
     });
   });

@@ -80,7 +80,8 @@ export class AnalyticsRepository {
   /**
    * Sums per data point (the `interval` bucket, UTC) of the rollup rows of the segments, each
    * read from its own table (usage_rollups_<grain>) over [start, end); points without rows
-   * are absent. Reads the rollups' (organization_id, bucket, ...) index, never usage_logs.
+   * are absent. Reads the rollups' (organization_id, bucket, ...) index, never usage_logs;
+   * for hours and days filtered by nothing but a key and the status, the narrow rollups.
    */
   async usagePoints(
     scope: TenantScope,
@@ -93,12 +94,26 @@ export class AnalyticsRepository {
       .add((p) => `organization_id = ${p}`, scope.organizationId)
       .filter(filter);
     const shared = conditions.where;
+    // Nothing but a key and the status to filter on: the narrow rollups hold the same sums in
+    // far fewer rows (migrations/1764600000000-AddNarrowUsageRollups.ts).
+    const narrow =
+      filter.endpoint === undefined &&
+      filter.user_id === undefined &&
+      filter.project_id === undefined
+        ? filter.api_key_id === undefined
+          ? 'org'
+          : 'key'
+        : undefined;
+    const table = (grain: RollupSegment['grain']) =>
+      narrow !== undefined && grain !== 'minute'
+        ? `usage_rollups_${narrow}_${grain}`
+        : `usage_rollups_${grain}`;
     const pieces = segments.map((segment) => {
       const start = conditions.add((p) => p, segment.start).params.length;
       const end = conditions.add((p) => p, segment.end).params.length;
       return `SELECT bucket, status, requests, rate_limited, quota_exceeded, response_time_sum_ms,
           response_time_max_ms, ${HISTOGRAM_COLUMNS.join(', ')}
-        FROM usage_rollups_${segment.grain}
+        FROM ${table(segment.grain)}
         WHERE ${shared} AND bucket >= $${start} AND bucket < $${end}`;
     });
     const intervalParam = conditions.add((p) => p, interval).params.length;

@@ -59,6 +59,9 @@ export class UsageLogsRetention {
       };
       const hourRows = await deleted('usage_rollups_hour');
       const dayRows = await deleted('usage_rollups_day');
+      // The narrow rollups: the same buckets summed (not counted in the result).
+      for (const table of ['org_hour', 'org_day', 'key_hour', 'key_day'])
+        await deleted(`usage_rollups_${table}`);
       return { ...logs, rollups: { minute, hourRows, dayRows } };
     });
     this.logger.log({ msg: 'usage logs retention', cutoff: cutoff.toISOString(), ...result });

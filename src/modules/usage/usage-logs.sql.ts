@@ -12,16 +12,20 @@ const ROLLUP_SUMS = `sum(requests) AS requests, sum(rate_limited) AS rate_limite
   max(response_time_max_ms) AS response_time_max_ms,
   ${HISTOGRAM_COLUMNS.map((column) => `sum(${column}) AS ${column}`).join(', ')}`;
 
-/** `<granularity>_rows` (a CTE) added into usage_rollups_<granularity>, in key order. */
-const upsert = (granularity: 'minute' | 'hour' | 'day') => `
-  ${granularity}_upserted AS (
-    INSERT INTO usage_rollups_${granularity} AS t (${ROLLUP_KEY}, requests, rate_limited,
+/** The narrow rollups' keys (migrations/1764600000000-AddNarrowUsageRollups.ts). */
+const ORGANIZATION_KEY = 'organization_id, bucket, status';
+const KEY_KEY = 'organization_id, api_key_id, bucket, status';
+
+/** `<rows>` (a CTE) added into usage_rollups_<table> as `<table>_upserted`, in key order. */
+const upsert = (table: string, rows: string, key: string) => `
+  ${table}_upserted AS (
+    INSERT INTO usage_rollups_${table} AS t (${key}, requests, rate_limited,
       quota_exceeded, response_time_sum_ms, response_time_max_ms, ${HISTOGRAM})
-    SELECT ${ROLLUP_KEY}, requests, rate_limited, quota_exceeded, response_time_sum_ms,
+    SELECT ${key}, requests, rate_limited, quota_exceeded, response_time_sum_ms,
       response_time_max_ms, ${HISTOGRAM}
-    FROM ${granularity}_rows
-    ORDER BY ${ROLLUP_KEY}
-    ON CONFLICT (${ROLLUP_KEY}) DO UPDATE SET
+    FROM ${rows}
+    ORDER BY ${key}
+    ON CONFLICT (${key}) DO UPDATE SET
       requests = t.requests + excluded.requests,
       rate_limited = t.rate_limited + excluded.rate_limited,
       quota_exceeded = t.quota_exceeded + excluded.quota_exceeded,
@@ -47,7 +51,7 @@ const dimensions = (unit: string, column: string) =>
  * into its table (ON CONFLICT DO UPDATE: counts and sums added, maxima kept, histograms
  * added element-wise). Two workers adding to the same rollup row serialize on it and both
  * counts stay; rows are upserted in key order, and the tables always in the order minute,
- * hour, day, so two batches never wait on each other in a cycle (no deadlock).
+ * hour, day, org_hour, org_day, key_hour, key_day, so two batches never wait on each other in a cycle (no deadlock).
  * Returns one row: `inserted`, how many rows were new.
  */
 export const INSERT_USAGE_LOGS = `
@@ -88,10 +92,33 @@ export const INSERT_USAGE_LOGS = `
     SELECT ${dimensions('day', 'bucket')}, ${ROLLUP_SUMS}
     FROM hour_rows GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
   ),
-  ${upsert('minute')},
-  ${upsert('hour')},
-  ${upsert('day')}
+  -- the same summed over every dimension but the status, per organization and per key
+  org_hour_rows AS (
+    SELECT ${ORGANIZATION_KEY}, ${ROLLUP_SUMS} FROM hour_rows GROUP BY ${ORGANIZATION_KEY}
+  ),
+  org_day_rows AS (
+    SELECT ${ORGANIZATION_KEY}, ${ROLLUP_SUMS} FROM day_rows GROUP BY ${ORGANIZATION_KEY}
+  ),
+  key_hour_rows AS (
+    SELECT ${KEY_KEY}, ${ROLLUP_SUMS} FROM hour_rows WHERE api_key_id IS NOT NULL
+    GROUP BY ${KEY_KEY}
+  ),
+  key_day_rows AS (
+    SELECT ${KEY_KEY}, ${ROLLUP_SUMS} FROM day_rows WHERE api_key_id IS NOT NULL
+    GROUP BY ${KEY_KEY}
+  ),
+  ${upsert('minute', 'minute_rows', ROLLUP_KEY)},
+  ${upsert('hour', 'hour_rows', ROLLUP_KEY)},
+  ${upsert('day', 'day_rows', ROLLUP_KEY)},
+  ${upsert('org_hour', 'org_hour_rows', ORGANIZATION_KEY)},
+  ${upsert('org_day', 'org_day_rows', ORGANIZATION_KEY)},
+  ${upsert('key_hour', 'key_hour_rows', KEY_KEY)},
+  ${upsert('key_day', 'key_day_rows', KEY_KEY)}
   SELECT (SELECT count(*) FROM inserted)::int AS inserted,
     (SELECT count(*) FROM minute_upserted)::int AS minute_rows,
     (SELECT count(*) FROM hour_upserted)::int AS hour_rows,
-    (SELECT count(*) FROM day_upserted)::int AS day_rows`;
+    (SELECT count(*) FROM day_upserted)::int AS day_rows,
+    (SELECT count(*) FROM org_hour_upserted)::int AS org_hour_rows,
+    (SELECT count(*) FROM org_day_upserted)::int AS org_day_rows,
+    (SELECT count(*) FROM key_hour_upserted)::int AS key_hour_rows,
+    (SELECT count(*) FROM key_day_upserted)::int AS key_day_rows`;
