@@ -4,7 +4,12 @@ import { ApiErrors } from '../../common/api-errors.js';
 import { ApiDataResponse, type Data, data } from '../../common/envelope.js';
 import { RequirePermission } from '../../common/permissions.js';
 import { Auth, type AuthenticatedContext } from '../../common/request-context.js';
-import { UsageQuery, UsageResponse } from './analytics.dto.js';
+import {
+  TopEndpointsQuery,
+  TopEndpointsResponse,
+  UsageQuery,
+  UsageResponse,
+} from './analytics.dto.js';
 import { AnalyticsService } from './analytics.service.js';
 
 @ApiTags('analytics')
@@ -25,5 +30,20 @@ export class AnalyticsController {
     @Query() query: UsageQuery,
   ): Promise<Data<UsageResponse>> {
     return data(await this.analytics.usage(ctx, query));
+  }
+
+  @Get('top-endpoints')
+  @RequirePermission('analytics:read')
+  @ApiOperation({
+    summary:
+      "The organization's busiest routes over a range: requests, error rate and latency (from rollups)",
+  })
+  @ApiDataResponse(TopEndpointsResponse)
+  @ApiErrors(400)
+  async topEndpoints(
+    @Auth() ctx: AuthenticatedContext,
+    @Query() query: TopEndpointsQuery,
+  ): Promise<Data<TopEndpointsResponse>> {
+    return data(await this.analytics.topEndpoints(ctx, query));
   }
 }

@@ -273,3 +273,65 @@ export class UsageLogResponse {
   @text(REQUEST_ID_MAX_LENGTH, '0b6f2d9e-5a7c-4e43-9d0e-8a1f3c2b7d11')
   request_id: string;
 }
+
+/** At most this many routes in one top-endpoints answer. */
+export const TOP_ENDPOINTS_MAX = 100;
+
+/** `GET /analytics/top-endpoints`: the range and filters of `/usage`, no interval. */
+export class TopEndpointsQuery extends OmitType(UsageQuery, ['interval', 'endpoint'] as const) {
+  @ApiPropertyOptional({
+    example: 10,
+    default: 10,
+    description: `How many routes, the busiest first (1-${TOP_ENDPOINTS_MAX})`,
+  })
+  @IsOptional()
+  @FromDecimalText(3)
+  @IntRange(1, TOP_ENDPOINTS_MAX)
+  limit = 10;
+}
+
+export class TopEndpoint {
+  @text(METHOD_MAX_LENGTH, 'GET')
+  method: string;
+
+  @text(ROUTE_MAX_LENGTH, '/api/v1/keys/:id')
+  endpoint: string;
+
+  @count('Requests to the route in the range')
+  requests: number;
+
+  @count('Requests answered with a status of 400 or more')
+  error_count: number;
+
+  @fraction('Share of requests answered 400 or above (0-1)', 0.03)
+  error_rate: number | null;
+
+  @milliseconds('Mean response time in ms', 12.5)
+  average_response_time: number | null;
+
+  @milliseconds('95th percentile response time in ms (histogram, within 12%)', 48.8)
+  p95: number | null;
+}
+
+export class TopEndpointsResponse {
+  @ApiProperty({
+    ...TIMESTAMP_FIELD,
+    example: '2026-01-01T00:00:00.000Z',
+    description: 'Start of the range answered (inclusive)',
+  })
+  start_date: string;
+
+  @ApiProperty({
+    ...TIMESTAMP_FIELD,
+    example: '2026-01-02T00:00:00.000Z',
+    description: 'End of the range answered (exclusive)',
+  })
+  end_date: string;
+
+  @ApiProperty({
+    type: [TopEndpoint],
+    maxItems: TOP_ENDPOINTS_MAX,
+    description: 'Routes (method and template) by requests, descending; ties by route then method',
+  })
+  endpoints: TopEndpoint[];
+}

@@ -28,6 +28,17 @@ export interface UsagePointRow {
   latency_histogram: number[];
 }
 
+/** One route's sums over a range, as read from the rollups. */
+export interface EndpointRow {
+  method: string;
+  route: string;
+  requests: number;
+  error_count: number;
+  response_time_sum_ms: number;
+  response_time_max_ms: number;
+  latency_histogram: number[];
+}
+
 /** A usage_logs row as pg returns it: the record, its timestamp a Date. */
 export type UsageLogRow = Omit<UsageRecord, 'created_at' | 'organization_id' | 'ip'> & {
   created_at: Date;
@@ -122,6 +133,52 @@ export class AnalyticsRepository {
       error_count: bigint(row.error_count as string),
       rate_limited: bigint(row.rate_limited as string),
       quota_exceeded: bigint(row.quota_exceeded as string),
+      response_time_sum_ms: Number(row.response_time_sum_ms),
+      response_time_max_ms: Number(row.response_time_max_ms),
+      latency_histogram: HISTOGRAM_COLUMNS.map((column) => bigint(row[column] as string)),
+    }));
+  }
+
+  /**
+   * Per (method, route) sums of the rollup rows of the segments, the busiest `limit` routes
+   * first (ties by route, then method). Reads the rollups only.
+   */
+  async topEndpoints(
+    scope: TenantScope,
+    segments: RollupSegment[],
+    filter: UsageFilter,
+    limit: number,
+  ): Promise<EndpointRow[]> {
+    if (segments.length === 0) return [];
+    const conditions = new Conditions()
+      .add((p) => `organization_id = ${p}`, scope.organizationId)
+      .filter(filter);
+    const shared = conditions.where;
+    const pieces = segments.map((segment) => {
+      const start = conditions.add((p) => p, segment.start).params.length;
+      const end = conditions.add((p) => p, segment.end).params.length;
+      return `SELECT method, route, status, requests, response_time_sum_ms, response_time_max_ms,
+          ${HISTOGRAM_COLUMNS.join(', ')}
+        FROM usage_rollups_${segment.grain}
+        WHERE ${shared} AND bucket >= $${start} AND bucket < $${end}`;
+    });
+    const limitParam = conditions.add((p) => p, limit).params.length;
+    const rows = await this.dataSource.query<Record<string, unknown>[]>(
+      `SELECT method, route, sum(requests) AS requests,
+         coalesce(sum(requests) FILTER (WHERE status >= 400), 0) AS error_count,
+         sum(response_time_sum_ms) AS response_time_sum_ms,
+         max(response_time_max_ms) AS response_time_max_ms,
+         ${HISTOGRAM_COLUMNS.map((column) => `sum(${column}) AS ${column}`).join(', ')}
+       FROM (${pieces.join(' UNION ALL ')}) AS r
+       GROUP BY method, route ORDER BY sum(requests) DESC, route, method
+       LIMIT $${limitParam}`,
+      conditions.params,
+    );
+    return rows.map((row) => ({
+      method: row.method as string,
+      route: row.route as string,
+      requests: bigint(row.requests as string),
+      error_count: bigint(row.error_count as string),
       response_time_sum_ms: Number(row.response_time_sum_ms),
       response_time_max_ms: Number(row.response_time_max_ms),
       latency_histogram: HISTOGRAM_COLUMNS.map((column) => bigint(row[column] as string)),

@@ -4,6 +4,8 @@ import { type Page, page } from '../../common/envelope.js';
 import { type AuthenticatedContext, tenantOf } from '../../common/request-context.js';
 import { addHistogram, emptyHistogram, percentileOf } from '../usage/latency-histogram.js';
 import type {
+  TopEndpointsQuery,
+  TopEndpointsResponse,
   UsageDataPoint,
   UsageLogResponse,
   UsageLogsQuery,
@@ -128,6 +130,43 @@ export class AnalyticsService {
       p95: ms(percentileOf(histogram, 0.95, totals.maxMs)),
       p99: ms(percentileOf(histogram, 0.99, totals.maxMs)),
       data_points: plan.points.map((point) => toDataPoint(point, byPoint.get(point.getTime()))),
+    };
+  }
+
+  /** The busiest routes over a range (the range as `/usage` plans it), from the rollups. */
+  async topEndpoints(
+    ctx: AuthenticatedContext,
+    query: TopEndpointsQuery,
+    now = new Date(),
+  ): Promise<TopEndpointsResponse> {
+    const planned = planUsage(
+      {
+        start: query.start_date === undefined ? undefined : new Date(query.start_date),
+        end: query.end_date === undefined ? undefined : new Date(query.end_date),
+        interval: 'month',
+      },
+      now,
+    );
+    if ('errors' in planned) throw CommonErrors.validation(planned.errors);
+    const { plan } = planned;
+    const rows = await this.analytics.topEndpoints(
+      tenantOf(ctx),
+      plan.segments,
+      query,
+      query.limit,
+    );
+    return {
+      start_date: plan.start.toISOString(),
+      end_date: plan.end.toISOString(),
+      endpoints: rows.map((row) => ({
+        method: row.method,
+        endpoint: row.route,
+        requests: row.requests,
+        error_count: row.error_count,
+        error_rate: row.requests === 0 ? null : row.error_count / row.requests,
+        average_response_time: average(row.response_time_sum_ms, row.requests),
+        p95: ms(percentileOf(row.latency_histogram, 0.95, row.response_time_max_ms)),
+      })),
     };
   }
 
