@@ -18,7 +18,7 @@ interface TopEndpoint {
   p95: number | null;
 }
 
-describe('analytics readers: top endpoints', () => {
+describe('analytics readers: top endpoints and realtime', () => {
   let api: TestApp;
   let owner: Account;
   let stranger: Account;
@@ -131,5 +131,67 @@ describe('analytics readers: top endpoints', () => {
       headers: { 'x-api-key': reader.key },
     });
     await expectStatus(allowed, 200);
+  });
+
+  it('realtime counts the last minutes: requests, errors, keys, users and 429 events', async () => {
+    const fresh = await registerOwner(api, 'realtime');
+    const created = await api.call(
+      '/api/v1/keys',
+      as(fresh, 'POST', {
+        name: 'realtime key',
+        environment: 'live',
+        permissions: ['users:read'],
+        rate_limits: [{ window: 'minute', limit: 2 }],
+      }),
+    );
+    const key = (await expectStatus<{ data: { id: string; key: string } }>(created, 201)).data;
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      const response = await api.call('/api/v1/auth/me', { headers: { 'x-api-key': key.key } });
+      await response.arrayBuffer();
+      statuses.push(response.status);
+    }
+    expect(statuses).toEqual([200, 200, 429, 429, 429]);
+    await eventually(async () => {
+      const response = await get(fresh, '/api/v1/analytics/realtime', { window: '5m' });
+      const { data } = await expectStatus<{ data: Record<string, number | string> }>(response, 200);
+      const [logged] = await dataSource.query<Record<string, number>[]>(
+        `SELECT count(*)::int AS requests,
+           (count(*) FILTER (WHERE status >= 400))::int AS errors,
+           count(DISTINCT api_key_id)::int AS active_keys,
+           count(DISTINCT user_id)::int AS active_users
+         FROM usage_logs WHERE organization_id = $1 AND created_at >= $2`,
+        [fresh.organizationId, data.start_date],
+      );
+      expect(data).toMatchObject({ ...logged, events: 3, active_keys: 1 });
+      expect(logged?.requests).toBeGreaterThanOrEqual(5);
+    });
+    const some = await get(fresh, '/api/v1/analytics/realtime', { metrics: 'events' });
+    const only = await expectStatus<{ data: Record<string, unknown> }>(some, 200);
+    expect(Object.keys(only.data).sort()).toEqual(['end_date', 'events', 'start_date', 'window']);
+
+    const foreign = await get(stranger, '/api/v1/analytics/realtime', { window: '60m' });
+    const other = await expectStatus<{ data: Record<string, unknown> }>(foreign, 200);
+    expect(other.data.events).toBe(0);
+
+    const badQueries: Record<string, string>[] = [
+      { window: '0m' },
+      { window: '61m' },
+      { window: '5s' },
+      { metrics: 'cpu' },
+    ];
+    for (const query of badQueries) {
+      await expectError(
+        await get(fresh, '/api/v1/analytics/realtime', query),
+        400,
+        'VALIDATION_ERROR',
+      );
+    }
+    const noAnalytics = await createKey(['users:read']);
+    await expectError(
+      await api.call('/api/v1/analytics/realtime', { headers: { 'x-api-key': noAnalytics.key } }),
+      403,
+      'PERMISSION_DENIED',
+    );
   });
 });

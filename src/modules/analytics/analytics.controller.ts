@@ -5,6 +5,8 @@ import { ApiDataResponse, type Data, data } from '../../common/envelope.js';
 import { RequirePermission } from '../../common/permissions.js';
 import { Auth, type AuthenticatedContext } from '../../common/request-context.js';
 import {
+  RealtimeQuery,
+  RealtimeResponse,
   TopEndpointsQuery,
   TopEndpointsResponse,
   UsageQuery,
@@ -45,5 +47,20 @@ export class AnalyticsController {
     @Query() query: TopEndpointsQuery,
   ): Promise<Data<TopEndpointsResponse>> {
     return data(await this.analytics.topEndpoints(ctx, query));
+  }
+
+  @Get('realtime')
+  @RequirePermission('analytics:read')
+  @ApiOperation({
+    summary:
+      "The organization's counts over the last minutes (1m-60m): requests, errors, active keys and users, 429 events",
+  })
+  @ApiDataResponse(RealtimeResponse)
+  @ApiErrors(400)
+  async realtime(
+    @Auth() ctx: AuthenticatedContext,
+    @Query() query: RealtimeQuery,
+  ): Promise<Data<RealtimeResponse>> {
+    return data(await this.analytics.realtime(ctx, query));
   }
 }

@@ -335,3 +335,89 @@ export class TopEndpointsResponse {
   })
   endpoints: TopEndpoint[];
 }
+
+export const REALTIME_METRICS = [
+  'requests',
+  'errors',
+  'active_keys',
+  'active_users',
+  'events',
+] as const;
+export type RealtimeMetric = (typeof REALTIME_METRICS)[number];
+/** `1m`..`60m`. */
+const REALTIME_WINDOW = /^(?:[1-9]|[1-5][0-9]|60)m$/;
+const REALTIME_METRICS_LIST = new RegExp(
+  `^(?:${REALTIME_METRICS.join('|')})(?:,(?:${REALTIME_METRICS.join('|')}))*$`,
+);
+
+export class RealtimeQuery {
+  @ApiPropertyOptional({
+    example: '5m',
+    default: '5m',
+    pattern: REALTIME_WINDOW.source,
+    description: 'The last this many minutes (1m-60m), widened to whole minutes',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(2, 3)
+  @Matches(REALTIME_WINDOW, { message: 'window must be 1m to 60m' })
+  window = '5m';
+
+  @ApiPropertyOptional({
+    example: 'requests,errors,active_keys,active_users,events',
+    default: REALTIME_METRICS.join(','),
+    maxLength: 64,
+    description: `Comma-separated, any of ${REALTIME_METRICS.join(', ')}`,
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 64)
+  @Matches(REALTIME_METRICS_LIST, {
+    message: `metrics must be a comma-separated list of ${REALTIME_METRICS.join(', ')}`,
+  })
+  metrics: string = REALTIME_METRICS.join(',');
+}
+
+const optionalCount = (description: string) =>
+  ApiPropertyOptional({
+    type: 'integer',
+    format: 'int64',
+    minimum: 0,
+    maximum: Number.MAX_SAFE_INTEGER,
+    example: 120,
+    description: `${description}; present when asked in metrics`,
+  });
+
+export class RealtimeResponse {
+  @ApiProperty({ type: String, example: '5m', maxLength: 3 })
+  window: string;
+
+  @ApiProperty({
+    ...TIMESTAMP_FIELD,
+    example: '2026-01-01T11:55:00.000Z',
+    description: 'Start of the window (inclusive; a whole minute)',
+  })
+  start_date: string;
+
+  @ApiProperty({
+    ...TIMESTAMP_FIELD,
+    example: '2026-01-01T12:00:30.000Z',
+    description: 'When the answer was read (usage is ingested within seconds)',
+  })
+  end_date: string;
+
+  @optionalCount('Requests in the window')
+  requests?: number;
+
+  @optionalCount('Requests answered with a status of 400 or more')
+  errors?: number;
+
+  @optionalCount('Distinct API keys that made requests')
+  active_keys?: number;
+
+  @optionalCount('Distinct users that made requests (with a session or a key of theirs)')
+  active_users?: number;
+
+  @optionalCount('Requests refused by a rate limit or a quota (429)')
+  events?: number;
+}

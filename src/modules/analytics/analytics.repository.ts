@@ -185,6 +185,44 @@ export class AnalyticsRepository {
     }));
   }
 
+  /**
+   * Counts since `start`: requests, errors and 429s (rate limit or quota) from the minute
+   * rollups; distinct keys and users from usage_logs (the rollups cannot count distinct).
+   */
+  async realtime(
+    scope: TenantScope,
+    start: Date,
+    distinct: boolean,
+  ): Promise<{
+    requests: number;
+    errors: number;
+    events: number;
+    active_keys: number;
+    active_users: number;
+  }> {
+    const [sums] = await this.dataSource.query<Record<string, string>[]>(
+      `SELECT coalesce(sum(requests), 0) AS requests,
+         coalesce(sum(requests) FILTER (WHERE status >= 400), 0) AS errors,
+         coalesce(sum(rate_limited + quota_exceeded), 0) AS events
+       FROM usage_rollups_minute WHERE organization_id = $1 AND bucket >= $2`,
+      [scope.organizationId, start],
+    );
+    const [active] = distinct
+      ? await this.dataSource.query<Record<string, string>[]>(
+          `SELECT count(DISTINCT api_key_id) AS active_keys, count(DISTINCT user_id) AS active_users
+           FROM usage_logs WHERE organization_id = $1 AND created_at >= $2`,
+          [scope.organizationId, start],
+        )
+      : [];
+    return {
+      requests: bigint(sums?.requests ?? 0),
+      errors: bigint(sums?.errors ?? 0),
+      events: bigint(sums?.events ?? 0),
+      active_keys: bigint(active?.active_keys ?? 0),
+      active_users: bigint(active?.active_users ?? 0),
+    };
+  }
+
   /** The organization's usage log, newest first, filtered; and how many rows match. */
   async listLogs(
     scope: TenantScope,

@@ -3,6 +3,12 @@ import { CommonErrors } from '../../common/app-error.js';
 import { type Page, page } from '../../common/envelope.js';
 import { type AuthenticatedContext, tenantOf } from '../../common/request-context.js';
 import { addHistogram, emptyHistogram, percentileOf } from '../usage/latency-histogram.js';
+import {
+  REALTIME_METRICS,
+  type RealtimeMetric,
+  type RealtimeQuery,
+  type RealtimeResponse,
+} from './analytics.dto.js';
 import type {
   TopEndpointsQuery,
   TopEndpointsResponse,
@@ -18,6 +24,8 @@ import {
   type UsagePointRow,
 } from './analytics.repository.js';
 import { planUsage } from './usage-range.js';
+
+const MINUTE_MS = 60_000;
 
 /** Milliseconds to three decimals (microseconds), as usage_logs keeps them. */
 const ms = (value: number | null): number | null =>
@@ -168,6 +176,31 @@ export class AnalyticsService {
         p95: ms(percentileOf(row.latency_histogram, 0.95, row.response_time_max_ms)),
       })),
     };
+  }
+
+  /** Counts over the last `window` minutes (widened to whole minutes), the metrics asked. */
+  async realtime(
+    ctx: AuthenticatedContext,
+    query: RealtimeQuery,
+    now = new Date(),
+  ): Promise<RealtimeResponse> {
+    const minutes = Number(query.window.slice(0, -1));
+    const start = new Date(
+      Math.floor((now.getTime() - minutes * MINUTE_MS) / MINUTE_MS) * MINUTE_MS,
+    );
+    const asked = new Set(query.metrics.split(',') as RealtimeMetric[]);
+    const counts = await this.analytics.realtime(
+      tenantOf(ctx),
+      start,
+      asked.has('active_keys') || asked.has('active_users'),
+    );
+    const answer: RealtimeResponse = {
+      window: query.window,
+      start_date: start.toISOString(),
+      end_date: now.toISOString(),
+    };
+    for (const metric of REALTIME_METRICS) if (asked.has(metric)) answer[metric] = counts[metric];
+    return answer;
   }
 
   async logs(ctx: AuthenticatedContext, query: UsageLogsQuery): Promise<Page<UsageLogResponse>> {
