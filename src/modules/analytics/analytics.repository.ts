@@ -82,6 +82,22 @@ class Conditions {
   }
 }
 
+/** One SELECT of `columns` per segment, each from its rollup table over [start, end). */
+function segmentReads(
+  conditions: Conditions,
+  shared: string,
+  segments: RollupSegment[],
+  columns: string,
+): string[] {
+  return segments.map((segment) => {
+    const start = conditions.add((p) => p, segment.start).params.length;
+    const end = conditions.add((p) => p, segment.end).params.length;
+    return `SELECT ${columns}
+        FROM usage_rollups_${segment.grain}
+        WHERE ${shared} AND bucket >= $${start} AND bucket < $${end}`;
+  });
+}
+
 const bigint = (value: string | number): number => Number(value);
 
 @Injectable()
@@ -104,14 +120,13 @@ export class AnalyticsRepository {
       .add((p) => `organization_id = ${p}`, scope.organizationId)
       .filter(filter);
     const shared = conditions.where;
-    const pieces = segments.map((segment) => {
-      const start = conditions.add((p) => p, segment.start).params.length;
-      const end = conditions.add((p) => p, segment.end).params.length;
-      return `SELECT bucket, status, requests, rate_limited, quota_exceeded, response_time_sum_ms,
-          response_time_max_ms, ${HISTOGRAM_COLUMNS.join(', ')}
-        FROM usage_rollups_${segment.grain}
-        WHERE ${shared} AND bucket >= $${start} AND bucket < $${end}`;
-    });
+    const pieces = segmentReads(
+      conditions,
+      shared,
+      segments,
+      `bucket, status, requests, rate_limited, quota_exceeded, response_time_sum_ms,
+          response_time_max_ms, ${HISTOGRAM_COLUMNS.join(', ')}`,
+    );
     const intervalParam = conditions.add((p) => p, interval).params.length;
     const rows = await this.dataSource.query<Record<string, unknown>[]>(
       `SELECT date_trunc($${intervalParam}, bucket, 'UTC') AS point,
@@ -154,14 +169,13 @@ export class AnalyticsRepository {
       .add((p) => `organization_id = ${p}`, scope.organizationId)
       .filter(filter);
     const shared = conditions.where;
-    const pieces = segments.map((segment) => {
-      const start = conditions.add((p) => p, segment.start).params.length;
-      const end = conditions.add((p) => p, segment.end).params.length;
-      return `SELECT method, route, status, requests, response_time_sum_ms, response_time_max_ms,
-          ${HISTOGRAM_COLUMNS.join(', ')}
-        FROM usage_rollups_${segment.grain}
-        WHERE ${shared} AND bucket >= $${start} AND bucket < $${end}`;
-    });
+    const pieces = segmentReads(
+      conditions,
+      shared,
+      segments,
+      `method, route, status, requests, response_time_sum_ms, response_time_max_ms,
+          ${HISTOGRAM_COLUMNS.join(', ')}`,
+    );
     const limitParam = conditions.add((p) => p, limit).params.length;
     const rows = await this.dataSource.query<Record<string, unknown>[]>(
       `SELECT method, route, sum(requests) AS requests,

@@ -23,7 +23,7 @@ import {
   type UsageLogRow,
   type UsagePointRow,
 } from './analytics.repository.js';
-import { planUsage } from './usage-range.js';
+import { type Interval, type UsagePlan, planUsage } from './usage-range.js';
 
 const MINUTE_MS = 60_000;
 
@@ -73,6 +73,24 @@ function toDataPoint(timestamp: Date, row: UsagePointRow | undefined): UsageData
   };
 }
 
+/** The range asked, planned over the rollups; a 400 naming the field when it cannot be. */
+function planOrFail(
+  query: { start_date?: string; end_date?: string },
+  interval: Interval,
+  now: Date,
+): UsagePlan {
+  const planned = planUsage(
+    {
+      start: query.start_date === undefined ? undefined : new Date(query.start_date),
+      end: query.end_date === undefined ? undefined : new Date(query.end_date),
+      interval,
+    },
+    now,
+  );
+  if ('errors' in planned) throw CommonErrors.validation(planned.errors);
+  return planned.plan;
+}
+
 /**
  * Usage analytics, answered from the rollups (never the raw log), and the raw usage log.
  * Everything is confined to the caller's organization.
@@ -86,16 +104,7 @@ export class AnalyticsService {
     query: UsageQuery,
     now = new Date(),
   ): Promise<UsageResponse> {
-    const planned = planUsage(
-      {
-        start: query.start_date === undefined ? undefined : new Date(query.start_date),
-        end: query.end_date === undefined ? undefined : new Date(query.end_date),
-        interval: query.interval,
-      },
-      now,
-    );
-    if ('errors' in planned) throw CommonErrors.validation(planned.errors);
-    const { plan } = planned;
+    const plan = planOrFail(query, query.interval, now);
     const rows = await this.analytics.usagePoints(
       tenantOf(ctx),
       plan.interval,
@@ -147,16 +156,7 @@ export class AnalyticsService {
     query: TopEndpointsQuery,
     now = new Date(),
   ): Promise<TopEndpointsResponse> {
-    const planned = planUsage(
-      {
-        start: query.start_date === undefined ? undefined : new Date(query.start_date),
-        end: query.end_date === undefined ? undefined : new Date(query.end_date),
-        interval: 'month',
-      },
-      now,
-    );
-    if ('errors' in planned) throw CommonErrors.validation(planned.errors);
-    const { plan } = planned;
+    const plan = planOrFail(query, 'month', now);
     const rows = await this.analytics.topEndpoints(
       tenantOf(ctx),
       plan.segments,
