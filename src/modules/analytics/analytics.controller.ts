@@ -4,7 +4,14 @@ import { ApiErrors } from '../../common/api-errors.js';
 import { ApiDataResponse, type Data, data } from '../../common/envelope.js';
 import { RequirePermission } from '../../common/permissions.js';
 import { Auth, type AuthenticatedContext } from '../../common/request-context.js';
-import { UsageQuery, UsageResponse } from './analytics.dto.js';
+import {
+  RealtimeQuery,
+  RealtimeResponse,
+  TopEndpointsQuery,
+  TopEndpointsResponse,
+  UsageQuery,
+  UsageResponse,
+} from './analytics.dto.js';
 import { AnalyticsService } from './analytics.service.js';
 
 @ApiTags('analytics')
@@ -25,5 +32,35 @@ export class AnalyticsController {
     @Query() query: UsageQuery,
   ): Promise<Data<UsageResponse>> {
     return data(await this.analytics.usage(ctx, query));
+  }
+
+  @Get('top-endpoints')
+  @RequirePermission('analytics:read')
+  @ApiOperation({
+    summary:
+      "The organization's busiest routes over a range: requests, error rate and latency (from rollups)",
+  })
+  @ApiDataResponse(TopEndpointsResponse)
+  @ApiErrors(400)
+  async topEndpoints(
+    @Auth() ctx: AuthenticatedContext,
+    @Query() query: TopEndpointsQuery,
+  ): Promise<Data<TopEndpointsResponse>> {
+    return data(await this.analytics.topEndpoints(ctx, query));
+  }
+
+  @Get('realtime')
+  @RequirePermission('analytics:read')
+  @ApiOperation({
+    summary:
+      "The organization's counts over the last minutes (1m-60m): requests, errors, active keys and users, 429 events",
+  })
+  @ApiDataResponse(RealtimeResponse)
+  @ApiErrors(400)
+  async realtime(
+    @Auth() ctx: AuthenticatedContext,
+    @Query() query: RealtimeQuery,
+  ): Promise<Data<RealtimeResponse>> {
+    return data(await this.analytics.realtime(ctx, query));
   }
 }

@@ -273,3 +273,151 @@ export class UsageLogResponse {
   @text(REQUEST_ID_MAX_LENGTH, '0b6f2d9e-5a7c-4e43-9d0e-8a1f3c2b7d11')
   request_id: string;
 }
+
+/** At most this many routes in one top-endpoints answer. */
+export const TOP_ENDPOINTS_MAX = 100;
+
+/** `GET /analytics/top-endpoints`: the range and filters of `/usage`, no interval. */
+export class TopEndpointsQuery extends OmitType(UsageQuery, ['interval', 'endpoint'] as const) {
+  @ApiPropertyOptional({
+    example: 10,
+    default: 10,
+    description: `How many routes, the busiest first (1-${TOP_ENDPOINTS_MAX})`,
+  })
+  @IsOptional()
+  @FromDecimalText(3)
+  @IntRange(1, TOP_ENDPOINTS_MAX)
+  limit = 10;
+}
+
+export class TopEndpoint {
+  @text(METHOD_MAX_LENGTH, 'GET')
+  method: string;
+
+  @text(ROUTE_MAX_LENGTH, '/api/v1/keys/:id')
+  endpoint: string;
+
+  @count('Requests to the route in the range')
+  requests: number;
+
+  @count('Requests answered with a status of 400 or more')
+  error_count: number;
+
+  @fraction('Share of requests answered 400 or above (0-1)', 0.03)
+  error_rate: number | null;
+
+  @milliseconds('Mean response time in ms', 12.5)
+  average_response_time: number | null;
+
+  @milliseconds('95th percentile response time in ms (histogram, within 12%)', 48.8)
+  p95: number | null;
+}
+
+export class TopEndpointsResponse {
+  @ApiProperty({
+    ...TIMESTAMP_FIELD,
+    example: '2026-01-01T00:00:00.000Z',
+    description: 'Start of the range answered (inclusive)',
+  })
+  start_date: string;
+
+  @ApiProperty({
+    ...TIMESTAMP_FIELD,
+    example: '2026-01-02T00:00:00.000Z',
+    description: 'End of the range answered (exclusive)',
+  })
+  end_date: string;
+
+  @ApiProperty({
+    type: [TopEndpoint],
+    maxItems: TOP_ENDPOINTS_MAX,
+    description: 'Routes (method and template) by requests, descending; ties by route then method',
+  })
+  endpoints: TopEndpoint[];
+}
+
+export const REALTIME_METRICS = [
+  'requests',
+  'errors',
+  'active_keys',
+  'active_users',
+  'events',
+] as const;
+export type RealtimeMetric = (typeof REALTIME_METRICS)[number];
+/** `1m`..`60m`. */
+const REALTIME_WINDOW = /^(?:[1-9]|[1-5][0-9]|60)m$/;
+const REALTIME_METRICS_LIST = new RegExp(
+  `^(?:${REALTIME_METRICS.join('|')})(?:,(?:${REALTIME_METRICS.join('|')}))*$`,
+);
+
+export class RealtimeQuery {
+  @ApiPropertyOptional({
+    example: '5m',
+    default: '5m',
+    pattern: REALTIME_WINDOW.source,
+    description: 'The last this many minutes (1m-60m), widened to whole minutes',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(2, 3)
+  @Matches(REALTIME_WINDOW, { message: 'window must be 1m to 60m' })
+  window = '5m';
+
+  @ApiPropertyOptional({
+    example: 'requests,errors,active_keys,active_users,events',
+    default: REALTIME_METRICS.join(','),
+    maxLength: 64,
+    description: `Comma-separated, any of ${REALTIME_METRICS.join(', ')}`,
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 64)
+  @Matches(REALTIME_METRICS_LIST, {
+    message: `metrics must be a comma-separated list of ${REALTIME_METRICS.join(', ')}`,
+  })
+  metrics: string = REALTIME_METRICS.join(',');
+}
+
+const optionalCount = (description: string) =>
+  ApiPropertyOptional({
+    type: 'integer',
+    format: 'int64',
+    minimum: 0,
+    maximum: Number.MAX_SAFE_INTEGER,
+    example: 120,
+    description: `${description}; present when asked in metrics`,
+  });
+
+export class RealtimeResponse {
+  @ApiProperty({ type: String, example: '5m', maxLength: 3 })
+  window: string;
+
+  @ApiProperty({
+    ...TIMESTAMP_FIELD,
+    example: '2026-01-01T11:55:00.000Z',
+    description: 'Start of the window (inclusive; a whole minute)',
+  })
+  start_date: string;
+
+  @ApiProperty({
+    ...TIMESTAMP_FIELD,
+    example: '2026-01-01T12:00:30.000Z',
+    description: 'When the answer was read (usage is ingested within seconds)',
+  })
+  end_date: string;
+
+  @optionalCount('Requests in the window')
+  requests?: number;
+
+  @optionalCount('Requests answered with a status of 400 or more')
+  errors?: number;
+
+  @optionalCount('Distinct API keys that made requests')
+  active_keys?: number;
+
+  @optionalCount('Distinct users that made requests (with a session or a key of theirs)')
+  active_users?: number;
+
+  @optionalCount('Requests refused by a rate limit or a quota (429)')
+  events?: number;
+}

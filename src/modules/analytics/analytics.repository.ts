@@ -28,6 +28,17 @@ export interface UsagePointRow {
   latency_histogram: number[];
 }
 
+/** One route's sums over a range, as read from the rollups. */
+export interface EndpointRow {
+  method: string;
+  route: string;
+  requests: number;
+  error_count: number;
+  response_time_sum_ms: number;
+  response_time_max_ms: number;
+  latency_histogram: number[];
+}
+
 /** A usage_logs row as pg returns it: the record, its timestamp a Date. */
 export type UsageLogRow = Omit<UsageRecord, 'created_at' | 'organization_id' | 'ip'> & {
   created_at: Date;
@@ -71,6 +82,23 @@ class Conditions {
   }
 }
 
+/** One SELECT of `columns` per segment, each from its rollup table over [start, end). */
+function segmentReads(
+  conditions: Conditions,
+  shared: string,
+  segments: RollupSegment[],
+  columns: string,
+  table: (grain: RollupSegment['grain']) => string = (grain) => `usage_rollups_${grain}`,
+): string[] {
+  return segments.map((segment) => {
+    const start = conditions.add((p) => p, segment.start).params.length;
+    const end = conditions.add((p) => p, segment.end).params.length;
+    return `SELECT ${columns}
+        FROM ${table(segment.grain)}
+        WHERE ${shared} AND bucket >= $${start} AND bucket < $${end}`;
+  });
+}
+
 const bigint = (value: string | number): number => Number(value);
 
 @Injectable()
@@ -104,18 +132,17 @@ export class AnalyticsRepository {
           ? 'org'
           : 'key'
         : undefined;
-    const table = (grain: RollupSegment['grain']) =>
-      narrow !== undefined && grain !== 'minute'
-        ? `usage_rollups_${narrow}_${grain}`
-        : `usage_rollups_${grain}`;
-    const pieces = segments.map((segment) => {
-      const start = conditions.add((p) => p, segment.start).params.length;
-      const end = conditions.add((p) => p, segment.end).params.length;
-      return `SELECT bucket, status, requests, rate_limited, quota_exceeded, response_time_sum_ms,
-          response_time_max_ms, ${HISTOGRAM_COLUMNS.join(', ')}
-        FROM ${table(segment.grain)}
-        WHERE ${shared} AND bucket >= $${start} AND bucket < $${end}`;
-    });
+    const pieces = segmentReads(
+      conditions,
+      shared,
+      segments,
+      `bucket, status, requests, rate_limited, quota_exceeded, response_time_sum_ms,
+          response_time_max_ms, ${HISTOGRAM_COLUMNS.join(', ')}`,
+      (grain) =>
+        narrow !== undefined && grain !== 'minute'
+          ? `usage_rollups_${narrow}_${grain}`
+          : `usage_rollups_${grain}`,
+    );
     const intervalParam = conditions.add((p) => p, interval).params.length;
     const rows = await this.dataSource.query<Record<string, unknown>[]>(
       `SELECT date_trunc($${intervalParam}, bucket, 'UTC') AS point,
@@ -141,6 +168,89 @@ export class AnalyticsRepository {
       response_time_max_ms: Number(row.response_time_max_ms),
       latency_histogram: HISTOGRAM_COLUMNS.map((column) => bigint(row[column] as string)),
     }));
+  }
+
+  /**
+   * Per (method, route) sums of the rollup rows of the segments, the busiest `limit` routes
+   * first (ties by route, then method). Reads the rollups only.
+   */
+  async topEndpoints(
+    scope: TenantScope,
+    segments: RollupSegment[],
+    filter: UsageFilter,
+    limit: number,
+  ): Promise<EndpointRow[]> {
+    if (segments.length === 0) return [];
+    const conditions = new Conditions()
+      .add((p) => `organization_id = ${p}`, scope.organizationId)
+      .filter(filter);
+    const shared = conditions.where;
+    const pieces = segmentReads(
+      conditions,
+      shared,
+      segments,
+      `method, route, status, requests, response_time_sum_ms, response_time_max_ms,
+          ${HISTOGRAM_COLUMNS.join(', ')}`,
+    );
+    const limitParam = conditions.add((p) => p, limit).params.length;
+    const rows = await this.dataSource.query<Record<string, unknown>[]>(
+      `SELECT method, route, sum(requests) AS requests,
+         coalesce(sum(requests) FILTER (WHERE status >= 400), 0) AS error_count,
+         sum(response_time_sum_ms) AS response_time_sum_ms,
+         max(response_time_max_ms) AS response_time_max_ms,
+         ${HISTOGRAM_COLUMNS.map((column) => `sum(${column}) AS ${column}`).join(', ')}
+       FROM (${pieces.join(' UNION ALL ')}) AS r
+       GROUP BY method, route ORDER BY sum(requests) DESC, route, method
+       LIMIT $${limitParam}`,
+      conditions.params,
+    );
+    return rows.map((row) => ({
+      method: row.method as string,
+      route: row.route as string,
+      requests: bigint(row.requests as string),
+      error_count: bigint(row.error_count as string),
+      response_time_sum_ms: Number(row.response_time_sum_ms),
+      response_time_max_ms: Number(row.response_time_max_ms),
+      latency_histogram: HISTOGRAM_COLUMNS.map((column) => bigint(row[column] as string)),
+    }));
+  }
+
+  /**
+   * Counts since `start`: requests, errors and 429s (rate limit or quota) from the minute
+   * rollups; distinct keys and users from usage_logs (the rollups cannot count distinct).
+   */
+  async realtime(
+    scope: TenantScope,
+    start: Date,
+    distinct: boolean,
+  ): Promise<{
+    requests: number;
+    errors: number;
+    events: number;
+    active_keys: number;
+    active_users: number;
+  }> {
+    const [sums] = await this.dataSource.query<Record<string, string>[]>(
+      `SELECT coalesce(sum(requests), 0) AS requests,
+         coalesce(sum(requests) FILTER (WHERE status >= 400), 0) AS errors,
+         coalesce(sum(rate_limited + quota_exceeded), 0) AS events
+       FROM usage_rollups_minute WHERE organization_id = $1 AND bucket >= $2`,
+      [scope.organizationId, start],
+    );
+    const [active] = distinct
+      ? await this.dataSource.query<Record<string, string>[]>(
+          `SELECT count(DISTINCT api_key_id) AS active_keys, count(DISTINCT user_id) AS active_users
+           FROM usage_logs WHERE organization_id = $1 AND created_at >= $2`,
+          [scope.organizationId, start],
+        )
+      : [];
+    return {
+      requests: bigint(sums?.requests ?? 0),
+      errors: bigint(sums?.errors ?? 0),
+      events: bigint(sums?.events ?? 0),
+      active_keys: bigint(active?.active_keys ?? 0),
+      active_users: bigint(active?.active_users ?? 0),
+    };
   }
 
   /** The organization's usage log, newest first, filtered; and how many rows match. */

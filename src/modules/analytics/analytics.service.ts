@@ -3,7 +3,15 @@ import { CommonErrors } from '../../common/app-error.js';
 import { type Page, page } from '../../common/envelope.js';
 import { type AuthenticatedContext, tenantOf } from '../../common/request-context.js';
 import { addHistogram, emptyHistogram, percentileOf } from '../usage/latency-histogram.js';
+import {
+  REALTIME_METRICS,
+  type RealtimeMetric,
+  type RealtimeQuery,
+  type RealtimeResponse,
+} from './analytics.dto.js';
 import type {
+  TopEndpointsQuery,
+  TopEndpointsResponse,
   UsageDataPoint,
   UsageLogResponse,
   UsageLogsQuery,
@@ -15,7 +23,9 @@ import {
   type UsageLogRow,
   type UsagePointRow,
 } from './analytics.repository.js';
-import { planUsage } from './usage-range.js';
+import { type Interval, type UsagePlan, planUsage } from './usage-range.js';
+
+const MINUTE_MS = 60_000;
 
 /** Milliseconds to three decimals (microseconds), as usage_logs keeps them. */
 const ms = (value: number | null): number | null =>
@@ -63,6 +73,24 @@ function toDataPoint(timestamp: Date, row: UsagePointRow | undefined): UsageData
   };
 }
 
+/** The range asked, planned over the rollups; a 400 naming the field when it cannot be. */
+function planOrFail(
+  query: { start_date?: string; end_date?: string },
+  interval: Interval,
+  now: Date,
+): UsagePlan {
+  const planned = planUsage(
+    {
+      start: query.start_date === undefined ? undefined : new Date(query.start_date),
+      end: query.end_date === undefined ? undefined : new Date(query.end_date),
+      interval,
+    },
+    now,
+  );
+  if ('errors' in planned) throw CommonErrors.validation(planned.errors);
+  return planned.plan;
+}
+
 /**
  * Usage analytics, answered from the rollups (never the raw log), and the raw usage log.
  * Everything is confined to the caller's organization.
@@ -76,16 +104,7 @@ export class AnalyticsService {
     query: UsageQuery,
     now = new Date(),
   ): Promise<UsageResponse> {
-    const planned = planUsage(
-      {
-        start: query.start_date === undefined ? undefined : new Date(query.start_date),
-        end: query.end_date === undefined ? undefined : new Date(query.end_date),
-        interval: query.interval,
-      },
-      now,
-    );
-    if ('errors' in planned) throw CommonErrors.validation(planned.errors);
-    const { plan } = planned;
+    const plan = planOrFail(query, query.interval, now);
     const rows = await this.analytics.usagePoints(
       tenantOf(ctx),
       plan.interval,
@@ -129,6 +148,59 @@ export class AnalyticsService {
       p99: ms(percentileOf(histogram, 0.99, totals.maxMs)),
       data_points: plan.points.map((point) => toDataPoint(point, byPoint.get(point.getTime()))),
     };
+  }
+
+  /** The busiest routes over a range (the range as `/usage` plans it), from the rollups. */
+  async topEndpoints(
+    ctx: AuthenticatedContext,
+    query: TopEndpointsQuery,
+    now = new Date(),
+  ): Promise<TopEndpointsResponse> {
+    const plan = planOrFail(query, 'month', now);
+    const rows = await this.analytics.topEndpoints(
+      tenantOf(ctx),
+      plan.segments,
+      query,
+      query.limit,
+    );
+    return {
+      start_date: plan.start.toISOString(),
+      end_date: plan.end.toISOString(),
+      endpoints: rows.map((row) => ({
+        method: row.method,
+        endpoint: row.route,
+        requests: row.requests,
+        error_count: row.error_count,
+        error_rate: row.requests === 0 ? null : row.error_count / row.requests,
+        average_response_time: average(row.response_time_sum_ms, row.requests),
+        p95: ms(percentileOf(row.latency_histogram, 0.95, row.response_time_max_ms)),
+      })),
+    };
+  }
+
+  /** Counts over the last `window` minutes (widened to whole minutes), the metrics asked. */
+  async realtime(
+    ctx: AuthenticatedContext,
+    query: RealtimeQuery,
+    now = new Date(),
+  ): Promise<RealtimeResponse> {
+    const minutes = Number(query.window.slice(0, -1));
+    const start = new Date(
+      Math.floor((now.getTime() - minutes * MINUTE_MS) / MINUTE_MS) * MINUTE_MS,
+    );
+    const asked = new Set(query.metrics.split(',') as RealtimeMetric[]);
+    const counts = await this.analytics.realtime(
+      tenantOf(ctx),
+      start,
+      asked.has('active_keys') || asked.has('active_users'),
+    );
+    const answer: RealtimeResponse = {
+      window: query.window,
+      start_date: start.toISOString(),
+      end_date: now.toISOString(),
+    };
+    for (const metric of REALTIME_METRICS) if (asked.has(metric)) answer[metric] = counts[metric];
+    return answer;
   }
 
   async logs(ctx: AuthenticatedContext, query: UsageLogsQuery): Promise<Page<UsageLogResponse>> {
