@@ -1831,11 +1831,13 @@ export interface components {
         };
         TopEndpointsResponse: {
             /**
+             * Format: date-time
              * @description Start of the range answered (inclusive)
              * @example 2026-01-01T00:00:00.000Z
              */
             start_date: string;
             /**
+             * Format: date-time
              * @description End of the range answered (exclusive)
              * @example 2026-01-02T00:00:00.000Z
              */
@@ -1847,11 +1849,13 @@ export interface components {
             /** @example 5m */
             window: string;
             /**
+             * Format: date-time
              * @description Start of the window (inclusive; a whole minute)
              * @example 2026-01-01T11:55:00.000Z
              */
             start_date: string;
             /**
+             * Format: date-time
              * @description When the answer was read (usage is ingested within seconds)
              * @example 2026-01-01T12:00:30.000Z
              */
