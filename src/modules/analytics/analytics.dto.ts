@@ -122,6 +122,23 @@ const milliseconds = (description: string, example: number) =>
 const fraction = (description: string, example: number) =>
   ApiProperty({ type: 'number', nullable: true, minimum: 0, maximum: 1, example, description });
 
+/** The range an answer covers, after widening to whole rollup buckets. */
+class AnsweredRange {
+  @ApiProperty({
+    ...TIMESTAMP_FIELD,
+    example: '2026-01-01T00:00:00.000Z',
+    description: 'Start of the range answered (inclusive)',
+  })
+  start_date: string;
+
+  @ApiProperty({
+    ...TIMESTAMP_FIELD,
+    example: '2026-01-02T00:00:00.000Z',
+    description: 'End of the range answered (exclusive)',
+  })
+  end_date: string;
+}
+
 export class UsageDataPoint {
   @ApiProperty({
     ...TIMESTAMP_FIELD,
@@ -152,21 +169,7 @@ export class UsageDataPoint {
   p95: number | null;
 }
 
-export class UsageResponse {
-  @ApiProperty({
-    ...TIMESTAMP_FIELD,
-    example: '2026-01-01T00:00:00.000Z',
-    description: 'Start of the range answered (inclusive)',
-  })
-  start_date: string;
-
-  @ApiProperty({
-    ...TIMESTAMP_FIELD,
-    example: '2026-01-02T00:00:00.000Z',
-    description: 'End of the range answered (exclusive)',
-  })
-  end_date: string;
-
+export class UsageResponse extends AnsweredRange {
   @ApiProperty({ enum: INTERVALS, example: 'hour' })
   interval: Interval;
 
@@ -313,21 +316,7 @@ export class TopEndpoint {
   p95: number | null;
 }
 
-export class TopEndpointsResponse {
-  @ApiProperty({
-    ...TIMESTAMP_FIELD,
-    example: '2026-01-01T00:00:00.000Z',
-    description: 'Start of the range answered (inclusive)',
-  })
-  start_date: string;
-
-  @ApiProperty({
-    ...TIMESTAMP_FIELD,
-    example: '2026-01-02T00:00:00.000Z',
-    description: 'End of the range answered (exclusive)',
-  })
-  end_date: string;
-
+export class TopEndpointsResponse extends AnsweredRange {
   @ApiProperty({
     type: [TopEndpoint],
     maxItems: TOP_ENDPOINTS_MAX,
