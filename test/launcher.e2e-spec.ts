@@ -5,7 +5,7 @@ import { type Server, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { freePort, isPortFree } from '../src/launcher/ports.js';
 import { descendantsOf, isAlive, npmStart } from './support/npm-start.js';
 import { redisServerInstalled } from '../src/launcher/local-redis.js';
@@ -15,6 +15,9 @@ import { eventually } from './support/wait.js';
 const LAUNCHER = fileURLToPath(new URL('../src/launcher.js', import.meta.url));
 /** A first `npm start` may compile dist/ and initialise the embedded Postgres cluster. */
 const START_TIMEOUT_MS = 240_000;
+// Whole process trees on a shared machine: a test that fails once is run again, and its first
+// failure is printed (so a flaky stop stays visible instead of passing unseen).
+jest.retryTimes(1, { logErrorsBeforeRetry: true });
 
 /** The launcher of the test build, run directly, to its end. */
 async function launch(env: Record<string, string>) {
@@ -107,11 +110,17 @@ describe('npm start', () => {
       });
       const pid = started.npm.pid ?? 0;
       // The api is started first of all and loads its modules until the database is ready.
-      const processes = await eventually(() => {
-        const found = descendantsOf(pid);
-        expect(found.some(({ command }) => command.includes('dist/main.js'))).toBe(true);
-        return Promise.resolve(found);
-      }, START_TIMEOUT_MS);
+      // An npm start that ends first fails the test at once, with what it printed.
+      const processes = await Promise.race([
+        eventually(() => {
+          const found = descendantsOf(pid);
+          expect(found.some(({ command }) => command.includes('dist/main.js'))).toBe(true);
+          return Promise.resolve(found);
+        }, START_TIMEOUT_MS),
+        started.exited.then(({ code }) => {
+          throw new Error(`npm start ended (${code}) before the api started:\n${started.output()}`);
+        }),
+      ]);
       expect(started.output()).not.toContain('gatehouse: ready');
 
       process.kill(pid, 'SIGTERM');
