@@ -13,11 +13,10 @@ import type {
   TopEndpointsQuery,
   TopEndpointsResponse,
   UsageDataPoint,
-  UsageLogResponse,
-  UsageLogsQuery,
   UsageQuery,
   UsageResponse,
 } from './analytics.dto.js';
+import type { UsageLogResponse, UsageLogsQuery } from './usage-logs.dto.js';
 import {
   AnalyticsRepository,
   type UsageLogRow,

@@ -4,7 +4,7 @@ import { ApiErrors } from '../../common/api-errors.js';
 import { ApiPageResponse, type Page } from '../../common/envelope.js';
 import { RequirePermission } from '../../common/permissions.js';
 import { Auth, type AuthenticatedContext } from '../../common/request-context.js';
-import { UsageLogResponse, UsageLogsQuery } from './analytics.dto.js';
+import { UsageLogResponse, UsageLogsQuery } from './usage-logs.dto.js';
 import { AnalyticsService } from './analytics.service.js';
 
 @ApiTags('analytics')
