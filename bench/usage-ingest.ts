@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { USAGE_LOG_COLUMNS as COLUMNS } from '../src/modules/usage/usage-logs.sql.js';
 import type { UsageRecord } from '../src/modules/usage/usage-record.js';
 import {
   BENCH_REDIS_URL,
@@ -20,36 +21,18 @@ import {
 /**
  * Usage ingestion against a raw COPY, in one run on one database of its own: `rows` usage
  * records (batches of 1,000, as the api's recorder hands them over) enqueued as `usage.record`
- * jobs, then one built worker (dist/worker.js: UsageProcessor -> UsageLogsWriter, the
- * ingestion statement with its rollups, then last_used_at) started and timed until every row
- * is in usage_logs; vs the same rows' CSV through `psql \copy` into usage_logs (its two
- * indexes, no rollups). usage_logs and the rollups are emptied before each side. Reports the
- * median ratio of rows per second over `rounds` (goal >= 0.3).
+ * jobs, then one built worker (dist/worker.js: UsageProcessor -> UsageLogsWriter, each batch
+ * COPYed into usage_logs and usage_rollup_pending, then last_used_at; UsageRollups adding the
+ * pending rows to the seven rollup tables every second) started and timed until every row is
+ * in usage_logs AND in the rollups (the minute rollups sum to `rows`, nothing pending); vs the
+ * same rows' CSV through `psql \copy` into usage_logs (its two indexes, no rollups).
+ * usage_logs and the rollups are emptied before each side. Reports the median ratio of rows
+ * per second over `rounds` (goal >= 0.3).
  * Usage: npm run bench:usage-ingest [-- --rows=100000 --rounds=3]
  */
 const rows = numberArg('rows', 100_000);
 const rounds = numberArg('rounds', 3);
 const BATCH = 1_000;
-const COLUMNS = [
-  'id',
-  'created_at',
-  'organization_id',
-  'api_key_id',
-  'user_id',
-  'project_id',
-  'method',
-  'path',
-  'route',
-  'status',
-  'response_time_ms',
-  'request_bytes',
-  'response_bytes',
-  'ip',
-  'user_agent',
-  'api_version',
-  'error_code',
-  'request_id',
-] as const satisfies readonly (keyof UsageRecord)[];
 const STATUSES = [200, 200, 200, 200, 200, 200, 200, 201, 404, 429];
 
 const load = () => `load ${loadavg()[0]?.toFixed(2)}`;
@@ -95,10 +78,20 @@ const db = new pg.Client({ connectionString: database.url });
 await db.connect();
 const empty = () =>
   db.query(
-    'TRUNCATE usage_logs, usage_rollups_minute, usage_rollups_hour, usage_rollups_day, usage_rollups_org_hour, usage_rollups_org_day, usage_rollups_key_hour, usage_rollups_key_day',
+    'TRUNCATE usage_logs, usage_rollup_pending, usage_rollups_minute, usage_rollups_hour, usage_rollups_day, usage_rollups_org_hour, usage_rollups_org_day, usage_rollups_key_hour, usage_rollups_key_day',
   );
 const count = async () =>
   Number((await db.query<{ n: string }>('SELECT count(*)::text AS n FROM usage_logs')).rows[0]?.n);
+/** Rows in the minute rollups, once nothing is pending (else -1). */
+const rolledUp = async () =>
+  Number(
+    (
+      await db.query<{ n: string }>(
+        `SELECT CASE WHEN EXISTS (SELECT 1 FROM usage_rollup_pending) THEN -1
+           ELSE (SELECT coalesce(sum(requests), 0) FROM usage_rollups_minute) END::text AS n`,
+      )
+    ).rows[0]?.n,
+  );
 
 /** Rows per second of the worker over these records, from its start to the last row. */
 async function throughWorker(batch: UsageRecord[]): Promise<number> {
@@ -113,9 +106,11 @@ async function throughWorker(batch: UsageRecord[]): Promise<number> {
   const readyAt = performance.now();
   try {
     while ((await count()) < batch.length) await sleep(50);
+    const logged = (performance.now() - readyAt) / 1000;
+    while ((await rolledUp()) !== batch.length) await sleep(50);
     const seconds = (performance.now() - readyAt) / 1000;
     process.stdout.write(
-      `  worker: ${batch.length} rows in ${seconds.toFixed(2)} s after start (${((readyAt - startedAt) / 1000).toFixed(1)} s to ready)\n`,
+      `  worker: ${batch.length} rows in usage_logs after ${logged.toFixed(2)} s, in the rollups after ${seconds.toFixed(2)} s (${((readyAt - startedAt) / 1000).toFixed(1)} s to ready)\n`,
     );
     return batch.length / seconds;
   } finally {

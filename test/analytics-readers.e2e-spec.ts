@@ -4,6 +4,7 @@ import { UsageIngestModule } from '../src/modules/usage/usage-ingest.module.js';
 import { type Account, as, registerOwner } from './support/identity.js';
 import { expectError, expectStatus } from './support/tenancy.js';
 import { type TestApp, startApp } from './support/test-app.js';
+import { usageDrained } from './support/usage-drained.js';
 import { eventually } from './support/wait.js';
 
 const MINUTE_MS = 60_000;
@@ -57,13 +58,7 @@ describe('analytics readers: top endpoints and realtime', () => {
     await send('/api/v1/auth/me', 5);
     await send('/api/v1/projects/999999', 3);
     await send('/api/v1/keys', 2);
-    await eventually(async () => {
-      const [row] = await dataSource.query<{ count: number }[]>(
-        'SELECT count(*)::int AS count FROM usage_logs WHERE api_key_id = $1',
-        [key.id],
-      );
-      expect(row?.count).toBe(10);
-    });
+    await usageDrained(dataSource, [key.id], 10);
     const query = {
       start_date: new Date(Math.floor(startedAt / MINUTE_MS) * MINUTE_MS).toISOString(),
       end_date: new Date(Date.now() + MINUTE_MS).toISOString(),

@@ -9,7 +9,7 @@ import type { UsageRecord } from '../src/modules/usage/usage-record.js';
 import { type Account, as, registerOwner } from './support/identity.js';
 import { type Page, expectError, expectStatus } from './support/tenancy.js';
 import { type TestApp, startApp } from './support/test-app.js';
-import { eventually } from './support/wait.js';
+import { rolledUp, usageDrained } from './support/usage-drained.js';
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
@@ -132,14 +132,8 @@ describe('usage analytics: rollups and their readers', () => {
     expect(limitedStatuses).toEqual([200, 200, 429, 429, 429]);
     const n = statuses.length;
 
-    // Drained: every request is in usage_logs, and the rollups hold them in the same statement.
-    await eventually(async () => {
-      const [row] = await dataSource.query<{ count: number }[]>(
-        'SELECT count(*)::int AS count FROM usage_logs WHERE api_key_id = ANY($1)',
-        [[plain.id, limited.id]],
-      );
-      expect(row?.count).toBe(n + limitedStatuses.length);
-    });
+    // Drained: every request is in usage_logs, and the rollups hold them.
+    await usageDrained(dataSource, [plain.id, limited.id], n + limitedStatuses.length);
     const expectedByStatus = [
       { status: 200, requests: 6, rate_limited: 0 },
       { status: 403, requests: 3, rate_limited: 0 },
@@ -345,6 +339,7 @@ describe('usage analytics: rollups and their readers', () => {
       expect(await writer.write({ records: [...batch.slice(0, 20), ...fresh] })).toMatchObject({
         inserted: 8,
       });
+      await rolledUp(dataSource, organizationId);
       const expected = { requests: 48, quota: 12, histogram: 48 };
       expect(await totals(organizationId)).toEqual([
         { table: 'day', ...expected },
@@ -361,6 +356,7 @@ describe('usage analytics: rollups and their readers', () => {
       const now = Date.now();
       const batches = Array.from({ length: 6 }, () => records(organizationId, 500, now));
       await Promise.all(batches.map((batch) => writer.write({ records: batch })));
+      await rolledUp(dataSource, organizationId);
       const expected = { requests: 3000, quota: 750, histogram: 3000 };
       expect(await totals(organizationId)).toEqual([
         { table: 'day', ...expected },
@@ -378,6 +374,7 @@ describe('usage analytics: rollups and their readers', () => {
       await writer.write({ records: records(organizationId, 4, now - 400 * DAY_MS) });
       await writer.write({ records: records(organizationId, 3, now - 10 * DAY_MS) });
       await writer.write({ records: records(organizationId, 2, now) });
+      await rolledUp(dataSource, organizationId);
       await api.app.get(UsageLogsRetention).purge(new Date(now));
       const kept = await totals(organizationId);
       expect(kept.map(({ table, requests }) => ({ table, requests }))).toEqual([

@@ -5,6 +5,7 @@ import type { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
 import type { UsageRecord } from '../src/modules/usage/usage-record.js';
 import { type BuiltProcess, killBuiltProcesses, startBuilt } from './support/built-process.js';
+import { type IsolatedDatabase, isolatedDatabase } from './support/isolated-database.js';
 import { type TestApp, startApp } from './support/test-app.js';
 import { eventually } from './support/wait.js';
 
@@ -14,15 +15,25 @@ const PER_JOB = 500;
 describe('usage ingestion survives a worker killed mid-way', () => {
   let api: TestApp;
   let dataSource: DataSource;
+  let isolated: IsolatedDatabase;
+  // A database and queues of its own: the tables this spec locks, and the workers it kills,
+  // hold up no other spec's usage pipeline, and no other spec's worker takes its batches.
+  let env: Record<string, string>;
 
   beforeAll(async () => {
-    api = await startApp();
+    isolated = await isolatedDatabase('usagecrash');
+    env = {
+      DATABASE_URL: isolated.url,
+      QUEUE_PREFIX: `${process.env.QUEUE_PREFIX ?? 'gh-test'}-usagecrash`,
+    };
+    api = await startApp({ env });
     dataSource = api.app.get(DataSource);
   });
 
   afterAll(async () => {
     killBuiltProcesses();
     await api.close();
+    await isolated.drop();
   });
 
   function batch(organizationId: string, job: number): UsageRecord[] {
@@ -50,7 +61,7 @@ describe('usage ingestion survives a worker killed mid-way', () => {
   }
 
   const worker = (): BuiltProcess =>
-    startBuilt('worker', [], { WORKER_QUEUES: 'usage', LOG_LEVEL: 'log' });
+    startBuilt('worker', [], { ...env, WORKER_QUEUES: 'usage', LOG_LEVEL: 'log' });
 
   const rows = async (organizationId: string): Promise<{ total: number; distinct: number }> => {
     const [row] = await dataSource.query<{ total: number; distinct: number }[]>(
@@ -61,41 +72,66 @@ describe('usage ingestion survives a worker killed mid-way', () => {
     return row ?? { total: 0, distinct: 0 };
   };
 
-  it('SIGKILL during ingestion, then a restart: every record once', async () => {
-    const organizationId = randomUUID();
-    const queue = api.app.get<Queue>(getQueueToken('usage'));
-    const add = (jobs: number[]) =>
-      queue.addBulk(
-        jobs.map((job) => ({
-          name: 'usage.record',
-          data: { records: batches[job] ?? [] },
-          opts: { jobId: randomUUID(), removeOnComplete: true },
-        })),
-      );
-    const batches = Array.from({ length: JOBS }, (_, job) => batch(organizationId, job));
-    const first = worker();
-    // One batch goes in whole...
-    await add([0]);
-    await eventually(async () => expect((await rows(organizationId)).total).toBe(PER_JOB), 30_000);
-    // ...then usage_logs is locked, so the worker is caught inside the next batch's insert.
+  const rolledUp = async (organizationId: string) => {
+    const [row] = await dataSource.query<{ requests: number; rate_limited: number }[]>(
+      `SELECT coalesce(sum(requests), 0)::int AS requests,
+         coalesce(sum(rate_limited), 0)::int AS rate_limited
+       FROM usage_rollups_minute WHERE organization_id = $1`,
+      [organizationId],
+    );
+    return row;
+  };
+
+  const queue = () => api.app.get<Queue>(getQueueToken('usage'));
+  const add = (batches: UsageRecord[][]) =>
+    queue().addBulk(
+      batches.map((records) => ({
+        name: 'usage.record' as const,
+        data: { records },
+        opts: { jobId: randomUUID(), removeOnComplete: true },
+      })),
+    );
+
+  /** Holds `table` locked in a transaction of its own until the returned function is called. */
+  async function locked(table: string): Promise<() => Promise<void>> {
     const lock = dataSource.createQueryRunner();
     await lock.startTransaction();
-    await lock.query('LOCK TABLE usage_logs IN EXCLUSIVE MODE');
-    await add(Array.from({ length: JOBS - 1 }, (_, job) => job + 1));
-    await eventually(async () => {
+    await lock.query(`LOCK TABLE ${table} IN EXCLUSIVE MODE`);
+    return async () => {
+      await lock.rollbackTransaction();
+      await lock.release();
+    };
+  }
+
+  /** Until a statement holding `text` waits for a lock. */
+  const waitingOn = (text: string) =>
+    eventually(async () => {
       const [waiting] = await dataSource.query<{ count: number }[]>(
         `SELECT count(*)::int AS count FROM pg_stat_activity
-         WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO usage_logs%'`,
+         WHERE wait_event_type = 'Lock' AND strpos(query, $1) > 0`,
+        [text],
       );
       expect(waiting?.count).toBeGreaterThan(0);
     }, 30_000);
+
+  it('SIGKILL during ingestion, then a restart: every record once', async () => {
+    const organizationId = randomUUID();
+    const batches = Array.from({ length: JOBS }, (_, job) => batch(organizationId, job));
+    const first = worker();
+    // One batch goes in whole...
+    await add(batches.slice(0, 1));
+    await eventually(async () => expect((await rows(organizationId)).total).toBe(PER_JOB), 30_000);
+    // ...then usage_logs is locked, so the worker is caught inside the next batch's COPY.
+    const unlock = await locked('usage_logs');
+    await add(batches.slice(1));
+    await waitingOn('COPY usage_logs');
     first.child.kill('SIGKILL');
     await first.exited();
-    await lock.rollbackTransaction();
-    await lock.release();
+    await unlock();
     expect((await rows(organizationId)).total).toBe(PER_JOB);
-    // The batch already in is delivered again too (as when a worker dies after its commit).
-    await add([0]);
+    // The batch already in is delivered again too (as when a worker dies after its commit):
+    // its COPY meets its own rows, and the insert that follows skips them.
+    await add(batches.slice(0, 1));
 
     const second = worker();
     const final = await eventually(async () => {
@@ -104,14 +140,45 @@ describe('usage ingestion survives a worker killed mid-way', () => {
       return counted;
     }, 90_000);
     expect(final.distinct).toBe(JOBS * PER_JOB);
-    // The rollups, written in the same statement as the rows, count each request once too.
-    const rolledUp = await dataSource.query<{ requests: number; rate_limited: number }[]>(
-      `SELECT sum(requests)::int AS requests, sum(rate_limited)::int AS rate_limited
-       FROM usage_rollups_minute WHERE organization_id = $1`,
-      [organizationId],
+    // The rollups, fed from the rows each transaction inserted, count each request once too.
+    await eventually(async () =>
+      expect(await rolledUp(organizationId)).toEqual({
+        requests: JOBS * PER_JOB,
+        rate_limited: (JOBS * PER_JOB) / 10,
+      }),
     );
-    expect(rolledUp).toEqual([{ requests: JOBS * PER_JOB, rate_limited: (JOBS * PER_JOB) / 10 }]);
     second.child.kill('SIGTERM');
     expect(await second.exited()).toBe(0);
   }, 150_000);
+
+  it('SIGKILL during a rollup step, then a restart: every record rolled up once', async () => {
+    const organizationId = randomUUID();
+    const batches = Array.from({ length: 4 }, (_, job) => batch(organizationId, job));
+    // The minute rollups locked: the worker ingests, and its rollup step waits inside its
+    // transaction, the pending rows already deleted in it.
+    const unlock = await locked('usage_rollups_minute');
+    const first = worker();
+    await add(batches);
+    await eventually(async () => expect((await rows(organizationId)).total).toBe(4 * PER_JOB));
+    await waitingOn('DELETE FROM usage_rollup_pending');
+    first.child.kill('SIGKILL');
+    await first.exited();
+    await unlock();
+    expect(await rolledUp(organizationId)).toEqual({ requests: 0, rate_limited: 0 });
+
+    const second = worker();
+    await eventually(async () =>
+      expect(await rolledUp(organizationId)).toEqual({
+        requests: 4 * PER_JOB,
+        rate_limited: (4 * PER_JOB) / 10,
+      }),
+    );
+    const [pending] = await dataSource.query<{ count: number }[]>(
+      'SELECT count(*)::int AS count FROM usage_rollup_pending WHERE organization_id = $1',
+      [organizationId],
+    );
+    expect(pending?.count).toBe(0);
+    second.child.kill('SIGTERM');
+    expect(await second.exited()).toBe(0);
+  }, 120_000);
 });

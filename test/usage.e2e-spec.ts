@@ -201,6 +201,39 @@ describe('usage pipeline: every credentialed request recorded once', () => {
     expect(await rowsWithRequestIds(prefix)).toHaveLength(60);
   });
 
+  it('text the COPY format gives a meaning to is stored as it was sent', async () => {
+    const writer = api.app.get(UsageLogsWriter);
+    const prefix = `copy-${randomUUID()}-`;
+    const agents = ['tab\there', 'new\nline\r', 'back\\slash \\N', '\\N', 'ünïcödé ✓ "q", x'];
+    const records: UsageRecord[] = agents.map((agent, i) => ({
+      id: randomUUID(),
+      created_at: new Date(Date.now() - i).toISOString(),
+      organization_id: owner.organizationId,
+      api_key_id: null,
+      user_id: owner.userId,
+      project_id: null,
+      method: 'GET',
+      path: `/api/v1/odd\\path\t${i}`,
+      route: 'unmatched',
+      status: 404,
+      response_time_ms: 0.125,
+      request_bytes: 0,
+      response_bytes: 0,
+      ip: '::1',
+      user_agent: agent,
+      api_version: null,
+      error_code: 'NOT_FOUND',
+      request_id: `${prefix}${i}`,
+    }));
+    expect(await writer.write({ records })).toEqual({ records: 5, inserted: 5 });
+    const rows = await rowsWithRequestIds(prefix);
+    expect(rows.map((row) => row.user_agent).sort()).toEqual([...agents].sort());
+    expect(rows.map((row) => row.path).sort()).toEqual(records.map((r) => r.path).sort());
+    expect(rows.every((row) => row.api_version === null && row.response_time_ms === 0.125)).toBe(
+      true,
+    );
+  });
+
   it('last_used_at is derived from usage records by the worker, not on the request path', async () => {
     const key = await createKey({});
     const startedAt = Date.now();

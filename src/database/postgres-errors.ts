@@ -1,11 +1,16 @@
+import { DatabaseError } from 'pg';
 import { QueryFailedError } from 'typeorm';
+
+/** The SQLSTATE of a failed query: from TypeORM's wrapper, or pg's own error (a COPY). */
+function sqlState(error: unknown): string | undefined {
+  if (error instanceof QueryFailedError)
+    return (error.driverError as { code?: string } | undefined)?.code;
+  return error instanceof DatabaseError ? error.code : undefined;
+}
 
 /** SQLSTATE 23505: the write collided with a unique constraint. */
 export function isUniqueViolation(error: unknown): boolean {
-  return (
-    error instanceof QueryFailedError &&
-    (error.driverError as { code?: string } | undefined)?.code === '23505'
-  );
+  return sqlState(error) === '23505';
 }
 
 /** Runs `work`; a unique violation becomes the module's own 409 (`conflict()`). */

@@ -4,12 +4,13 @@ import { KeyLastUsedModule } from '../keys/key-last-used.module.js';
 import { LimitEventsModule } from '../rate-limit/limit-events.module.js';
 import { UsageLogsRetention } from './usage-logs-retention.js';
 import { UsageLogsWriter } from './usage-logs.writer.js';
+import { UsageRollups } from './usage-rollups.js';
 import { UsageProcessor } from './usage.processor.js';
 
-/** The worker's side of the usage pipeline: the `usage` queue's processor, and retention. */
+/** The worker's side of the usage pipeline: the `usage` queue's processor, rollups, retention. */
 @Module({
   imports: [BullModule.registerQueue({ name: 'usage' }), LimitEventsModule, KeyLastUsedModule],
-  providers: [UsageLogsWriter, UsageProcessor, UsageLogsRetention],
+  providers: [UsageLogsWriter, UsageRollups, UsageProcessor, UsageLogsRetention],
   exports: [UsageLogsRetention],
 })
 export class UsageIngestModule {}

@@ -1,3 +1,4 @@
+import type { UsageRecord } from './usage-record.js';
 import { HISTOGRAM_BUCKET_SQL, HISTOGRAM_COLUMNS } from './latency-histogram.js';
 
 /** A rollup row's key: the conflict target, and the order rows are upserted in. */
@@ -40,40 +41,94 @@ const dimensions = (unit: string, column: string) =>
   `date_trunc('${unit}', ${column}, 'UTC') AS bucket, organization_id, api_key_id, user_id,
    project_id, method, route, api_version, status`;
 
+/** usage_logs' columns, in a usage record's field order (the COPY and the insert name them). */
+export const USAGE_LOG_COLUMNS = [
+  'id',
+  'created_at',
+  'organization_id',
+  'api_key_id',
+  'user_id',
+  'project_id',
+  'method',
+  'path',
+  'route',
+  'status',
+  'response_time_ms',
+  'request_bytes',
+  'response_bytes',
+  'ip',
+  'user_agent',
+  'api_version',
+  'error_code',
+  'request_id',
+] as const satisfies readonly (keyof UsageRecord)[];
+
+/** What the rollups do not need of a row. */
+const NOT_ROLLED_UP: readonly UsageLogColumn[] = [
+  'id',
+  'path',
+  'request_bytes',
+  'response_bytes',
+  'ip',
+  'user_agent',
+  'request_id',
+];
+
+export type UsageLogColumn = (typeof USAGE_LOG_COLUMNS)[number];
+
+/** What the rollups need of a row: usage_rollup_pending's columns. */
+export const PENDING_COLUMNS: readonly UsageLogColumn[] = USAGE_LOG_COLUMNS.filter(
+  (column) => !NOT_ROLLED_UP.includes(column),
+);
+
+const LOG_COLUMNS = USAGE_LOG_COLUMNS.join(', ');
+const PENDING = PENDING_COLUMNS.join(', ');
+
 /**
- * usage_logs ingestion, run by the worker. $1: a JSON array of UsageRecord (one job's batch).
- * One statement inserts the whole batch; a row already there (the same record, from a batch
- * delivered again) is skipped by the primary key (created_at, id), and `inserted` holds only
- * the rows this statement wrote, so whatever is derived from it counts each request once.
- *
- * The rollups (migrations/1764500000000-AddUsageRollups.ts) are derived from `inserted` in
- * the same statement: its rows grouped per minute, those per hour, those per day, each added
- * into its table (ON CONFLICT DO UPDATE: counts and sums added, maxima kept, histograms
- * added element-wise). Two workers adding to the same rollup row serialize on it and both
- * counts stay; rows are upserted in key order, and the tables always in the order minute,
- * hour, day, org_hour, org_day, key_hour, key_day, so two batches never wait on each other in a cycle (no deadlock).
+ * usage_logs ingestion of a batch that may hold rows already there (the worker's second try,
+ * after the COPY of the same batch met one: usage-logs.writer.ts). $1: a JSON array of
+ * UsageRecord. A row already in usage_logs (the same record, from a batch delivered again)
+ * is skipped by the primary key (created_at, id); only the rows this statement wrote go on
+ * to usage_rollup_pending, so each request reaches the rollups once.
  * Returns one row: `inserted`, how many rows were new.
  */
-export const INSERT_USAGE_LOGS = `
+export const INSERT_NEW_USAGE_LOGS = `
   WITH inserted AS (
-    INSERT INTO usage_logs (id, created_at, organization_id, api_key_id, user_id, project_id,
-      method, path, route, status, response_time_ms, request_bytes, response_bytes, ip,
-      user_agent, api_version, error_code, request_id)
-    SELECT id, created_at, organization_id, api_key_id, user_id, project_id, method, path, route,
-      status, response_time_ms, request_bytes, response_bytes, ip, user_agent, api_version,
-      error_code, request_id
+    INSERT INTO usage_logs (${LOG_COLUMNS})
+    SELECT ${LOG_COLUMNS}
     FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, created_at timestamptz,
       organization_id uuid, api_key_id uuid, user_id uuid, project_id integer, method text,
       path text, route text, status smallint, response_time_ms real, request_bytes integer,
       response_bytes integer, ip text, user_agent text, api_version text, error_code text,
       request_id text)
     ON CONFLICT (created_at, id) DO NOTHING
-    RETURNING created_at, organization_id, api_key_id, user_id, project_id, method, route,
-      api_version, status, response_time_ms, error_code
+    RETURNING ${PENDING}
+  ),
+  pending AS (
+    INSERT INTO usage_rollup_pending (${PENDING}) SELECT ${PENDING} FROM inserted RETURNING 1
+  )
+  SELECT count(*)::int AS inserted FROM pending`;
+
+/**
+ * The rollups' step (usage-rollups.ts): up to $1 rows taken out of usage_rollup_pending and
+ * added to the rollups (migrations/1764500000000-AddUsageRollups.ts) in the same statement:
+ * the rows grouped per minute, those per hour, those per day, each added into its table
+ * (ON CONFLICT DO UPDATE: counts and sums added, maxima kept, histograms added element-wise).
+ * A row is deleted and counted in one transaction, so it is rolled up once: two steps at once
+ * never take the same row (the second's DELETE skips rows the first deleted). Rows are upserted
+ * in key order, and the tables always in the order minute, hour, day, org_hour, org_day,
+ * key_hour, key_day, so two steps never wait on each other in a cycle (no deadlock).
+ * Returns one row: `taken`, how many rows were rolled up, and each table's upserted rows.
+ */
+export const ROLL_UP_PENDING = `
+  WITH taken AS (
+    DELETE FROM usage_rollup_pending
+    WHERE ctid = ANY (ARRAY(SELECT ctid FROM usage_rollup_pending LIMIT $1))
+    RETURNING ${PENDING}
   ),
   -- each new row with the histogram bucket of its latency
   facts AS (
-    SELECT *, ${HISTOGRAM_BUCKET_SQL('response_time_ms')} AS latency_bucket FROM inserted
+    SELECT *, ${HISTOGRAM_BUCKET_SQL('response_time_ms')} AS latency_bucket FROM taken
   ),
   minute_rows AS (
     SELECT ${dimensions('minute', 'created_at')}, count(*) AS requests,
@@ -114,7 +169,7 @@ export const INSERT_USAGE_LOGS = `
   ${upsert('org_day', 'org_day_rows', ORGANIZATION_KEY)},
   ${upsert('key_hour', 'key_hour_rows', KEY_KEY)},
   ${upsert('key_day', 'key_day_rows', KEY_KEY)}
-  SELECT (SELECT count(*) FROM inserted)::int AS inserted,
+  SELECT (SELECT count(*) FROM taken)::int AS taken,
     (SELECT count(*) FROM minute_upserted)::int AS minute_rows,
     (SELECT count(*) FROM hour_upserted)::int AS hour_rows,
     (SELECT count(*) FROM day_upserted)::int AS day_rows,

@@ -1,7 +1,10 @@
 import { Injectable } from '@nestjs/common';
+import type { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
+import { copyRows } from '../../database/copy-rows.js';
+import { isUniqueViolation } from '../../database/postgres-errors.js';
 import { KeyLastUsed } from '../keys/key-last-used.js';
-import { INSERT_USAGE_LOGS } from './usage-logs.sql.js';
+import { INSERT_NEW_USAGE_LOGS, PENDING_COLUMNS, USAGE_LOG_COLUMNS } from './usage-logs.sql.js';
 import type { UsageBatch, UsageRecord } from './usage-record.js';
 
 export interface UsageWriteResult {
@@ -24,9 +27,15 @@ function latestUseByKey(records: readonly UsageRecord[]): Map<string, string> {
 }
 
 /**
- * The worker's side of the usage pipeline: a batch of usage records into usage_logs in one
- * statement, exactly once however often the batch is delivered (usage-logs.sql.ts), then the
- * keys' last_used_at.
+ * The worker's side of the usage pipeline: a batch of usage records into usage_logs, each
+ * request once however often the batch is delivered, and what the rollups need of the new
+ * rows into usage_rollup_pending in the same transaction (usage-rollups.ts adds them to the
+ * rollups); then the keys' last_used_at.
+ *
+ * A batch is COPYed, Postgres' bulk load: all of its rows or none commit. A batch delivered
+ * again after it committed (its worker died before BullMQ heard) meets its own first row in
+ * the primary key (created_at, id), and the COPY fails as a whole; the batch then goes through
+ * INSERT_NEW_USAGE_LOGS, which skips the rows usage_logs holds and passes on only the new ones.
  */
 @Injectable()
 export class UsageLogsWriter {
@@ -36,16 +45,41 @@ export class UsageLogsWriter {
   ) {}
 
   async write(batch: UsageBatch): Promise<UsageWriteResult> {
-    const inserted = await this.dataSource.transaction(async (manager) => {
-      const [row] = await manager.query<{ inserted: number }[]>(INSERT_USAGE_LOGS, [
-        JSON.stringify(batch.records),
-      ]);
-      // The rollups are updated by the same statement, from the rows it inserted.
-      return row?.inserted ?? 0;
-    });
+    const inserted = (await this.copied(batch.records))
+      ? batch.records.length
+      : await this.insertedNew(batch.records);
     // From the whole batch, not only new rows: a batch whose insert committed before a crash
     // still sets last_used_at when it is delivered again. Idempotent.
     await this.lastUsed.record(latestUseByKey(batch.records));
     return { records: batch.records.length, inserted };
+  }
+
+  /** The batch COPYed in one transaction; false if a row of it was already there. */
+  private async copied(records: readonly UsageRecord[]): Promise<boolean> {
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      const client = (await runner.connect()) as PoolClient;
+      await runner.startTransaction();
+      try {
+        await copyRows(client, 'usage_logs', USAGE_LOG_COLUMNS, records);
+        await copyRows(client, 'usage_rollup_pending', PENDING_COLUMNS, records);
+        await runner.commitTransaction();
+        return true;
+      } catch (error) {
+        await runner.rollbackTransaction();
+        if (isUniqueViolation(error)) return false;
+        throw error;
+      }
+    } finally {
+      await runner.release();
+    }
+  }
+
+  /** The batch's rows usage_logs does not hold yet, inserted; how many. */
+  private async insertedNew(records: readonly UsageRecord[]): Promise<number> {
+    const [row] = await this.dataSource.query<{ inserted: number }[]>(INSERT_NEW_USAGE_LOGS, [
+      JSON.stringify(records),
+    ]);
+    return row?.inserted ?? 0;
   }
 }

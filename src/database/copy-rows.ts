@@ -1,0 +1,53 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { PoolClient } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+
+export type CopyValue = string | number | null;
+
+/** The characters COPY's text format gives a meaning to, and what each is written as. */
+const ESCAPES: Record<string, string> = {
+  '\\': '\\\\',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\t': '\\t',
+  // Postgres text cannot hold NUL: it becomes U+FFFD, as a lone surrogate does in UTF-8.
+  '\0': '\uFFFD',
+};
+
+/** One value in COPY's text format: `\N` for null, its special characters escaped. */
+export function copyText(value: CopyValue): string {
+  if (value === null) return '\\N';
+  if (typeof value === 'number') return String(value);
+  return value.replace(/[\\\n\r\t\0]/g, (c) => ESCAPES[c] ?? c);
+}
+
+/** Rows as COPY's text format: one line each, `columns`' values tab-separated. */
+export function copyLines<Row extends Record<C, CopyValue>, C extends keyof Row & string>(
+  rows: readonly Row[],
+  columns: readonly C[],
+): string {
+  let text = '';
+  for (const row of rows) {
+    for (let i = 0; i < columns.length; i += 1) {
+      text += (i === 0 ? '' : '\t') + copyText(row[columns[i]]);
+    }
+    text += '\n';
+  }
+  return text;
+}
+
+/**
+ * `COPY table (columns) FROM STDIN` of `rows` on `client` (inside the caller's transaction):
+ * Postgres' bulk load, several times faster than an INSERT of the same rows. A row that breaks
+ * a constraint fails the whole COPY (and the transaction), with the usual SQLSTATE.
+ */
+export async function copyRows<Row extends Record<C, CopyValue>, C extends keyof Row & string>(
+  client: PoolClient,
+  table: string,
+  columns: readonly C[],
+  rows: readonly Row[],
+): Promise<void> {
+  const stream = client.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`));
+  await pipeline(Readable.from([copyLines(rows, columns)]), stream);
+}
