@@ -58,15 +58,15 @@ export const INSERT_USAGE_LOGS = `
   WITH inserted AS (
     INSERT INTO usage_logs (id, created_at, organization_id, api_key_id, user_id, project_id,
       method, path, route, status, response_time_ms, request_bytes, response_bytes, ip,
-      user_agent, api_version, error_code, request_id)
+      user_agent, api_version, error_code, request_id, limit_type, limit_value, current_usage)
     SELECT id, created_at, organization_id, api_key_id, user_id, project_id, method, path, route,
       status, response_time_ms, request_bytes, response_bytes, ip, user_agent, api_version,
-      error_code, request_id
+      error_code, request_id, limit_type, limit_value, current_usage
     FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, created_at timestamptz,
       organization_id uuid, api_key_id uuid, user_id uuid, project_id integer, method text,
       path text, route text, status smallint, response_time_ms real, request_bytes integer,
       response_bytes integer, ip text, user_agent text, api_version text, error_code text,
-      request_id text)
+      request_id text, limit_type text, limit_value bigint, current_usage bigint)
     ON CONFLICT (created_at, id) DO NOTHING
     RETURNING created_at, organization_id, api_key_id, user_id, project_id, method, route,
       api_version, status, response_time_ms, error_code
