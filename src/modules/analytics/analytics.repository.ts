@@ -40,7 +40,10 @@ export interface EndpointRow {
 }
 
 /** A usage_logs row as pg returns it: the record, its timestamp a Date. */
-export type UsageLogRow = Omit<UsageRecord, 'created_at' | 'organization_id' | 'ip'> & {
+export type UsageLogRow = Omit<
+  UsageRecord,
+  'created_at' | 'organization_id' | 'ip' | 'limit_type' | 'limit_value' | 'current_usage'
+> & {
   created_at: Date;
   ip: string | null;
 };
@@ -50,6 +53,13 @@ export interface UsageLogFilter extends UsageFilter {
   end?: Date;
   method?: string;
   request_id?: string;
+}
+
+/** One key's requests to an API version, from the rollups. */
+export interface VersionCallsRow {
+  organization_id: string;
+  api_key_id: string;
+  requests: number;
 }
 
 /** Positional parameters and the WHERE clauses that use them. */
@@ -285,5 +295,32 @@ export class AnalyticsRepository {
       ),
     ]);
     return [rows, bigint(counted?.total ?? 0)];
+  }
+
+  /**
+   * Requests to `version` per organization and key over [hoursFrom, ∞): hour rollups up to
+   * `daysFrom` (a day boundary), day rollups from it. Platform-wide (the version lifecycle
+   * reads it for every organization): no tenant scope, by design.
+   */
+  async versionCallsByKey(
+    version: string,
+    hoursFrom: Date,
+    daysFrom: Date,
+  ): Promise<VersionCallsRow[]> {
+    const rows = await this.dataSource.query<
+      { organization_id: string; api_key_id: string; requests: string }[]
+    >(
+      `SELECT organization_id, api_key_id, sum(requests) AS requests
+       FROM (
+         SELECT organization_id, api_key_id, requests FROM usage_rollups_hour
+         WHERE api_version = $1 AND api_key_id IS NOT NULL AND bucket >= $2 AND bucket < $3
+         UNION ALL
+         SELECT organization_id, api_key_id, requests FROM usage_rollups_day
+         WHERE api_version = $1 AND api_key_id IS NOT NULL AND bucket >= $3
+       ) AS r
+       GROUP BY organization_id, api_key_id ORDER BY organization_id, api_key_id`,
+      [version, hoursFrom, daysFrom],
+    );
+    return rows.map((row) => ({ ...row, requests: bigint(row.requests) }));
   }
 }
