@@ -98,7 +98,7 @@ const fraction = (description: string, example: number) =>
   ApiProperty({ type: 'number', nullable: true, minimum: 0, maximum: 1, example, description });
 
 /** The range an answer covers, after widening to whole rollup buckets. */
-class AnsweredRange {
+export class AnsweredRange {
   @ApiProperty({
     ...TIMESTAMP_FIELD,
     example: '2026-01-01T00:00:00.000Z',

@@ -55,6 +55,26 @@ export interface UsageLogFilter extends UsageFilter {
   request_id?: string;
 }
 
+/** A refused request's usage_logs row, as pg returns it. */
+export interface LimitEventRow {
+  created_at: Date;
+  api_key_id: string | null;
+  user_id: string | null;
+  method: string;
+  route: string;
+  limit_type: string;
+  limit_value: string;
+  current_usage: string;
+  request_id: string;
+}
+
+export interface LimitEventFilter {
+  start: Date;
+  end: Date;
+  api_key_id?: string;
+  user_id?: string;
+}
+
 /** One key's requests to an API version, from the rollups. */
 export interface VersionCallsRow {
   organization_id: string;
@@ -295,6 +315,51 @@ export class AnalyticsRepository {
       ),
     ]);
     return [rows, bigint(counted?.total ?? 0)];
+  }
+
+  /** Whether the key is the organization's (revoked and expired keys included). */
+  async isOwnKey(scope: TenantScope, keyId: string): Promise<boolean> {
+    const rows = await this.dataSource.query<unknown[]>(
+      'SELECT 1 FROM api_keys WHERE organization_id = $1 AND id = $2',
+      [scope.organizationId, keyId],
+    );
+    return rows.length > 0;
+  }
+
+  /**
+   * The organization's refused requests (usage_logs rows with a limit_type) in [start, end),
+   * newest first, and how many match. Both can read the partial index of refused rows
+   * (usage_logs_limit_events_idx) instead of the admitted traffic.
+   */
+  async listLimitEvents(
+    scope: TenantScope,
+    filter: LimitEventFilter,
+    page: { limit: number; offset: number },
+  ): Promise<[LimitEventRow[], number]> {
+    const conditions = new Conditions()
+      .add((p) => `organization_id = ${p}`, scope.organizationId)
+      .add((p) => `created_at >= ${p}`, filter.start)
+      .add((p) => `created_at < ${p}`, filter.end)
+      .filter({ api_key_id: filter.api_key_id, user_id: filter.user_id });
+    const where = `${conditions.where} AND limit_type IS NOT NULL`;
+    const params = conditions.params;
+    // One statement, so the count and the page are read from the same snapshot (a batch
+    // committed between two reads would make them disagree); no page row: one row of nulls.
+    type Row = Omit<LimitEventRow, 'created_at'> & { created_at: Date | null; total: string };
+    const rows = await this.dataSource.query<Row[]>(
+      `SELECT page.*, counted.total
+       FROM (SELECT count(*) AS total FROM usage_logs WHERE ${where}) AS counted
+       LEFT JOIN LATERAL (
+         SELECT created_at, api_key_id, user_id, method, route, limit_type, limit_value,
+           current_usage, request_id
+         FROM usage_logs WHERE ${where}
+         ORDER BY created_at DESC, id DESC
+         LIMIT $${params.length + 1} OFFSET $${params.length + 2}
+       ) AS page ON true`,
+      [...params, page.limit, page.offset],
+    );
+    const events = rows.filter((row): row is Row & LimitEventRow => row.created_at !== null);
+    return [events, bigint(rows[0]?.total ?? 0)];
   }
 
   /**
