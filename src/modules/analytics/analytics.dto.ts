@@ -83,13 +83,14 @@ export class UsageQuery extends UsageFilters {
 /** `GET /keys/{id}/usage`: the key is the path's. */
 export class KeyUsageQuery extends OmitType(UsageQuery, ['api_key_id'] as const) {}
 
-const count = (description: string) =>
+/** A response count (int64, within JavaScript's safe integers). */
+export const count = (description: string, example = 120) =>
   ApiProperty({
     type: 'integer',
     format: 'int64',
     minimum: 0,
     maximum: Number.MAX_SAFE_INTEGER,
-    example: 120,
+    example,
     description,
   });
 const milliseconds = (description: string, example: number) =>

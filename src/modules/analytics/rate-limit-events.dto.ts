@@ -4,6 +4,7 @@ import { TIMESTAMP_FIELD, UUID_FIELD } from '../../common/openapi-bounds.js';
 import { REQUEST_ID_MAX_LENGTH } from '../../common/request-id.js';
 import {
   AnsweredRange,
+  count,
   METHOD_MAX_LENGTH,
   ROUTE_MAX_LENGTH,
   UsageQuery,
@@ -24,15 +25,6 @@ export class RateLimitEventsQuery extends IntersectionType(
 ) {}
 
 const uuid = () => ApiProperty({ ...UUID_FIELD, type: String, nullable: true });
-const count = (description: string) =>
-  ApiProperty({
-    type: 'integer',
-    format: 'int64',
-    minimum: 0,
-    maximum: Number.MAX_SAFE_INTEGER,
-    example: 2,
-    description,
-  });
 
 /** One refused request (a 429), from its usage log row. */
 export class RateLimitEvent {
@@ -58,10 +50,10 @@ export class RateLimitEvent {
   })
   limit_type: LimitType;
 
-  @count('The limit: requests per window, or the quota’s max_requests')
+  @count('The limit: requests per window, or the quota’s max_requests', 2)
   limit_value: number;
 
-  @count('What was counted against the limit when it refused (a refusal counts nothing)')
+  @count('What was counted against the limit when it refused (a refusal counts nothing)', 2)
   current_usage: number;
 
   @text(REQUEST_ID_MAX_LENGTH, '0b6f2d9e-5a7c-4e43-9d0e-8a1f3c2b7d11')
@@ -71,6 +63,7 @@ export class RateLimitEvent {
 export class RateLimitEventsResponse extends AnsweredRange {
   @count(
     'Refused requests in the range for the filters: every row of the usage log with a limit, so the events of every page add up to it',
+    3,
   )
   total_events: number;
 
