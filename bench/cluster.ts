@@ -47,9 +47,9 @@ import {
  *    first, counted). Exactly --limit must be admitted in all, on both sides. Also printed:
  *    what the limiter counted in Redis (explain) and how many limiter calls an api gave up on
  *    (RATE_LIMIT_FAILURE_MODE=open admits those).
- * 3. The workers: each burst's refusals reach rate_limit_events through the usage queue,
- *    which the workers drain (the rows' refusals add up to the 429s); then what every process
- *    logged at warn or above.
+ * 3. The workers: each burst's refusals reach usage_logs (rows with a limit_type) through the
+ *    usage queue, which the workers drain (one row per 429); then what every process logged
+ *    at warn or above.
  * Usage: npm run bench:cluster [-- --rounds=6 --seconds=5 --connections=50 --limit=500 --burst=2000 --burst-connections=200]
  */
 const rounds = numberArg('rounds', 6);
@@ -252,7 +252,7 @@ async function round(side: Side, other: Side): Promise<void> {
 /**
  * A key limited to `limit` a minute, hit by the burst over both apis (after one request on
  * each api when `warm`). Prints what was admitted, what the limiter counted, and what reached
- * rate_limit_events through the workers; true when exactly `limit` were admitted.
+ * usage_logs through the workers; true when exactly `limit` were admitted.
  */
 async function exactness(side: Side, warm: boolean): Promise<boolean> {
   const temperature = warm ? 'warm' : 'cold';
@@ -297,7 +297,7 @@ async function exactness(side: Side, warm: boolean): Promise<boolean> {
 }
 
 /**
- * Waits (up to 30 s) until the key's rows in rate_limit_events add up to `refused`, then
+ * Waits (up to 30 s) until the key's refused rows in usage_logs number `refused`, then
  * prints them, the usage queue's job counts and each worker's CPU since `workerCpu`.
  */
 async function reportWorkers(
@@ -314,23 +314,20 @@ async function reportWorkers(
   });
   try {
     const startedAt = performance.now();
-    let recorded = { refusals: 0, rows: 0 };
+    let recorded = { refusals: 0 };
     while (performance.now() - startedAt < 30_000) {
-      const result = await db.query<{ refusals: string; rows: string }>(
-        `SELECT coalesce(sum(refusals), 0)::text AS refusals, count(*)::text AS rows
-         FROM rate_limit_events WHERE api_key_id = $1`,
+      const result = await db.query<{ refusals: string }>(
+        `SELECT count(*)::text AS refusals
+         FROM usage_logs WHERE api_key_id = $1 AND limit_type IS NOT NULL`,
         [keyId],
       );
-      recorded = {
-        refusals: Number(result.rows[0]?.refusals ?? 0),
-        rows: Number(result.rows[0]?.rows ?? 0),
-      };
+      recorded = { refusals: Number(result.rows[0]?.refusals ?? 0) };
       if (recorded.refusals >= refused) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed');
     out(
-      `${' '.repeat(8)}workers: rate_limit_events has ${recorded.refusals} refusals of this key in ${recorded.rows} row(s) ` +
+      `${' '.repeat(8)}workers: usage_logs has ${recorded.refusals} refusals of this key ` +
         `${recorded.refusals === refused ? '(= its 429s)' : `(its 429s: ${refused})`}, ${secondsSince(startedAt)} s after the burst; ` +
         `usage queue: ${Object.entries(counts)
           .map(([state, count]) => `${count} ${state}`)

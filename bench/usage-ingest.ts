@@ -66,6 +66,9 @@ function records(count: number): UsageRecord[] {
       api_version: '2026-01-01',
       error_code: status === 429 ? 'RATE_LIMIT_EXCEEDED' : status === 404 ? 'NOT_FOUND' : null,
       request_id: randomUUID(),
+      limit_type: status === 429 ? 'minute' : null,
+      limit_value: status === 429 ? 100 : null,
+      current_usage: status === 429 ? 100 : null,
     };
   });
 }

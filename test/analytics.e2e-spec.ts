@@ -312,6 +312,9 @@ describe('usage analytics: rollups and their readers', () => {
         api_version: 'v1',
         error_code: i % 4 === 0 ? 'QUOTA_EXCEEDED' : null,
         request_id: `rollup-${i}`,
+        limit_type: i % 4 === 0 ? 'quota' : null,
+        limit_value: i % 4 === 0 ? 1_000 : null,
+        current_usage: i % 4 === 0 ? 1_000 : null,
       }));
     }
 

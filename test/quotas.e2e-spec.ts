@@ -339,7 +339,7 @@ describe('quotas', () => {
     expect((await callWith(api, key.key)).status).toBe(429);
   });
 
-  it('records quota.warning at 80 % and quota.exceeded once per period, and every refusal as a rate-limit event', async () => {
+  it('records quota.warning at 80 % and quota.exceeded once per period, and every refusal in the usage log', async () => {
     const key = await createKey({
       quota: { period: 'daily', max_requests: 5 },
       rate_limits: [{ window: 'hour', limit: 1000 }],
@@ -360,20 +360,27 @@ describe('quotas', () => {
         ['quota.warning', 4],
         ['quota.exceeded', 5],
       ]);
-      // The three refusals of one key by one quota, merged into their minute's row.
+      // The three refusals of one key by one quota: one usage_logs row each, with the quota.
       const refusals: Record<string, string>[] = await dataSource.query(
-        `SELECT limit_type, limit_value, endpoint, sum(refusals) AS refusals
-         FROM rate_limit_events WHERE api_key_id = $1
-         GROUP BY limit_type, limit_value, endpoint`,
+        `SELECT limit_type, limit_value, current_usage, route, error_code, count(*) AS refusals
+         FROM usage_logs WHERE api_key_id = $1 AND limit_type IS NOT NULL
+         GROUP BY limit_type, limit_value, current_usage, route, error_code`,
         [key.id],
       );
       expect(refusals).toEqual([
-        { limit_type: 'quota', limit_value: '5', endpoint: '/api/v1/auth/me', refusals: '3' },
+        {
+          limit_type: 'quota',
+          limit_value: '5',
+          current_usage: '5',
+          route: '/api/v1/auth/me',
+          error_code: 'QUOTA_EXCEEDED',
+          refusals: '3',
+        },
       ]);
     });
   });
 
-  it('records a window refusal with its window, source, limit and usage', async () => {
+  it('records a window refusal with its window, limit and usage', async () => {
     const key = await createKey({ rate_limits: [{ window: 'minute', limit: 2 }] });
     expect((await callWith(api, key.key)).status).toBe(200);
     expect((await callWith(other, key.key)).status).toBe(200);
@@ -382,8 +389,8 @@ describe('quotas', () => {
     const requestId = refused.headers.get('x-request-id');
     await eventually(async () => {
       const rows: Record<string, unknown>[] = await dataSource.query(
-        `SELECT organization_id, user_id, method, limit_type, limit_source, limit_value,
-                current_usage, request_id, refusals FROM rate_limit_events WHERE api_key_id = $1`,
+        `SELECT organization_id, user_id, method, status, limit_type, limit_value, current_usage,
+                request_id FROM usage_logs WHERE api_key_id = $1 AND limit_type IS NOT NULL`,
         [key.id],
       );
       expect(rows).toEqual([
@@ -391,14 +398,21 @@ describe('quotas', () => {
           organization_id: owner.organizationId,
           user_id: null,
           method: 'GET',
+          status: 429,
           limit_type: 'minute',
-          limit_source: 'key',
           limit_value: '2',
           current_usage: '2',
           request_id: requestId,
-          refusals: '1',
         },
       ]);
+      // The admitted requests carry no limit.
+      const [admitted] = await dataSource.query<{ count: number }[]>(
+        `SELECT count(*)::int AS count FROM usage_logs
+         WHERE api_key_id = $1 AND status = 200 AND limit_type IS NULL
+           AND limit_value IS NULL AND current_usage IS NULL`,
+        [key.id],
+      );
+      expect(admitted?.count).toBe(2);
     });
   });
 

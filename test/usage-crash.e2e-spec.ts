@@ -57,6 +57,9 @@ describe('usage ingestion survives a worker killed mid-way', () => {
       api_version: 'v1',
       error_code: i % 10 === 0 ? 'RATE_LIMIT_EXCEEDED' : null,
       request_id: `crash-${job}-${i}`,
+      limit_type: i % 10 === 0 ? 'minute' : null,
+      limit_value: i % 10 === 0 ? 100 : null,
+      current_usage: i % 10 === 0 ? 100 : null,
     }));
   }
 

@@ -189,6 +189,9 @@ describe('usage pipeline: every credentialed request recorded once', () => {
       api_version: 'v1',
       error_code: null,
       request_id: `${prefix}${i}`,
+      limit_type: null,
+      limit_value: null,
+      current_usage: null,
     }));
     expect(await writer.write({ records })).toEqual({ records: 50, inserted: 50 });
     expect(await writer.write({ records })).toEqual({ records: 50, inserted: 0 });
@@ -224,6 +227,9 @@ describe('usage pipeline: every credentialed request recorded once', () => {
       api_version: null,
       error_code: 'NOT_FOUND',
       request_id: `${prefix}${i}`,
+      limit_type: null,
+      limit_value: null,
+      current_usage: null,
     }));
     expect(await writer.write({ records })).toEqual({ records: 5, inserted: 5 });
     const rows = await rowsWithRequestIds(prefix);

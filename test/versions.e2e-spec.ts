@@ -2,12 +2,13 @@ import { randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
 import { migrationsDataSourceOptions } from '../src/database/data-source.js';
-import { VersionUsage } from '../src/modules/versions/version-usage.js';
+import { VersionCalls } from '../src/modules/analytics/version-calls.js';
+import { UsageIngestModule } from '../src/modules/usage/usage-ingest.module.js';
 import { type Account, as, registerOwner } from './support/identity.js';
 import { type TestApp, json, startApp } from './support/test-app.js';
 import { registerPlatformAdmin } from './support/platform-admin.js';
 import { createDatabase, dropDatabase } from './support/test-env.js';
-import { sleep } from './support/wait.js';
+import { eventually, sleep } from './support/wait.js';
 
 interface VersionBody {
   version: string;
@@ -30,9 +31,15 @@ async function codeOf(response: Response): Promise<string> {
   return ((await response.json()) as ErrorBody).error.code;
 }
 
-/** Two api processes on one database and one Redis, with a platform administrator. */
-async function startPair(env: Record<string, string> = {}) {
-  const [api, other] = await Promise.all([startApp({ env }), startApp({ env })]);
+/**
+ * Two api processes on one database and one Redis, with a platform administrator; the first
+ * also runs the worker's usage ingestion when `ingest`.
+ */
+async function startPair(env: Record<string, string> = {}, ingest = false) {
+  const [api, other] = await Promise.all([
+    startApp({ env, imports: ingest ? [UsageIngestModule] : [] }),
+    startApp({ env }),
+  ]);
   const platformAdmin = await registerPlatformAdmin(api);
   const owner = await registerOwner(api);
   return { api, other, platformAdmin, owner };
@@ -60,7 +67,7 @@ describe('API versions: the resource', () => {
   const version = `v${randomInt(1_000, 1_000_000_000)}`;
 
   beforeAll(async () => {
-    ({ api, other, platformAdmin, owner } = await startPair());
+    ({ api, other, platformAdmin, owner } = await startPair({}, true));
   });
 
   afterAll(async () => {
@@ -249,6 +256,44 @@ describe('API versions: the resource', () => {
     expect(renamed.status).toBe(400);
     expect((await api.call('/api/v1/versions/latest')).status).toBe(400);
   });
+
+  it('who calls a version is read from the usage rollups: requests per organization and key', async () => {
+    const stranger = await registerOwner(api, 'stranger');
+    const createKey = async (account: Account) => {
+      const response = await api.call(
+        '/api/v1/keys',
+        as(account, 'POST', { name: 'caller', environment: 'live', permissions: ['users:read'] }),
+      );
+      return ((await response.json()) as { data: { id: string; key: string } }).data;
+    };
+    const [mine, theirs] = await Promise.all([createKey(owner), createKey(stranger)]);
+    const me = (app: TestApp, secret: string) =>
+      app.call('/api/v1/auth/me', { headers: { 'x-api-key': secret } });
+    for (let i = 0; i < 3; i += 1) expect((await me(api, mine.key)).status).toBe(200);
+    for (let i = 0; i < 2; i += 1) expect((await me(other, mine.key)).status).toBe(200);
+    expect((await me(other, theirs.key)).status).toBe(200);
+    // Unversioned (/health) and anonymous requests are nobody's calls of a version.
+    expect((await other.call('/health')).status).toBe(200);
+    expect((await other.call('/api/v1/versions')).status).toBe(200);
+
+    const calls = api.app.get(VersionCalls);
+    const ours = async (version: string, since: Date) =>
+      (await calls.callsByKey(version, since)).filter(
+        (row) => row.api_key_id === mine.id || row.api_key_id === theirs.id,
+      );
+    const expected = [
+      { organization_id: owner.organizationId, api_key_id: mine.id, requests: 5 },
+      { organization_id: stranger.organizationId, api_key_id: theirs.id, requests: 1 },
+    ].sort((a, b) => (a.organization_id < b.organization_id ? -1 : 1));
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    await eventually(async () => {
+      // Since an hour ago (hour rollups) and since two days ago (day rollups for today).
+      expect(await ours('v1', hourAgo)).toEqual(expected);
+      expect(await ours('v1', new Date(Date.now() - 2 * 86_400_000))).toEqual(expected);
+    });
+    expect(await ours(version, hourAgo)).toEqual([]);
+    expect(await ours('v1', new Date(Date.now() + 2 * 3_600_000))).toEqual([]);
+  });
 });
 
 /**
@@ -375,28 +420,5 @@ describe('API versions: lifecycle on every process', () => {
     for (const app of [api, other]) {
       expect(await within(1_000, async () => (await me(app)).status === 200)).toBeLessThan(1_000);
     }
-  });
-
-  it('counts requests per version into api_version_usage, in batches', async () => {
-    const dataSource = api.app.get(DataSource);
-    const usage = [api, other].map((app) => app.app.get(VersionUsage));
-    const total = async (): Promise<number> => {
-      const rows: { requests: string | null }[] = await dataSource.query(
-        "SELECT sum(requests) AS requests FROM api_version_usage WHERE version = 'v1'",
-      );
-      return Number(rows[0]?.requests ?? 0);
-    };
-    await Promise.all(usage.map((counter) => counter.flush()));
-    const before = await total();
-    for (let i = 0; i < 5; i += 1) expect((await me(api)).status).toBe(200);
-    for (let i = 0; i < 3; i += 1) expect((await other.call('/api/v1/versions')).status).toBe(200);
-    expect((await other.call('/health')).status).toBe(200);
-    // Nothing is written per request: the counts wait for the flush (every 5 s, or now).
-    await Promise.all(usage.map((counter) => counter.flush()));
-    expect(await within(2_000, async () => (await total()) === before + 8)).toBeLessThan(2_000);
-    const hours: { hour: Date }[] = await dataSource.query(
-      "SELECT hour FROM api_version_usage WHERE version = 'v1' ORDER BY hour DESC LIMIT 1",
-    );
-    expect((hours[0]?.hour.getTime() ?? 1) % 3_600_000).toBe(0);
   });
 });

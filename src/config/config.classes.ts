@@ -124,13 +124,10 @@ export class RateLimitConfig {
   readonly failureMode: 'open' | 'closed';
   /** A limiter call not answered within this counts as Redis being down (failureMode). */
   readonly timeoutMs: number;
-  /** Merged refusals older than this many days are dropped by the retention job. */
-  readonly eventsRetentionDays: number;
 
   constructor(config: ConfigService<Env, true>) {
     this.failureMode = config.get('RATE_LIMIT_FAILURE_MODE', { infer: true });
     this.timeoutMs = config.get('RATE_LIMIT_TIMEOUT_MS', { infer: true });
-    this.eventsRetentionDays = config.get('RATE_LIMIT_EVENTS_RETENTION_DAYS', { infer: true });
   }
 }
 

@@ -36,7 +36,6 @@ describe('validateEnv', () => {
       LOG_LEVEL: 'log',
       CORS_ORIGINS: [],
       RATE_LIMIT_FAILURE_MODE: 'open',
-      RATE_LIMIT_EVENTS_RETENTION_DAYS: 30,
       AUDIT_RETENTION_DAYS: 90,
       USAGE_RETENTION_DAYS: 30,
       USAGE_BUFFER_MAX_RECORDS: 50_000,
@@ -56,14 +55,14 @@ describe('validateEnv', () => {
       CORS_ORIGINS: 'https://app.example.com,http://localhost:5173',
       WORKER_QUEUES: 'webhooks,usage',
       PUBLIC_URL: 'https://api.example.com/',
-      RATE_LIMIT_EVENTS_RETENTION_DAYS: '7',
+      AUDIT_RETENTION_DAYS: '7',
       DATABASE_POOL_SIZE: '25',
       DATABASE_STATEMENT_TIMEOUT_MS: '0',
     });
     expect(env.PORT).toBe(8080);
     expect(env.DATABASE_POOL_SIZE).toBe(25);
     expect(env.DATABASE_STATEMENT_TIMEOUT_MS).toBe(0);
-    expect(env.RATE_LIMIT_EVENTS_RETENTION_DAYS).toBe(7);
+    expect(env.AUDIT_RETENTION_DAYS).toBe(7);
     expect(env.WEBHOOK_ALLOW_PRIVATE_URLS).toBe(true);
     expect(env.CORS_ORIGINS).toEqual(['https://app.example.com', 'http://localhost:5173']);
     expect(env.WORKER_QUEUES).toEqual(['webhooks', 'usage']);
@@ -103,10 +102,6 @@ describe('validateEnv', () => {
     [{ AUDIT_RETENTION_DAYS: '0' }, 'AUDIT_RETENTION_DAYS must be a whole number from 1'],
     [{ USAGE_RETENTION_DAYS: '0' }, 'USAGE_RETENTION_DAYS must be a whole number from 1'],
     [{ AUTH_FAILURES_PER_IP: '0' }, 'AUTH_FAILURES_PER_IP must be a whole number from 1'],
-    [
-      { RATE_LIMIT_EVENTS_RETENTION_DAYS: '0' },
-      'RATE_LIMIT_EVENTS_RETENTION_DAYS must be a whole number from 1',
-    ],
     [
       { DATABASE_POOL_SIZE: '0' },
       'DATABASE_POOL_SIZE must be a whole number from 1 to 1000 (got "0")',

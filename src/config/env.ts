@@ -55,8 +55,6 @@ export interface Env {
   RATE_LIMIT_FAILURE_MODE: 'open' | 'closed';
   /** How long a limiter call may wait for Redis before RATE_LIMIT_FAILURE_MODE decides. */
   RATE_LIMIT_TIMEOUT_MS: number;
-  /** Days of merged rate-limit refusals (rate_limit_events) kept for analytics. */
-  RATE_LIMIT_EVENTS_RETENTION_DAYS: number;
   AUDIT_RETENTION_DAYS: number;
   /** Days of raw usage logs (usage_logs) kept; rollups are kept longer. */
   USAGE_RETENTION_DAYS: number;
@@ -324,13 +322,6 @@ export function validateEnv(raw: Raw): Env {
     CORS_ORIGINS: corsOrigins,
     RATE_LIMIT_FAILURE_MODE: oneOf(raw, 'RATE_LIMIT_FAILURE_MODE', ['open', 'closed'], 'open'),
     RATE_LIMIT_TIMEOUT_MS: integer(raw, 'RATE_LIMIT_TIMEOUT_MS', 250, 10, 10_000),
-    RATE_LIMIT_EVENTS_RETENTION_DAYS: integer(
-      raw,
-      'RATE_LIMIT_EVENTS_RETENTION_DAYS',
-      30,
-      1,
-      36500,
-    ),
     AUDIT_RETENTION_DAYS: integer(raw, 'AUDIT_RETENTION_DAYS', 90, 1, 36500),
     USAGE_RETENTION_DAYS: integer(raw, 'USAGE_RETENTION_DAYS', 30, 1, 36500),
     USAGE_BUFFER_MAX_RECORDS: integer(raw, 'USAGE_BUFFER_MAX_RECORDS', 50_000, 1, 10_000_000),

@@ -13,7 +13,7 @@ export function partitionUpperBound(bound: string): Date | null {
 }
 
 /**
- * Retention's first step, shared by the audit trail and rate_limit_events: drops the
+ * Retention's first step, shared by the audit trail and the usage tables: drops the
  * partitions of `table` whose upper bound is at or before the cutoff (every row in them is
  * older), inside the caller's transaction. The DEFAULT partition has no bound and stays.
  * Returns the dropped partitions' names.

@@ -8,7 +8,6 @@ import type { QueueName } from './queue-names.js';
  */
 export type Job =
   | { queue: 'retention'; name: 'audit.purge'; data: Record<string, never> }
-  | { queue: 'retention'; name: 'rate-limit-events.purge'; data: Record<string, never> }
   | { queue: 'retention'; name: 'invitations-resets.purge'; data: Record<string, never> }
   | { queue: 'retention'; name: 'usage-logs.purge'; data: Record<string, never> }
   | { queue: 'usage'; name: 'limit-events.record'; data: LimitEventBatch }

@@ -1,20 +1,18 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { AuditRetentionModule } from '../modules/audit/audit-retention.module.js';
-import { LimitEventsModule } from '../modules/rate-limit/limit-events.module.js';
 import { InvitationsResetsRetentionModule } from '../modules/users/invitations-resets-retention.module.js';
 import { UsageIngestModule } from '../modules/usage/usage-ingest.module.js';
 import { RetentionProcessor } from './retention.processor.js';
 
 /**
- * The worker's retention queue: the audit trail's, the rate-limit events', the usage logs'
- * and the expired invitations' and password resets' purges.
+ * The worker's retention queue: the audit trail's, the usage logs' and the expired
+ * invitations' and password resets' purges.
  */
 @Module({
   imports: [
     BullModule.registerQueue({ name: 'retention' }),
     AuditRetentionModule,
-    LimitEventsModule,
     InvitationsResetsRetentionModule,
     UsageIngestModule,
   ],

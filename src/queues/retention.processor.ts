@@ -5,10 +5,6 @@ import { QueueConfig } from '../config/config.classes.js';
 import { runWorker } from './run-worker.js';
 import { AuditRetention, type PurgeResult } from '../modules/audit/audit-retention.js';
 import {
-  LimitEventsRetention,
-  type LimitEventsPurgeResult,
-} from '../modules/rate-limit/limit-events-retention.js';
-import {
   InvitationsResetsRetention,
   type InvitationsResetsPurgeResult,
 } from '../modules/users/invitations-resets-retention.js';
@@ -26,7 +22,6 @@ const HOUR_MS = 3_600_000;
 export class RetentionProcessor extends WorkerHost implements OnApplicationBootstrap {
   constructor(
     private readonly audit: AuditRetention,
-    private readonly limitEvents: LimitEventsRetention,
     private readonly invitationsResets: InvitationsResetsRetention,
     private readonly usageLogs: UsageLogsRetention,
     private readonly queues: QueueConfig,
@@ -39,7 +34,6 @@ export class RetentionProcessor extends WorkerHost implements OnApplicationBoots
     if (!this.queues.workerQueues.includes('retention')) return;
     const jobs: JobName<'retention'>[] = [
       'audit.purge',
-      'rate-limit-events.purge',
       'invitations-resets.purge',
       'usage-logs.purge',
     ];
@@ -50,17 +44,17 @@ export class RetentionProcessor extends WorkerHost implements OnApplicationBoots
         { name, data: {} },
       );
     }
+    // rate_limit_events is gone (refusals are read from usage_logs): its hourly purge too.
+    await this.queue.removeJobScheduler('rate-limit-events-purge');
     runWorker(this.worker, 'retention');
   }
 
   async process(
     job: BullJob<Record<string, never>, unknown, JobName<'retention'>>,
-  ): Promise<PurgeResult | LimitEventsPurgeResult | InvitationsResetsPurgeResult> {
+  ): Promise<PurgeResult | InvitationsResetsPurgeResult> {
     switch (job.name) {
       case 'audit.purge':
         return this.audit.purge();
-      case 'rate-limit-events.purge':
-        return this.limitEvents.purge();
       case 'invitations-resets.purge':
         return this.invitationsResets.purge();
       case 'usage-logs.purge':

@@ -13,6 +13,7 @@ import {
   UsageResponse,
 } from './analytics.dto.js';
 import { AnalyticsService } from './analytics.service.js';
+import { RateLimitEventsQuery, RateLimitEventsResponse } from './rate-limit-events.dto.js';
 
 @ApiTags('analytics')
 @Controller('analytics')
@@ -47,6 +48,21 @@ export class AnalyticsController {
     @Query() query: TopEndpointsQuery,
   ): Promise<Data<TopEndpointsResponse>> {
     return data(await this.analytics.topEndpoints(ctx, query));
+  }
+
+  @Get('rate-limits')
+  @RequirePermission('analytics:read')
+  @ApiOperation({
+    summary:
+      "The organization's requests refused by a rate limit or a quota (429), newest first, each with the limit that refused it (from the usage log)",
+  })
+  @ApiDataResponse(RateLimitEventsResponse)
+  @ApiErrors(400, 404)
+  async rateLimits(
+    @Auth() ctx: AuthenticatedContext,
+    @Query() query: RateLimitEventsQuery,
+  ): Promise<Data<RateLimitEventsResponse>> {
+    return data(await this.analytics.rateLimits(ctx, query));
   }
 
   @Get('realtime')

@@ -83,13 +83,14 @@ export class UsageQuery extends UsageFilters {
 /** `GET /keys/{id}/usage`: the key is the path's. */
 export class KeyUsageQuery extends OmitType(UsageQuery, ['api_key_id'] as const) {}
 
-const count = (description: string) =>
+/** A response count (int64, within JavaScript's safe integers). */
+export const count = (description: string, example = 120) =>
   ApiProperty({
     type: 'integer',
     format: 'int64',
     minimum: 0,
     maximum: Number.MAX_SAFE_INTEGER,
-    example: 120,
+    example,
     description,
   });
 const milliseconds = (description: string, example: number) =>
@@ -98,7 +99,7 @@ const fraction = (description: string, example: number) =>
   ApiProperty({ type: 'number', nullable: true, minimum: 0, maximum: 1, example, description });
 
 /** The range an answer covers, after widening to whole rollup buckets. */
-class AnsweredRange {
+export class AnsweredRange {
   @ApiProperty({
     ...TIMESTAMP_FIELD,
     example: '2026-01-01T00:00:00.000Z',

@@ -40,7 +40,10 @@ export interface EndpointRow {
 }
 
 /** A usage_logs row as pg returns it: the record, its timestamp a Date. */
-export type UsageLogRow = Omit<UsageRecord, 'created_at' | 'organization_id' | 'ip'> & {
+export type UsageLogRow = Omit<
+  UsageRecord,
+  'created_at' | 'organization_id' | 'ip' | 'limit_type' | 'limit_value' | 'current_usage'
+> & {
   created_at: Date;
   ip: string | null;
 };
@@ -50,6 +53,33 @@ export interface UsageLogFilter extends UsageFilter {
   end?: Date;
   method?: string;
   request_id?: string;
+}
+
+/** A refused request's usage_logs row, as pg returns it. */
+export interface LimitEventRow {
+  created_at: Date;
+  api_key_id: string | null;
+  user_id: string | null;
+  method: string;
+  route: string;
+  limit_type: string;
+  limit_value: string;
+  current_usage: string;
+  request_id: string;
+}
+
+export interface LimitEventFilter {
+  start: Date;
+  end: Date;
+  api_key_id?: string;
+  user_id?: string;
+}
+
+/** One key's requests to an API version, from the rollups. */
+export interface VersionCallsRow {
+  organization_id: string;
+  api_key_id: string;
+  requests: number;
 }
 
 /** Positional parameters and the WHERE clauses that use them. */
@@ -285,5 +315,77 @@ export class AnalyticsRepository {
       ),
     ]);
     return [rows, bigint(counted?.total ?? 0)];
+  }
+
+  /** Whether the key is the organization's (revoked and expired keys included). */
+  async isOwnKey(scope: TenantScope, keyId: string): Promise<boolean> {
+    const rows = await this.dataSource.query<unknown[]>(
+      'SELECT 1 FROM api_keys WHERE organization_id = $1 AND id = $2',
+      [scope.organizationId, keyId],
+    );
+    return rows.length > 0;
+  }
+
+  /**
+   * The organization's refused requests (usage_logs rows with a limit_type) in [start, end),
+   * newest first, and how many match. Both can read the partial index of refused rows
+   * (usage_logs_limit_events_idx) instead of the admitted traffic.
+   */
+  async listLimitEvents(
+    scope: TenantScope,
+    filter: LimitEventFilter,
+    page: { limit: number; offset: number },
+  ): Promise<[LimitEventRow[], number]> {
+    const conditions = new Conditions()
+      .add((p) => `organization_id = ${p}`, scope.organizationId)
+      .add((p) => `created_at >= ${p}`, filter.start)
+      .add((p) => `created_at < ${p}`, filter.end)
+      .filter({ api_key_id: filter.api_key_id, user_id: filter.user_id });
+    const where = `${conditions.where} AND limit_type IS NOT NULL`;
+    const params = conditions.params;
+    // One statement, so the count and the page are read from the same snapshot (a batch
+    // committed between two reads would make them disagree); no page row: one row of nulls.
+    type Row = Omit<LimitEventRow, 'created_at'> & { created_at: Date | null; total: string };
+    const rows = await this.dataSource.query<Row[]>(
+      `SELECT page.*, counted.total
+       FROM (SELECT count(*) AS total FROM usage_logs WHERE ${where}) AS counted
+       LEFT JOIN LATERAL (
+         SELECT created_at, api_key_id, user_id, method, route, limit_type, limit_value,
+           current_usage, request_id
+         FROM usage_logs WHERE ${where}
+         ORDER BY created_at DESC, id DESC
+         LIMIT $${params.length + 1} OFFSET $${params.length + 2}
+       ) AS page ON true`,
+      [...params, page.limit, page.offset],
+    );
+    const events = rows.filter((row): row is Row & LimitEventRow => row.created_at !== null);
+    return [events, bigint(rows[0]?.total ?? 0)];
+  }
+
+  /**
+   * Requests to `version` per organization and key over [hoursFrom, ∞): hour rollups up to
+   * `daysFrom` (a day boundary), day rollups from it. Platform-wide (the version lifecycle
+   * reads it for every organization): no tenant scope, by design.
+   */
+  async versionCallsByKey(
+    version: string,
+    hoursFrom: Date,
+    daysFrom: Date,
+  ): Promise<VersionCallsRow[]> {
+    const rows = await this.dataSource.query<
+      { organization_id: string; api_key_id: string; requests: string }[]
+    >(
+      `SELECT organization_id, api_key_id, sum(requests) AS requests
+       FROM (
+         SELECT organization_id, api_key_id, requests FROM usage_rollups_hour
+         WHERE api_version = $1 AND api_key_id IS NOT NULL AND bucket >= $2 AND bucket < $3
+         UNION ALL
+         SELECT organization_id, api_key_id, requests FROM usage_rollups_day
+         WHERE api_version = $1 AND api_key_id IS NOT NULL AND bucket >= $3
+       ) AS r
+       GROUP BY organization_id, api_key_id ORDER BY organization_id, api_key_id`,
+      [version, hoursFrom, daysFrom],
+    );
+    return rows.map((row) => ({ ...row, requests: bigint(row.requests) }));
   }
 }

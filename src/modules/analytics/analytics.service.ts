@@ -19,9 +19,16 @@ import type {
 import type { UsageLogResponse, UsageLogsQuery } from './usage-logs.dto.js';
 import {
   AnalyticsRepository,
+  type LimitEventRow,
   type UsageLogRow,
   type UsagePointRow,
 } from './analytics.repository.js';
+import type {
+  LimitType,
+  RateLimitEvent,
+  RateLimitEventsQuery,
+  RateLimitEventsResponse,
+} from './rate-limit-events.dto.js';
 import { type Interval, type UsagePlan, planUsage } from './usage-range.js';
 
 const MINUTE_MS = 60_000;
@@ -51,6 +58,20 @@ function toLogResponse(row: UsageLogRow): UsageLogResponse {
     project_id: row.project_id,
     api_version: row.api_version,
     error_code: row.error_code,
+    request_id: row.request_id,
+  };
+}
+
+function toLimitEvent(row: LimitEventRow): RateLimitEvent {
+  return {
+    timestamp: row.created_at.toISOString(),
+    user_id: row.user_id,
+    api_key_id: row.api_key_id,
+    method: row.method,
+    endpoint: row.route,
+    limit_type: row.limit_type as LimitType,
+    limit_value: Number(row.limit_value),
+    current_usage: Number(row.current_usage),
     request_id: row.request_id,
   };
 }
@@ -174,6 +195,35 @@ export class AnalyticsService {
         average_response_time: average(row.response_time_sum_ms, row.requests),
         p95: ms(percentileOf(row.latency_histogram, 0.95, row.response_time_max_ms)),
       })),
+    };
+  }
+
+  /**
+   * The refused requests (429s) over a range (as `/usage` plans it), newest first, read from
+   * the usage log: total_events counts the same rows the pages list. Another organization's
+   * key is a 404, as for /keys/{id}/usage.
+   */
+  async rateLimits(
+    ctx: AuthenticatedContext,
+    query: RateLimitEventsQuery,
+    now = new Date(),
+  ): Promise<RateLimitEventsResponse> {
+    const plan = planOrFail(query, 'month', now);
+    const scope = tenantOf(ctx);
+    if (query.api_key_id !== undefined && !(await this.analytics.isOwnKey(scope, query.api_key_id)))
+      throw CommonErrors.notFound('API key');
+    const [rows, total] = await this.analytics.listLimitEvents(
+      scope,
+      { start: plan.start, end: plan.end, api_key_id: query.api_key_id, user_id: query.user_id },
+      query,
+    );
+    return {
+      start_date: plan.start.toISOString(),
+      end_date: plan.end.toISOString(),
+      total_events: total,
+      limit: query.limit,
+      offset: query.offset,
+      events: rows.map(toLimitEvent),
     };
   }
 

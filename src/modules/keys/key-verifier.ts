@@ -53,10 +53,7 @@ export class KeyVerifier {
     // The verified key's own windows and quotas (no endpoint: the call is the customer's).
     const admission = await this.limits.admit(principalOf(key), {
       route: '',
-      endpoint: 'POST /api/v1/keys/verify',
-      method: 'POST',
       cost: dto.cost ?? 1,
-      requestId: ctx.requestId,
     });
     if (admission === null) return { valid: true, ...base, ratelimit: null, quota: null };
     const { result, windows } = admission;

@@ -3,12 +3,11 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import type { JobName } from '../../queues/jobs.js';
-import type { LimitEventBatch, QuotaEvent, RateLimitEvent } from './limit-events.js';
+import type { LimitEventBatch, QuotaEvent } from './limit-events.js';
 
+/** How often a batch Redis did not take is tried again. */
 const FLUSH_MS = 1_000;
 const BATCH_MAX = 1_000;
-/** Under a flood of refusals, keep at most this many rate-limit events waiting; count the rest. */
-const BUFFER_MAX = 20_000;
 /** An enqueue that has not answered by then is retried later (with the same job id). */
 const ENQUEUE_TIMEOUT_MS = 2_000;
 
@@ -21,20 +20,17 @@ interface PendingBatch {
 }
 
 /**
- * Rate-limit and quota events, collected on the request path in memory and handed to the
- * `usage` queue in batches (every second, or every 1,000 events), so a refused request costs
- * no I/O. Quota events (two per quota and period at most) are handed over at once and never
- * dropped; rate-limit events beyond 20,000 waiting (Redis down under a flood) are counted
- * and logged instead. The worker writes them to Postgres (limit-events.writer.ts).
+ * Quota events (a quota crossing its warning threshold, or refusing for the first time in its
+ * period: two per quota and period at most), handed to the `usage` queue at once, off the
+ * request path, and never dropped: a batch Redis did not take is tried again every second
+ * with the same job id. The worker writes them to the outbox (limit-events.writer.ts).
+ * Refused requests themselves are not events here: their usage records carry the limit.
  */
 @Injectable()
 export class LimitEventRecorder implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('LimitEvents');
-  private rateLimitEvents: RateLimitEvent[] = [];
   private quotaEvents: QuotaEvent[] = [];
   private readonly pending: PendingBatch[] = [];
-  private waitingRateLimitEvents = 0;
-  private dropped = 0;
   private flushing: Promise<void> | null = null;
   /** Events arrived during a flush: it drains again before it ends. */
   private again = false;
@@ -60,16 +56,6 @@ export class LimitEventRecorder implements OnModuleInit, OnModuleDestroy {
     await this.flush();
   }
 
-  rateLimited(event: RateLimitEvent): void {
-    if (this.waitingRateLimitEvents >= BUFFER_MAX) {
-      this.dropped += 1;
-      return;
-    }
-    this.waitingRateLimitEvents += 1;
-    this.rateLimitEvents.push(event);
-    if (this.rateLimitEvents.length >= BATCH_MAX) void this.flush();
-  }
-
   quota(event: QuotaEvent): void {
     this.quotaEvents.push(event);
     void this.flush();
@@ -92,19 +78,12 @@ export class LimitEventRecorder implements OnModuleInit, OnModuleDestroy {
     return this.flushing;
   }
 
-  /** Hands every buffered event to the queue; false when Redis did not take them in time. */
+  /** Hands every waiting event to the queue; false when Redis did not take them in time. */
   private async drain(): Promise<boolean> {
-    if (this.dropped > 0) {
-      this.logger.warn({ msg: 'rate-limit events dropped (buffer full)', dropped: this.dropped });
-      this.dropped = 0;
-    }
-    while (this.rateLimitEvents.length > 0 || this.quotaEvents.length > 0) {
+    while (this.quotaEvents.length > 0) {
       this.pending.push({
         id: randomUUID(),
-        batch: {
-          rateLimitEvents: this.rateLimitEvents.splice(0, BATCH_MAX),
-          quotaEvents: this.quotaEvents.splice(0, BATCH_MAX),
-        },
+        batch: { quotaEvents: this.quotaEvents.splice(0, BATCH_MAX) },
       });
     }
     for (let next = this.pending[0]; next !== undefined; next = this.pending[0]) {
@@ -118,7 +97,7 @@ export class LimitEventRecorder implements OnModuleInit, OnModuleDestroy {
         ]);
       } catch (error) {
         // Redis is unavailable: the batch (and its id) waits for a later flush.
-        this.logger.warn(`could not enqueue rate-limit events: ${String(error)}`);
+        this.logger.warn(`could not enqueue quota events: ${String(error)}`);
         return false;
       } finally {
         clearTimeout(timer);
@@ -134,7 +113,6 @@ export class LimitEventRecorder implements OnModuleInit, OnModuleDestroy {
       () => {
         const at = this.pending.indexOf(pending);
         if (at !== -1) this.pending.splice(at, 1);
-        this.waitingRateLimitEvents -= pending.batch.rateLimitEvents.length;
       },
       (error: unknown) => {
         pending.adding = undefined;

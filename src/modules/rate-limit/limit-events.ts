@@ -1,20 +1,3 @@
-/** One refused request, as analytics reads it (GET /analytics/rate-limits). */
-export interface RateLimitEvent {
-  organization_id: string;
-  api_key_id: string | null;
-  user_id: string | null;
-  method: string;
-  endpoint: string;
-  /** The window (second, minute, hour, day) or `quota`. */
-  limit_type: string;
-  /** Which policy refused: key, endpoint, tier, global or quota. */
-  limit_source: string;
-  limit_value: number;
-  current_usage: number;
-  request_id: string | null;
-  occurred_at: string;
-}
-
 /** A quota crossing its warning threshold, or refusing for the first time in its period. */
 export interface QuotaEvent {
   organization_id: string;
@@ -31,7 +14,10 @@ export interface QuotaEvent {
   };
 }
 
+/**
+ * A `limit-events.record` job's payload. (Jobs enqueued before refusals moved to the usage
+ * log also carry `rateLimitEvents`; the writer ignores them.)
+ */
 export interface LimitEventBatch {
-  rateLimitEvents: RateLimitEvent[];
   quotaEvents: QuotaEvent[];
 }

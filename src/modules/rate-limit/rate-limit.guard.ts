@@ -4,7 +4,20 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../common/app-error.js';
 import { PlatformManagement } from '../../common/permissions.js';
 import { KeyErrors } from '../keys/keys.errors.js';
-import { type Admission, RequestLimiter, tightestQuota } from './request-limiter.js';
+import {
+  type Admission,
+  type LimitRefusal,
+  RequestLimiter,
+  refusalOf,
+  tightestQuota,
+} from './request-limiter.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The limit that refused this request (a 429), for its usage record. */
+    limitRefusal?: LimitRefusal;
+  }
+}
 
 /** X-RateLimit-* for the deciding window, and the IETF RateLimit-Policy / RateLimit fields. */
 export function rateLimitHeaders({
@@ -43,7 +56,8 @@ function retryAfterSeconds(untilMs: number, nowMs: number): number {
 /**
  * Second in the guard chain: one EVALSHA decides every window and quota that applies to the
  * caller and checks the key's revocation marker. Answers 429 with Retry-After when a window
- * or a quota is full; adds the rate-limit headers to every limited response.
+ * or a quota is full, noting on the request which limit refused it (its usage record carries
+ * it to usage_logs); adds the rate-limit headers to every limited response.
  */
 @Injectable()
 export class RateLimitGuard implements CanActivate {
@@ -69,9 +83,7 @@ export class RateLimitGuard implements CanActivate {
 
     const admission = await this.limits.admit(principal, {
       route: request.routeOptions.url ?? request.url,
-      method: request.method,
       cost: 1,
-      requestId: request.id,
     });
     if (admission === null) return true;
     // A key re-read because its organization's limits changed: its current permissions count.
@@ -82,6 +94,7 @@ export class RateLimitGuard implements CanActivate {
     const headers = rateLimitHeaders(admission);
     addQuotaHeaders(headers, admission);
     void http.getResponse<FastifyReply>().headers(headers);
+    request.limitRefusal = refusalOf(admission) ?? undefined;
     if (result.outcome === 'rate_limited') {
       const window = windows[result.deciding];
       const state = result.windows[result.deciding];

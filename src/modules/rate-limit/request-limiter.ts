@@ -10,6 +10,7 @@ import { OrganizationLimitsStore } from './organization-limits-store.js';
 import {
   type AppliedWindow,
   type OrganizationSet,
+  type WindowName,
   type WindowPlan,
   limiterSubject,
   organizationSet,
@@ -63,6 +64,43 @@ export function tightestQuota(
   return tightest;
 }
 
+/**
+ * The limit that refused a request, as its usage record keeps it (usage_logs.limit_type,
+ * limit_value, current_usage): the deciding window, or the quota.
+ */
+export interface LimitRefusal {
+  /** The window (second, minute, hour, day) or `quota`. */
+  limit_type: WindowName | 'quota';
+  limit_value: number;
+  /** What was counted against the limit when it refused (a refusal consumes nothing). */
+  current_usage: number;
+}
+
+/** The limit that refused the request, or null when it was admitted. */
+export function refusalOf({ result, windows, quotas }: Admission): LimitRefusal | null {
+  if (result.outcome === 'rate_limited') {
+    const window = windows[result.deciding];
+    const state = result.windows[result.deciding];
+    if (window === undefined || state === undefined) return null;
+    return {
+      limit_type: window.window,
+      limit_value: window.limit,
+      current_usage: window.limit - state.remaining,
+    };
+  }
+  if (result.outcome === 'over_quota') {
+    const applied = quotas[result.decidingQuota];
+    const state = result.quotas[result.decidingQuota];
+    if (applied === undefined || state === undefined) return null;
+    return {
+      limit_type: 'quota',
+      limit_value: applied.quota.maxRequests,
+      current_usage: state.used,
+    };
+  }
+  return null;
+}
+
 /** What a key acts as now, as Postgres holds it (undefined: the key is gone). */
 export type KeyReader = (
   organizationId: string,
@@ -73,20 +111,16 @@ export type KeyReader = (
 const CHECKED_ATTEMPTS = 2;
 
 export interface LimitedCall {
-  /** The route template (`/api/v1/users/:id`), for endpoint policies and events. */
+  /** The route template (`/api/v1/users/:id`), for endpoint policies (empty: none apply). */
   route: string;
-  /** What events call the endpoint, when it is not the route (a key verification). */
-  endpoint?: string;
-  method: string;
   cost: number;
-  requestId: string | null;
 }
 
 /**
  * The rate-limit decision for a principal: which windows and quotas apply (the key's, the
  * endpoint's, and the organization's one set: its own, its tier's or the global one; the
  * key's and its organization's quotas), one limiter round trip, and the
- * events a refusal or a quota threshold produces. The guard, /keys/verify and
+ * quota events (warning, exceeded) it produces. The guard, /keys/verify and
  * /rate-limits/explain all go through here.
  */
 @Injectable()
@@ -152,7 +186,7 @@ export class RequestLimiter {
       });
       return null;
     }
-    this.recordEvents(principal, call, admission);
+    this.recordQuotaEvents(principal, admission);
     return admission;
   }
 
@@ -273,51 +307,16 @@ export class RequestLimiter {
     });
   }
 
-  private recordEvents(principal: Principal, call: LimitedCall, admission: Admission): void {
-    const { result, windows, quotas, nowMs } = admission;
-    // The common case: admitted, and no quota crossed its warning threshold.
-    if (result.outcome === 'admitted' && !result.quotas.some((quota) => quota.crossedWarning))
-      return;
-    const occurredAt = new Date(nowMs).toISOString();
-    const who = {
-      organization_id: principal.organizationId,
-      api_key_id: principal.type === 'api_key' ? principal.keyId : null,
-      user_id: principal.type === 'user' ? principal.userId : null,
-    };
-    const base = {
-      ...who,
-      method: call.method,
-      endpoint: call.endpoint ?? call.route,
-      request_id: call.requestId,
-    };
-    if (result.outcome === 'rate_limited') {
-      const window = windows[result.deciding];
-      const state = result.windows[result.deciding];
-      if (window !== undefined && state !== undefined) {
-        this.events.rateLimited({
-          ...base,
-          limit_type: window.window,
-          limit_source: window.source,
-          limit_value: window.limit,
-          current_usage: window.limit - state.remaining,
-          occurred_at: occurredAt,
-        });
-      }
-    }
+  /**
+   * A quota crossing its warning threshold, or refusing for the first time in its period,
+   * is an event for webhooks. (Refusals themselves are read from the usage log: the
+   * request's usage record carries its LimitRefusal.)
+   */
+  private recordQuotaEvents(principal: Principal, admission: Admission): void {
+    const { result, quotas, nowMs } = admission;
     quotas.forEach(({ quota, period }, j) => {
       const state = result.quotas[j];
-      if (state === undefined) return;
-      if (result.decidingQuota === j) {
-        this.events.rateLimited({
-          ...base,
-          limit_type: 'quota',
-          limit_source: 'quota',
-          limit_value: quota.maxRequests,
-          current_usage: state.used,
-          occurred_at: occurredAt,
-        });
-      }
-      if (!state.crossedWarning && !state.firstRefusal) return;
+      if (state === undefined || (!state.crossedWarning && !state.firstRefusal)) return;
       this.events.quota({
         organization_id: principal.organizationId,
         type: state.firstRefusal ? 'quota.exceeded' : 'quota.warning',
@@ -329,7 +328,7 @@ export class RequestLimiter {
           used: state.used,
           period_start: new Date(period.startMs).toISOString(),
           resets_at: new Date(period.endMs).toISOString(),
-          occurred_at: occurredAt,
+          occurred_at: new Date(nowMs).toISOString(),
         },
       });
     });

@@ -61,6 +61,9 @@ export const USAGE_LOG_COLUMNS = [
   'api_version',
   'error_code',
   'request_id',
+  'limit_type',
+  'limit_value',
+  'current_usage',
 ] as const satisfies readonly (keyof UsageRecord)[];
 
 /** What the rollups do not need of a row. */
@@ -72,6 +75,9 @@ const NOT_ROLLED_UP: readonly UsageLogColumn[] = [
   'ip',
   'user_agent',
   'request_id',
+  'limit_type',
+  'limit_value',
+  'current_usage',
 ];
 
 export type UsageLogColumn = (typeof USAGE_LOG_COLUMNS)[number];
@@ -100,7 +106,7 @@ export const INSERT_NEW_USAGE_LOGS = `
       organization_id uuid, api_key_id uuid, user_id uuid, project_id integer, method text,
       path text, route text, status smallint, response_time_ms real, request_bytes integer,
       response_bytes integer, ip text, user_agent text, api_version text, error_code text,
-      request_id text)
+      request_id text, limit_type text, limit_value bigint, current_usage bigint)
     ON CONFLICT (created_at, id) DO NOTHING
     RETURNING ${PENDING}
   ),

@@ -30,6 +30,11 @@ export interface UsageRecord {
   api_version: string | null;
   error_code: string | null;
   request_id: string;
+  /** The limit that refused the request (a 429): a window (`minute`...) or `quota`; else null. */
+  limit_type: string | null;
+  limit_value: number | null;
+  /** What was counted against that limit when it refused. */
+  current_usage: number | null;
 }
 
 /** A `usage.record` job's payload: up to 1,000 records of one api process. */
@@ -94,5 +99,8 @@ export function usageRecordOf(
     api_version: request.apiVersion ?? routeVersion(route) ?? null,
     error_code: request.errorCode ?? null,
     request_id: request.id,
+    limit_type: request.limitRefusal?.limit_type ?? null,
+    limit_value: request.limitRefusal?.limit_value ?? null,
+    current_usage: request.limitRefusal?.current_usage ?? null,
   };
 }

@@ -2,7 +2,6 @@ import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/com
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { decide } from './version-lifecycle.js';
 import { VersionStore } from './version-store.js';
-import { VersionUsage } from './version-usage.js';
 import { VersionErrors } from './versions.errors.js';
 
 declare module 'fastify' {
@@ -25,14 +24,12 @@ export function routeVersion(route: string | undefined): string | undefined {
  * version store (a Map lookup, no I/O). A deprecated version's responses get Deprecation,
  * Sunset and Link headers; a sunset version is 410 API_VERSION_SUNSET, except a platform
  * administrator's requests to that version's /versions routes, so the sunset can be undone.
- * Each request is counted for api_version_usage (flushed in batches).
+ * The request's version is noted on it for its usage record (who calls a version is read
+ * from the usage rollups).
  */
 @Injectable()
 export class VersionGuard implements CanActivate {
-  constructor(
-    private readonly store: VersionStore,
-    private readonly usage: VersionUsage,
-  ) {}
+  constructor(private readonly store: VersionStore) {}
 
   canActivate(context: ExecutionContext): boolean {
     const http = context.switchToHttp();
@@ -42,7 +39,6 @@ export class VersionGuard implements CanActivate {
     if (version === undefined) return true;
     const now = Date.now();
     request.apiVersion = version;
-    this.usage.count(version, now);
 
     const lifecycle = this.store.lifecycle(version);
     if (lifecycle === undefined) return true;

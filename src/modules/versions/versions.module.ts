@@ -3,7 +3,6 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { ApiVersion } from './api-version.entity.js';
 import { VersionGuard } from './version.guard.js';
 import { VersionStore } from './version-store.js';
-import { VersionUsage } from './version-usage.js';
 import { VersionsController } from './versions.controller.js';
 import { VersionsRepository } from './versions.repository.js';
 import { VersionsService } from './versions.service.js';
@@ -11,7 +10,7 @@ import { VersionsService } from './versions.service.js';
 @Module({
   imports: [TypeOrmModule.forFeature([ApiVersion])],
   controllers: [VersionsController],
-  providers: [VersionsService, VersionsRepository, VersionStore, VersionUsage, VersionGuard],
+  providers: [VersionsService, VersionsRepository, VersionStore, VersionGuard],
   exports: [VersionGuard],
 })
 export class VersionsModule {}

@@ -7,11 +7,6 @@ import { ApiVersion } from './api-version.entity.js';
 import { VersionErrors } from './versions.errors.js';
 
 export type NewVersion = Omit<ApiVersion, 'createdAt' | 'updatedAt'>;
-export interface VersionUsageRow {
-  version: string;
-  hour: Date;
-  requests: number;
-}
 export type VersionChanges = Partial<Omit<NewVersion, 'version'>>;
 
 function auditable(row: Partial<ApiVersion>): Record<string, unknown> {
@@ -116,21 +111,5 @@ export class VersionsRepository {
         changes: auditable(before),
       });
     });
-  }
-
-  /** Adds batched request counts: one statement for every (version, hour) since the last flush. */
-  async addUsage(rows: VersionUsageRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    await this.dataSource.query(
-      `INSERT INTO api_version_usage (version, hour, requests)
-       SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::bigint[])
-       ON CONFLICT (version, hour) DO UPDATE
-       SET requests = api_version_usage.requests + excluded.requests`,
-      [
-        rows.map((row) => row.version),
-        rows.map((row) => row.hour.toISOString()),
-        rows.map((row) => row.requests),
-      ],
-    );
   }
 }
