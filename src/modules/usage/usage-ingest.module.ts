@@ -5,11 +5,12 @@ import { LimitEventsModule } from '../rate-limit/limit-events.module.js';
 import { UsageLogsRetention } from './usage-logs-retention.js';
 import { UsageLogsWriter } from './usage-logs.writer.js';
 import { UsageProcessor } from './usage.processor.js';
+import { UsageRowsIngested } from './usage-rows-ingested.js';
 
 /** The worker's side of the usage pipeline: the `usage` queue's processor, and retention. */
 @Module({
   imports: [BullModule.registerQueue({ name: 'usage' }), LimitEventsModule, KeyLastUsedModule],
-  providers: [UsageLogsWriter, UsageProcessor, UsageLogsRetention],
+  providers: [UsageLogsWriter, UsageProcessor, UsageRowsIngested, UsageLogsRetention],
   exports: [UsageLogsRetention],
 })
 export class UsageIngestModule {}
