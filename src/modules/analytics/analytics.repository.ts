@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import type { TenantScope } from '../../database/tenant-scope.js';
 import { HISTOGRAM_COLUMNS } from '../usage/latency-histogram.js';
 import type { UsageRecord } from '../usage/usage-record.js';
-import type { Interval, RollupSegment } from './usage-range.js';
+import { type Interval, type RollupSegment, planCount } from './usage-range.js';
 
 /** Filters on columns usage_logs and the rollups both have, so both answer the same rows. */
 export interface UsageFilter {
@@ -99,6 +99,29 @@ function segmentReads(
   });
 }
 
+/**
+ * The rollup table to read for a filter: with nothing but a key and the status to filter on,
+ * hours and days come from the narrow rollups, which hold the same sums in far fewer rows
+ * (migrations/1764600000000-AddNarrowUsageRollups.ts).
+ */
+function rollupTable(
+  filter: UsageFilter & { method?: string },
+): (grain: RollupSegment['grain']) => string {
+  const narrow =
+    filter.endpoint === undefined &&
+    filter.user_id === undefined &&
+    filter.project_id === undefined &&
+    filter.method === undefined
+      ? filter.api_key_id === undefined
+        ? 'org'
+        : 'key'
+      : undefined;
+  return (grain) =>
+    narrow !== undefined && grain !== 'minute'
+      ? `usage_rollups_${narrow}_${grain}`
+      : `usage_rollups_${grain}`;
+}
+
 const bigint = (value: string | number): number => Number(value);
 
 @Injectable()
@@ -121,27 +144,13 @@ export class AnalyticsRepository {
     const conditions = new Conditions()
       .add((p) => `organization_id = ${p}`, scope.organizationId)
       .filter(filter);
-    const shared = conditions.where;
-    // Nothing but a key and the status to filter on: the narrow rollups hold the same sums in
-    // far fewer rows (migrations/1764600000000-AddNarrowUsageRollups.ts).
-    const narrow =
-      filter.endpoint === undefined &&
-      filter.user_id === undefined &&
-      filter.project_id === undefined
-        ? filter.api_key_id === undefined
-          ? 'org'
-          : 'key'
-        : undefined;
     const pieces = segmentReads(
       conditions,
-      shared,
+      conditions.where,
       segments,
       `bucket, status, requests, rate_limited, quota_exceeded, response_time_sum_ms,
           response_time_max_ms, ${HISTOGRAM_COLUMNS.join(', ')}`,
-      (grain) =>
-        narrow !== undefined && grain !== 'minute'
-          ? `usage_rollups_${narrow}_${grain}`
-          : `usage_rollups_${grain}`,
+      rollupTable(filter),
     );
     const intervalParam = conditions.add((p) => p, interval).params.length;
     const rows = await this.dataSource.query<Record<string, unknown>[]>(
@@ -258,18 +267,14 @@ export class AnalyticsRepository {
     scope: TenantScope,
     filter: UsageLogFilter,
     page: { limit: number; offset: number },
+    now: Date = new Date(),
   ): Promise<[UsageLogRow[], number]> {
-    const conditions = new Conditions()
-      .add((p) => `organization_id = ${p}`, scope.organizationId)
-      .filter(filter);
+    const conditions = logConditions(scope, filter);
     if (filter.start !== undefined) conditions.add((p) => `created_at >= ${p}`, filter.start);
     if (filter.end !== undefined) conditions.add((p) => `created_at < ${p}`, filter.end);
-    if (filter.method !== undefined) conditions.add((p) => `method = ${p}`, filter.method);
-    if (filter.request_id !== undefined)
-      conditions.add((p) => `request_id = ${p}`, filter.request_id);
     const where = conditions.where;
     const params = conditions.params;
-    const [rows, [counted]] = await Promise.all([
+    const [rows, total] = await Promise.all([
       this.dataSource.query<UsageLogRow[]>(
         `SELECT id, created_at, method, path, route, status, response_time_ms, request_bytes,
            response_bytes, ip, user_agent, api_key_id, user_id, project_id, api_version,
@@ -279,11 +284,69 @@ export class AnalyticsRepository {
          LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
         [...params, page.limit, page.offset],
       ),
-      this.dataSource.query<{ total: string }[]>(
-        `SELECT count(*) AS total FROM usage_logs WHERE ${where}`,
-        params,
-      ),
+      filter.request_id === undefined
+        ? this.countLogs(scope, filter, now)
+        : // The rollups know no request ids: counted row by row.
+          this.dataSource
+            .query<{ total: string }[]>(
+              `SELECT count(*) AS total FROM usage_logs WHERE ${where}`,
+              params,
+            )
+            .then(([counted]) => bigint(counted?.total ?? 0)),
     ]);
-    return [rows, bigint(counted?.total ?? 0)];
+    return [rows, total];
   }
+
+  /**
+   * How many log rows match a filter the rollups have every column of, without reading them
+   * all: the range is narrowed to the organization's first and last row in it (usage_logs
+   * keeps the last USAGE_RETENTION_DAYS, the rollups longer), its whole buckets summed from
+   * the rollups (written with the rows, in the same statement), its edges finer than a bucket
+   * counted from usage_logs (planCount). Equal to count(*) over the same rows.
+   */
+  private async countLogs(scope: TenantScope, filter: UsageLogFilter, now: Date): Promise<number> {
+    const held = new Conditions().add((p) => `organization_id = ${p}`, scope.organizationId);
+    if (filter.start !== undefined) held.add((p) => `created_at >= ${p}`, filter.start);
+    if (filter.end !== undefined) held.add((p) => `created_at < ${p}`, filter.end);
+    const [bounds] = await this.dataSource.query<{ first: Date | null; last: Date | null }[]>(
+      `SELECT min(created_at) AS first, max(created_at) AS last FROM usage_logs WHERE ${held.where}`,
+      held.params,
+    );
+    if (!bounds?.first || !bounds.last) return 0;
+    // pg's Dates drop microseconds: the first is not after the first row, and the last plus
+    // a millisecond is after the last row (an end_date, when given, is at most that).
+    const end = filter.end ?? new Date(bounds.last.getTime() + 1);
+    const plan = planCount(bounds.first, end, now);
+    const conditions = logConditions(scope, filter);
+    const shared = conditions.where;
+    const raw = plan.raw.map(({ start, end: until }) => {
+      const from = conditions.add((p) => p, start).params.length;
+      const to = conditions.add((p) => p, until).params.length;
+      return `SELECT count(*) AS n FROM usage_logs
+        WHERE ${shared} AND created_at >= $${from} AND created_at < $${to}`;
+    });
+    const rolled = segmentReads(
+      conditions,
+      shared,
+      plan.segments,
+      'sum(requests) AS n',
+      rollupTable(filter),
+    );
+    const [counted] = await this.dataSource.query<{ total: string | null }[]>(
+      `SELECT sum(n) AS total FROM (${[...raw, ...rolled].join(' UNION ALL ')}) AS pieces`,
+      conditions.params,
+    );
+    return bigint(counted?.total ?? 0);
+  }
+}
+
+/** The log's conditions but its range: the organization and the filters. */
+function logConditions(scope: TenantScope, filter: UsageLogFilter): Conditions {
+  const conditions = new Conditions()
+    .add((p) => `organization_id = ${p}`, scope.organizationId)
+    .filter(filter);
+  if (filter.method !== undefined) conditions.add((p) => `method = ${p}`, filter.method);
+  if (filter.request_id !== undefined)
+    conditions.add((p) => `request_id = ${p}`, filter.request_id);
+  return conditions;
 }
