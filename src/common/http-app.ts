@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppConfig } from '../config/config.classes.js';
 import { BlockedCredentials } from '../modules/auth/blocked-credentials.js';
 import { HttpMetrics } from '../modules/metrics/http-metrics.js';
+import { LimitEventRecorder } from '../modules/rate-limit/limit-event-recorder.js';
 import { UsageRecorder } from '../modules/usage/usage-recorder.js';
 import { AppError, CommonErrors } from './app-error.js';
 import { errorBody } from './exception.filter.js';
@@ -155,13 +156,15 @@ function allowedMethods(fastify: FastifyInstance, url: string): string[] {
  * the X-Request-Id echo, URL and query-string limits, 405 for a method a path does not have,
  * the refusal of a blocked address's failed credentials, and after the response the one log
  * line, the metrics sample and the usage record. When the server closes (in-flight requests
- * answered), the usage records still buffered are handed over, while the queue is still open.
+ * answered), the usage records and limit events still buffered are handed over, while the
+ * queue is still open.
  */
 function registerHooks(
   fastify: FastifyInstance,
   metrics: HttpMetrics,
   blockedCredentials: BlockedCredentials,
   usage: UsageRecorder,
+  limitEvents: LimitEventRecorder,
 ): void {
   const logger = new Logger('HTTP');
 
@@ -211,6 +214,7 @@ function registerHooks(
   });
 
   fastify.addHook('onClose', () => usage.close());
+  fastify.addHook('onClose', () => limitEvents.close());
 }
 
 /** Where routes live (API.md, "Paths and versions"); the OpenAPI document reads it too. */
@@ -267,6 +271,12 @@ export async function configureHttpApp(app: NestFastifyApplication): Promise<voi
     ],
   });
 
-  registerHooks(fastify, app.get(HttpMetrics), app.get(BlockedCredentials), app.get(UsageRecorder));
+  registerHooks(
+    fastify,
+    app.get(HttpMetrics),
+    app.get(BlockedCredentials),
+    app.get(UsageRecorder),
+    app.get(LimitEventRecorder),
+  );
   serveOpenApi(app);
 }

@@ -2,18 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { TenantScope } from '../../database/tenant-scope.js';
 import { HISTOGRAM_COLUMNS } from '../usage/latency-histogram.js';
-import type { UsageRecord } from '../usage/usage-record.js';
+import { Conditions, bigint, rollupTable, segmentReads, type UsageFilter } from './rollup-sql.js';
 import type { Interval, RollupSegment } from './usage-range.js';
 
-/** Filters on columns usage_logs and the rollups both have, so both answer the same rows. */
-export interface UsageFilter {
-  endpoint?: string;
-  api_key_id?: string;
-  user_id?: string;
-  project_id?: number;
-  /** `404` or `4xx`. */
-  status?: string;
-}
+export type { UsageFilter } from './rollup-sql.js';
 
 /** One data point's sums, as read from the rollups. */
 export interface UsagePointRow {
@@ -39,97 +31,12 @@ export interface EndpointRow {
   latency_histogram: number[];
 }
 
-/** A usage_logs row as pg returns it: the record, its timestamp a Date. */
-export type UsageLogRow = Omit<
-  UsageRecord,
-  'created_at' | 'organization_id' | 'ip' | 'limit_type' | 'limit_value' | 'current_usage'
-> & {
-  created_at: Date;
-  ip: string | null;
-};
-
-export interface UsageLogFilter extends UsageFilter {
-  start?: Date;
-  end?: Date;
-  method?: string;
-  request_id?: string;
-}
-
-/** A refused request's usage_logs row, as pg returns it. */
-export interface LimitEventRow {
-  created_at: Date;
-  api_key_id: string | null;
-  user_id: string | null;
-  method: string;
-  route: string;
-  limit_type: string;
-  limit_value: string;
-  current_usage: string;
-  request_id: string;
-}
-
-export interface LimitEventFilter {
-  start: Date;
-  end: Date;
-  api_key_id?: string;
-  user_id?: string;
-}
-
 /** One key's requests to an API version, from the rollups. */
 export interface VersionCallsRow {
   organization_id: string;
   api_key_id: string;
   requests: number;
 }
-
-/** Positional parameters and the WHERE clauses that use them. */
-class Conditions {
-  readonly clauses: string[] = [];
-  readonly params: unknown[] = [];
-
-  add(clause: (param: string) => string, value: unknown): this {
-    this.params.push(value);
-    this.clauses.push(clause(`$${this.params.length}`));
-    return this;
-  }
-
-  filter(filter: UsageFilter): this {
-    if (filter.endpoint !== undefined) this.add((p) => `route = ${p}`, filter.endpoint);
-    if (filter.api_key_id !== undefined) this.add((p) => `api_key_id = ${p}`, filter.api_key_id);
-    if (filter.user_id !== undefined) this.add((p) => `user_id = ${p}`, filter.user_id);
-    if (filter.project_id !== undefined) this.add((p) => `project_id = ${p}`, filter.project_id);
-    if (filter.status?.endsWith('xx')) {
-      const low = Number(filter.status[0]) * 100;
-      this.add((p) => `status >= ${p}`, low).add((p) => `status < ${p}`, low + 100);
-    } else if (filter.status !== undefined) {
-      this.add((p) => `status = ${p}`, Number(filter.status));
-    }
-    return this;
-  }
-
-  get where(): string {
-    return this.clauses.join(' AND ');
-  }
-}
-
-/** One SELECT of `columns` per segment, each from its rollup table over [start, end). */
-function segmentReads(
-  conditions: Conditions,
-  shared: string,
-  segments: RollupSegment[],
-  columns: string,
-  table: (grain: RollupSegment['grain']) => string = (grain) => `usage_rollups_${grain}`,
-): string[] {
-  return segments.map((segment) => {
-    const start = conditions.add((p) => p, segment.start).params.length;
-    const end = conditions.add((p) => p, segment.end).params.length;
-    return `SELECT ${columns}
-        FROM ${table(segment.grain)}
-        WHERE ${shared} AND bucket >= $${start} AND bucket < $${end}`;
-  });
-}
-
-const bigint = (value: string | number): number => Number(value);
 
 @Injectable()
 export class AnalyticsRepository {
@@ -151,27 +58,13 @@ export class AnalyticsRepository {
     const conditions = new Conditions()
       .add((p) => `organization_id = ${p}`, scope.organizationId)
       .filter(filter);
-    const shared = conditions.where;
-    // Nothing but a key and the status to filter on: the narrow rollups hold the same sums in
-    // far fewer rows (migrations/1764600000000-AddNarrowUsageRollups.ts).
-    const narrow =
-      filter.endpoint === undefined &&
-      filter.user_id === undefined &&
-      filter.project_id === undefined
-        ? filter.api_key_id === undefined
-          ? 'org'
-          : 'key'
-        : undefined;
     const pieces = segmentReads(
       conditions,
-      shared,
+      conditions.where,
       segments,
       `bucket, status, requests, rate_limited, quota_exceeded, response_time_sum_ms,
           response_time_max_ms, ${HISTOGRAM_COLUMNS.join(', ')}`,
-      (grain) =>
-        narrow !== undefined && grain !== 'minute'
-          ? `usage_rollups_${narrow}_${grain}`
-          : `usage_rollups_${grain}`,
+      rollupTable(filter),
     );
     const intervalParam = conditions.add((p) => p, interval).params.length;
     const rows = await this.dataSource.query<Record<string, unknown>[]>(
@@ -281,85 +174,6 @@ export class AnalyticsRepository {
       active_keys: bigint(active?.active_keys ?? 0),
       active_users: bigint(active?.active_users ?? 0),
     };
-  }
-
-  /** The organization's usage log, newest first, filtered; and how many rows match. */
-  async listLogs(
-    scope: TenantScope,
-    filter: UsageLogFilter,
-    page: { limit: number; offset: number },
-  ): Promise<[UsageLogRow[], number]> {
-    const conditions = new Conditions()
-      .add((p) => `organization_id = ${p}`, scope.organizationId)
-      .filter(filter);
-    if (filter.start !== undefined) conditions.add((p) => `created_at >= ${p}`, filter.start);
-    if (filter.end !== undefined) conditions.add((p) => `created_at < ${p}`, filter.end);
-    if (filter.method !== undefined) conditions.add((p) => `method = ${p}`, filter.method);
-    if (filter.request_id !== undefined)
-      conditions.add((p) => `request_id = ${p}`, filter.request_id);
-    const where = conditions.where;
-    const params = conditions.params;
-    const [rows, [counted]] = await Promise.all([
-      this.dataSource.query<UsageLogRow[]>(
-        `SELECT id, created_at, method, path, route, status, response_time_ms, request_bytes,
-           response_bytes, ip, user_agent, api_key_id, user_id, project_id, api_version,
-           error_code, request_id
-         FROM usage_logs WHERE ${where}
-         ORDER BY created_at DESC, id DESC
-         LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
-        [...params, page.limit, page.offset],
-      ),
-      this.dataSource.query<{ total: string }[]>(
-        `SELECT count(*) AS total FROM usage_logs WHERE ${where}`,
-        params,
-      ),
-    ]);
-    return [rows, bigint(counted?.total ?? 0)];
-  }
-
-  /** Whether the key is the organization's (revoked and expired keys included). */
-  async isOwnKey(scope: TenantScope, keyId: string): Promise<boolean> {
-    const rows = await this.dataSource.query<unknown[]>(
-      'SELECT 1 FROM api_keys WHERE organization_id = $1 AND id = $2',
-      [scope.organizationId, keyId],
-    );
-    return rows.length > 0;
-  }
-
-  /**
-   * The organization's refused requests (usage_logs rows with a limit_type) in [start, end),
-   * newest first, and how many match. Both can read the partial index of refused rows
-   * (usage_logs_limit_events_idx) instead of the admitted traffic.
-   */
-  async listLimitEvents(
-    scope: TenantScope,
-    filter: LimitEventFilter,
-    page: { limit: number; offset: number },
-  ): Promise<[LimitEventRow[], number]> {
-    const conditions = new Conditions()
-      .add((p) => `organization_id = ${p}`, scope.organizationId)
-      .add((p) => `created_at >= ${p}`, filter.start)
-      .add((p) => `created_at < ${p}`, filter.end)
-      .filter({ api_key_id: filter.api_key_id, user_id: filter.user_id });
-    const where = `${conditions.where} AND limit_type IS NOT NULL`;
-    const params = conditions.params;
-    // One statement, so the count and the page are read from the same snapshot (a batch
-    // committed between two reads would make them disagree); no page row: one row of nulls.
-    type Row = Omit<LimitEventRow, 'created_at'> & { created_at: Date | null; total: string };
-    const rows = await this.dataSource.query<Row[]>(
-      `SELECT page.*, counted.total
-       FROM (SELECT count(*) AS total FROM usage_logs WHERE ${where}) AS counted
-       LEFT JOIN LATERAL (
-         SELECT created_at, api_key_id, user_id, method, route, limit_type, limit_value,
-           current_usage, request_id
-         FROM usage_logs WHERE ${where}
-         ORDER BY created_at DESC, id DESC
-         LIMIT $${params.length + 1} OFFSET $${params.length + 2}
-       ) AS page ON true`,
-      [...params, page.limit, page.offset],
-    );
-    const events = rows.filter((row): row is Row & LimitEventRow => row.created_at !== null);
-    return [events, bigint(rows[0]?.total ?? 0)];
   }
 
   /**

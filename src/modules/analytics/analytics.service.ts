@@ -17,12 +17,12 @@ import type {
   UsageResponse,
 } from './analytics.dto.js';
 import type { UsageLogResponse, UsageLogsQuery } from './usage-logs.dto.js';
+import { AnalyticsRepository, type UsagePointRow } from './analytics.repository.js';
 import {
-  AnalyticsRepository,
   type LimitEventRow,
   type UsageLogRow,
-  type UsagePointRow,
-} from './analytics.repository.js';
+  UsageLogsRepository,
+} from './usage-logs.repository.js';
 import type {
   LimitType,
   RateLimitEvent,
@@ -117,7 +117,10 @@ function planOrFail(
  */
 @Injectable()
 export class AnalyticsService {
-  constructor(private readonly analytics: AnalyticsRepository) {}
+  constructor(
+    private readonly analytics: AnalyticsRepository,
+    private readonly usageLogs: UsageLogsRepository,
+  ) {}
 
   async usage(
     ctx: AuthenticatedContext,
@@ -210,9 +213,9 @@ export class AnalyticsService {
   ): Promise<RateLimitEventsResponse> {
     const plan = planOrFail(query, 'month', now);
     const scope = tenantOf(ctx);
-    if (query.api_key_id !== undefined && !(await this.analytics.isOwnKey(scope, query.api_key_id)))
+    if (query.api_key_id !== undefined && !(await this.usageLogs.isOwnKey(scope, query.api_key_id)))
       throw CommonErrors.notFound('API key');
-    const [rows, total] = await this.analytics.listLimitEvents(
+    const [rows, total] = await this.usageLogs.listLimitEvents(
       scope,
       { start: plan.start, end: plan.end, api_key_id: query.api_key_id, user_id: query.user_id },
       query,
@@ -253,7 +256,7 @@ export class AnalyticsService {
   }
 
   async logs(ctx: AuthenticatedContext, query: UsageLogsQuery): Promise<Page<UsageLogResponse>> {
-    const [rows, total] = await this.analytics.listLogs(
+    const [rows, total] = await this.usageLogs.listLogs(
       tenantOf(ctx),
       {
         ...query,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { type PlanResult, type UsagePlan, planUsage, truncate } from './usage-range.js';
+import { type PlanResult, type UsagePlan, planCount, planUsage, truncate } from './usage-range.js';
 
 const NOW = new Date('2026-03-15T12:34:56.789Z');
 const at = (iso: string) => new Date(iso);
@@ -100,5 +100,58 @@ describe('planUsage', () => {
     expect(truncate(at('2026-03-15T12:00:00Z'), 'month').toISOString()).toBe(
       '2026-03-01T00:00:00.000Z',
     );
+  });
+});
+
+describe('planCount', () => {
+  const pieces = (start: string, end: string) => {
+    const plan = planCount(at(start), at(end), NOW);
+    return [
+      ...plan.raw.map((r) => `raw ${r.start.toISOString()} ${r.end.toISOString()}`),
+      ...plan.segments.map((s) => `${s.grain} ${s.start.toISOString()} ${s.end.toISOString()}`),
+    ];
+  };
+
+  it.each<[string, string, string, string[]]>([
+    [
+      'within the minute rollups: raw edges under a minute, then minutes, hours and days',
+      '2026-03-12T22:30:15.250Z',
+      '2026-03-15T01:02:03.004Z',
+      [
+        'raw 2026-03-12T22:30:15.250Z 2026-03-12T22:31:00.000Z',
+        'raw 2026-03-15T01:02:00.000Z 2026-03-15T01:02:03.004Z',
+        'minute 2026-03-12T22:31:00.000Z 2026-03-12T23:00:00.000Z',
+        'hour 2026-03-12T23:00:00.000Z 2026-03-13T00:00:00.000Z',
+        'day 2026-03-13T00:00:00.000Z 2026-03-15T00:00:00.000Z',
+        'hour 2026-03-15T00:00:00.000Z 2026-03-15T01:00:00.000Z',
+        'minute 2026-03-15T01:00:00.000Z 2026-03-15T01:02:00.000Z',
+      ],
+    ],
+    [
+      'older than the minute rollups: the old edge is raw up to its next hour',
+      '2026-02-20T10:20:00Z',
+      '2026-03-15T12:00:30Z',
+      [
+        'raw 2026-02-20T10:20:00.000Z 2026-02-20T11:00:00.000Z',
+        'raw 2026-03-15T12:00:00.000Z 2026-03-15T12:00:30.000Z',
+        'hour 2026-02-20T11:00:00.000Z 2026-02-21T00:00:00.000Z',
+        'day 2026-02-21T00:00:00.000Z 2026-03-15T00:00:00.000Z',
+        'hour 2026-03-15T00:00:00.000Z 2026-03-15T12:00:00.000Z',
+      ],
+    ],
+    [
+      'shorter than one bucket: all raw',
+      '2026-03-15T12:00:10Z',
+      '2026-03-15T12:00:50Z',
+      ['raw 2026-03-15T12:00:10.000Z 2026-03-15T12:00:50.000Z'],
+    ],
+    [
+      'aligned: no raw piece',
+      '2026-03-14T00:00:00Z',
+      '2026-03-15T00:00:00Z',
+      ['day 2026-03-14T00:00:00.000Z 2026-03-15T00:00:00.000Z'],
+    ],
+  ])('%s', (_name, start, end, expected) => {
+    expect(pieces(start, end)).toEqual(expected);
   });
 });

@@ -169,3 +169,31 @@ export function planUsage(
     },
   };
 }
+
+/** How an exact count of the log's rows in [start, end) is read. */
+export interface CountPlan {
+  /** Pieces shorter than one kept rollup bucket, at the edges: counted from usage_logs. */
+  raw: { start: Date; end: Date }[];
+  /** The whole buckets between them, summed from the rollups. */
+  segments: RollupSegment[];
+}
+
+/**
+ * [start, end) as whole rollup buckets (days, then hours, then minutes where minute rollups
+ * are still kept) and the two edges finer than that, which only usage_logs can count: at most
+ * a minute each within the last 7 days, an hour before. A range shorter than that is all raw.
+ */
+export function planCount(start: Date, end: Date, now: Date): CountPlan {
+  const minuteHorizon = now.getTime() - MINUTE_ROLLUPS_DAYS * DAY_MS;
+  const finest = (time: number): Grain => (time >= minuteHorizon ? 'minute' : 'hour');
+  const middleStart = ceilTo(start.getTime(), finest(start.getTime()));
+  const middleEnd = floorTo(end.getTime(), finest(end.getTime()));
+  if (middleStart >= middleEnd) {
+    return { raw: start < end ? [{ start, end }] : [], segments: [] };
+  }
+  const raw = [
+    { start, end: new Date(middleStart) },
+    { start: new Date(middleEnd), end },
+  ].filter((piece) => piece.start < piece.end);
+  return { raw, segments: segmentsOf(middleStart, middleEnd, ['day', 'hour', 'minute']) };
+}

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { InjectQueue } from '@nestjs/bullmq';
-import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import type { JobName } from '../../queues/jobs.js';
 import type { LimitEventBatch, QuotaEvent } from './limit-events.js';
@@ -27,7 +27,7 @@ interface PendingBatch {
  * Refused requests themselves are not events here: their usage records carry the limit.
  */
 @Injectable()
-export class LimitEventRecorder implements OnModuleInit, OnModuleDestroy {
+export class LimitEventRecorder implements OnModuleInit {
   private readonly logger = new Logger('LimitEvents');
   private quotaEvents: QuotaEvent[] = [];
   private readonly pending: PendingBatch[] = [];
@@ -51,7 +51,11 @@ export class LimitEventRecorder implements OnModuleInit, OnModuleDestroy {
     this.timer.unref();
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /**
+   * The final flush, on the Fastify server's onClose like the usage recorder's: after
+   * in-flight requests have answered (their refusals recorded), while the queue is still open.
+   */
+  async close(): Promise<void> {
     clearInterval(this.timer);
     await this.flush();
   }

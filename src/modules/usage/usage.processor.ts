@@ -6,6 +6,7 @@ import type { JobData, JobName } from '../../queues/jobs.js';
 import { runWorker } from '../../queues/run-worker.js';
 import { LimitEventsWriter } from '../rate-limit/limit-events.writer.js';
 import { UsageLogsWriter } from './usage-logs.writer.js';
+import { UsageRowsIngested } from './usage-rows-ingested.js';
 
 /**
  * The `usage` queue's worker (one processor per queue: BullMQ hands any job of the queue to
@@ -24,6 +25,7 @@ export class UsageProcessor extends WorkerHost implements OnApplicationBootstrap
   constructor(
     private readonly usageLogs: UsageLogsWriter,
     private readonly limitEvents: LimitEventsWriter,
+    private readonly rowsIngested: UsageRowsIngested,
     private readonly queues: QueueConfig,
   ) {
     super();
@@ -37,8 +39,11 @@ export class UsageProcessor extends WorkerHost implements OnApplicationBootstrap
     job: BullJob<JobData<JobName<'usage'>>, unknown, JobName<'usage'>>,
   ): Promise<unknown> {
     switch (job.name) {
-      case 'usage.record':
-        return this.usageLogs.write(job.data as JobData<'usage.record'>);
+      case 'usage.record': {
+        const written = await this.usageLogs.write(job.data as JobData<'usage.record'>);
+        await this.rowsIngested.add(written.inserted);
+        return written;
+      }
       case 'limit-events.record':
         return this.limitEvents.write(job.data as JobData<'limit-events.record'>);
     }
