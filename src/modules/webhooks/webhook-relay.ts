@@ -3,7 +3,7 @@ import {
   Injectable,
   Logger,
   type OnApplicationBootstrap,
-  type OnApplicationShutdown,
+  type OnModuleDestroy,
 } from '@nestjs/common';
 import type { JobsOptions, Queue } from 'bullmq';
 import { QueueConfig } from '../../config/config.classes.js';
@@ -43,7 +43,7 @@ export function deliveryJobId(job: WebhookDeliveryJob): string {
  * and subscribed endpoint, and marks the events dispatched after the queue took the jobs.
  */
 @Injectable()
-export class WebhookRelay implements OnApplicationBootstrap, OnApplicationShutdown {
+export class WebhookRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('WebhookRelay');
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -60,7 +60,8 @@ export class WebhookRelay implements OnApplicationBootstrap, OnApplicationShutdo
     if (this.queues.workerQueues.includes('webhooks')) this.schedule(0);
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Stops before the database and queue connections close (their own shutdown hooks). */
+  async onModuleDestroy(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.running;
