@@ -17,6 +17,8 @@ describe('postOnce (one delivery attempt, against a local server)', () => {
         response.writeHead(302, { location: '/target' }).end();
       } else if (request.url === '/large') {
         response.writeHead(200).end('é'.repeat(2_000));
+      } else if (request.url === '/nul') {
+        response.writeHead(500).end('a\u0000b');
       } else if (request.url === '/slow') {
         // Never answers: the attempt's timeout ends it.
       } else {
@@ -49,6 +51,13 @@ describe('postOnce (one delivery attempt, against a local server)', () => {
     expect(result.status).toBe(200);
     expect(Buffer.byteLength(result.body)).toBeLessThanOrEqual(1_024);
     expect(result.body).toBe('é'.repeat(512));
+  });
+
+  it('drops NUL characters (a Postgres text column refuses them)', async () => {
+    expect(await postOnce(new URL(`${base}/nul`), '{}', options())).toEqual({
+      status: 500,
+      body: 'ab',
+    });
   });
 
   it('gives up at the timeout', async () => {

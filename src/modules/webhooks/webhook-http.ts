@@ -51,7 +51,9 @@ export function postOnce(url: URL, body: string, options: PostOptions): Promise<
         done = true;
         clearTimeout(timer);
         const text = Buffer.concat(chunks).subarray(0, RESPONSE_BODY_MAX_BYTES).toString('utf8');
-        resolve({ status: response.statusCode ?? 0, body: text.replace(/\uFFFD$/, '') });
+        // A cut character's remains go, and NUL, which a Postgres text column refuses.
+        const body = text.replace(/\uFFFD$/, '').replaceAll('\u0000', '');
+        resolve({ status: response.statusCode ?? 0, body });
         response.destroy();
       };
       response.on('data', (chunk: Buffer) => {

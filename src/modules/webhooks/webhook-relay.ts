@@ -8,6 +8,7 @@ import {
 import type { JobsOptions, Queue } from 'bullmq';
 import { QueueConfig } from '../../config/config.classes.js';
 import type { JobName } from '../../queues/jobs.js';
+import { Deadlines } from '../../redis/deadlines.js';
 import {
   type WebhookDeliveryJob,
   WebhookDispatchRepository,
@@ -18,6 +19,12 @@ import { DELIVERY_ATTEMPTS, WEBHOOK_BACKOFF } from './webhook-retry.js';
 const POLL_MS = 250;
 /** Events claimed per pass (one transaction, one addBulk). */
 const BATCH = 100;
+/**
+ * How long a pass waits for the queue to take its jobs before rolling back (the events stay
+ * pending; jobs that did land are not added twice): a Redis outage must not hold the claimed
+ * rows' transaction, and its pooled connection, open for as long as it lasts.
+ */
+const ENQUEUE_TIMEOUT_MS = 10_000;
 
 const DELIVER: JobName<'webhooks'> = 'webhook.deliver';
 
@@ -49,6 +56,7 @@ export class WebhookRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private running: Promise<void> | undefined;
   private stopped = false;
   private failing = false;
+  private readonly enqueueDeadline = new Deadlines(ENQUEUE_TIMEOUT_MS);
 
   constructor(
     private readonly dispatch: WebhookDispatchRepository,
@@ -78,12 +86,14 @@ export class WebhookRelay implements OnApplicationBootstrap, OnModuleDestroy {
   async pass(): Promise<boolean> {
     try {
       const { events } = await this.dispatch.relay(BATCH, async (jobs) => {
-        await this.queue.addBulk(
-          jobs.map((job) => ({
-            name: DELIVER,
-            data: job,
-            opts: { ...DELIVERY_JOB_OPTIONS, jobId: deliveryJobId(job) },
-          })),
+        await this.enqueueDeadline.within(
+          this.queue.addBulk(
+            jobs.map((job) => ({
+              name: DELIVER,
+              data: job,
+              opts: { ...DELIVERY_JOB_OPTIONS, jobId: deliveryJobId(job) },
+            })),
+          ),
         );
       });
       if (this.failing) this.logger.log('webhook relay working again');
