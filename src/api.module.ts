@@ -22,6 +22,7 @@ import { UsageModule } from './modules/usage/usage.module.js';
 import { UsersModule } from './modules/users/users.module.js';
 import { VersionGuard } from './modules/versions/version.guard.js';
 import { VersionsModule } from './modules/versions/versions.module.js';
+import { WebhooksModule } from './modules/webhooks/webhooks.module.js';
 import { QueuesModule } from './queues/queues.module.js';
 import { RedisModule } from './redis/redis.module.js';
 
@@ -52,6 +53,7 @@ import { RedisModule } from './redis/redis.module.js';
     VersionsModule,
     UsageModule,
     AnalyticsModule,
+    WebhooksModule,
   ],
   providers: [
     { provide: APP_GUARD, useExisting: AuthGuard },

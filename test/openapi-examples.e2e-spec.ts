@@ -94,6 +94,12 @@ describe('OpenAPI examples', () => {
   const newProject = async (caller: Account) => ({
     id: await created(caller, '/api/v1/projects', { name: 'p' }),
   });
+  const newWebhook = async (caller: Account) => ({
+    id: await created(caller, '/api/v1/webhooks', {
+      url: 'https://203.0.113.10/webhooks/gatehouse',
+      events: ['*'],
+    }),
+  });
   const freshRefreshToken = async () => ({
     refresh_token: (await registerOwner(api, 'examples')).refreshToken,
   });
@@ -165,6 +171,8 @@ describe('OpenAPI examples', () => {
     'PUT /api/v1/projects/{id}': { path: newProject },
     'PATCH /api/v1/projects/{id}': { path: newProject },
     'DELETE /api/v1/projects/{id}': { path: newProject },
+    'PATCH /api/v1/webhooks/{id}': { path: newWebhook },
+    'GET /api/v1/webhooks/{id}/deliveries': { path: newWebhook },
     'POST /api/v1/versions': { caller: 'platform' },
     'PATCH /api/v1/versions/{version}': { caller: 'platform' },
     'DELETE /api/v1/versions/{version}': {

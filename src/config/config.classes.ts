@@ -112,10 +112,27 @@ export class MetricsConfig {
 
 @Injectable()
 export class WebhookConfig {
+  /** Loopback and private addresses allowed as webhook targets (link-local never). */
   readonly allowPrivateUrls: boolean;
+  /**
+   * What seals endpoint secrets at rest: the first seals, every one opens. WEBHOOK_SECRETS_KEY
+   * alone when set; otherwise JWT_SECRET, then JWT_PREVIOUS_SECRETS (so rotating JWT_SECRET
+   * the documented way keeps stored secrets readable).
+   */
+  readonly secretsKeys: string[];
+  /** A delivery attempt gives up after this long (connect, send and the response). */
+  readonly deliveryTimeoutMs = 15_000;
 
   constructor(config: ConfigService<Env, true>) {
     this.allowPrivateUrls = config.get('WEBHOOK_ALLOW_PRIVATE_URLS', { infer: true });
+    const own = config.get('WEBHOOK_SECRETS_KEY', { infer: true });
+    this.secretsKeys =
+      own !== undefined
+        ? [own]
+        : [
+            config.get('JWT_SECRET', { infer: true }),
+            ...config.get('JWT_PREVIOUS_SECRETS', { infer: true }),
+          ];
   }
 }
 

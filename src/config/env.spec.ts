@@ -31,6 +31,7 @@ describe('validateEnv', () => {
       METRICS_HOST: '127.0.0.1',
       METRICS_TOKEN: undefined,
       WEBHOOK_ALLOW_PRIVATE_URLS: false,
+      WEBHOOK_SECRETS_KEY: undefined,
       QUEUE_PREFIX: 'gatehouse',
       REDIS_PREFIX: 'gh:',
       LOG_LEVEL: 'log',
@@ -95,6 +96,7 @@ describe('validateEnv', () => {
       'JWT_PREVIOUS_SECRETS must hold secrets of at least 32 characters',
     ],
     [{ WEBHOOK_ALLOW_PRIVATE_URLS: 'maybe' }, 'WEBHOOK_ALLOW_PRIVATE_URLS must be true or false'],
+    [{ WEBHOOK_SECRETS_KEY: 'tooshort' }, 'WEBHOOK_SECRETS_KEY must be at least 32 characters'],
     [
       { RATE_LIMIT_FAILURE_MODE: 'sometimes' },
       'RATE_LIMIT_FAILURE_MODE must be one of open, closed',

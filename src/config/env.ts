@@ -48,6 +48,8 @@ export interface Env {
   METRICS_HOST: string;
   METRICS_TOKEN: string | undefined;
   WEBHOOK_ALLOW_PRIVATE_URLS: boolean;
+  /** Seals webhook secrets at rest; unset: derived from JWT_SECRET (and JWT_PREVIOUS_SECRETS). */
+  WEBHOOK_SECRETS_KEY: string | undefined;
   QUEUE_PREFIX: string;
   REDIS_PREFIX: string;
   LOG_LEVEL: LogLevel;
@@ -260,6 +262,11 @@ export function validateEnv(raw: Raw): Env {
     throw new ConfigError('JWT_PREVIOUS_SECRETS', 'must hold secrets of at least 32 characters');
   }
 
+  const webhookSecretsKey = text(raw, 'WEBHOOK_SECRETS_KEY');
+  if (webhookSecretsKey !== undefined && webhookSecretsKey.length < 32) {
+    throw new ConfigError('WEBHOOK_SECRETS_KEY', 'must be at least 32 characters');
+  }
+
   const admin = adminAccount(raw);
   const metrics = metricsSettings(raw);
 
@@ -316,6 +323,7 @@ export function validateEnv(raw: Raw): Env {
     METRICS_HOST: metrics.host,
     METRICS_TOKEN: metrics.token,
     WEBHOOK_ALLOW_PRIVATE_URLS: boolean(raw, 'WEBHOOK_ALLOW_PRIVATE_URLS', false),
+    WEBHOOK_SECRETS_KEY: webhookSecretsKey,
     QUEUE_PREFIX: prefix(raw, 'QUEUE_PREFIX', 'gatehouse'),
     REDIS_PREFIX: prefix(raw, 'REDIS_PREFIX', 'gh:'),
     LOG_LEVEL: oneOf(raw, 'LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'warn' : 'log'),

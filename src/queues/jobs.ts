@@ -1,5 +1,6 @@
 import type { LimitEventBatch } from '../modules/rate-limit/limit-events.js';
 import type { UsageBatch } from '../modules/usage/usage-record.js';
+import type { WebhookDeliveryJob } from '../modules/webhooks/webhook-dispatch.repository.js';
 import type { QueueName } from './queue-names.js';
 
 /**
@@ -11,7 +12,8 @@ export type Job =
   | { queue: 'retention'; name: 'invitations-resets.purge'; data: Record<string, never> }
   | { queue: 'retention'; name: 'usage-logs.purge'; data: Record<string, never> }
   | { queue: 'usage'; name: 'limit-events.record'; data: LimitEventBatch }
-  | { queue: 'usage'; name: 'usage.record'; data: UsageBatch };
+  | { queue: 'usage'; name: 'usage.record'; data: UsageBatch }
+  | { queue: 'webhooks'; name: 'webhook.deliver'; data: WebhookDeliveryJob };
 
 export type JobName<Q extends QueueName> = Extract<Job, { queue: Q }>['name'];
 export type JobData<N extends Job['name']> = Extract<Job, { name: N }>['data'];

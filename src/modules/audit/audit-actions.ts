@@ -41,6 +41,10 @@ export const AUDIT_ACTIONS = [
   'api_version.created',
   'api_version.updated',
   'api_version.deleted',
+  'webhook.created',
+  'webhook.updated',
+  'webhook.deleted',
+  'webhook.disabled',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
@@ -59,6 +63,7 @@ export const AUDIT_TARGET_TYPES = [
   'rate_limits',
   'api_version',
   'refresh_token_family',
+  'webhook',
 ] as const;
 export type AuditTargetType = (typeof AUDIT_TARGET_TYPES)[number];
 

@@ -1,0 +1,106 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { clip } from '../../common/app-error.js';
+import { WebhookConfig } from '../../config/config.classes.js';
+import {
+  type WebhookDeliveryJob,
+  WebhookDispatchRepository,
+} from './webhook-dispatch.repository.js';
+import { wireEventId } from './webhook-events.js';
+import { postOnce } from './webhook-http.js';
+import { WebhookSecretBox } from './webhook-secret-box.js';
+import { signWebhook } from './webhook-signature.js';
+import { guardedLookup, parseWebhookUrl } from './webhook-url-guard.js';
+import { DELIVERY_ERROR_MAX_LENGTH } from './webhooks.dto.js';
+
+/**
+ * What one attempt came to: `delivered` (2xx), `skipped` (the endpoint or event is gone, or
+ * the endpoint is off: nothing to retry), `gone` (410: the endpoint is now disabled), or
+ * `failed` (anything else: the job is retried on the schedule).
+ */
+export type AttemptOutcome = 'delivered' | 'skipped' | 'gone' | 'failed';
+
+/**
+ * Delivers one event to one endpoint, once: the body `{id, type, created_at, data}` signed per
+ * Standard Webhooks (webhook-id is the event's id, the same on every attempt), POSTed with the
+ * SSRF guard on the connection, the attempt recorded whatever happens.
+ */
+@Injectable()
+export class WebhookDeliverer {
+  private readonly logger = new Logger('WebhookDeliverer');
+
+  constructor(
+    private readonly dispatch: WebhookDispatchRepository,
+    private readonly secrets: WebhookSecretBox,
+    private readonly config: WebhookConfig,
+  ) {}
+
+  async attempt(job: WebhookDeliveryJob): Promise<AttemptOutcome> {
+    const scope = { organizationId: job.organizationId };
+    const [endpoint, event] = await Promise.all([
+      this.dispatch.endpoint(scope, job.webhookId),
+      this.dispatch.event(scope, job.eventId),
+    ]);
+    if (endpoint === null || event === null || !endpoint.active) return 'skipped';
+    const secret = this.secrets.open(endpoint.secretSealed, endpoint.id);
+    if (secret === null) {
+      // Not the receiver's fault, and not one a retry mends: say so where operators look.
+      this.logger.error({
+        msg: 'webhook secret does not open with the configured keys',
+        webhook: endpoint.id,
+      });
+      return 'skipped';
+    }
+    const id = wireEventId(event.id);
+    const body = JSON.stringify({
+      id,
+      type: event.type,
+      created_at: event.createdAt.toISOString(),
+      data: event.payload,
+    });
+    const record = {
+      organizationId: job.organizationId,
+      webhookId: endpoint.id,
+      eventId: event.id,
+      eventType: event.type,
+    };
+    const started = performance.now();
+    const elapsed = () => Math.round(performance.now() - started);
+    try {
+      const allowPrivate = this.config.allowPrivateUrls;
+      const { url } = parseWebhookUrl(endpoint.url, allowPrivate);
+      const result = await postOnce(url, body, {
+        headers: { ...signWebhook(secret, id, new Date(), body) },
+        timeoutMs: this.config.deliveryTimeoutMs,
+        lookup: guardedLookup(allowPrivate),
+      });
+      const ok = result.status >= 200 && result.status < 300;
+      await this.dispatch.recordAttempt({
+        ...record,
+        status: ok ? 'succeeded' : 'failed',
+        responseStatus: result.status,
+        durationMs: elapsed(),
+        error: ok ? null : `HTTP ${result.status}`,
+        responseBody: result.body,
+      });
+      if (ok) return 'delivered';
+      if (result.status === 410) {
+        await this.dispatch.disable(scope, endpoint.id, 'gone');
+        return 'gone';
+      }
+      return 'failed';
+    } catch (error) {
+      await this.dispatch.recordAttempt({
+        ...record,
+        status: 'failed',
+        responseStatus: null,
+        durationMs: elapsed(),
+        error: clip(
+          error instanceof Error ? error.message : String(error),
+          DELIVERY_ERROR_MAX_LENGTH,
+        ),
+        responseBody: null,
+      });
+      return 'failed';
+    }
+  }
+}

@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { systemContext } from '../../common/request-context.js';
+import type { TenantScope } from '../../database/tenant-scope.js';
+import { recordAudit } from '../audit/audit-record.js';
+import { OutboxEvent } from './outbox-event.entity.js';
+import { WebhookDelivery } from './webhook-delivery.entity.js';
+import { WebhookEndpoint } from './webhook-endpoint.entity.js';
+import { CLAIM_PENDING, MARK_DISPATCHED, RECIPIENTS } from './webhook-dispatch.sql.js';
+
+/** One delivery job: one event to one endpoint. */
+export interface WebhookDeliveryJob {
+  organizationId: string;
+  eventId: string;
+  webhookId: string;
+}
+
+export type NewAttempt = Omit<WebhookDelivery, 'id' | 'createdAt' | 'attempt'>;
+
+/**
+ * The worker's side of webhooks: claiming outbox events for the relay, and what a delivery
+ * reads and writes (the event, the endpoint, each attempt, a 410's disabling).
+ */
+@Injectable()
+export class WebhookDispatchRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /**
+   * Claims up to `limit` undispatched outbox events (skipping those another relay holds),
+   * hands their deliveries (one per event and subscribed active endpoint) to `enqueue`, and
+   * marks the events dispatched only after it returns, in the same transaction: a crash
+   * before the commit leaves them pending, to be handed over again (at least once).
+   */
+  async relay(
+    limit: number,
+    enqueue: (jobs: WebhookDeliveryJob[]) => Promise<void>,
+  ): Promise<{ events: number; jobs: number }> {
+    return this.dataSource.transaction(async (manager: EntityManager) => {
+      const claimed = await manager.query<{ id: string }[]>(CLAIM_PENDING, [limit]);
+      if (claimed.length === 0) return { events: 0, jobs: 0 };
+      const ids = claimed.map((row) => row.id);
+      const jobs = await manager.query<WebhookDeliveryJob[]>(RECIPIENTS, [ids]);
+      if (jobs.length > 0) await enqueue(jobs);
+      await manager.query(MARK_DISPATCHED, [ids]);
+      return { events: ids.length, jobs: jobs.length };
+    });
+  }
+
+  async endpoint(scope: TenantScope, id: string): Promise<WebhookEndpoint | null> {
+    return this.dataSource.manager.findOneBy(WebhookEndpoint, { ...scope, id });
+  }
+
+  async event(scope: TenantScope, id: string): Promise<OutboxEvent | null> {
+    return this.dataSource.manager.findOneBy(OutboxEvent, { ...scope, id });
+  }
+
+  /** Records one attempt, numbered after the attempts of this event to this endpoint so far. */
+  async recordAttempt(attempt: NewAttempt): Promise<WebhookDelivery> {
+    return this.dataSource.transaction(async (manager) => {
+      const previous = await manager.countBy(WebhookDelivery, {
+        organizationId: attempt.organizationId,
+        eventId: attempt.eventId,
+        webhookId: attempt.webhookId,
+      });
+      return manager.save(
+        manager.create(WebhookDelivery, {
+          ...attempt,
+          id: randomUUID(),
+          attempt: previous + 1,
+          createdAt: new Date(),
+        }),
+      );
+    });
+  }
+
+  /** Turns the endpoint off for `reason`, with an audit entry by the system. */
+  async disable(scope: TenantScope, id: string, reason: string): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const result = await manager.update(
+        WebhookEndpoint,
+        { ...scope, id, active: true },
+        { active: false, disabledReason: reason },
+      );
+      if (result.affected === 0) return;
+      await recordAudit(manager, systemContext('gatehouse worker'), {
+        action: 'webhook.disabled',
+        organizationId: scope.organizationId,
+        target: { type: 'webhook', id },
+        changes: { active: { from: true, to: false }, reason },
+        actor: { type: 'system', id: 'webhook-delivery' },
+      });
+    });
+  }
+}

@@ -1,0 +1,112 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import {
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import type { JobsOptions, Queue } from 'bullmq';
+import { QueueConfig } from '../../config/config.classes.js';
+import type { JobName } from '../../queues/jobs.js';
+import { Deadlines } from '../../redis/deadlines.js';
+import {
+  type WebhookDeliveryJob,
+  WebhookDispatchRepository,
+} from './webhook-dispatch.repository.js';
+import { DELIVERY_ATTEMPTS, WEBHOOK_BACKOFF } from './webhook-retry.js';
+
+/** How often an idle relay looks for new outbox events. */
+const POLL_MS = 250;
+/** Events claimed per pass (one transaction, one addBulk). */
+const BATCH = 100;
+/**
+ * How long a pass waits for the queue to take its jobs before rolling back (the events stay
+ * pending; jobs that did land are not added twice): a Redis outage must not hold the claimed
+ * rows' transaction, and its pooled connection, open for as long as it lasts.
+ */
+const ENQUEUE_TIMEOUT_MS = 10_000;
+
+const DELIVER: JobName<'webhooks'> = 'webhook.deliver';
+
+/** The scheduled attempts of a delivery job: the retry schedule, failed jobs kept a week. */
+export const DELIVERY_JOB_OPTIONS: JobsOptions = {
+  attempts: DELIVERY_ATTEMPTS,
+  backoff: { type: WEBHOOK_BACKOFF },
+  removeOnComplete: { age: 24 * 3600, count: 100_000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+};
+
+/**
+ * A delivery job's id, from its event and endpoint: handing the same event over again (a
+ * relay that died before marking it) adds nothing while the first job is still kept.
+ */
+export function deliveryJobId(job: WebhookDeliveryJob): string {
+  return `deliver-${job.eventId}-${job.webhookId}`;
+}
+
+/**
+ * The outbox relay, on workers that serve the `webhooks` queue: every 250 ms (at once again
+ * after a full batch) it claims undispatched outbox events, adds one delivery job per event
+ * and subscribed endpoint, and marks the events dispatched after the queue took the jobs.
+ */
+@Injectable()
+export class WebhookRelay implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('WebhookRelay');
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  private failing = false;
+  private readonly enqueueDeadline = new Deadlines(ENQUEUE_TIMEOUT_MS);
+
+  constructor(
+    private readonly dispatch: WebhookDispatchRepository,
+    private readonly queues: QueueConfig,
+    @InjectQueue('webhooks') private readonly queue: Queue,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.queues.workerQueues.includes('webhooks')) this.schedule(0);
+  }
+
+  /** Stops before the database and queue connections close (their own shutdown hooks). */
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.pass().then((full) => this.schedule(full ? 0 : POLL_MS));
+    }, ms);
+  }
+
+  /** One relay pass; true when it claimed a full batch (more may be waiting). */
+  async pass(): Promise<boolean> {
+    try {
+      const { events } = await this.dispatch.relay(BATCH, async (jobs) => {
+        await this.enqueueDeadline.within(
+          this.queue.addBulk(
+            jobs.map((job) => ({
+              name: DELIVER,
+              data: job,
+              opts: { ...DELIVERY_JOB_OPTIONS, jobId: deliveryJobId(job) },
+            })),
+          ),
+        );
+      });
+      if (this.failing) this.logger.log('webhook relay working again');
+      this.failing = false;
+      return events === BATCH;
+    } catch (error) {
+      if (!this.failing) {
+        this.logger.warn(
+          `webhook relay failed, retrying: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+      this.failing = true;
+      return false;
+    }
+  }
+}
