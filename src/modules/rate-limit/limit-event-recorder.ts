@@ -3,7 +3,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import type { JobName } from '../../queues/jobs.js';
-import type { LimitEventBatch, QuotaEvent } from './limit-events.js';
+import type { LimitEventBatch, QuotaEvent, RateLimitExceededEvent } from './limit-events.js';
 
 /** How often a batch Redis did not take is tried again. */
 const FLUSH_MS = 1_000;
@@ -30,6 +30,7 @@ interface PendingBatch {
 export class LimitEventRecorder implements OnModuleInit {
   private readonly logger = new Logger('LimitEvents');
   private quotaEvents: QuotaEvent[] = [];
+  private windowEvents: RateLimitExceededEvent[] = [];
   private readonly pending: PendingBatch[] = [];
   private flushing: Promise<void> | null = null;
   /** Events arrived during a flush: it drains again before it ends. */
@@ -65,6 +66,11 @@ export class LimitEventRecorder implements OnModuleInit {
     void this.flush();
   }
 
+  windowRefused(event: RateLimitExceededEvent): void {
+    this.windowEvents.push(event);
+    void this.flush();
+  }
+
   /** One flush at a time; a call during a flush makes it drain again before it ends. */
   flush(): Promise<void> {
     if (this.flushing !== null) {
@@ -84,10 +90,13 @@ export class LimitEventRecorder implements OnModuleInit {
 
   /** Hands every waiting event to the queue; false when Redis did not take them in time. */
   private async drain(): Promise<boolean> {
-    while (this.quotaEvents.length > 0) {
+    while (this.quotaEvents.length > 0 || this.windowEvents.length > 0) {
       this.pending.push({
         id: randomUUID(),
-        batch: { quotaEvents: this.quotaEvents.splice(0, BATCH_MAX) },
+        batch: {
+          quotaEvents: this.quotaEvents.splice(0, BATCH_MAX),
+          windowEvents: this.windowEvents.splice(0, BATCH_MAX),
+        },
       });
     }
     for (let next = this.pending[0]; next !== undefined; next = this.pending[0]) {

@@ -168,6 +168,21 @@ export class Limiter {
   }
 
   /**
+   * True for the first caller per key, window length and window start (`windowMs`-aligned):
+   * a rate_limit.exceeded event is sent once per window however many requests it refuses.
+   * Off the request path (the refusal has been answered); the marker expires with the window.
+   */
+  async firstWindowRefusal(
+    organizationId: string,
+    keyId: string,
+    windowMs: number,
+    windowStartMs: number,
+  ): Promise<boolean> {
+    const marker = `rate-limit-exceeded:{${organizationId}}:key:${keyId}:${windowMs}:${windowStartMs}`;
+    return (await this.management.set(marker, '1', 'PX', windowMs * 2, 'NX')) === 'OK';
+  }
+
+  /**
    * After a change of an organization's quotas, plan or keys' limits is committed, and before
    * it is answered: every process's next limiter call for the organization finds its copy
    * stale and re-reads it, so the change holds from the next request on, wherever it lands.

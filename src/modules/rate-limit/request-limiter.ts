@@ -187,6 +187,7 @@ export class RequestLimiter {
       return null;
     }
     this.recordQuotaEvents(principal, admission);
+    if (admission.result.outcome === 'rate_limited') void this.recordWindowRefusal(admission);
     return admission;
   }
 
@@ -304,6 +305,42 @@ export class RequestLimiter {
       cost,
       peek,
       generation,
+    });
+  }
+
+  /**
+   * A key's window refusing for the first time in its (aligned) window is a rate_limit.exceeded
+   * event: one Redis SET NX per refusal, after the refusal, never a Postgres write here.
+   */
+  private async recordWindowRefusal(admission: Admission): Promise<void> {
+    const { principal, result, windows, nowMs } = admission;
+    const refusal = refusalOf(admission);
+    const window = windows[result.deciding];
+    const state = result.windows[result.deciding];
+    if (principal.type !== 'api_key' || refusal === null || !window || !state) return;
+    const windowStartMs = nowMs - (nowMs % window.windowMs);
+    try {
+      const first = await this.limiter.firstWindowRefusal(
+        principal.organizationId,
+        principal.keyId,
+        window.windowMs,
+        windowStartMs,
+      );
+      if (!first) return;
+    } catch (error) {
+      this.logger.warn({ msg: 'rate_limit.exceeded not recorded', error: String(error) });
+      return;
+    }
+    this.events.windowRefused({
+      organization_id: principal.organizationId,
+      type: 'rate_limit.exceeded',
+      payload: {
+        api_key_id: principal.keyId,
+        ...refusal,
+        window_start: new Date(windowStartMs).toISOString(),
+        resets_at: new Date(state.resetMs).toISOString(),
+        occurred_at: new Date(nowMs).toISOString(),
+      },
     });
   }
 
