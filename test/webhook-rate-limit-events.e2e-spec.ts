@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Webhook } from 'standardwebhooks';
+import type { RateLimitExceededEvent } from '../src/modules/rate-limit/limit-events.js';
 import { UsageIngestModule } from '../src/modules/usage/usage-ingest.module.js';
 import { WebhookDeliveryModule } from '../src/modules/webhooks/webhook-delivery.module.js';
 import { type Account, as, registerOwner } from './support/identity.js';
@@ -11,15 +12,7 @@ import { eventually, untilPast } from './support/wait.js';
 interface ExceededEvent {
   id: string;
   type: string;
-  data: {
-    api_key_id: string;
-    limit_type: string;
-    limit_value: number;
-    current_usage: number;
-    window_start: string;
-    resets_at: string;
-    occurred_at: string;
-  };
+  data: RateLimitExceededEvent['payload'];
 }
 
 /**
