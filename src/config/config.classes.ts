@@ -122,9 +122,17 @@ export class WebhookConfig {
   readonly secretsKeys: string[];
   /** A delivery attempt gives up after this long (connect, send and the response). */
   readonly deliveryTimeoutMs = 15_000;
+  /** Dispatched outbox events older than this many days are deleted by the retention job. */
+  readonly outboxRetentionDays: number;
+  /** Delivery attempts older than this many days are deleted by the retention job. */
+  readonly deliveriesRetentionDays: number;
 
   constructor(config: ConfigService<Env, true>) {
     this.allowPrivateUrls = config.get('WEBHOOK_ALLOW_PRIVATE_URLS', { infer: true });
+    this.outboxRetentionDays = config.get('WEBHOOK_OUTBOX_RETENTION_DAYS', { infer: true });
+    this.deliveriesRetentionDays = config.get('WEBHOOK_LOG_RETENTION_DAYS', {
+      infer: true,
+    });
     const own = config.get('WEBHOOK_SECRETS_KEY', { infer: true });
     this.secretsKeys =
       own !== undefined

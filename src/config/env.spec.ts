@@ -32,6 +32,8 @@ describe('validateEnv', () => {
       METRICS_TOKEN: undefined,
       WEBHOOK_ALLOW_PRIVATE_URLS: false,
       WEBHOOK_SECRETS_KEY: undefined,
+      WEBHOOK_OUTBOX_RETENTION_DAYS: 7,
+      WEBHOOK_LOG_RETENTION_DAYS: 30,
       QUEUE_PREFIX: 'gatehouse',
       REDIS_PREFIX: 'gh:',
       LOG_LEVEL: 'log',

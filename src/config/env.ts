@@ -50,6 +50,10 @@ export interface Env {
   WEBHOOK_ALLOW_PRIVATE_URLS: boolean;
   /** Seals webhook secrets at rest; unset: derived from JWT_SECRET (and JWT_PREVIOUS_SECRETS). */
   WEBHOOK_SECRETS_KEY: string | undefined;
+  /** Days a dispatched outbox event is kept (its deliveries' retries read it). */
+  WEBHOOK_OUTBOX_RETENTION_DAYS: number;
+  /** Days of delivery attempts (the attempts log) kept. */
+  WEBHOOK_LOG_RETENTION_DAYS: number;
   QUEUE_PREFIX: string;
   REDIS_PREFIX: string;
   LOG_LEVEL: LogLevel;
@@ -324,6 +328,8 @@ export function validateEnv(raw: Raw): Env {
     METRICS_TOKEN: metrics.token,
     WEBHOOK_ALLOW_PRIVATE_URLS: boolean(raw, 'WEBHOOK_ALLOW_PRIVATE_URLS', false),
     WEBHOOK_SECRETS_KEY: webhookSecretsKey,
+    WEBHOOK_OUTBOX_RETENTION_DAYS: integer(raw, 'WEBHOOK_OUTBOX_RETENTION_DAYS', 7, 2, 36500),
+    WEBHOOK_LOG_RETENTION_DAYS: integer(raw, 'WEBHOOK_LOG_RETENTION_DAYS', 30, 1, 36500),
     QUEUE_PREFIX: prefix(raw, 'QUEUE_PREFIX', 'gatehouse'),
     REDIS_PREFIX: prefix(raw, 'REDIS_PREFIX', 'gh:'),
     LOG_LEVEL: oneOf(raw, 'LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'warn' : 'log'),

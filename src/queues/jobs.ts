@@ -11,6 +11,8 @@ export type Job =
   | { queue: 'retention'; name: 'audit.purge'; data: Record<string, never> }
   | { queue: 'retention'; name: 'invitations-resets.purge'; data: Record<string, never> }
   | { queue: 'retention'; name: 'usage-logs.purge'; data: Record<string, never> }
+  | { queue: 'retention'; name: 'webhooks.purge'; data: Record<string, never> }
+  | { queue: 'retention'; name: 'webhooks.lifecycle'; data: Record<string, never> }
   | { queue: 'usage'; name: 'limit-events.record'; data: LimitEventBatch }
   | { queue: 'usage'; name: 'usage.record'; data: UsageBatch }
   | { queue: 'webhooks'; name: 'webhook.deliver'; data: WebhookDeliveryJob };

@@ -3,11 +3,13 @@ import { Module } from '@nestjs/common';
 import { AuditRetentionModule } from '../modules/audit/audit-retention.module.js';
 import { InvitationsResetsRetentionModule } from '../modules/users/invitations-resets-retention.module.js';
 import { UsageIngestModule } from '../modules/usage/usage-ingest.module.js';
+import { WebhookLifecycleModule } from '../modules/webhooks/webhook-lifecycle.module.js';
 import { RetentionProcessor } from './retention.processor.js';
 
 /**
- * The worker's retention queue: the audit trail's, the usage logs' and the expired
- * invitations' and password resets' purges.
+ * The worker's retention queue: the audit trail's, the usage logs', the webhook outbox's and
+ * attempts log's, and the expired invitations' and password resets' purges; and the webhook
+ * lifecycle events.
  */
 @Module({
   imports: [
@@ -15,6 +17,7 @@ import { RetentionProcessor } from './retention.processor.js';
     AuditRetentionModule,
     InvitationsResetsRetentionModule,
     UsageIngestModule,
+    WebhookLifecycleModule,
   ],
   providers: [RetentionProcessor],
 })

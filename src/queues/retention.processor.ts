@@ -9,12 +9,17 @@ import {
   type InvitationsResetsPurgeResult,
 } from '../modules/users/invitations-resets-retention.js';
 import { UsageLogsRetention } from '../modules/usage/usage-logs-retention.js';
+import { type LifecycleRun, WebhookLifecycle } from '../modules/webhooks/webhook-lifecycle.js';
+import { WebhooksRetention, type WebhooksPurge } from '../modules/webhooks/webhooks-retention.js';
 import type { JobName } from './jobs.js';
 
 const HOUR_MS = 3_600_000;
+/** The webhook lifecycle job runs this often (expiry and sunset thresholds are days apart). */
+const LIFECYCLE_MS = 10 * 60_000;
 
 /**
- * The retention queue's worker: each purge at start and every hour (BullMQ job schedulers, so
+ * The retention queue's worker: each purge at start and every hour, the webhook lifecycle job
+ * every 10 minutes (BullMQ job schedulers, so
  * one run per hour however many workers there are). Runs only on workers that serve
  * `retention`. One processor per queue: BullMQ hands any job of the queue to any of its workers.
  */
@@ -24,6 +29,8 @@ export class RetentionProcessor extends WorkerHost implements OnApplicationBoots
     private readonly audit: AuditRetention,
     private readonly invitationsResets: InvitationsResetsRetention,
     private readonly usageLogs: UsageLogsRetention,
+    private readonly webhooks: WebhooksRetention,
+    private readonly webhookLifecycle: WebhookLifecycle,
     private readonly queues: QueueConfig,
     @InjectQueue('retention') private readonly queue: Queue,
   ) {
@@ -36,6 +43,7 @@ export class RetentionProcessor extends WorkerHost implements OnApplicationBoots
       'audit.purge',
       'invitations-resets.purge',
       'usage-logs.purge',
+      'webhooks.purge',
     ];
     for (const name of jobs) {
       await this.queue.upsertJobScheduler(
@@ -44,6 +52,11 @@ export class RetentionProcessor extends WorkerHost implements OnApplicationBoots
         { name, data: {} },
       );
     }
+    await this.queue.upsertJobScheduler(
+      'webhooks-lifecycle',
+      { every: LIFECYCLE_MS },
+      { name: 'webhooks.lifecycle', data: {} },
+    );
     // rate_limit_events is gone (refusals are read from usage_logs): its hourly purge too.
     await this.queue.removeJobScheduler('rate-limit-events-purge');
     runWorker(this.worker, 'retention');
@@ -51,7 +64,7 @@ export class RetentionProcessor extends WorkerHost implements OnApplicationBoots
 
   async process(
     job: BullJob<Record<string, never>, unknown, JobName<'retention'>>,
-  ): Promise<PurgeResult | InvitationsResetsPurgeResult> {
+  ): Promise<PurgeResult | InvitationsResetsPurgeResult | WebhooksPurge | LifecycleRun> {
     switch (job.name) {
       case 'audit.purge':
         return this.audit.purge();
@@ -59,6 +72,10 @@ export class RetentionProcessor extends WorkerHost implements OnApplicationBoots
         return this.invitationsResets.purge();
       case 'usage-logs.purge':
         return this.usageLogs.purge();
+      case 'webhooks.purge':
+        return this.webhooks.purge();
+      case 'webhooks.lifecycle':
+        return this.webhookLifecycle.run();
     }
   }
 }

@@ -23,5 +23,6 @@ import { WebhooksProcessor } from './webhooks.processor.js';
     WebhookRelay,
     WebhooksProcessor,
   ],
+  exports: [WebhookDispatchRepository],
 })
 export class WebhookDeliveryModule {}

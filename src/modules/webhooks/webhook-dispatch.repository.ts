@@ -74,15 +74,35 @@ export class WebhookDispatchRepository {
     });
   }
 
-  /** Turns the endpoint off for `reason`, with an audit entry by the system. */
-  async disable(scope: TenantScope, id: string, reason: string): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
+  /**
+   * Turns the endpoint off for `reason`, with an audit entry by the system and a
+   * `webhook.endpoint_disabled` event for the organization's other endpoints (this one is no
+   * longer active, so the relay does not address it), in one transaction. False when it was
+   * already off.
+   */
+  async disable(scope: TenantScope, id: string, reason: string): Promise<boolean> {
+    return this.dataSource.transaction(async (manager) => {
       const result = await manager.update(
         WebhookEndpoint,
         { ...scope, id, active: true },
         { active: false, disabledReason: reason },
       );
-      if (result.affected === 0) return;
+      if (result.affected === 0) return false;
+      const endpoint = await manager.findOneByOrFail(WebhookEndpoint, { ...scope, id });
+      await manager.insert(OutboxEvent, {
+        id: randomUUID(),
+        organizationId: scope.organizationId,
+        type: 'webhook.endpoint_disabled',
+        payload: {
+          webhook_id: id,
+          url: endpoint.url,
+          reason,
+          disabled_at: new Date().toISOString(),
+        },
+        createdAt: new Date(),
+        dispatchedAt: null,
+        webhookId: null,
+      });
       await recordAudit(manager, systemContext('gatehouse worker'), {
         action: 'webhook.disabled',
         organizationId: scope.organizationId,
@@ -90,6 +110,7 @@ export class WebhookDispatchRepository {
         changes: { active: { from: true, to: false }, reason },
         actor: { type: 'system', id: 'webhook-delivery' },
       });
+      return true;
     });
   }
 }

@@ -14,7 +14,8 @@ export const CLAIM_PENDING = `
 /**
  * RECIPIENTS: $1 = the claimed event ids. One row per event and endpoint to deliver it to:
  * the endpoint it names (a test), else every active endpoint of its organization subscribed
- * to its type or to `*`. Column names are WebhookDeliveryJob's.
+ * to its type or to `*`; never the endpoint a `webhook.endpoint_disabled` is about (turned
+ * back on before the relay ran, it is active again). Column names are WebhookDeliveryJob's.
  */
 export const RECIPIENTS = `
   SELECT o.organization_id AS "organizationId", o.id AS "eventId", w.id AS "webhookId"
@@ -23,6 +24,7 @@ export const RECIPIENTS = `
   WHERE o.id = ANY($1::uuid[])
     AND (o.webhook_id = w.id
       OR (o.webhook_id IS NULL AND (o.type = ANY(w.events) OR '*' = ANY(w.events))))
+    AND NOT (o.type = 'webhook.endpoint_disabled' AND o.payload->>'webhook_id' = w.id::text)
   ORDER BY o.created_at, w.id`;
 
 /** MARK_DISPATCHED: $1 = the claimed event ids, now handed to the queue. */
