@@ -249,6 +249,26 @@ describe('webhook lifecycle job', () => {
     expect(typesAt('/recovered')).toEqual([]);
   });
 
+  it('an endpoint disabled by a 410 is announced to the other endpoints, not to itself', async () => {
+    const owner = await registerOwner(api, 'gone');
+    const gone = await createWebhook(owner, '/gone', ['*']);
+    await createWebhook(owner, '/watcher', ['webhook.endpoint_disabled']);
+    receiver.answer('/gone', [410]);
+    const test = await api.call(`/api/v1/webhooks/${gone}/test`, as(owner, 'POST'));
+    await expectStatus(test, 202);
+    await eventually(() => {
+      expect(typesAt('/watcher')).toEqual(['webhook.endpoint_disabled']);
+      return Promise.resolve();
+    });
+    const [event] = await outbox(owner.organizationId, 'webhook.endpoint_disabled');
+    expect(event?.payload).toMatchObject({
+      webhook_id: gone,
+      reason: 'gone',
+      url: receiver.url('/gone'),
+    });
+    expect(typesAt('/gone')).toEqual(['webhook.test']);
+  });
+
   it('retention deletes dispatched outbox events and attempts past their days', async () => {
     const owner = await registerOwner(api, 'retention');
     const webhook = await createWebhook(owner, '/retention', ['quota.warning']);
