@@ -295,6 +295,7 @@ describe('webhooks', () => {
         ['PATCH', `/api/v1/webhooks/${created.id}`, { active: false }],
         ['DELETE', `/api/v1/webhooks/${created.id}`],
         ['POST', `/api/v1/webhooks/${created.id}/test`],
+        ['POST', `/api/v1/webhooks/${created.id}/rotate-secret`],
         ['POST', `/api/v1/webhooks/deliveries/${delivery?.id}/retry`],
       ];
       const reads = [`/api/v1/webhooks/${created.id}`, `/api/v1/webhooks/${created.id}/deliveries`];

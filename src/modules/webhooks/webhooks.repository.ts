@@ -109,6 +109,43 @@ export class WebhooksRepository {
   }
 
   /**
+   * Replaces the signing secret; the one it replaces keeps signing alongside until
+   * `overlapUntil` (a secret still overlapping from an earlier rotation stops now). The audit
+   * entry says until when, never a secret.
+   */
+  async rotateSecret(
+    scope: TenantScope,
+    ctx: RequestContext,
+    id: string,
+    secretSealed: string,
+    overlapUntil: Date,
+  ): Promise<WebhookEndpoint> {
+    return this.dataSource.transaction(async (manager) => {
+      const before = await manager.findOne(WebhookEndpoint, {
+        where: { ...scope, id },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (before === null) throw WebhookErrors.notFound();
+      await manager.update(
+        WebhookEndpoint,
+        { ...scope, id },
+        {
+          secretSealed,
+          previousSecretSealed: before.secretSealed,
+          previousSecretExpiresAt: overlapUntil,
+        },
+      );
+      await recordAudit(manager, ctx, {
+        action: 'webhook.secret_rotated',
+        organizationId: scope.organizationId,
+        target: { type: 'webhook', id },
+        changes: { previous_secret_expires_at: overlapUntil.toISOString() },
+      });
+      return manager.findOneByOrFail(WebhookEndpoint, { ...scope, id });
+    });
+  }
+
+  /**
    * A `webhook.test` event for this one endpoint, written to the outbox (the relay delivers
    * it like any other). Refused for a missing or disabled endpoint.
    */
