@@ -265,4 +265,36 @@ describe('webhook domain events', () => {
       expect(await got.text()).not.toContain(rotated.secret.slice(6));
     });
   });
+
+  it('a hanging receiver holds at most 5 deliveries; another endpoint is still served at once', async () => {
+    const account = await registerOwner(api, 'slow');
+    const slow = await subscribe(account, '/hanging', ['webhook.test']);
+    const fast = await subscribe(account, '/prompt', ['webhook.test']);
+    receiver.hold('/hanging');
+    // More than the worker's 20 delivery slots: without the limit, all would hang here.
+    for (let i = 0; i < 25; i += 1) {
+      const sent = await api.call(`/api/v1/webhooks/${slow.id}/test`, as(account, 'POST'));
+      expect(sent.status).toBe(202);
+    }
+    await receivedAt('/hanging', 5);
+    const sent = await api.call(`/api/v1/webhooks/${fast.id}/test`, as(account, 'POST'));
+    expect(sent.status).toBe(202);
+    const [prompt] = await receivedAt('/prompt', 1, 5_000);
+    expect(verified(fast.secret, prompt).type).toBe('webhook.test');
+    expect(receiver.received('/hanging')).toHaveLength(5);
+
+    receiver.release('/hanging');
+    await receivedAt('/hanging', 25, 30_000);
+    // Waiting for a slot is not an attempt: one attempt per event, each the first.
+    const attempts = await eventually(async () => {
+      const response = await api.call(
+        `/api/v1/webhooks/${slow.id}/deliveries?limit=100`,
+        as(account, 'GET'),
+      );
+      const page = await expectStatus<Page<{ attempt: number; status: string }>>(response, 200);
+      expect(page.total).toBe(25);
+      return page.data;
+    });
+    expect(attempts.every((row) => row.attempt === 1 && row.status === 'succeeded')).toBe(true);
+  }, 60_000);
 });
