@@ -31,6 +31,12 @@ export function slotWaitMs(): number {
 @Processor('webhooks', {
   autorun: false,
   concurrency: 20,
+  // A worker that dies mid-delivery loses its lock within 20 s (renewed every 10 s while it
+  // lives, however long the attempt) and the job runs again on another or a restarted worker
+  // within 5 s more; only a job stalled this often fails for good.
+  lockDuration: 20_000,
+  stalledInterval: 5_000,
+  maxStalledCount: 5,
   settings: { backoffStrategy: (attemptsMade: number) => webhookBackoff(attemptsMade) },
 })
 export class WebhooksProcessor extends WorkerHost implements OnApplicationBootstrap {
