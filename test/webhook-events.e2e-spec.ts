@@ -9,6 +9,7 @@ import { type AuditRow, type One, type Page, expectStatus } from './support/tena
 import {
   type ReceivedRequest,
   type WebhookReceiver,
+  receivedAt as receivedFrom,
   startReceiver,
 } from './support/webhook-receiver.js';
 import { eventually } from './support/wait.js';
@@ -84,14 +85,8 @@ describe('webhook domain events', () => {
     return (await expectStatus<One<{ id: number }>>(response, 201)).data;
   }
 
-  /** Waits until `path` has received `count` requests; returns them, oldest first. */
-  function receivedAt(path: string, count: number, ms?: number): Promise<ReceivedRequest[]> {
-    return eventually(() => {
-      const received = receiver.received(path);
-      expect(received).toHaveLength(count);
-      return Promise.resolve(received);
-    }, ms);
-  }
+  const receivedAt = (path: string, count: number, ms?: number): Promise<ReceivedRequest[]> =>
+    receivedFrom(receiver, path, count, ms);
 
   it('a created key reaches the subscribed endpoint, signed, without its secret; other types and organizations get nothing', async () => {
     const keys = await subscribe(owner, '/keys-only', ['api_key.created']);

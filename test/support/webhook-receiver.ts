@@ -1,5 +1,7 @@
 import { type IncomingHttpHeaders, type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { expect } from '@jest/globals';
+import { eventually } from './wait.js';
 
 export interface ReceivedRequest {
   path: string;
@@ -64,4 +66,18 @@ export async function startReceiver(): Promise<WebhookReceiver> {
         server.close(() => resolve());
       }),
   };
+}
+
+/** Waits until `path` has received `count` requests; returns them, oldest first. */
+export function receivedAt(
+  receiver: WebhookReceiver,
+  path: string,
+  count: number,
+  ms?: number,
+): Promise<ReceivedRequest[]> {
+  return eventually(() => {
+    const received = receiver.received(path);
+    expect(received).toHaveLength(count);
+    return Promise.resolve(received);
+  }, ms);
 }
