@@ -14,6 +14,7 @@ import {
 import {
   type ReceivedRequest,
   type WebhookReceiver,
+  receivedAt as receivedFrom,
   startReceiver,
 } from './support/webhook-receiver.js';
 import { eventually } from './support/wait.js';
@@ -95,14 +96,8 @@ describe('webhooks', () => {
     return (await expectStatus<Page<DeliveryRow>>(response, 200)).data;
   }
 
-  /** Waits until `path` has received `count` requests; returns them, oldest first. */
-  function receivedAt(path: string, count: number, ms?: number): Promise<ReceivedRequest[]> {
-    return eventually(() => {
-      const received = receiver.received(path);
-      expect(received).toHaveLength(count);
-      return Promise.resolve(received);
-    }, ms);
-  }
+  const receivedAt = (path: string, count: number, ms?: number): Promise<ReceivedRequest[]> =>
+    receivedFrom(receiver, path, count, ms);
 
   /** Verifies a request as a customer would; returns the parsed payload. */
   function verified(secret: string, request: ReceivedRequest): EventRow {
@@ -295,6 +290,7 @@ describe('webhooks', () => {
         ['PATCH', `/api/v1/webhooks/${created.id}`, { active: false }],
         ['DELETE', `/api/v1/webhooks/${created.id}`],
         ['POST', `/api/v1/webhooks/${created.id}/test`],
+        ['POST', `/api/v1/webhooks/${created.id}/rotate-secret`],
         ['POST', `/api/v1/webhooks/deliveries/${delivery?.id}/retry`],
       ];
       const reads = [`/api/v1/webhooks/${created.id}`, `/api/v1/webhooks/${created.id}/deliveries`];

@@ -773,6 +773,23 @@ export interface paths {
         patch: operations["WebhooksController_update_v1"];
         trace?: never;
     };
+    "/api/v1/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Replace the signing secret; the new one is shown once, the old one signs too for 24 h */
+        post: operations["WebhooksController_rotateSecret_v1"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/webhooks/{id}/test": {
         parameters: {
             query?: never;
@@ -2367,7 +2384,7 @@ export interface components {
              * @example user.updated
              * @enum {string}
              */
-            action: "auth.login" | "auth.login_failed" | "auth.logout" | "auth.refresh_reuse_detected" | "user.registered" | "user.created" | "user.updated" | "user.deleted" | "user.account_updated" | "user.password_reset_issued" | "user.password_reset_completed" | "user.platform_admin_granted" | "user.platform_admin_revoked" | "organization.created" | "organization.updated" | "organization.deleted" | "organization.member_invited" | "organization.invitation_accepted" | "organization.invitation_declined" | "organization.invitation_cancelled" | "organization.member_role_changed" | "organization.member_removed" | "project.created" | "project.updated" | "project.deleted" | "api_key.created" | "api_key.updated" | "api_key.revoked" | "api_key.deleted" | "api_key.rotated" | "quota.created" | "quota.updated" | "quota.deleted" | "rate_limits.updated" | "api_version.created" | "api_version.updated" | "api_version.deleted" | "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.disabled";
+            action: "auth.login" | "auth.login_failed" | "auth.logout" | "auth.refresh_reuse_detected" | "user.registered" | "user.created" | "user.updated" | "user.deleted" | "user.account_updated" | "user.password_reset_issued" | "user.password_reset_completed" | "user.platform_admin_granted" | "user.platform_admin_revoked" | "organization.created" | "organization.updated" | "organization.deleted" | "organization.member_invited" | "organization.invitation_accepted" | "organization.invitation_declined" | "organization.invitation_cancelled" | "organization.member_role_changed" | "organization.member_removed" | "project.created" | "project.updated" | "project.deleted" | "api_key.created" | "api_key.updated" | "api_key.revoked" | "api_key.deleted" | "api_key.rotated" | "quota.created" | "quota.updated" | "quota.deleted" | "rate_limits.updated" | "api_version.created" | "api_version.updated" | "api_version.deleted" | "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.disabled" | "webhook.secret_rotated";
             actor: components["schemas"]["AuditParty"];
             target: components["schemas"]["AuditParty"] | null;
             /** Format: uuid */
@@ -2657,6 +2674,49 @@ export interface components {
              * @example true
              */
             active?: boolean;
+        };
+        WebhookRotatedSecretResponse: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            organization_id: string;
+            /** @example https://203.0.113.10/webhooks/gatehouse */
+            url: string;
+            description: string | null;
+            /**
+             * @example [
+             *       "api_key.created"
+             *     ]
+             */
+            events: ("*" | "api_key.created" | "api_key.revoked" | "api_key.rotated" | "api_key.expired" | "api_key.expiring" | "rate_limit.exceeded" | "quota.warning" | "quota.exceeded" | "user.created" | "user.updated" | "user.deleted" | "organization.member_added" | "organization.member_removed" | "project.created" | "project.deleted" | "envelope.received" | "api_version.deprecated" | "api_version.sunset_approaching" | "webhook.endpoint_disabled" | "webhook.test")[];
+            /** @example true */
+            active: boolean;
+            /**
+             * @description Why the server disabled it: `gone` (the receiver answered 410); null otherwise
+             * @enum {string|null}
+             */
+            disabled_reason: "gone" | null;
+            /**
+             * Format: date-time
+             * @example 2026-01-01T00:00:00.000Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2026-01-01T00:00:00.000Z
+             */
+            updated_at: string;
+            /**
+             * @description The signing secret, shown this once
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+             */
+            secret: string;
+            /**
+             * Format: date-time
+             * @description Until when the previous secret keeps signing too (24 h): each delivery carries a `v1,` signature per secret in `webhook-signature`, space-separated
+             * @example 2026-01-01T00:00:00.000Z
+             */
+            previous_secret_expires_at: string;
         };
         WebhookEventResponse: {
             /** @example evt_2f1c5b7e9a0d4c3b8e6f1a2b3c4d5e6f */
@@ -12593,7 +12653,7 @@ export interface operations {
                 /** @description A user id or API key id */
                 actor_id?: string;
                 /** @description Only entries of this action; any other value is a 400 listing them */
-                action?: "auth.login" | "auth.login_failed" | "auth.logout" | "auth.refresh_reuse_detected" | "user.registered" | "user.created" | "user.updated" | "user.deleted" | "user.account_updated" | "user.password_reset_issued" | "user.password_reset_completed" | "user.platform_admin_granted" | "user.platform_admin_revoked" | "organization.created" | "organization.updated" | "organization.deleted" | "organization.member_invited" | "organization.invitation_accepted" | "organization.invitation_declined" | "organization.invitation_cancelled" | "organization.member_role_changed" | "organization.member_removed" | "project.created" | "project.updated" | "project.deleted" | "api_key.created" | "api_key.updated" | "api_key.revoked" | "api_key.deleted" | "api_key.rotated" | "quota.created" | "quota.updated" | "quota.deleted" | "rate_limits.updated" | "api_version.created" | "api_version.updated" | "api_version.deleted" | "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.disabled";
+                action?: "auth.login" | "auth.login_failed" | "auth.logout" | "auth.refresh_reuse_detected" | "user.registered" | "user.created" | "user.updated" | "user.deleted" | "user.account_updated" | "user.password_reset_issued" | "user.password_reset_completed" | "user.platform_admin_granted" | "user.platform_admin_revoked" | "organization.created" | "organization.updated" | "organization.deleted" | "organization.member_invited" | "organization.invitation_accepted" | "organization.invitation_declined" | "organization.invitation_cancelled" | "organization.member_role_changed" | "organization.member_removed" | "project.created" | "project.updated" | "project.deleted" | "api_key.created" | "api_key.updated" | "api_key.revoked" | "api_key.deleted" | "api_key.rotated" | "quota.created" | "quota.updated" | "quota.deleted" | "rate_limits.updated" | "api_version.created" | "api_version.updated" | "api_version.deleted" | "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.disabled" | "webhook.secret_rotated";
                 target_type?: string;
                 target_id?: string;
                 /** @description Inclusive */
@@ -14575,6 +14635,209 @@ export interface operations {
             410: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED or QUOTA_EXCEEDED, with Retry-After (and 503 SERVICE_UNAVAILABLE when RATE_LIMIT_FAILURE_MODE=closed and Redis is down) */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-RateLimit-Window": components["headers"]["X-RateLimit-Window"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-Quota-Limit": components["headers"]["X-Quota-Limit"];
+                    "X-Quota-Remaining": components["headers"]["X-Quota-Remaining"];
+                    "X-Quota-Reset": components["headers"]["X-Quota-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description INTERNAL_ERROR: an unexpected failure (the request_id finds it in the logs) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: Postgres or Redis is unavailable (Retry-After may say when to retry) */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error, in the same body (e.g. 413 PAYLOAD_TOO_LARGE, 415 UNSUPPORTED_MEDIA_TYPE, 504 TIMEOUT) */
+            default: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    WebhooksController_rotateSecret_v1: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Replays the first response to a retry with the same key and body for 24 h (X-Idempotency-Key is accepted too) */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Created: the new secret, shown once */
+            201: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-RateLimit-Window": components["headers"]["X-RateLimit-Window"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-Quota-Limit": components["headers"]["X-Quota-Limit"];
+                    "X-Quota-Remaining": components["headers"]["X-Quota-Remaining"];
+                    "X-Quota-Reset": components["headers"]["X-Quota-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["WebhookRotatedSecretResponse"];
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-RateLimit-Window": components["headers"]["X-RateLimit-Window"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-Quota-Limit": components["headers"]["X-Quota-Limit"];
+                    "X-Quota-Remaining": components["headers"]["X-Quota-Remaining"];
+                    "X-Quota-Reset": components["headers"]["X-Quota-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description AUTHENTICATION_FAILED, API_KEY_INVALID, API_KEY_REVOKED, API_KEY_EXPIRED or TOKEN_EXPIRED */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description PERMISSION_DENIED without webhooks:write */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-RateLimit-Window": components["headers"]["X-RateLimit-Window"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-Quota-Limit": components["headers"]["X-Quota-Limit"];
+                    "X-Quota-Remaining": components["headers"]["X-Quota-Remaining"];
+                    "X-Quota-Reset": components["headers"]["X-Quota-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description RESOURCE_NOT_FOUND (also for another organization’s resources) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-RateLimit-Window": components["headers"]["X-RateLimit-Window"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-Quota-Limit": components["headers"]["X-Quota-Limit"];
+                    "X-Quota-Remaining": components["headers"]["X-Quota-Remaining"];
+                    "X-Quota-Reset": components["headers"]["X-Quota-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description CONFLICT: a request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-RateLimit-Window": components["headers"]["X-RateLimit-Window"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-Quota-Limit": components["headers"]["X-Quota-Limit"];
+                    "X-Quota-Remaining": components["headers"]["X-Quota-Remaining"];
+                    "X-Quota-Reset": components["headers"]["X-Quota-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description API_VERSION_SUNSET */
+            410: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED: this Idempotency-Key came with another request */
+            422: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "X-RateLimit-Window": components["headers"]["X-RateLimit-Window"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-Quota-Limit": components["headers"]["X-Quota-Limit"];
+                    "X-Quota-Remaining": components["headers"]["X-Quota-Remaining"];
+                    "X-Quota-Reset": components["headers"]["X-Quota-Reset"];
                     [name: string]: unknown;
                 };
                 content: {

@@ -6,7 +6,9 @@ import type { TenantScope } from '../../database/tenant-scope.js';
 import { diff, recordAudit } from '../audit/audit-record.js';
 import { Project } from '../projects/project.entity.js';
 import { type NewQuota, insertQuota } from '../quota/quotas.repository.js';
+import { addOutboxEvent } from '../webhooks/outbox-writer.js';
 import { ApiKey } from './api-key.entity.js';
+import { toKeyResponse } from './key-response.js';
 import { KeyErrors } from './keys.errors.js';
 
 export type NewKey = Pick<
@@ -90,6 +92,11 @@ export class KeysRepository {
         target: { type: 'api_key', id: key.id },
         changes: auditable(key),
       });
+      await addOutboxEvent(manager, {
+        organizationId: scope.organizationId,
+        type: 'api_key.created',
+        data: toKeyResponse(key),
+      });
       if (quota === null) return { key, quotaId: null };
       // The quota module's own step writes the row, in this transaction.
       const created = await insertQuota(manager, ctx, scope, { ...quota, apiKeyId: key.id });
@@ -147,7 +154,15 @@ export class KeysRepository {
           target: { type: 'api_key', id },
         });
       }
-      return manager.findOneByOrFail(ApiKey, { id });
+      const revoked = await manager.findOneByOrFail(ApiKey, { id });
+      if (key.revokedAt === null) {
+        await addOutboxEvent(manager, {
+          organizationId: scope.organizationId,
+          type: 'api_key.revoked',
+          data: toKeyResponse(revoked),
+        });
+      }
+      return revoked;
     });
   }
 
@@ -187,7 +202,13 @@ export class KeysRepository {
         target: { type: 'api_key', id },
         changes: { grace_until: graceUntil?.toISOString() ?? null },
       });
-      return manager.findOneByOrFail(ApiKey, { id });
+      const rotated = await manager.findOneByOrFail(ApiKey, { id });
+      await addOutboxEvent(manager, {
+        organizationId: scope.organizationId,
+        type: 'api_key.rotated',
+        data: { ...toKeyResponse(rotated), grace_until: graceUntil?.toISOString() ?? null },
+      });
+      return rotated;
     });
   }
 

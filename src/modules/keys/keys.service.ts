@@ -12,8 +12,9 @@ import { RequestLimiter } from '../rate-limit/request-limiter.js';
 import { QuotasService } from '../quota/quotas.service.js';
 import type { KeyUsageQuery, UsageResponse } from '../analytics/analytics.dto.js';
 import { AnalyticsService } from '../analytics/analytics.service.js';
-import type { ApiKey, KeyRateLimit } from './api-key.entity.js';
+import type { KeyRateLimit } from './api-key.entity.js';
 import { KeyCache, hashKeyOf } from './key-cache.js';
+import { toKeyResponse } from './key-response.js';
 import { KnownKeyHashes } from './known-key-hashes.js';
 import { displayPrefix, generateSecret, hashSecret } from './key-secret.js';
 import type {
@@ -27,32 +28,6 @@ import type {
 } from './keys.dto.js';
 import { KeyErrors } from './keys.errors.js';
 import { type KeyChanges, KeysRepository } from './keys.repository.js';
-
-export function keyStatus(key: ApiKey, now = Date.now()): KeyResponse['status'] {
-  if (key.revokedAt !== null) return 'revoked';
-  if (key.expiresAt !== null && key.expiresAt.getTime() <= now) return 'expired';
-  return 'active';
-}
-
-export function toKeyResponse(key: ApiKey): KeyResponse {
-  return {
-    id: key.id,
-    name: key.name,
-    description: key.description,
-    environment: key.environment,
-    prefix: key.prefix,
-    organization_id: key.organizationId,
-    project_id: key.projectId,
-    permissions: key.permissions,
-    allowed_ips: key.allowedIps,
-    expires_at: key.expiresAt?.toISOString() ?? null,
-    rate_limits: key.rateLimits,
-    status: keyStatus(key),
-    last_used_at: key.lastUsedAt?.toISOString() ?? null,
-    created_at: key.createdAt.toISOString(),
-    updated_at: key.updatedAt.toISOString(),
-  };
-}
 
 function rateLimits(dtos: RateLimitDto[] | undefined): KeyRateLimit[] {
   return (dtos ?? []).map((dto) => ({

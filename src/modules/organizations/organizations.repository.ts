@@ -9,6 +9,7 @@ import { diff, recordAudit } from '../audit/audit-record.js';
 import { User } from '../users/user.entity.js';
 import { Invitation } from './invitation.entity.js';
 import { type InvitationRow, inviteWithOrganizationName } from './invitation-writes.js';
+import { addMemberEvent } from './member-events.js';
 import { Membership } from './membership.entity.js';
 import { changeRole, findMembership, removeMembership } from './membership-writes.js';
 import type { PolicySet } from '../rate-limit/rate-limit-setting.entity.js';
@@ -322,6 +323,7 @@ export class OrganizationsRepository {
         changes: { invitation_id: id, role: existing?.role ?? role },
       });
       const membership = await manager.findOneByOrFail(Membership, { organizationId, userId });
+      if (existing === null) await addMemberEvent(manager, 'organization.member_added', membership);
       const organization = await manager.findOneByOrFail(Organization, { id: organizationId });
       return { organization, role: membership.role, joinedAt: membership.createdAt };
     });
@@ -383,6 +385,7 @@ export class OrganizationsRepository {
     await this.dataSource.transaction(async (manager) => {
       const membership = await findMembership(manager, scope.organizationId, userId);
       if (membership === null) throw OrganizationErrors.memberNotFound();
+      await addMemberEvent(manager, 'organization.member_removed', membership);
       await removeMembership(manager, membership);
       await recordAudit(manager, ctx, {
         action: 'organization.member_removed',

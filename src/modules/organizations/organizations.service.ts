@@ -12,6 +12,7 @@ import { QuotaStore } from '../quota/quota-store.js';
 import { OrganizationLimitsStore } from '../rate-limit/organization-limits-store.js';
 import { parsePolicySet } from '../rate-limit/policy-set.js';
 import type { PolicySet } from '../rate-limit/rate-limit-setting.entity.js';
+import { toMember } from './member-events.js';
 import { MembershipCache } from './membership-cache.js';
 import { assertMayGrant, assertMayManage } from './membership-rules.js';
 import type { Organization, Tier } from './organization.entity.js';
@@ -26,11 +27,7 @@ import type {
 } from './organizations.dto.js';
 import { OrganizationErrors } from './organizations.errors.js';
 import type { InvitationRow } from './invitation-writes.js';
-import {
-  type MemberListRow,
-  type MemberRow,
-  OrganizationsRepository,
-} from './organizations.repository.js';
+import { type MemberListRow, OrganizationsRepository } from './organizations.repository.js';
 
 /** What a platform administrator may change on an organization that is not the token's. */
 const PLAN_FIELDS: ReadonlySet<string> = new Set(['tier', 'rate_limits']);
@@ -45,20 +42,6 @@ function toResponse(organization: Organization, role: Role | null): Organization
     role,
     created_at: organization.createdAt.toISOString(),
     updated_at: organization.updatedAt.toISOString(),
-  };
-}
-
-function toMember({ user, role, joinedAt }: MemberRow): MemberResponse {
-  return {
-    user_id: user.id,
-    status: 'active',
-    username: user.username,
-    email: user.email,
-    full_name: user.fullName,
-    role,
-    joined_at: joinedAt.toISOString(),
-    invitation_id: null,
-    expires_at: null,
   };
 }
 

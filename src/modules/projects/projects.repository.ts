@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import type { PageQuery } from '../../common/pagination.js';
 import type { RequestContext } from '../../common/request-context.js';
 import { withUniqueConflict } from '../../database/postgres-errors.js';
 import type { TenantScope } from '../../database/tenant-scope.js';
+import { AppConfig } from '../../config/config.classes.js';
 import { diff, recordAudit } from '../audit/audit-record.js';
+import { addOutboxEvent } from '../webhooks/outbox-writer.js';
+import { toProjectResponse } from './project-response.js';
 import { Project } from './project.entity.js';
 import { PUBLIC_KEY_LENGTH } from './projects.dto.js';
 import { ProjectErrors } from './projects.errors.js';
@@ -22,7 +25,20 @@ function auditable(project: Partial<Project>): Record<string, unknown> {
 
 @Injectable()
 export class ProjectsRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly app: AppConfig,
+  ) {}
+
+  /** Writes `type` with the project as the API returns it to the outbox, in `manager`'s transaction. */
+  private async event(
+    manager: EntityManager,
+    type: 'project.created' | 'project.deleted',
+    project: Project,
+  ): Promise<void> {
+    const data = toProjectResponse(this.app.publicUrl, project);
+    await addOutboxEvent(manager, { organizationId: project.organizationId, type, data });
+  }
 
   async list(scope: TenantScope, page: PageQuery): Promise<[Project[], number]> {
     return this.dataSource.manager.findAndCount(Project, {
@@ -54,6 +70,7 @@ export class ProjectsRepository {
             target: { type: 'project', id: String(project.id) },
             changes: auditable(project),
           });
+          await this.event(manager, 'project.created', project);
           return project;
         }),
       ProjectErrors.slugTaken,
@@ -100,6 +117,7 @@ export class ProjectsRepository {
         target: { type: 'project', id: String(id) },
         changes: auditable(project),
       });
+      await this.event(manager, 'project.deleted', project);
     });
   }
 }

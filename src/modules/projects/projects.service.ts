@@ -12,15 +12,9 @@ import type {
   ReplaceProjectDto,
   UpdateProjectDto,
 } from './projects.dto.js';
+import { toProjectResponse } from './project-response.js';
 import { ProjectErrors } from './projects.errors.js';
 import { type ProjectFields, ProjectsRepository } from './projects.repository.js';
-
-/** `{scheme}://{public_key}@{host}{path}/{project_id}`, the DSN Sentry SDKs are given. */
-export function dsnFor(publicUrl: string, project: Pick<Project, 'id' | 'publicKey'>): string {
-  const url = new URL(publicUrl);
-  const path = url.pathname.replace(/\/+$/, '');
-  return `${url.protocol}//${project.publicKey}@${url.host}${path}/${project.id}`;
-}
 
 @Injectable()
 export class ProjectsService {
@@ -30,17 +24,7 @@ export class ProjectsService {
   ) {}
 
   private toResponse(project: Project): ProjectResponse {
-    return {
-      id: project.id,
-      organization_id: project.organizationId,
-      name: project.name,
-      slug: project.slug,
-      platform: project.platform,
-      public_key: project.publicKey,
-      dsn: dsnFor(this.app.publicUrl, project),
-      created_at: project.createdAt.toISOString(),
-      updated_at: project.updatedAt.toISOString(),
-    };
+    return toProjectResponse(this.app.publicUrl, project);
   }
 
   async list(ctx: AuthenticatedContext, query: PageQuery): Promise<Page<ProjectResponse>> {

@@ -33,7 +33,6 @@ const upsert = (table: string, rows: string, key: string) => `
       response_time_sum_ms = t.response_time_sum_ms + excluded.response_time_sum_ms,
       response_time_max_ms = greatest(t.response_time_max_ms, excluded.response_time_max_ms),
       ${HISTOGRAM_COLUMNS.map((column) => `${column} = t.${column} + excluded.${column}`).join(',\n      ')}
-    RETURNING 1
   )`;
 
 /** Dimensions of a rollup row, with its bucket truncated to `unit` (UTC). */
@@ -124,7 +123,8 @@ export const INSERT_NEW_USAGE_LOGS = `
  * never take the same row (the second's DELETE skips rows the first deleted). Rows are upserted
  * in key order, and the tables always in the order minute, hour, day, org_hour, org_day,
  * key_hour, key_day, so two steps never wait on each other in a cycle (no deadlock).
- * Returns one row: `taken`, how many rows were rolled up, and each table's upserted rows.
+ * Returns one row: `taken`, how many rows were rolled up (each table's upsert runs whether or
+ * not its CTE is read: Postgres always runs a data-modifying WITH).
  */
 export const ROLL_UP_PENDING = `
   WITH taken AS (
@@ -175,11 +175,4 @@ export const ROLL_UP_PENDING = `
   ${upsert('org_day', 'org_day_rows', ORGANIZATION_KEY)},
   ${upsert('key_hour', 'key_hour_rows', KEY_KEY)},
   ${upsert('key_day', 'key_day_rows', KEY_KEY)}
-  SELECT (SELECT count(*) FROM taken)::int AS taken,
-    (SELECT count(*) FROM minute_upserted)::int AS minute_rows,
-    (SELECT count(*) FROM hour_upserted)::int AS hour_rows,
-    (SELECT count(*) FROM day_upserted)::int AS day_rows,
-    (SELECT count(*) FROM org_hour_upserted)::int AS org_hour_rows,
-    (SELECT count(*) FROM org_day_upserted)::int AS org_day_rows,
-    (SELECT count(*) FROM key_hour_upserted)::int AS key_hour_rows,
-    (SELECT count(*) FROM key_day_upserted)::int AS key_day_rows`;
+  SELECT (SELECT count(*) FROM taken)::int AS taken`;

@@ -17,6 +17,8 @@ import { UsageRowsIngested } from './usage-rows-ingested.js';
  */
 @Processor('usage', {
   autorun: false,
+  // Batches at once: some are COPYed while others are fetched from Redis and encoded.
+  concurrency: 2,
   lockDuration: 10_000,
   stalledInterval: 5_000,
   maxStalledCount: 5,

@@ -18,8 +18,11 @@ import {
   hasMemberships,
   removeMembership,
 } from '../organizations/membership-writes.js';
+import { addMemberEvent } from '../organizations/member-events.js';
 import { Organization } from '../organizations/organization.entity.js';
+import { addOutboxEvent } from '../webhooks/outbox-writer.js';
 import { PasswordReset } from './password-reset.entity.js';
+import { toUserResponse } from './user-response.js';
 import { User } from './user.entity.js';
 import { UserErrors } from './users.errors.js';
 
@@ -118,6 +121,11 @@ export class UsersRepository {
             target: { type: 'user', id: user.id },
             changes: { ...auditable(user), role },
           });
+          const { organizationId } = scope;
+          const data = toUserResponse({ user, role });
+          await addOutboxEvent(manager, { organizationId, type: 'user.created', data });
+          const membership = { organizationId, userId: user.id, role, createdAt: user.createdAt };
+          await addMemberEvent(manager, 'organization.member_added', membership);
           return { user, role };
         }),
       UserErrors.duplicate,
@@ -180,6 +188,8 @@ export class UsersRepository {
             target: { type: 'user', id },
             changes: audit,
           });
+          const data = toUserResponse({ user: after, role: role ?? membership.role });
+          await addOutboxEvent(manager, { ...scope, type: 'user.updated', data });
           return { user: after, role: role ?? membership.role };
         }),
       UserErrors.duplicate,
@@ -195,6 +205,8 @@ export class UsersRepository {
       const membership = await findMembership(manager, scope.organizationId, id);
       if (membership === null) throw UserErrors.notFound();
       const user = await manager.findOneByOrFail(User, { id });
+      const { role } = membership;
+      await addMemberEvent(manager, 'organization.member_removed', membership);
       await removeMembership(manager, membership);
       const accountDeleted = !(await hasMemberships(manager, id));
       if (accountDeleted) await manager.delete(User, { id });
@@ -204,6 +216,8 @@ export class UsersRepository {
         target: { type: 'user', id },
         changes: { ...auditable(user), role: membership.role, account_deleted: accountDeleted },
       });
+      const data = { ...toUserResponse({ user, role }), account_deleted: accountDeleted };
+      await addOutboxEvent(manager, { ...scope, type: 'user.deleted', data });
     });
   }
 

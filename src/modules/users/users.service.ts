@@ -24,14 +24,16 @@ import {
   type UserListQuery,
   type UserResponse,
 } from './users.dto.js';
+import { toUserResponse } from './user-response.js';
 import { UserErrors } from './users.errors.js';
 import {
   type AccountChanges,
-  type Member,
   type NewUser,
   type UserChanges,
   UsersRepository,
 } from './users.repository.js';
+
+export { toUserResponse };
 
 const PASSWORD_RESET_TTL_MS = 60 * 60_000;
 
@@ -42,20 +44,6 @@ export function hashResetToken(token: string): Buffer {
 /** What POST /users did: created the account (201) or invited an existing one (202). */
 export type CreateOutcome =
   { status: 201; data: UserResponse } | { status: 202; data: InvitationResponse };
-
-export function toUserResponse({ user, role }: Member): UserResponse {
-  return {
-    id: user.id,
-    username: user.username,
-    email: user.email,
-    full_name: user.fullName,
-    telegram_chat_id: user.telegramChatId,
-    role,
-    is_platform_admin: user.isPlatformAdmin,
-    created_at: user.createdAt.toISOString(),
-    updated_at: user.updatedAt.toISOString(),
-  };
-}
 
 @Injectable()
 export class UsersService {

@@ -8,7 +8,8 @@ import {
 import { wireEventId } from './webhook-events.js';
 import { postOnce } from './webhook-http.js';
 import { WebhookSecretBox } from './webhook-secret-box.js';
-import { signWebhook } from './webhook-signature.js';
+import type { WebhookEndpoint } from './webhook-endpoint.entity.js';
+import { signWebhookWithAll } from './webhook-signature.js';
 import { guardedLookup, parseWebhookUrl } from './webhook-url-guard.js';
 import { DELIVERY_ERROR_MAX_LENGTH } from './webhooks.dto.js';
 
@@ -34,6 +35,14 @@ export class WebhookDeliverer {
     private readonly config: WebhookConfig,
   ) {}
 
+  /** The previous secret while it still signs alongside the current one (after a rotation). */
+  private overlapping(endpoint: WebhookEndpoint): string[] {
+    const { previousSecretSealed: sealed, previousSecretExpiresAt: until } = endpoint;
+    if (sealed === null || until === null || until.getTime() <= Date.now()) return [];
+    const previous = this.secrets.open(sealed, endpoint.id);
+    return previous === null ? [] : [previous];
+  }
+
   async attempt(job: WebhookDeliveryJob): Promise<AttemptOutcome> {
     const scope = { organizationId: job.organizationId };
     const [endpoint, event] = await Promise.all([
@@ -42,6 +51,7 @@ export class WebhookDeliverer {
     ]);
     if (endpoint === null || event === null || !endpoint.active) return 'skipped';
     const secret = this.secrets.open(endpoint.secretSealed, endpoint.id);
+    const previous = this.overlapping(endpoint);
     if (secret === null) {
       // Not the receiver's fault, and not one a retry mends: say so where operators look.
       this.logger.error({
@@ -69,7 +79,7 @@ export class WebhookDeliverer {
       const allowPrivate = this.config.allowPrivateUrls;
       const { url } = parseWebhookUrl(endpoint.url, allowPrivate);
       const result = await postOnce(url, body, {
-        headers: { ...signWebhook(secret, id, new Date(), body) },
+        headers: { ...signWebhookWithAll([secret, ...previous], id, new Date(), body) },
         timeoutMs: this.config.deliveryTimeoutMs,
         lookup: guardedLookup(allowPrivate),
       });

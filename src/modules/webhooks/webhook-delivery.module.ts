@@ -5,6 +5,7 @@ import { OutboxEvent } from './outbox-event.entity.js';
 import { WebhookDelivery } from './webhook-delivery.entity.js';
 import { WebhookEndpoint } from './webhook-endpoint.entity.js';
 import { WebhookDeliverer } from './webhook-deliverer.js';
+import { WebhookEndpointSlots } from './webhook-endpoint-slots.js';
 import { WebhookDispatchRepository } from './webhook-dispatch.repository.js';
 import { WebhookRelay } from './webhook-relay.js';
 import { WebhookSecretBox } from './webhook-secret-box.js';
@@ -20,6 +21,7 @@ import { WebhooksProcessor } from './webhooks.processor.js';
     WebhookDispatchRepository,
     WebhookSecretBox,
     WebhookDeliverer,
+    WebhookEndpointSlots,
     WebhookRelay,
     WebhooksProcessor,
   ],

@@ -5,6 +5,7 @@ import { systemContext } from '../../common/request-context.js';
 import type { TenantScope } from '../../database/tenant-scope.js';
 import { recordAudit } from '../audit/audit-record.js';
 import { OutboxEvent } from './outbox-event.entity.js';
+import { addOutboxEvent } from './outbox-writer.js';
 import { WebhookDelivery } from './webhook-delivery.entity.js';
 import { WebhookEndpoint } from './webhook-endpoint.entity.js';
 import { CLAIM_PENDING, MARK_DISPATCHED, RECIPIENTS } from './webhook-dispatch.sql.js';
@@ -89,19 +90,10 @@ export class WebhookDispatchRepository {
       );
       if (result.affected === 0) return false;
       const endpoint = await manager.findOneByOrFail(WebhookEndpoint, { ...scope, id });
-      await manager.insert(OutboxEvent, {
-        id: randomUUID(),
+      await addOutboxEvent(manager, {
         organizationId: scope.organizationId,
         type: 'webhook.endpoint_disabled',
-        payload: {
-          webhook_id: id,
-          url: endpoint.url,
-          reason,
-          disabled_at: new Date().toISOString(),
-        },
-        createdAt: new Date(),
-        dispatchedAt: null,
-        webhookId: null,
+        data: { webhook_id: id, url: endpoint.url, reason, disabled_at: new Date().toISOString() },
       });
       await recordAudit(manager, systemContext('gatehouse worker'), {
         action: 'webhook.disabled',

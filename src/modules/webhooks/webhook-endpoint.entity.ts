@@ -30,6 +30,13 @@ export class WebhookEndpoint {
   @Column('text')
   secretSealed: string;
 
+  /** The secret before the last rotation, sealed; it signs alongside until the time below. */
+  @Column({ type: 'text', nullable: true })
+  previousSecretSealed: string | null;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  previousSecretExpiresAt: Date | null;
+
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;
 

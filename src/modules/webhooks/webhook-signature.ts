@@ -16,6 +16,9 @@ export const SECRET_MAX_LENGTH = SECRET_PREFIX.length + Math.ceil(SECRET_MAX_BYT
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
+/** How long a rotated-out secret keeps signing alongside the new one: 24 h. */
+export const SECRET_OVERLAP_MS = 24 * 3600_000;
+
 export function generateSecret(): string {
   return SECRET_PREFIX + randomBytes(SECRET_BYTES).toString('base64');
 }
@@ -45,5 +48,25 @@ export function signWebhook(secret: string, id: string, at: Date, body: string):
     'webhook-id': id,
     'webhook-timestamp': timestamp,
     'webhook-signature': `v1,${signature}`,
+  };
+}
+
+/**
+ * The headers signed with each of `secrets` (the current one first): Standard Webhooks
+ * verifiers accept a `webhook-signature` of several space-separated `v1,` signatures if any
+ * one of them matches.
+ */
+export function signWebhookWithAll(
+  secrets: readonly string[],
+  id: string,
+  at: Date,
+  body: string,
+): SignedHeaders {
+  const signed = secrets.map((secret) => signWebhook(secret, id, at, body));
+  const [first] = signed;
+  if (first === undefined) throw new Error('no webhook secret to sign with');
+  return {
+    ...first,
+    'webhook-signature': signed.map((headers) => headers['webhook-signature']).join(' '),
   };
 }

@@ -18,6 +18,7 @@ import {
   WebhookDeliveryResponse,
   WebhookEventResponse,
   WebhookResponse,
+  WebhookRotatedSecretResponse,
   WebhookWithSecretResponse,
 } from './webhooks.dto.js';
 import { WebhooksService } from './webhooks.service.js';
@@ -86,6 +87,21 @@ export class WebhooksController {
   @ApiErrors(400, 404)
   async remove(@Auth() ctx: AuthenticatedContext, @Param() { id }: UuidParam): Promise<void> {
     await this.webhooks.remove(ctx, id);
+  }
+
+  @Post(':id/rotate-secret')
+  @RequirePermission('webhooks:write')
+  @ApiOperation({
+    summary:
+      'Replace the signing secret; the new one is shown once, the old one signs too for 24 h',
+  })
+  @ApiDataResponse(WebhookRotatedSecretResponse, 201, 'Created: the new secret, shown once')
+  @ApiErrors(400, 404)
+  async rotateSecret(
+    @Auth() ctx: AuthenticatedContext,
+    @Param() { id }: UuidParam,
+  ): Promise<Data<WebhookRotatedSecretResponse>> {
+    return data(await this.webhooks.rotateSecret(ctx, id));
   }
 
   @Post(':id/test')

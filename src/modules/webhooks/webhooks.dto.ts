@@ -154,6 +154,16 @@ export class WebhookWithSecretResponse extends WebhookResponse {
   secret: string;
 }
 
+export class WebhookRotatedSecretResponse extends WebhookWithSecretResponse {
+  @ApiProperty({
+    ...TIMESTAMP_FIELD,
+    description:
+      'Until when the previous secret keeps signing too (24 h): each delivery carries a `v1,` ' +
+      'signature per secret in `webhook-signature`, space-separated',
+  })
+  previous_secret_expires_at: string;
+}
+
 /** An event as it is delivered (the body of the POST to the endpoint). */
 export class WebhookEventResponse {
   @ApiProperty({ example: 'evt_2f1c5b7e9a0d4c3b8e6f1a2b3c4d5e6f', maxLength: EVENT_ID_LENGTH })

@@ -1,10 +1,11 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { type OnApplicationBootstrap } from '@nestjs/common';
-import type { Job as BullJob } from 'bullmq';
+import { type Job as BullJob, DelayedError } from 'bullmq';
 import { QueueConfig } from '../../config/config.classes.js';
 import type { JobData, JobName } from '../../queues/jobs.js';
 import { runWorker } from '../../queues/run-worker.js';
 import { type AttemptOutcome, WebhookDeliverer } from './webhook-deliverer.js';
+import { WebhookEndpointSlots } from './webhook-endpoint-slots.js';
 import { webhookBackoff } from './webhook-retry.js';
 
 /** Thrown for a failed attempt so that BullMQ schedules the next one (webhookBackoff). */
@@ -15,20 +16,34 @@ export class DeliveryFailed extends Error {
   }
 }
 
+/** How long a job waits when its endpoint has no free slot: 1 s, jittered up to 1.5 s. */
+export function slotWaitMs(): number {
+  return 1000 + Math.floor(Math.random() * 500);
+}
+
 /**
  * The `webhooks` queue's worker: one attempt per job run; a failed attempt throws so BullMQ
  * retries it on the delivery schedule (webhook-retry.ts). Runs only on workers that serve
- * `webhooks`.
+ * `webhooks`. A job whose endpoint already has ENDPOINT_CONCURRENCY deliveries in flight
+ * goes back to the delayed set for about a second (not an attempt: nothing is recorded and
+ * BullMQ does not count it), so a hanging receiver cannot take every slot of the worker.
  */
 @Processor('webhooks', {
   autorun: false,
   concurrency: 20,
+  // A worker that dies mid-delivery loses its lock within 20 s (renewed every 10 s while it
+  // lives, however long the attempt) and the job runs again on another or a restarted worker
+  // within 5 s more; only a job stalled this often fails for good.
+  lockDuration: 20_000,
+  stalledInterval: 5_000,
+  maxStalledCount: 5,
   settings: { backoffStrategy: (attemptsMade: number) => webhookBackoff(attemptsMade) },
 })
 export class WebhooksProcessor extends WorkerHost implements OnApplicationBootstrap {
   constructor(
     private readonly deliverer: WebhookDeliverer,
     private readonly queues: QueueConfig,
+    private readonly slots: WebhookEndpointSlots,
   ) {
     super();
   }
@@ -39,9 +54,20 @@ export class WebhooksProcessor extends WorkerHost implements OnApplicationBootst
 
   async process(
     job: BullJob<JobData<'webhook.deliver'>, AttemptOutcome, JobName<'webhooks'>>,
+    token?: string,
   ): Promise<AttemptOutcome> {
-    const outcome = await this.deliverer.attempt(job.data);
-    if (outcome === 'failed') throw new DeliveryFailed();
-    return outcome;
+    const { webhookId } = job.data;
+    const slot = job.id ?? `${job.data.eventId}-${webhookId}`;
+    if (!(await this.slots.acquire(webhookId, slot))) {
+      await job.moveToDelayed(Date.now() + slotWaitMs(), token);
+      throw new DelayedError();
+    }
+    try {
+      const outcome = await this.deliverer.attempt(job.data);
+      if (outcome === 'failed') throw new DeliveryFailed();
+      return outcome;
+    } finally {
+      await this.slots.release(webhookId, slot);
+    }
   }
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import type { PageQuery } from '../../common/pagination.js';
 import type { RequestContext } from '../../common/request-context.js';
 import type { TenantScope } from '../../database/tenant-scope.js';
@@ -26,6 +26,20 @@ function auditable(webhook: Partial<WebhookEndpoint>): Record<string, unknown> {
     events: webhook.events,
     active: webhook.active,
   };
+}
+
+/** The endpoint, locked for the rest of the transaction; a 404 when it is not the scope's. */
+async function locked(
+  manager: EntityManager,
+  scope: TenantScope,
+  id: string,
+): Promise<WebhookEndpoint> {
+  const webhook = await manager.findOne(WebhookEndpoint, {
+    where: { ...scope, id },
+    lock: { mode: 'pessimistic_write' },
+  });
+  if (webhook === null) throw WebhookErrors.notFound();
+  return webhook;
 }
 
 @Injectable()
@@ -76,11 +90,7 @@ export class WebhooksRepository {
     changes: WebhookChanges,
   ): Promise<WebhookEndpoint> {
     return this.dataSource.transaction(async (manager) => {
-      const before = await manager.findOne(WebhookEndpoint, {
-        where: { ...scope, id },
-        lock: { mode: 'pessimistic_write' },
-      });
-      if (before === null) throw WebhookErrors.notFound();
+      const before = await locked(manager, scope, id);
       if (Object.keys(changes).length > 0)
         await manager.update(WebhookEndpoint, { ...scope, id }, changes);
       const after = await manager.findOneByOrFail(WebhookEndpoint, { ...scope, id });
@@ -105,6 +115,39 @@ export class WebhooksRepository {
         target: { type: 'webhook', id },
         changes: auditable(webhook),
       });
+    });
+  }
+
+  /**
+   * Replaces the signing secret; the one it replaces keeps signing alongside until
+   * `overlapUntil` (a secret still overlapping from an earlier rotation stops now). The audit
+   * entry says until when, never a secret.
+   */
+  async rotateSecret(
+    scope: TenantScope,
+    ctx: RequestContext,
+    id: string,
+    secretSealed: string,
+    overlapUntil: Date,
+  ): Promise<WebhookEndpoint> {
+    return this.dataSource.transaction(async (manager) => {
+      const before = await locked(manager, scope, id);
+      await manager.update(
+        WebhookEndpoint,
+        { ...scope, id },
+        {
+          secretSealed,
+          previousSecretSealed: before.secretSealed,
+          previousSecretExpiresAt: overlapUntil,
+        },
+      );
+      await recordAudit(manager, ctx, {
+        action: 'webhook.secret_rotated',
+        organizationId: scope.organizationId,
+        target: { type: 'webhook', id },
+        changes: { previous_secret_expires_at: overlapUntil.toISOString() },
+      });
+      return manager.findOneByOrFail(WebhookEndpoint, { ...scope, id });
     });
   }
 

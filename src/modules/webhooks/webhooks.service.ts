@@ -14,7 +14,7 @@ import type { WebhookDelivery } from './webhook-delivery.entity.js';
 import type { WebhookEndpoint } from './webhook-endpoint.entity.js';
 import { wireEventId } from './webhook-events.js';
 import { WebhookSecretBox } from './webhook-secret-box.js';
-import { generateSecret, secretKey } from './webhook-signature.js';
+import { SECRET_OVERLAP_MS, generateSecret, secretKey } from './webhook-signature.js';
 import { WebhookUrlRefused, checkWebhookUrl } from './webhook-url-guard.js';
 import type {
   CreateWebhookDto,
@@ -22,6 +22,7 @@ import type {
   WebhookDeliveryResponse,
   WebhookEventResponse,
   WebhookResponse,
+  WebhookRotatedSecretResponse,
   WebhookWithSecretResponse,
 } from './webhooks.dto.js';
 import { WebhookErrors } from './webhooks.errors.js';
@@ -146,6 +147,27 @@ export class WebhooksService {
 
   async remove(ctx: AuthenticatedContext, id: string): Promise<void> {
     await this.webhooks.remove(tenantOf(ctx), ctx, id);
+  }
+
+  /**
+   * A new signing secret, returned this once; the old one keeps signing alongside it (a second
+   * `v1,` signature) for SECRET_OVERLAP_MS, so receivers can switch without missing a delivery.
+   */
+  async rotateSecret(ctx: AuthenticatedContext, id: string): Promise<WebhookRotatedSecretResponse> {
+    const secret = generateSecret();
+    const overlapUntil = new Date(Date.now() + SECRET_OVERLAP_MS);
+    const webhook = await this.webhooks.rotateSecret(
+      tenantOf(ctx),
+      ctx,
+      id,
+      this.secrets.seal(secret, id),
+      overlapUntil,
+    );
+    return {
+      ...toResponse(webhook),
+      secret,
+      previous_secret_expires_at: overlapUntil.toISOString(),
+    };
   }
 
   /** Writes a `webhook.test` event for this endpoint to the outbox; the worker delivers it. */
