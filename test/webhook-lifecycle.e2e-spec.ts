@@ -76,6 +76,14 @@ describe('webhook lifecycle job', () => {
     );
   }
 
+  /** Waits until `path` has received exactly these event types, in any order. */
+  function receivesTypes(path: string, types: string[]): Promise<void> {
+    return eventually(() => {
+      expect(typesAt(path)).toEqual([...types].sort());
+      return Promise.resolve();
+    });
+  }
+
   /** The event types `path` received, sorted (deliveries run concurrently: any order). */
   function typesAt(path: string): string[] {
     return receiver
@@ -117,14 +125,7 @@ describe('webhook lifecycle job', () => {
       expect(row.payload).toMatchObject({ api_key_id: key.id, name: 'short-lived' });
       expect(Date.parse(String(row.payload.expires_at))).toBe(Date.parse(at(10).toISOString()));
     }
-    await eventually(() => {
-      expect(typesAt('/expiry')).toEqual([
-        'api_key.expired',
-        'api_key.expiring',
-        'api_key.expiring',
-      ]);
-      return Promise.resolve();
-    });
+    await receivesTypes('/expiry', ['api_key.expired', 'api_key.expiring', 'api_key.expiring']);
   });
 
   it('version deprecated and sunset approaching (30, 7 days): only to recent callers, with per-key counts', async () => {
@@ -188,14 +189,11 @@ describe('webhook lifecycle job', () => {
     ]);
     for (const type of ['api_version.deprecated', 'api_version.sunset_approaching'])
       expect(await outbox(stranger.organizationId, type)).toEqual([]);
-    await eventually(() => {
-      expect(typesAt('/caller')).toEqual([
-        'api_version.deprecated',
-        'api_version.sunset_approaching',
-        'api_version.sunset_approaching',
-      ]);
-      return Promise.resolve();
-    });
+    await receivesTypes('/caller', [
+      'api_version.deprecated',
+      'api_version.sunset_approaching',
+      'api_version.sunset_approaching',
+    ]);
     expect(typesAt('/stranger')).toEqual([]);
   });
 
@@ -241,10 +239,7 @@ describe('webhook lifecycle job', () => {
 
     const [event] = await outbox(owner.organizationId, 'webhook.endpoint_disabled');
     expect(event?.payload).toMatchObject({ webhook_id: failing, reason: 'failing' });
-    await eventually(() => {
-      expect(typesAt('/other')).toEqual(['webhook.endpoint_disabled']);
-      return Promise.resolve();
-    });
+    await receivesTypes('/other', ['webhook.endpoint_disabled']);
     expect(typesAt('/failing')).toEqual([]);
     expect(typesAt('/recovered')).toEqual([]);
   });
@@ -256,10 +251,7 @@ describe('webhook lifecycle job', () => {
     receiver.answer('/gone', [410]);
     const test = await api.call(`/api/v1/webhooks/${gone}/test`, as(owner, 'POST'));
     await expectStatus(test, 202);
-    await eventually(() => {
-      expect(typesAt('/watcher')).toEqual(['webhook.endpoint_disabled']);
-      return Promise.resolve();
-    });
+    await receivesTypes('/watcher', ['webhook.endpoint_disabled']);
     const [event] = await outbox(owner.organizationId, 'webhook.endpoint_disabled');
     expect(event?.payload).toMatchObject({
       webhook_id: gone,
