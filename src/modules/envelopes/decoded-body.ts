@@ -23,10 +23,9 @@ export async function decodedBody(
 ): Promise<Readable> {
   const encoding = (contentEncoding ?? '').trim().toLowerCase();
   const compressed = byteLimit(limits.maxCompressedBytes, 'body larger than the limit');
+  // Uncompressed, the body is the envelope: one counter (the parser counts the envelope too).
+  if (encoding === '' || encoding === 'identity') return pipeline(raw, compressed, ignore);
   const decompressed = byteLimit(limits.maxEnvelopeBytes, 'envelope larger than the limit');
-  if (encoding === '' || encoding === 'identity') {
-    return pipeline(raw, compressed, decompressed, ignore);
-  }
   let inflater: Transform;
   if (encoding === 'gzip' || encoding === 'x-gzip') inflater = createGunzip();
   else if (encoding === 'br') inflater = createBrotliDecompress();
