@@ -1,4 +1,4 @@
-import { Readable, Transform, pipeline } from 'node:stream';
+import { PassThrough, Readable, Transform, pipeline } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate, createInflateRaw } from 'node:zlib';
 import {
   DEFAULT_ENVELOPE_LIMITS,
@@ -10,9 +10,10 @@ import {
 /**
  * The request body decompressed as it streams in, for parseEnvelope. The raw bytes count
  * against `maxCompressedBytes` and the decompressed ones against `maxEnvelopeBytes`; the
- * chunk that passes a limit destroys the whole pipeline (request included), so a
- * decompression bomb is never held: at most one zlib output chunk (16 KiB) past the limit
- * exists at any time. `deflate` is the zlib format by the RFC, but some clients send raw
+ * chunk that passes a limit destroys the whole pipeline, so a decompression bomb is never
+ * held: at most one zlib output chunk (16 KiB) past the limit exists at any time. `raw` itself
+ * is only unpiped, never destroyed: an HTTP request destroyed would reset the connection
+ * before its 413 is sent, so the caller answers and then closes it. `deflate` is the zlib format by the RFC, but some clients send raw
  * deflate: the first two bytes tell which. A corrupt body makes the returned stream fail,
  * which parseEnvelope reports as a 400.
  */
@@ -22,22 +23,35 @@ export async function decodedBody(
   limits: EnvelopeLimits = DEFAULT_ENVELOPE_LIMITS,
 ): Promise<Readable> {
   const encoding = (contentEncoding ?? '').trim().toLowerCase();
+  let body = detached(raw);
   const compressed = byteLimit(limits.maxCompressedBytes, 'body larger than the limit');
   // Uncompressed, the body is the envelope: one counter (the parser counts the envelope too).
-  if (encoding === '' || encoding === 'identity') return pipeline(raw, compressed, ignore);
+  if (encoding === '' || encoding === 'identity') return pipeline(body, compressed, ignore);
   const decompressed = byteLimit(limits.maxEnvelopeBytes, 'envelope larger than the limit');
   let inflater: Transform;
   if (encoding === 'gzip' || encoding === 'x-gzip') inflater = createGunzip();
   else if (encoding === 'br') inflater = createBrotliDecompress();
   else if (encoding === 'deflate') {
-    const { source, head } = await peek(raw, 2);
-    raw = source;
+    const { source, head } = await peek(body, 2);
+    body = source;
     inflater = isZlibHeader(head) ? createInflate() : createInflateRaw();
   } else {
-    raw.destroy();
+    body.destroy();
     throw new EnvelopeError(415, `unsupported content encoding ${clipName(encoding)}`);
   }
-  return pipeline(raw, compressed, inflater, decompressed, ignore);
+  return pipeline(body, compressed, inflater, decompressed, ignore);
+}
+
+/** `raw` piped into a stream of its own, which the pipeline may destroy; raw's errors pass on. */
+function detached(raw: Readable): Readable {
+  const body = new PassThrough();
+  const fail = (error: Error) => body.destroy(error);
+  raw.on('error', fail);
+  body.on('close', () => {
+    raw.off('error', fail);
+    raw.unpipe(body);
+  });
+  return raw.pipe(body);
 }
 
 /** Errors reach the reader of the last stream; pipeline's callback has nothing left to do. */

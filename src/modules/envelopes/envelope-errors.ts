@@ -38,6 +38,11 @@ export interface EnvelopeLimits {
   maxEnvelopeBytes: number;
   /** Bytes of one event or transaction item's payload. */
   maxEventItemBytes: number;
+  /**
+   * Bytes of one payload sent without `length` (read up to a newline). SDKs give attachments a
+   * length and send only small JSON without one; an endless line is the cheapest bomb.
+   */
+  maxUnsizedItemBytes: number;
   /** Bytes of the envelope header line or of one item header line. */
   maxHeaderBytes: number;
   maxItems: number;
@@ -49,6 +54,7 @@ export const DEFAULT_ENVELOPE_LIMITS: Readonly<EnvelopeLimits> = Object.freeze({
   maxCompressedBytes: 20 * MB,
   maxEnvelopeBytes: 100 * MB,
   maxEventItemBytes: 1 * MB,
+  maxUnsizedItemBytes: 1 * MB,
   maxHeaderBytes: 64 * 1024,
   maxItems: 100,
 });

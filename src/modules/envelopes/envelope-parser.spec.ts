@@ -160,9 +160,11 @@ describe('parseEnvelope: limits are 413, checked while reading', () => {
     expect([declared.status, declared.reason]).toEqual([413, 'event item larger than the limit']);
     const undeclared = await refusal(parse(`{}\n{"type":"event"}\n${big}\n`, {}, 64 * 1024));
     expect(undeclared.status).toBe(413);
-    // The same size is fine for an attachment.
-    const env = await parse(`{}\n{"type":"attachment"}\n${big}\n`, {}, 64 * 1024);
-    expect(env.items[0].payload.length).toBe(big.length);
+    // The same size is fine for an attachment with a length, not for one without.
+    const sized = `{}\n{"type":"attachment","length":${big.length}}\n${big}\n`;
+    expect((await parse(sized, {}, 64 * 1024)).items[0].payload.length).toBe(big.length);
+    const unsized = await refusal(parse(`{}\n{"type":"attachment"}\n${big}\n`, {}, 64 * 1024));
+    expect([unsized.status, unsized.reason]).toEqual([413, 'item larger than the limit']);
   });
 
   it('a declared length the envelope limit cannot hold is refused before reading', async () => {

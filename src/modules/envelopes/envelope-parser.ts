@@ -57,7 +57,8 @@ const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$
  * bytes when the header has one (then an optional newline), else up to the next newline or
  * the end. Blank lines between items are skipped, as Relay's parser skips whitespace before
  * an item header. Rejects only with EnvelopeError; on rejection the stream is destroyed, so a
- * body over a limit is not read further.
+ * body over a limit is not read further: give it decodedBody's stream, not the request itself
+ * (destroying the request would reset the connection before the 4xx is sent).
  */
 export async function parseEnvelope(
   stream: Readable,
@@ -115,11 +116,11 @@ async function readItem(
   if (typeof type !== 'string' || type === '') throw malformed('item header without a type');
   const isEvent = EVENT_ITEM_TYPES.has(type);
   const max = isEvent ? limits.maxEventItemBytes : limits.maxEnvelopeBytes;
-  const overMax = () => tooLarge(`${isEvent ? type : 'item'} item larger than the limit`);
+  const overMax = () => tooLarge(`${isEvent ? type + ' item' : 'item'} larger than the limit`);
 
   let payload: Buffer;
   if (length === undefined || length === null) {
-    const line = await reader.readLine(max, overMax);
+    const line = await reader.readLine(Math.min(max, limits.maxUnsizedItemBytes), overMax);
     payload = stripCarriageReturn(line ?? Buffer.alloc(0));
   } else {
     if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0) {
