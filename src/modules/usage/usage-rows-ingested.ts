@@ -6,7 +6,7 @@ import { REDIS, type RedisClient } from '../../redis/redis-client.js';
  * wrote: one count for the installation, which each api's /metrics reports, since workers
  * serve no HTTP.
  */
-export const ROWS_INGESTED_KEY = 'usage:rows_ingested';
+export const ROWS_INGESTED_KEY = 'metrics:usage-rows-ingested';
 
 /** The worker's side of gatehouse_usage_rows_ingested_total. */
 @Injectable()
