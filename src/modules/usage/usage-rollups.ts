@@ -5,6 +5,7 @@ import {
   type BeforeApplicationShutdown,
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { PollingLoop } from '../../common/polling-loop.js';
 import { QueueConfig } from '../../config/config.classes.js';
 import { maintenanceTransaction } from '../../database/maintenance-transaction.js';
 import { ROLL_UP_PENDING } from './usage-logs.sql.js';
@@ -30,9 +31,7 @@ const ROLLUP_LOCK = 0x6775_726f_6c6c; // "guroll"
 @Injectable()
 export class UsageRollups implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('UsageRollups');
-  private timer: NodeJS.Timeout | undefined;
-  private step: Promise<void> | undefined;
-  private stopped = false;
+  private readonly loop = new PollingLoop(() => this.step(), ROLLUP_INTERVAL_MS);
 
   constructor(
     private readonly dataSource: DataSource,
@@ -40,22 +39,19 @@ export class UsageRollups implements OnApplicationBootstrap, BeforeApplicationSh
   ) {}
 
   onApplicationBootstrap(): void {
-    if (this.queues.workerQueues.includes('usage')) this.schedule();
+    if (this.queues.workerQueues.includes('usage')) this.loop.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.step;
+    await this.loop.stop();
   }
 
   /**
-   * Rolls up what is pending, chunk after chunk, until a chunk comes back short; returns the
-   * rows rolled up (0 while another process holds the step).
+   * One chunk of what is pending rolled up; true when the chunk was full (more is waiting).
+   * Takes nothing while another process holds the step.
    */
-  async rollUp(): Promise<number> {
-    let total = 0;
-    for (;;) {
+  private async step(): Promise<boolean> {
+    try {
       const taken = await maintenanceTransaction(this.dataSource, async (manager) => {
         const [lock] = await manager.query<{ locked: boolean }[]>(
           'SELECT pg_try_advisory_xact_lock($1) AS locked',
@@ -67,22 +63,11 @@ export class UsageRollups implements OnApplicationBootstrap, BeforeApplicationSh
         ]);
         return row?.taken ?? 0;
       });
-      total += taken;
-      if (taken < ROLLUP_CHUNK_ROWS || this.stopped) return total;
+      return taken === ROLLUP_CHUNK_ROWS;
+    } catch (error) {
+      // The rows stay pending; the next step takes them.
+      this.logger.warn(`usage rollup step failed: ${(error as Error).message}`);
+      return false;
     }
-  }
-
-  private schedule(): void {
-    this.timer = setTimeout(() => {
-      this.step = this.rollUp()
-        .then(() => undefined)
-        .catch((error: unknown) => {
-          // The rows stay pending; the next step takes them.
-          this.logger.warn(`usage rollup step failed: ${(error as Error).message}`);
-        })
-        .finally(() => {
-          if (!this.stopped) this.schedule();
-        });
-    }, ROLLUP_INTERVAL_MS);
   }
 }

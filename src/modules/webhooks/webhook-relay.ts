@@ -6,6 +6,7 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import type { JobsOptions, Queue } from 'bullmq';
+import { PollingLoop } from '../../common/polling-loop.js';
 import { QueueConfig } from '../../config/config.classes.js';
 import type { JobName } from '../../queues/jobs.js';
 import { Deadlines } from '../../redis/deadlines.js';
@@ -52,9 +53,7 @@ export function deliveryJobId(job: WebhookDeliveryJob): string {
 @Injectable()
 export class WebhookRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('WebhookRelay');
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = false;
+  private readonly loop = new PollingLoop(() => this.pass(), POLL_MS);
   private failing = false;
   private readonly enqueueDeadline = new Deadlines(ENQUEUE_TIMEOUT_MS);
 
@@ -65,21 +64,12 @@ export class WebhookRelay implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   onApplicationBootstrap(): void {
-    if (this.queues.workerQueues.includes('webhooks')) this.schedule(0);
+    if (this.queues.workerQueues.includes('webhooks')) this.loop.start(0);
   }
 
   /** Stops before the database and queue connections close (their own shutdown hooks). */
   async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.pass().then((full) => this.schedule(full ? 0 : POLL_MS));
-    }, ms);
+    await this.loop.stop();
   }
 
   /** One relay pass; true when it claimed a full batch (more may be waiting). */
