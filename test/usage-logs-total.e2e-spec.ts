@@ -154,4 +154,52 @@ describe('GET /usage-logs total: from the rollups and the edges, equal to the ro
       [new Date(start), new Date(seededUntil)],
     );
   });
+
+  it('the page and the total agree while batches commit between reads', async () => {
+    // A fresh key, each batch three rows of it: every answer must list exactly `total` rows
+    // (all fit on one page), whatever committed while it was read.
+    const busyKeyId = randomUUID();
+    const writer = api.app.get(UsageLogsWriter);
+    const record = (i: number): UsageRecord => ({
+      id: randomUUID(),
+      created_at: new Date(Date.now() - 1_000 - i).toISOString(),
+      organization_id: owner.organizationId,
+      api_key_id: busyKeyId,
+      user_id: null,
+      project_id: null,
+      method: 'GET',
+      path: '/api/v1/busy',
+      route: '/api/v1/busy',
+      status: 200,
+      response_time_ms: 3,
+      request_bytes: 0,
+      response_bytes: 10,
+      ip: '127.0.0.1',
+      user_agent: 'total-spec',
+      api_version: 'v1',
+      error_code: null,
+      request_id: `busy-${i}`,
+      limit_type: null,
+      limit_value: null,
+      current_usage: null,
+    });
+    const writing = (async () => {
+      for (let batch = 0; batch < 30; batch += 1)
+        await writer.write({ records: [0, 1, 2].map((n) => record(batch * 3 + n)) });
+    })();
+    const answers: { listed: number; total: number }[] = [];
+    let done = false;
+    void writing.finally(() => (done = true));
+    while (!done) {
+      const response = await api.call(
+        `/api/v1/usage-logs?limit=100&api_key_id=${busyKeyId}`,
+        as(owner, 'GET'),
+      );
+      const page = await expectStatus<Page<{ request_id: string }>>(response, 200);
+      answers.push({ listed: page.data.length, total: page.total });
+    }
+    await writing;
+    expect(answers.length).toBeGreaterThan(0);
+    for (const answer of answers) expect(answer.listed).toBe(answer.total);
+  });
 });

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import type { TenantScope } from '../../database/tenant-scope.js';
 import type { UsageRecord } from '../usage/usage-record.js';
 import { Conditions, bigint, rollupTable, segmentReads, type UsageFilter } from './rollup-sql.js';
@@ -61,8 +61,10 @@ export class UsageLogsRepository {
     if (filter.end !== undefined) conditions.add((p) => `created_at < ${p}`, filter.end);
     const where = conditions.where;
     const params = conditions.params;
-    const [rows, total] = await Promise.all([
-      this.dataSource.query<UsageLogRow[]>(
+    // One snapshot for the page and the total (a batch committed between two reads would make
+    // them disagree): both read in one repeatable-read transaction, on one connection.
+    return this.dataSource.transaction('REPEATABLE READ', async (manager) => {
+      const rows = await manager.query<UsageLogRow[]>(
         `SELECT id, created_at, method, path, route, status, response_time_ms, request_bytes,
            response_bytes, ip, user_agent, api_key_id, user_id, project_id, api_version,
            error_code, request_id
@@ -70,18 +72,16 @@ export class UsageLogsRepository {
          ORDER BY created_at DESC, id DESC
          LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
         [...params, page.limit, page.offset],
-      ),
-      filter.request_id === undefined
-        ? this.countLogs(scope, filter, now)
-        : // The rollups know no request ids: counted row by row.
-          this.dataSource
-            .query<{ total: string }[]>(
-              `SELECT count(*) AS total FROM usage_logs WHERE ${where}`,
-              params,
-            )
-            .then(([counted]) => bigint(counted?.total ?? 0)),
-    ]);
-    return [rows, total];
+      );
+      if (filter.request_id === undefined)
+        return [rows, await this.countLogs(manager, scope, filter, now)];
+      // The rollups know no request ids: counted row by row.
+      const [counted] = await manager.query<{ total: string }[]>(
+        `SELECT count(*) AS total FROM usage_logs WHERE ${where}`,
+        params,
+      );
+      return [rows, bigint(counted?.total ?? 0)];
+    });
   }
 
   /**
@@ -91,11 +91,16 @@ export class UsageLogsRepository {
    * the rollups plus the rows still pending for them (usage_rollup_pending), its edges finer
    * than a bucket counted from usage_logs (planCount). Equal to count(*) over the same rows.
    */
-  private async countLogs(scope: TenantScope, filter: UsageLogFilter, now: Date): Promise<number> {
+  private async countLogs(
+    manager: EntityManager,
+    scope: TenantScope,
+    filter: UsageLogFilter,
+    now: Date,
+  ): Promise<number> {
     const held = new Conditions().add((p) => `organization_id = ${p}`, scope.organizationId);
     if (filter.start !== undefined) held.add((p) => `created_at >= ${p}`, filter.start);
     if (filter.end !== undefined) held.add((p) => `created_at < ${p}`, filter.end);
-    const [bounds] = await this.dataSource.query<{ first: Date | null; last: Date | null }[]>(
+    const [bounds] = await manager.query<{ first: Date | null; last: Date | null }[]>(
       `SELECT min(created_at) AS first, max(created_at) AS last FROM usage_logs WHERE ${held.where}`,
       held.params,
     );
@@ -127,7 +132,7 @@ export class UsageLogsRepository {
       return `SELECT count(*) AS n FROM usage_rollup_pending
         WHERE ${shared} AND created_at >= $${from} AND created_at < $${to}`;
     });
-    const [counted] = await this.dataSource.query<{ total: string | null }[]>(
+    const [counted] = await manager.query<{ total: string | null }[]>(
       `SELECT sum(n) AS total
        FROM (${[...raw, ...rolled, ...pending].join(' UNION ALL ')}) AS pieces`,
       conditions.params,
