@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AlertsModule } from './modules/alerts/alerts.module.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { UsageIngestModule } from './modules/usage/usage-ingest.module.js';
@@ -21,6 +22,7 @@ import { WorkerReadiness } from './queues/worker-readiness.js';
     UsageIngestModule,
     RetentionModule,
     WebhookDeliveryModule,
+    AlertsModule,
   ],
   providers: [WorkerReadiness],
 })

@@ -190,6 +190,19 @@ export class UsageConfig {
   }
 }
 
+@Injectable()
+export class AlertsConfig {
+  /** The Telegram bot's token (it is part of every Bot API URL: never logged); null: no alerts. */
+  readonly telegramBotToken: string | null;
+  /** The Bot API's base URL, without a trailing slash. */
+  readonly telegramApiUrl: string;
+
+  constructor(config: ConfigService<Env, true>) {
+    this.telegramBotToken = config.get('TELEGRAM_BOT_TOKEN', { infer: true }) ?? null;
+    this.telegramApiUrl = config.get('TELEGRAM_API_URL', { infer: true }).replace(/\/+$/, '');
+  }
+}
+
 export const CONFIG_CLASSES = [
   AppConfig,
   DatabaseConfig,
@@ -203,4 +216,5 @@ export const CONFIG_CLASSES = [
   CredentialFailureConfig,
   AuditConfig,
   UsageConfig,
+  AlertsConfig,
 ];

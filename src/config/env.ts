@@ -67,6 +67,9 @@ export interface Env {
   /** Usage records an api process holds while the queue is unreachable; the oldest go first. */
   USAGE_BUFFER_MAX_RECORDS: number;
   WORKER_QUEUES: QueueName[];
+  /** The Telegram bot that sends new-issue alerts (unset: none are sent), and its Bot API. */
+  TELEGRAM_BOT_TOKEN: string | undefined;
+  TELEGRAM_API_URL: string;
   /** `npm start` only: where the embedded Postgres cluster and the local JWT secret are kept. */
   DATA_DIR: string;
 }
@@ -340,6 +343,8 @@ export function validateEnv(raw: Raw): Env {
     USAGE_RETENTION_DAYS: integer(raw, 'USAGE_RETENTION_DAYS', 30, 1, 36500),
     USAGE_BUFFER_MAX_RECORDS: integer(raw, 'USAGE_BUFFER_MAX_RECORDS', 50_000, 1, 10_000_000),
     WORKER_QUEUES: queues.length > 0 ? (queues as QueueName[]) : [...QUEUE_NAMES],
+    TELEGRAM_BOT_TOKEN: text(raw, 'TELEGRAM_BOT_TOKEN'),
+    TELEGRAM_API_URL: url(raw, 'TELEGRAM_API_URL', ['http', 'https'], 'https://api.telegram.org'),
     DATA_DIR: text(raw, 'DATA_DIR') ?? '.data',
   };
 }

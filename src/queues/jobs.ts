@@ -1,3 +1,4 @@
+import type { NewIssueAlert } from '../modules/alerts/issue-alerts.js';
 import type { LimitEventBatch } from '../modules/rate-limit/limit-events.js';
 import type { UsageBatch } from '../modules/usage/usage-record.js';
 import type { WebhookDeliveryJob } from '../modules/webhooks/webhook-dispatch.repository.js';
@@ -15,7 +16,8 @@ export type Job =
   | { queue: 'retention'; name: 'webhooks.lifecycle'; data: Record<string, never> }
   | { queue: 'usage'; name: 'limit-events.record'; data: LimitEventBatch }
   | { queue: 'usage'; name: 'usage.record'; data: UsageBatch }
-  | { queue: 'webhooks'; name: 'webhook.deliver'; data: WebhookDeliveryJob };
+  | { queue: 'webhooks'; name: 'webhook.deliver'; data: WebhookDeliveryJob }
+  | { queue: 'notifications'; name: 'issue.alert'; data: NewIssueAlert };
 
 export type JobName<Q extends QueueName> = Extract<Job, { queue: Q }>['name'];
 export type JobData<N extends Job['name']> = Extract<Job, { name: N }>['data'];
