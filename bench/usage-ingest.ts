@@ -7,7 +7,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { USAGE_LOG_COLUMNS as COLUMNS } from '../src/modules/usage/usage-logs.sql.js';
-import type { UsageRecord } from '../src/modules/usage/usage-record.js';
+import { type UsageRecord, usageBatchOf } from '../src/modules/usage/usage-record.js';
 import {
   BENCH_REDIS_URL,
   benchDatabase,
@@ -20,7 +20,7 @@ import {
 
 /**
  * Usage ingestion against a raw COPY, in one run on one database of its own: `rows` usage
- * records (batches of 1,000, as the api's recorder hands them over) enqueued as `usage.record`
+ * records (batches of 1,000 compact rows, as the api's recorder hands them over) enqueued as `usage.record`
  * jobs, then one built worker (dist/worker.js: UsageProcessor -> UsageLogsWriter, each batch
  * COPYed into usage_logs and usage_rollup_pending, then last_used_at; UsageRollups adding the
  * pending rows to the seven rollup tables every second) started and timed until every row is
@@ -101,7 +101,11 @@ async function throughWorker(batch: UsageRecord[]): Promise<number> {
   await empty();
   const jobs = [];
   for (let i = 0; i < batch.length; i += BATCH)
-    jobs.push({ name: 'usage.record', data: { records: batch.slice(i, i + BATCH) } });
+    jobs.push({
+      name: 'usage.record',
+      // As the api's recorder hands them over: compact rows, ids from the batch's prefix.
+      data: usageBatchOf(batch.slice(i, i + BATCH), randomUUID().slice(0, 24)),
+    });
   await queue.addBulk(jobs);
   const startedAt = performance.now();
   const worker = await startWorkerProcess(database.url, { ...prefixes, LOG_LEVEL: 'log' });

@@ -145,6 +145,9 @@ describe('OpenAPI examples', () => {
     'GET /api/v1/analytics/rate-limits': {
       path: async (caller) => ({ api_key_id: await newKey(caller) }),
     },
+    'GET /api/v1/analytics/usage': {
+      path: async (caller) => ({ api_key_id: await newKey(caller) }),
+    },
     'POST /api/v1/quotas': {
       body: (caller) => Promise.resolve({ organization_id: caller.organizationId }),
     },

@@ -6,7 +6,7 @@ import { HttpMetrics } from '../src/modules/metrics/http-metrics.js';
 import { UsageIngestModule } from '../src/modules/usage/usage-ingest.module.js';
 import { UsageLogsRetention } from '../src/modules/usage/usage-logs-retention.js';
 import { UsageLogsWriter } from '../src/modules/usage/usage-logs.writer.js';
-import type { UsageRecord } from '../src/modules/usage/usage-record.js';
+import { type UsageRecord, usageBatchOf, usageRowId } from '../src/modules/usage/usage-record.js';
 import { UsageRecorder } from '../src/modules/usage/usage-recorder.js';
 import { QUEUE_CONNECTION } from '../src/redis/redis-client.js';
 import { type Account, as, registerOwner } from './support/identity.js';
@@ -202,6 +202,52 @@ describe('usage pipeline: every credentialed request recorded once', () => {
       inserted: 10,
     });
     expect(await rowsWithRequestIds(prefix)).toHaveLength(60);
+  });
+
+  it("a compact batch (the recorder's format) delivered twice inserts its rows once, as named", async () => {
+    const writer = api.app.get(UsageLogsWriter);
+    const prefix = `compact-${randomUUID()}-`;
+    const now = Date.now();
+    const records: UsageRecord[] = Array.from({ length: 20 }, (_, i) => ({
+      id: randomUUID(),
+      created_at: new Date(now - i * 1_000).toISOString(),
+      organization_id: owner.organizationId,
+      api_key_id: null,
+      user_id: owner.userId,
+      project_id: i % 2 === 0 ? null : 7,
+      method: 'POST',
+      path: `/api/v1/things\t${i}`,
+      route: '/api/v1/things',
+      status: i % 4 === 0 ? 429 : 201,
+      response_time_ms: 0.5 + i,
+      request_bytes: i,
+      response_bytes: 2 * i,
+      ip: '::1',
+      user_agent: i % 3 === 0 ? null : AGENT,
+      api_version: 'v1',
+      error_code: i % 4 === 0 ? 'RATE_LIMIT_EXCEEDED' : null,
+      request_id: `${prefix}${i}`,
+      limit_type: i % 4 === 0 ? 'minute' : null,
+      limit_value: i % 4 === 0 ? 100 : null,
+      current_usage: i % 4 === 0 ? 100 : null,
+    }));
+    const idPrefix = randomUUID().slice(0, 24);
+    const batch = usageBatchOf(records, idPrefix);
+    expect(await writer.write(batch)).toEqual({ records: 20, inserted: 20 });
+    expect(await writer.write(batch)).toEqual({ records: 20, inserted: 0 });
+    const rows = await rowsWithRequestIds(prefix);
+    expect(rows).toHaveLength(20);
+    const byRequest = new Map(rows.map((row) => [row.request_id, row]));
+    records.forEach((record, i) => {
+      expect(byRequest.get(record.request_id)).toEqual({
+        ...record,
+        id: usageRowId(idPrefix, i),
+        created_at: new Date(record.created_at),
+        // bigint columns: pg returns them as strings
+        limit_value: record.limit_value === null ? null : String(record.limit_value),
+        current_usage: record.current_usage === null ? null : String(record.current_usage),
+      });
+    });
   });
 
   it('text the COPY format gives a meaning to is stored as it was sent', async () => {

@@ -37,17 +37,33 @@ export function copyLines<Row extends Record<C, CopyValue>, C extends keyof Row 
   return text;
 }
 
+/** Rows given as arrays as COPY's text format: the values at `indexes`, tab-separated. */
+export function copyTupleLines(
+  rows: readonly (readonly CopyValue[])[],
+  indexes: readonly number[],
+): string {
+  let text = '';
+  for (const row of rows) {
+    for (let i = 0; i < indexes.length; i += 1) {
+      text += (i === 0 ? '' : '\t') + copyText(row[indexes[i]] ?? null);
+    }
+    text += '\n';
+  }
+  return text;
+}
+
 /**
- * `COPY table (columns) FROM STDIN` of `rows` on `client` (inside the caller's transaction):
- * Postgres' bulk load, several times faster than an INSERT of the same rows. A row that breaks
- * a constraint fails the whole COPY (and the transaction), with the usual SQLSTATE.
+ * `COPY table (columns) FROM STDIN` of rows in COPY's text format (copyLines, copyTupleLines)
+ * on `client` (inside the caller's transaction): Postgres' bulk load, several times faster
+ * than an INSERT of the same rows. A row that breaks a constraint fails the whole COPY (and
+ * the transaction), with the usual SQLSTATE.
  */
-export async function copyRows<Row extends Record<C, CopyValue>, C extends keyof Row & string>(
+export async function copyFromText(
   client: PoolClient,
   table: string,
-  columns: readonly C[],
-  rows: readonly Row[],
+  columns: readonly string[],
+  text: string,
 ): Promise<void> {
   const stream = client.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`));
-  await pipeline(Readable.from([copyLines(rows, columns)]), stream);
+  await pipeline(Readable.from([text]), stream);
 }

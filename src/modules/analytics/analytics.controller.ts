@@ -27,7 +27,7 @@ export class AnalyticsController {
       "The organization's requests over a range, per interval, with error rates and latency percentiles (from rollups)",
   })
   @ApiDataResponse(UsageResponse)
-  @ApiErrors(400)
+  @ApiErrors(400, 404)
   async usage(
     @Auth() ctx: AuthenticatedContext,
     @Query() query: UsageQuery,

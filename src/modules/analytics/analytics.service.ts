@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { CommonErrors } from '../../common/app-error.js';
 import { type Page, page } from '../../common/envelope.js';
 import { type AuthenticatedContext, tenantOf } from '../../common/request-context.js';
+import type { TenantScope } from '../../database/tenant-scope.js';
 import { addHistogram, emptyHistogram, percentileOf } from '../usage/latency-histogram.js';
 import {
   REALTIME_METRICS,
@@ -128,12 +129,9 @@ export class AnalyticsService {
     now = new Date(),
   ): Promise<UsageResponse> {
     const plan = planOrFail(query, query.interval, now);
-    const rows = await this.analytics.usagePoints(
-      tenantOf(ctx),
-      plan.interval,
-      plan.segments,
-      query,
-    );
+    const scope = tenantOf(ctx);
+    await this.assertOwnKey(scope, query.api_key_id);
+    const rows = await this.analytics.usagePoints(scope, plan.interval, plan.segments, query);
     const byPoint = new Map(rows.map((row) => [row.point.getTime(), row]));
     const histogram = emptyHistogram();
     const totals = {
@@ -213,8 +211,7 @@ export class AnalyticsService {
   ): Promise<RateLimitEventsResponse> {
     const plan = planOrFail(query, 'month', now);
     const scope = tenantOf(ctx);
-    if (query.api_key_id !== undefined && !(await this.usageLogs.isOwnKey(scope, query.api_key_id)))
-      throw CommonErrors.notFound('API key');
+    await this.assertOwnKey(scope, query.api_key_id);
     const [rows, total] = await this.usageLogs.listLimitEvents(
       scope,
       { start: plan.start, end: plan.end, api_key_id: query.api_key_id, user_id: query.user_id },
@@ -266,5 +263,11 @@ export class AnalyticsService {
       query,
     );
     return page(rows.map(toLogResponse), total, query);
+  }
+
+  /** A key filter naming no key of the caller's organization (another's, none) is a 404. */
+  private async assertOwnKey(scope: TenantScope, keyId: string | undefined): Promise<void> {
+    if (keyId !== undefined && !(await this.usageLogs.isOwnKey(scope, keyId)))
+      throw CommonErrors.notFound('API key');
   }
 }

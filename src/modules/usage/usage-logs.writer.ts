@@ -1,11 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import type { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
-import { copyRows } from '../../database/copy-rows.js';
+import { type CopyValue, copyFromText, copyTupleLines } from '../../database/copy-rows.js';
 import { isUniqueViolation } from '../../database/postgres-errors.js';
 import { KeyLastUsed } from '../keys/key-last-used.js';
-import { INSERT_NEW_USAGE_LOGS, PENDING_COLUMNS, USAGE_LOG_COLUMNS } from './usage-logs.sql.js';
-import type { UsageBatch, UsageRecord } from './usage-record.js';
+import {
+  INSERT_NEW_USAGE_LOGS,
+  PENDING_COLUMNS,
+  USAGE_LOG_COLUMNS,
+  type UsageLogColumn,
+} from './usage-logs.sql.js';
+import { type UsageBatch, usageRowId } from './usage-record.js';
 
 export interface UsageWriteResult {
   records: number;
@@ -13,15 +18,36 @@ export interface UsageWriteResult {
   inserted: number;
 }
 
+/** A usage_logs row: its values in USAGE_LOG_COLUMNS' order, created_at as an ISO string. */
+type UsageRow = CopyValue[];
+
+const column = (name: UsageLogColumn) => USAGE_LOG_COLUMNS.indexOf(name);
+const ALL = USAGE_LOG_COLUMNS.map((_, i) => i);
+const PENDING = PENDING_COLUMNS.map(column);
+const KEY = column('api_key_id');
+const CREATED_AT = column('created_at');
+
+/** A job's rows, whichever payload format it has (usage-record.ts: UsageBatch). */
+function rowsOf(batch: UsageBatch): UsageRow[] {
+  if ('records' in batch) {
+    return batch.records.map((record) => USAGE_LOG_COLUMNS.map((name) => record[name]));
+  }
+  return batch.rows.map((tuple, i) => {
+    const row: UsageRow = [usageRowId(batch.id_prefix, i), new Date(tuple[0]).toISOString()];
+    for (let j = 1; j < tuple.length; j += 1) row.push(tuple[j]);
+    return row;
+  });
+}
+
 /** Each key's latest use in a batch (ISO timestamps compare as strings). */
-function latestUseByKey(records: readonly UsageRecord[]): Map<string, string> {
+function latestUseByKey(rows: readonly UsageRow[]): Map<string, string> {
   const latest = new Map<string, string>();
-  for (const record of records) {
-    if (record.api_key_id === null) continue;
-    const seen = latest.get(record.api_key_id);
-    if (seen === undefined || record.created_at > seen) {
-      latest.set(record.api_key_id, record.created_at);
-    }
+  for (const row of rows) {
+    const key = row[KEY] as string | null;
+    const at = row[CREATED_AT] as string;
+    if (key === null) continue;
+    const seen = latest.get(key);
+    if (seen === undefined || at > seen) latest.set(key, at);
   }
   return latest;
 }
@@ -45,24 +71,28 @@ export class UsageLogsWriter {
   ) {}
 
   async write(batch: UsageBatch): Promise<UsageWriteResult> {
-    const inserted = (await this.copied(batch.records))
-      ? batch.records.length
-      : await this.insertedNew(batch.records);
+    const rows = rowsOf(batch);
+    const inserted = (await this.copied(rows)) ? rows.length : await this.insertedNew(rows);
     // From the whole batch, not only new rows: a batch whose insert committed before a crash
     // still sets last_used_at when it is delivered again. Idempotent.
-    await this.lastUsed.record(latestUseByKey(batch.records));
-    return { records: batch.records.length, inserted };
+    await this.lastUsed.record(latestUseByKey(rows));
+    return { records: rows.length, inserted };
   }
 
   /** The batch COPYed in one transaction; false if a row of it was already there. */
-  private async copied(records: readonly UsageRecord[]): Promise<boolean> {
+  private async copied(rows: readonly UsageRow[]): Promise<boolean> {
     const runner = this.dataSource.createQueryRunner();
     try {
       const client = (await runner.connect()) as PoolClient;
       await runner.startTransaction();
       try {
-        await copyRows(client, 'usage_logs', USAGE_LOG_COLUMNS, records);
-        await copyRows(client, 'usage_rollup_pending', PENDING_COLUMNS, records);
+        await copyFromText(client, 'usage_logs', USAGE_LOG_COLUMNS, copyTupleLines(rows, ALL));
+        await copyFromText(
+          client,
+          'usage_rollup_pending',
+          PENDING_COLUMNS,
+          copyTupleLines(rows, PENDING),
+        );
         await runner.commitTransaction();
         return true;
       } catch (error) {
@@ -76,10 +106,13 @@ export class UsageLogsWriter {
   }
 
   /** The batch's rows usage_logs does not hold yet, inserted; how many. */
-  private async insertedNew(records: readonly UsageRecord[]): Promise<number> {
-    const [row] = await this.dataSource.query<{ inserted: number }[]>(INSERT_NEW_USAGE_LOGS, [
+  private async insertedNew(rows: readonly UsageRow[]): Promise<number> {
+    const records = rows.map((row) =>
+      Object.fromEntries(USAGE_LOG_COLUMNS.map((name, i) => [name, row[i]])),
+    );
+    const [result] = await this.dataSource.query<{ inserted: number }[]>(INSERT_NEW_USAGE_LOGS, [
       JSON.stringify(records),
     ]);
-    return row?.inserted ?? 0;
+    return result?.inserted ?? 0;
   }
 }

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiKeyPrincipal } from '../../common/principal.js';
 import { routeVersion } from '../versions/version.guard.js';
@@ -37,9 +36,85 @@ export interface UsageRecord {
   current_usage: number | null;
 }
 
-/** A `usage.record` job's payload: up to 1,000 records of one api process. */
-export interface UsageBatch {
-  records: UsageRecord[];
+/**
+ * A usage record as the api hands it over (UsageBatch's rows): UsageRecord's values in its
+ * field order (usage_logs' columns, USAGE_LOG_COLUMNS) but the id, which the batch gives
+ * (UsageBatchRows.id_prefix), and created_at as epoch milliseconds. An array and a number
+ * instead of an object and an ISO string: less to build per request, to serialize, to keep
+ * in Redis and to parse in the worker.
+ */
+export type UsageTuple = [
+  created_at_ms: number,
+  organization_id: string,
+  api_key_id: string | null,
+  user_id: string | null,
+  project_id: number | null,
+  method: string,
+  path: string,
+  route: string,
+  status: number,
+  response_time_ms: number,
+  request_bytes: number,
+  response_bytes: number,
+  ip: string,
+  user_agent: string | null,
+  api_version: string | null,
+  error_code: string | null,
+  request_id: string,
+  limit_type: string | null,
+  limit_value: number | null,
+  current_usage: number | null,
+];
+
+/**
+ * A `usage.record` job's payload since the compact format: up to 1,000 rows of one api
+ * process. Row i's id is `id_prefix` (the first 24 characters of a random UUID, fixed when
+ * the batch is sealed) followed by i in 12 hex digits: the same ids however often the batch
+ * is delivered, unique across batches.
+ */
+export interface UsageBatchRows {
+  id_prefix: string;
+  rows: UsageTuple[];
+}
+
+/**
+ * A `usage.record` job's payload: the compact rows, or (jobs queued by an api of an earlier
+ * version, specs and tools) the records as objects. The worker takes both.
+ */
+export type UsageBatch = UsageBatchRows | { records: UsageRecord[] };
+
+/** Row i's id in a batch of compact rows. */
+export function usageRowId(idPrefix: string, index: number): string {
+  return idPrefix + index.toString(16).padStart(12, '0');
+}
+
+/** Records as a compact batch (their ids replaced by the batch's): what the api would send. */
+export function usageBatchOf(records: readonly UsageRecord[], idPrefix: string): UsageBatchRows {
+  return {
+    id_prefix: idPrefix,
+    rows: records.map((r) => [
+      Date.parse(r.created_at),
+      r.organization_id,
+      r.api_key_id,
+      r.user_id,
+      r.project_id,
+      r.method,
+      r.path,
+      r.route,
+      r.status,
+      r.response_time_ms,
+      r.request_bytes,
+      r.response_bytes,
+      r.ip,
+      r.user_agent,
+      r.api_version,
+      r.error_code,
+      r.request_id,
+      r.limit_type,
+      r.limit_value,
+      r.current_usage,
+    ]),
+  };
 }
 
 declare module 'fastify' {
@@ -63,44 +138,46 @@ function byteCount(value: string | number | string[] | undefined): number {
 }
 
 /**
- * The usage record of a finished request, or null when it is nobody's usage: no credential
- * was established (none sent, a forged or unknown one, an unmatched URL that no guard saw),
- * or the answer was 401 (a revoked, expired or invalid credential is not a principal, even
- * when it names a real key). Called from the onResponse hook: no I/O, no await.
+ * The usage row of a finished request (its id is given when its batch is sealed), or null
+ * when it is nobody's usage: no credential was established (none sent, a forged or unknown
+ * one, an unmatched URL that no guard saw), or the answer was 401 (a revoked, expired or
+ * invalid credential is not a principal, even when it names a real key). Called from the
+ * onResponse hook: no I/O, no await.
  */
-export function usageRecordOf(
+export function usageTupleOf(
   request: FastifyRequest,
   reply: FastifyReply,
   nowMs: number,
-): UsageRecord | null {
+): UsageTuple | null {
   const principal = request.principal ?? request.refusedKey;
   if (principal === undefined || reply.statusCode === 401) return null;
   const elapsedMs = reply.elapsedTime;
   const route = request.routeOptions.url ?? 'unmatched';
-  const query = request.url.indexOf('?');
+  const url = request.url;
+  const query = url.indexOf('?');
   const agent = request.headers['user-agent'];
   const isKey = principal.type === 'api_key';
-  return {
-    id: randomUUID(),
-    created_at: new Date(Math.round(nowMs - elapsedMs)).toISOString(),
-    organization_id: principal.organizationId,
-    api_key_id: isKey ? principal.keyId : null,
-    user_id: isKey ? null : principal.userId,
-    project_id: isKey ? principal.projectId : null,
-    method: request.method,
-    path: query === -1 ? request.url : request.url.slice(0, query),
+  const refusal = request.limitRefusal;
+  return [
+    Math.round(nowMs - elapsedMs),
+    principal.organizationId,
+    isKey ? principal.keyId : null,
+    isKey ? null : principal.userId,
+    isKey ? principal.projectId : null,
+    request.method,
+    query === -1 ? url : url.slice(0, query),
     route,
-    status: reply.statusCode,
-    response_time_ms: Math.round(elapsedMs * 1000) / 1000,
-    request_bytes: byteCount(request.headers['content-length']),
-    response_bytes: byteCount(reply.getHeader('content-length')),
-    ip: request.ip,
-    user_agent: typeof agent === 'string' ? agent.slice(0, USER_AGENT_MAX) : null,
-    api_version: request.apiVersion ?? routeVersion(route) ?? null,
-    error_code: request.errorCode ?? null,
-    request_id: request.id,
-    limit_type: request.limitRefusal?.limit_type ?? null,
-    limit_value: request.limitRefusal?.limit_value ?? null,
-    current_usage: request.limitRefusal?.current_usage ?? null,
-  };
+    reply.statusCode,
+    Math.round(elapsedMs * 1000) / 1000,
+    byteCount(request.headers['content-length']),
+    byteCount(reply.getHeader('content-length')),
+    request.ip,
+    typeof agent === 'string' ? agent.slice(0, USER_AGENT_MAX) : null,
+    request.apiVersion ?? routeVersion(route) ?? null,
+    request.errorCode ?? null,
+    request.id,
+    refusal?.limit_type ?? null,
+    refusal?.limit_value ?? null,
+    refusal?.current_usage ?? null,
+  ];
 }

@@ -7,7 +7,7 @@ import { Counter } from 'prom-client';
 import { UsageConfig } from '../../config/config.classes.js';
 import type { JobName } from '../../queues/jobs.js';
 import { HttpMetrics } from '../metrics/http-metrics.js';
-import { type UsageBatch, type UsageRecord, usageRecordOf } from './usage-record.js';
+import { type UsageBatchRows, type UsageTuple, usageTupleOf } from './usage-record.js';
 
 /** Handed over as soon as this many are waiting (else every UsageConfig.flushMs, 250 ms); also the most records one job carries. */
 export const USAGE_BATCH_MAX = 1_000;
@@ -33,7 +33,8 @@ const USAGE_JOB_OPTIONS: JobsOptions = {
 interface SealedBatch {
   /** The BullMQ job id: adding a batch again after a failed add that did land adds nothing. */
   id: string;
-  records: UsageRecord[];
+  /** The job's payload; its id_prefix gives the rows their ids, the same on every attempt. */
+  data: UsageBatchRows;
 }
 
 /**
@@ -48,7 +49,7 @@ interface SealedBatch {
 @Injectable()
 export class UsageRecorder implements OnModuleInit {
   private readonly logger = new Logger('UsageRecorder');
-  private open: UsageRecord[] = [];
+  private open: UsageTuple[] = [];
   /** Sealed batches not yet handed over, oldest first. */
   private readonly waiting: SealedBatch[] = [];
   private waitingRecords = 0;
@@ -88,9 +89,9 @@ export class UsageRecorder implements OnModuleInit {
 
   /** The onResponse hook's call: records the request if it is someone's usage. */
   recordResponse(request: FastifyRequest, reply: FastifyReply): void {
-    const record = usageRecordOf(request, reply, Date.now());
-    if (record === null) return;
-    this.open.push(record);
+    const row = usageTupleOf(request, reply, Date.now());
+    if (row === null) return;
+    this.open.push(row);
     if (this.open.length >= USAGE_BATCH_MAX) void this.flush();
     if (this.waitingRecords + this.open.length > this.maxRecords) this.dropOldest();
   }
@@ -133,7 +134,9 @@ export class UsageRecorder implements OnModuleInit {
 
   private seal(): void {
     if (this.open.length === 0) return;
-    this.waiting.push({ id: randomUUID(), records: this.open });
+    const id = randomUUID();
+    // A UUID's first 24 characters (74 random bits) and the row's index: unique ids.
+    this.waiting.push({ id, data: { id_prefix: id.slice(0, 24), rows: this.open } });
     this.waitingRecords += this.open.length;
     this.open = [];
   }
@@ -142,13 +145,13 @@ export class UsageRecorder implements OnModuleInit {
     const name: JobName<'usage'> = 'usage.record';
     while (this.waiting.length > 0) {
       const batches = this.waiting.splice(0, BULK_MAX_BATCHES);
-      const count = batches.reduce((sum, batch) => sum + batch.records.length, 0);
+      const count = batches.reduce((sum, batch) => sum + batch.data.rows.length, 0);
       this.waitingRecords -= count;
       try {
         await this.queue.addBulk(
-          batches.map(({ id, records }) => ({
+          batches.map(({ id, data }) => ({
             name,
-            data: { records } satisfies UsageBatch,
+            data,
             opts: { ...USAGE_JOB_OPTIONS, jobId: id },
           })),
         );
@@ -176,9 +179,9 @@ export class UsageRecorder implements OnModuleInit {
     while (excess > 0 && this.waiting.length > 0) {
       const oldest = this.waiting.shift();
       if (oldest === undefined) break;
-      this.waitingRecords -= oldest.records.length;
-      excess -= oldest.records.length;
-      count += oldest.records.length;
+      this.waitingRecords -= oldest.data.rows.length;
+      excess -= oldest.data.rows.length;
+      count += oldest.data.rows.length;
     }
     if (excess > 0) {
       this.open.splice(0, excess);

@@ -14,9 +14,23 @@ import { ROLL_UP_PENDING } from './usage-logs.sql.js';
 export const ROLLUP_INTERVAL_MS = 1_000;
 /**
  * The most rows one step takes: a backlog is rolled up in transactions of this size (a few
- * seconds each at most), one after the other.
+ * seconds each at most), one after the other. Larger steps group more rows per rollup row:
+ * 100,000 rows of one minute of busy traffic took ~1.25 s in one step, ~1.85 s in two steps
+ * of 50,000 and ~3.2 s in four of 25,000.
  */
-export const ROLLUP_CHUNK_ROWS = 50_000;
+export const ROLLUP_CHUNK_ROWS = 100_000;
+/**
+ * How long no batch must arrive before the rows it left pending are rolled up, instead of
+ * waiting out ROLLUP_INTERVAL_MS: the end of a burst is in the rollups at once, while steady
+ * traffic is still rolled up once a second.
+ */
+export const ROLLUP_QUIET_MS = 100;
+/**
+ * The step's sort and hash memory (SET LOCAL): at Postgres' default 4 MB a 50,000-row step's
+ * grouping (rows of 60 columns) spills to disk; 64 MB holds a full step's. One step runs at a time across every worker,
+ * so this is held once.
+ */
+const ROLLUP_WORK_MEM = '64MB';
 /** Taken with pg_try_advisory_xact_lock: one step at a time across every worker process. */
 const ROLLUP_LOCK = 0x6775_726f_6c6c; // "guroll"
 
@@ -46,6 +60,11 @@ export class UsageRollups implements OnApplicationBootstrap, BeforeApplicationSh
     await this.loop.stop();
   }
 
+  /** A batch's rows were added to usage_rollup_pending: rolled up once batches pause. */
+  pendingAdded(): void {
+    this.loop.wake(ROLLUP_QUIET_MS);
+  }
+
   /**
    * One chunk of what is pending rolled up; true when the chunk was full (more is waiting).
    * Takes nothing while another process holds the step.
@@ -58,6 +77,7 @@ export class UsageRollups implements OnApplicationBootstrap, BeforeApplicationSh
           [ROLLUP_LOCK],
         );
         if (lock?.locked !== true) return 0;
+        await manager.query(`SET LOCAL work_mem = '${ROLLUP_WORK_MEM}'`);
         const [row] = await manager.query<{ taken: number }[]>(ROLL_UP_PENDING, [
           ROLLUP_CHUNK_ROWS,
         ]);

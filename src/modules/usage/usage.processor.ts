@@ -6,6 +6,7 @@ import type { JobData, JobName } from '../../queues/jobs.js';
 import { runWorker } from '../../queues/run-worker.js';
 import { LimitEventsWriter } from '../rate-limit/limit-events.writer.js';
 import { UsageLogsWriter } from './usage-logs.writer.js';
+import { UsageRollups } from './usage-rollups.js';
 import { UsageRowsIngested } from './usage-rows-ingested.js';
 
 /**
@@ -28,6 +29,7 @@ export class UsageProcessor extends WorkerHost implements OnApplicationBootstrap
     private readonly usageLogs: UsageLogsWriter,
     private readonly limitEvents: LimitEventsWriter,
     private readonly rowsIngested: UsageRowsIngested,
+    private readonly rollups: UsageRollups,
     private readonly queues: QueueConfig,
   ) {
     super();
@@ -44,6 +46,7 @@ export class UsageProcessor extends WorkerHost implements OnApplicationBootstrap
       case 'usage.record': {
         const written = await this.usageLogs.write(job.data as JobData<'usage.record'>);
         await this.rowsIngested.add(written.inserted);
+        if (written.inserted > 0) this.rollups.pendingAdded();
         return written;
       }
       case 'limit-events.record':
