@@ -127,9 +127,10 @@ const redis = new Redis(BENCH_REDIS_URL, { maxRetriesPerRequest: null });
 const bareConnection = { connection: redis, prefix: `{${prefixes.QUEUE_PREFIX}}` };
 const bareQueue = new Queue('bench-bare', bareConnection);
 const bareLatencies: number[] = [];
+const workerRedis = redis.duplicate();
 const bareWorker = new Worker<{ t0: number }>('bench-bare', () => Promise.resolve(), {
   ...bareConnection,
-  connection: redis.duplicate(),
+  connection: workerRedis,
   concurrency: 20,
 });
 bareWorker.on('completed', (job: Job<{ t0: number }>) => {
@@ -234,4 +235,5 @@ try {
   await database.drop();
   await removeRedisState(redis, prefixes);
   redis.disconnect();
+  workerRedis.disconnect();
 }
