@@ -30,3 +30,15 @@ export const RECIPIENTS = `
 /** MARK_DISPATCHED: $1 = the claimed event ids, now handed to the queue. */
 export const MARK_DISPATCHED = `
   UPDATE outbox_events SET dispatched_at = now() WHERE id = ANY($1::uuid[])`;
+
+/**
+ * RECORD_ATTEMPT: $1 organization, $2 endpoint, $3 event, $4 event type, $5 status,
+ * $6 response status, $7 duration ms, $8 error, $9 response body. One attempt, numbered after
+ * the attempts of this event to this endpoint so far, in one statement.
+ */
+export const RECORD_ATTEMPT = `
+  INSERT INTO webhook_deliveries (organization_id, webhook_id, event_id, event_type, attempt,
+    status, response_status, duration_ms, error, response_body)
+  SELECT $1, $2, $3, $4, count(*) + 1, $5, $6, $7, $8, $9
+  FROM webhook_deliveries
+  WHERE organization_id = $1 AND event_id = $3 AND webhook_id = $2`;
