@@ -7,12 +7,7 @@ import { OutboxEvent } from './outbox-event.entity.js';
 import { addOutboxEvent } from './outbox-writer.js';
 import type { WebhookDelivery } from './webhook-delivery.entity.js';
 import { WebhookEndpoint } from './webhook-endpoint.entity.js';
-import {
-  CLAIM_PENDING,
-  MARK_DISPATCHED,
-  RECIPIENTS,
-  RECORD_ATTEMPT,
-} from './webhook-dispatch.sql.js';
+import { CLAIM_PENDING, MARK_DISPATCHED, RECORD_ATTEMPT } from './webhook-dispatch.sql.js';
 
 /** One delivery job: one event to one endpoint. */
 export interface WebhookDeliveryJob {
@@ -42,10 +37,14 @@ export class WebhookDispatchRepository {
     enqueue: (jobs: WebhookDeliveryJob[]) => Promise<void>,
   ): Promise<{ events: number; jobs: number }> {
     return this.dataSource.transaction(async (manager: EntityManager) => {
-      const claimed = await manager.query<{ id: string }[]>(CLAIM_PENDING, [limit]);
-      if (claimed.length === 0) return { events: 0, jobs: 0 };
-      const ids = claimed.map((row) => row.id);
-      const jobs = await manager.query<WebhookDeliveryJob[]>(RECIPIENTS, [ids]);
+      const rows = await manager.query<
+        (Omit<WebhookDeliveryJob, 'webhookId'> & {
+          webhookId: string | null;
+        })[]
+      >(CLAIM_PENDING, [limit]);
+      if (rows.length === 0) return { events: 0, jobs: 0 };
+      const ids = [...new Set(rows.map((row) => row.eventId))];
+      const jobs = rows.filter((row): row is WebhookDeliveryJob => row.webhookId !== null);
       if (jobs.length > 0) await enqueue(jobs);
       await manager.query(MARK_DISPATCHED, [ids]);
       return { events: ids.length, jobs: jobs.length };
