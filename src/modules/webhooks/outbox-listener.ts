@@ -1,7 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import pg from 'pg';
 
-/** The channel the outbox_events trigger notifies on commit (migration 1765000000000). */
+/** The channel the outbox_events trigger notifies on commit (migration 1765100000000). */
 export const OUTBOX_CHANNEL = 'outbox_events';
 /** Reconnection waits: doubling from the first, capped at the last. */
 const RECONNECT_FIRST_MS = 250;

@@ -6,8 +6,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * LISTENs and runs a pass at once instead of waiting for its next poll. Notifications of one
  * transaction are folded into one (same channel, same empty payload).
  */
-export class NotifyOutboxEvents1765000000000 implements MigrationInterface {
-  name = 'NotifyOutboxEvents1765000000000';
+export class NotifyOutboxEvents1765100000000 implements MigrationInterface {
+  name = 'NotifyOutboxEvents1765100000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`
