@@ -6,6 +6,7 @@ import {
   benchKey,
   median,
   numberArg,
+  percentile,
   startBuiltApi,
   statusCounts,
 } from './harness.js';
@@ -52,11 +53,6 @@ interface Run {
   statuses: Record<string, number>;
   p50Ms: number;
   p99Ms: number;
-}
-
-/** The `fraction` percentile of sorted values (nearest rank). */
-function percentile(sorted: number[], fraction: number): number {
-  return sorted[Math.max(Math.ceil(fraction * sorted.length) - 1, 0)] ?? 0;
 }
 
 /** `latencies`: every response's time, in ms with µs precision (autocannon's own are whole ms). */

@@ -368,6 +368,12 @@ export async function measure(
   };
 }
 
+/** The `fraction` percentile of `values` (nearest rank; 0 for none). */
+export function percentile(values: number[], fraction: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.max(Math.ceil(fraction * sorted.length) - 1, 0)] ?? 0;
+}
+
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);

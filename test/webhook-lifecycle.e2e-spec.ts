@@ -303,6 +303,49 @@ describe('webhook lifecycle job', () => {
     expect(attemptsLeft.map((row) => row.id)).toEqual([recentAttempt]);
   });
 
+  it('retention keeps a lifecycle dedupe row while its event could be written again', async () => {
+    const owner = await registerOwner(api, 'lifecycle-retention');
+    const [deprecated, sunset, gone] = [0, 1, 2].map(() => `v${randomInt(100_000, 999_999)}`);
+    await dataSource.query(
+      `INSERT INTO api_versions (version, status, sunset_date) VALUES
+         ($1, 'deprecated', NULL), ($2, 'deprecated', $3)`,
+      [deprecated, sunset, at(-1)],
+    );
+    const keys = {
+      expiringOld: `api_key.expiring:${randomUUID()}:7:${at(-39).getTime()}`,
+      expiringRecent: `api_key.expiring:${randomUUID()}:7:${at(-37).getTime()}`,
+      deprecatedLive: `api_version.deprecated:${deprecated}:${owner.organizationId}`,
+      deprecatedSunset: `api_version.deprecated:${sunset}:${owner.organizationId}`,
+      deprecatedGone: `api_version.deprecated:${gone}:${owner.organizationId}`,
+    };
+    const created = {
+      expiringOld: -46,
+      expiringRecent: -44,
+      deprecatedLive: -400,
+      deprecatedSunset: -400,
+      deprecatedGone: -400,
+    };
+    for (const [name, key] of Object.entries(keys)) {
+      await dataSource.query(
+        `INSERT INTO webhook_lifecycle_events (dedupe_key, organization_id, created_at)
+         VALUES ($1, $2, $3)`,
+        [key, owner.organizationId, at(created[name as keyof typeof created])],
+      );
+    }
+
+    const purge = await api.app.get(WebhooksRetention).purge(at(0));
+    expect(purge.lifecycleEvents).toBeGreaterThanOrEqual(3);
+    const left = await dataSource.query<{ dedupe_key: string }[]>(
+      'SELECT dedupe_key FROM webhook_lifecycle_events WHERE dedupe_key = ANY($1) ORDER BY 1',
+      [Object.values(keys)],
+    );
+    // Past 45 days a key event's window is over; a version deprecated and not sunset would
+    // send its `api_version.deprecated` again, so that row stays however old.
+    expect(left.map((row) => row.dedupe_key)).toEqual(
+      [keys.expiringRecent, keys.deprecatedLive].sort(),
+    );
+  });
+
   it('ages an outbox event from its dispatch, not its creation', async () => {
     const owner = await registerOwner(api, 'pending');
     const [row] = await dataSource.query<{ id: string }[]>(

@@ -501,5 +501,30 @@ describe('webhooks', () => {
       expect(receiver.received('/relay-other')).toHaveLength(0);
       expect(receiver.received('/relay-off')).toHaveLength(0);
     });
+
+    it('listens for commits again after its connection is cut, delivering what committed meanwhile', async () => {
+      const listeners = async () =>
+        (
+          await dataSource.query<{ pid: number }[]>(
+            `SELECT pid FROM pg_stat_activity
+             WHERE datname = current_database() AND application_name = 'gatehouse-outbox-listener'`,
+          )
+        ).map((row) => row.pid);
+      const cut = await eventually(async () => {
+        const pids = await listeners();
+        expect(pids.length).toBeGreaterThan(0);
+        return pids;
+      });
+      await dataSource.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) pid', [cut]);
+      const created = await createWebhook(owner, '/relisten');
+      const event = await sendTest(owner, created.id);
+      const [request] = await receivedAt('/relisten', 1);
+      expect(request?.headers['webhook-id']).toBe(event.id);
+      await eventually(async () => {
+        const pids = await listeners();
+        expect(pids.length).toBeGreaterThan(0);
+        expect(pids.filter((pid) => cut.includes(pid))).toEqual([]);
+      });
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { clip } from '../../common/app-error.js';
 import { WebhookConfig } from '../../config/config.classes.js';
 import {
@@ -6,7 +6,7 @@ import {
   WebhookDispatchRepository,
 } from './webhook-dispatch.repository.js';
 import { wireEventId } from './webhook-events.js';
-import { postOnce } from './webhook-http.js';
+import { type WebhookAgents, postOnce, webhookAgents } from './webhook-http.js';
 import { WebhookSecretBox } from './webhook-secret-box.js';
 import type { WebhookEndpoint } from './webhook-endpoint.entity.js';
 import { signWebhookWithAll } from './webhook-signature.js';
@@ -23,17 +23,25 @@ export type AttemptOutcome = 'delivered' | 'skipped' | 'gone' | 'failed';
 /**
  * Delivers one event to one endpoint, once: the body `{id, type, created_at, data}` signed per
  * Standard Webhooks (webhook-id is the event's id, the same on every attempt), POSTed with the
- * SSRF guard on the connection, the attempt recorded whatever happens.
+ * SSRF guard on each new connection, the attempt recorded whatever happens.
  */
 @Injectable()
-export class WebhookDeliverer {
+export class WebhookDeliverer implements OnModuleDestroy {
   private readonly logger = new Logger('WebhookDeliverer');
+  /** Kept-alive connections, each opened through the SSRF-guarded lookup. */
+  private readonly agents: WebhookAgents;
 
   constructor(
     private readonly dispatch: WebhookDispatchRepository,
     private readonly secrets: WebhookSecretBox,
     private readonly config: WebhookConfig,
-  ) {}
+  ) {
+    this.agents = webhookAgents(guardedLookup(config.allowPrivateUrls));
+  }
+
+  onModuleDestroy(): void {
+    this.agents.destroy();
+  }
 
   /** The previous secret while it still signs alongside the current one (after a rotation). */
   private overlapping(endpoint: WebhookEndpoint): string[] {
@@ -81,7 +89,7 @@ export class WebhookDeliverer {
       const result = await postOnce(url, body, {
         headers: { ...signWebhookWithAll([secret, ...previous], id, new Date(), body) },
         timeoutMs: this.config.deliveryTimeoutMs,
-        lookup: guardedLookup(allowPrivate),
+        agents: this.agents,
       });
       const ok = result.status >= 200 && result.status < 300;
       await this.dispatch.recordAttempt({

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { systemContext } from '../../common/request-context.js';
@@ -6,9 +5,9 @@ import type { TenantScope } from '../../database/tenant-scope.js';
 import { recordAudit } from '../audit/audit-record.js';
 import { OutboxEvent } from './outbox-event.entity.js';
 import { addOutboxEvent } from './outbox-writer.js';
-import { WebhookDelivery } from './webhook-delivery.entity.js';
+import type { WebhookDelivery } from './webhook-delivery.entity.js';
 import { WebhookEndpoint } from './webhook-endpoint.entity.js';
-import { CLAIM_PENDING, MARK_DISPATCHED, RECIPIENTS } from './webhook-dispatch.sql.js';
+import { CLAIM_PENDING, MARK_DISPATCHED, RECORD_ATTEMPT } from './webhook-dispatch.sql.js';
 
 /** One delivery job: one event to one endpoint. */
 export interface WebhookDeliveryJob {
@@ -38,10 +37,14 @@ export class WebhookDispatchRepository {
     enqueue: (jobs: WebhookDeliveryJob[]) => Promise<void>,
   ): Promise<{ events: number; jobs: number }> {
     return this.dataSource.transaction(async (manager: EntityManager) => {
-      const claimed = await manager.query<{ id: string }[]>(CLAIM_PENDING, [limit]);
-      if (claimed.length === 0) return { events: 0, jobs: 0 };
-      const ids = claimed.map((row) => row.id);
-      const jobs = await manager.query<WebhookDeliveryJob[]>(RECIPIENTS, [ids]);
+      const rows = await manager.query<
+        (Omit<WebhookDeliveryJob, 'webhookId'> & {
+          webhookId: string | null;
+        })[]
+      >(CLAIM_PENDING, [limit]);
+      if (rows.length === 0) return { events: 0, jobs: 0 };
+      const ids = [...new Set(rows.map((row) => row.eventId))];
+      const jobs = rows.filter((row): row is WebhookDeliveryJob => row.webhookId !== null);
       if (jobs.length > 0) await enqueue(jobs);
       await manager.query(MARK_DISPATCHED, [ids]);
       return { events: ids.length, jobs: jobs.length };
@@ -57,22 +60,18 @@ export class WebhookDispatchRepository {
   }
 
   /** Records one attempt, numbered after the attempts of this event to this endpoint so far. */
-  async recordAttempt(attempt: NewAttempt): Promise<WebhookDelivery> {
-    return this.dataSource.transaction(async (manager) => {
-      const previous = await manager.countBy(WebhookDelivery, {
-        organizationId: attempt.organizationId,
-        eventId: attempt.eventId,
-        webhookId: attempt.webhookId,
-      });
-      return manager.save(
-        manager.create(WebhookDelivery, {
-          ...attempt,
-          id: randomUUID(),
-          attempt: previous + 1,
-          createdAt: new Date(),
-        }),
-      );
-    });
+  async recordAttempt(attempt: NewAttempt): Promise<void> {
+    await this.dataSource.query(RECORD_ATTEMPT, [
+      attempt.organizationId,
+      attempt.webhookId,
+      attempt.eventId,
+      attempt.eventType,
+      attempt.status,
+      attempt.responseStatus,
+      attempt.durationMs,
+      attempt.error,
+      attempt.responseBody,
+    ]);
   }
 
   /**

@@ -1,7 +1,7 @@
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { postOnce } from './webhook-http.js';
+import { type WebhookAgents, postOnce, webhookAgents } from './webhook-http.js';
 import { WebhookUrlRefused, guardedLookup } from './webhook-url-guard.js';
 
 describe('postOnce (one delivery attempt, against a local server)', () => {
@@ -34,11 +34,15 @@ describe('postOnce (one delivery attempt, against a local server)', () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
-  const options = (timeoutMs = 5_000, allowPrivate = true) => ({
-    headers: { 'webhook-id': 'evt_1' },
-    timeoutMs,
-    lookup: guardedLookup(allowPrivate),
-  });
+  const agents: WebhookAgents[] = [];
+  afterAll(() => agents.forEach((pair) => pair.destroy()));
+
+  /** Fresh agents each time, unless `shared` (kept-alive connections) is given. */
+  const options = (timeoutMs = 5_000, allowPrivate = true, shared?: WebhookAgents) => {
+    const pair = shared ?? webhookAgents(guardedLookup(allowPrivate));
+    agents.push(pair);
+    return { headers: { 'webhook-id': 'evt_1' }, timeoutMs, agents: pair };
+  };
 
   it('does not follow a redirect: the 3xx is the answer', async () => {
     const result = await postOnce(new URL(`${base}/redirect`), '{}', options());
@@ -73,5 +77,37 @@ describe('postOnce (one delivery attempt, against a local server)', () => {
     ).rejects.toBeInstanceOf(WebhookUrlRefused);
     const allowed = await postOnce(new URL(`http://localhost:${port}/`), '{}', options());
     expect(allowed.status).toBe(204);
+  });
+
+  it('keeps the connection for the next attempt to the same receiver, and only there', async () => {
+    const port = new URL(base).port;
+    const strict = webhookAgents(guardedLookup(false));
+    const allowing = webhookAgents(guardedLookup(true));
+    agents.push(strict, allowing);
+    const connections = new Set<unknown>();
+    server.on('connection', (socket) => connections.add(socket));
+    const before = connections.size;
+    for (let i = 0; i < 3; i += 1) {
+      expect(
+        (await postOnce(new URL(`${base}/`), '{}', options(5_000, true, allowing))).status,
+      ).toBe(204);
+    }
+    expect(connections.size - before).toBe(1);
+    // The strict agents never see the allowing agents' connection: each new one is judged.
+    await expect(
+      postOnce(new URL(`http://localhost:${port}/`), '{}', options(5_000, false, strict)),
+    ).rejects.toBeInstanceOf(WebhookUrlRefused);
+  });
+
+  it('still delivers after the receiver closed the kept connection', async () => {
+    const pair = webhookAgents(guardedLookup(true));
+    agents.push(pair);
+    expect((await postOnce(new URL(`${base}/`), '{}', options(5_000, true, pair))).status).toBe(
+      204,
+    );
+    // The receiver drops its idle connections; the agent still holds ours as free.
+    server.closeIdleConnections();
+    const again = await postOnce(new URL(`${base}/`), '{}', options(5_000, true, pair));
+    expect(again.status).toBe(204);
   });
 });

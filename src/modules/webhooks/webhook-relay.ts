@@ -7,16 +7,20 @@ import {
 } from '@nestjs/common';
 import type { JobsOptions, Queue } from 'bullmq';
 import { PollingLoop } from '../../common/polling-loop.js';
-import { QueueConfig } from '../../config/config.classes.js';
+import { DatabaseConfig, QueueConfig } from '../../config/config.classes.js';
 import type { JobName } from '../../queues/jobs.js';
 import { Deadlines } from '../../redis/deadlines.js';
+import { OutboxListener } from './outbox-listener.js';
 import {
   type WebhookDeliveryJob,
   WebhookDispatchRepository,
 } from './webhook-dispatch.repository.js';
 import { DELIVERY_ATTEMPTS, WEBHOOK_BACKOFF } from './webhook-retry.js';
 
-/** How often an idle relay looks for new outbox events. */
+/**
+ * How often an idle relay looks for new outbox events it was not told about (a notification
+ * missed while its listener reconnects).
+ */
 const POLL_MS = 250;
 /** Events claimed per pass (one transaction, one addBulk). */
 const BATCH = 100;
@@ -46,8 +50,9 @@ export function deliveryJobId(job: WebhookDeliveryJob): string {
 }
 
 /**
- * The outbox relay, on workers that serve the `webhooks` queue: every 250 ms (at once again
- * after a full batch) it claims undispatched outbox events, adds one delivery job per event
+ * The outbox relay, on workers that serve the `webhooks` queue: as soon as a transaction that
+ * wrote outbox events commits (its NOTIFY, OutboxListener), else every 250 ms, and at once again
+ * after a full batch, it claims undispatched outbox events, adds one delivery job per event
  * and subscribed endpoint, and marks the events dispatched after the queue took the jobs.
  */
 @Injectable()
@@ -56,19 +61,26 @@ export class WebhookRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly loop = new PollingLoop(() => this.pass(), POLL_MS);
   private failing = false;
   private readonly enqueueDeadline = new Deadlines(ENQUEUE_TIMEOUT_MS);
+  private readonly listener: OutboxListener;
 
   constructor(
     private readonly dispatch: WebhookDispatchRepository,
     private readonly queues: QueueConfig,
     @InjectQueue('webhooks') private readonly queue: Queue,
-  ) {}
+    database: DatabaseConfig,
+  ) {
+    this.listener = new OutboxListener(database.url, () => this.loop.wake(0), this.logger);
+  }
 
   onApplicationBootstrap(): void {
-    if (this.queues.workerQueues.includes('webhooks')) this.loop.start(0);
+    if (!this.queues.workerQueues.includes('webhooks')) return;
+    this.loop.start(0);
+    this.listener.start();
   }
 
   /** Stops before the database and queue connections close (their own shutdown hooks). */
   async onModuleDestroy(): Promise<void> {
+    await this.listener.stop();
     await this.loop.stop();
   }
 

@@ -1,5 +1,6 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { type OnApplicationBootstrap } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type Job as BullJob, DelayedError } from 'bullmq';
 import { QueueConfig } from '../../config/config.classes.js';
 import type { JobData, JobName } from '../../queues/jobs.js';
@@ -22,11 +23,21 @@ export function slotWaitMs(): number {
 }
 
 /**
+ * A full endpoint whose oldest delivery in flight started less than this ago answers fast: a
+ * slot frees within milliseconds, so the job asks again here (every 10-20 ms, for at most
+ * SLOT_ASK_MAX_MS) instead of waiting a second in the delayed set. A slower endpoint's jobs
+ * go to the delayed set at once, so they never hold the worker's concurrency.
+ */
+const FAST_RECEIVER_MS = 100;
+const SLOT_ASK_MAX_MS = 250;
+
+/**
  * The `webhooks` queue's worker: one attempt per job run; a failed attempt throws so BullMQ
  * retries it on the delivery schedule (webhook-retry.ts). Runs only on workers that serve
  * `webhooks`. A job whose endpoint already has ENDPOINT_CONCURRENCY deliveries in flight
  * goes back to the delayed set for about a second (not an attempt: nothing is recorded and
- * BullMQ does not count it), so a hanging receiver cannot take every slot of the worker.
+ * BullMQ does not count it), so a hanging receiver cannot take every slot of the worker;
+ * unless the endpoint answers fast (takeSlot), then the job asks again for a moment first.
  */
 @Processor('webhooks', {
   autorun: false,
@@ -58,7 +69,7 @@ export class WebhooksProcessor extends WorkerHost implements OnApplicationBootst
   ): Promise<AttemptOutcome> {
     const { webhookId } = job.data;
     const slot = job.id ?? `${job.data.eventId}-${webhookId}`;
-    if (!(await this.slots.acquire(webhookId, slot))) {
+    if (!(await this.takeSlot(webhookId, slot))) {
       await job.moveToDelayed(Date.now() + slotWaitMs(), token);
       throw new DelayedError();
     }
@@ -68,6 +79,17 @@ export class WebhooksProcessor extends WorkerHost implements OnApplicationBootst
       return outcome;
     } finally {
       await this.slots.release(webhookId, slot);
+    }
+  }
+
+  /** One of the endpoint's slots, asked for again while it answers fast; false when none. */
+  private async takeSlot(webhookId: string, slot: string): Promise<boolean> {
+    const until = Date.now() + SLOT_ASK_MAX_MS;
+    for (;;) {
+      const answer = await this.slots.acquire(webhookId, slot);
+      if (answer.taken) return true;
+      if (answer.oldestMs >= FAST_RECEIVER_MS || Date.now() >= until) return false;
+      await sleep(10 + Math.random() * 10);
     }
   }
 }
