@@ -13,6 +13,7 @@ import { AppError, CommonErrors } from './app-error.js';
 import { errorBody } from './exception.filter.js';
 import { findUnstorableText, jsonShapeProblem } from './json-limits.js';
 import { serveOpenApi } from './openapi.js';
+import { registerRawBodyRoutes } from './raw-body.js';
 import { requestIdFor } from './request-id.js';
 
 export const BODY_LIMIT_BYTES = 10 * 1024 * 1024;
@@ -237,6 +238,8 @@ export async function configureHttpApp(app: NestFastifyApplication): Promise<voi
   // and Nest's urlencoded parser is never added (bodyParser: false), so anything else is 415.
   fastify.removeContentTypeParser('text/plain');
   replaceJsonParser(fastify);
+  // Except @RawBody() routes (Sentry envelopes), which read the body as it arrives.
+  registerRawBodyRoutes(fastify);
 
   await app.register(helmet, {
     // Swagger UI at /docs needs inline scripts and styles; the API itself only serves JSON.
