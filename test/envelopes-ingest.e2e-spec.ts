@@ -1,6 +1,6 @@
 import { promisify } from 'node:util';
 import { brotliCompressSync, deflateRawSync, deflateSync, gunzip, gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { NodeClient, defaultStackParser, makeNodeTransport } from '@sentry/node';
 import { DataSource } from 'typeorm';
 import { type Account, addMember, as, registerOwner } from './support/identity.js';
@@ -98,6 +98,8 @@ describe('Sentry envelope ingestion', () => {
     // The DSN as the API gives it, pointed at this test server's port.
     const dsn = new URL(project.dsn);
     dsn.host = new URL(api.url).host;
+    // The SDK warns that Jest's loader cannot take its instrumentation hooks (none needed here).
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
     const client = new NodeClient({
       dsn: dsn.toString(),
       transport: makeNodeTransport,
@@ -107,6 +109,7 @@ describe('Sentry envelope ingestion', () => {
       environment: 'e2e',
     });
     client.init();
+    warn.mockRestore();
     const exceptionId = client.captureException(new TypeError('cart is undefined'));
     const messageId = client.captureMessage('payment provider slow', 'warning');
     expect(await client.flush(10_000)).toBe(true);
@@ -301,6 +304,15 @@ describe('Sentry envelope ingestion', () => {
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe(
       'PAYLOAD_TOO_LARGE',
     );
+    // 21 MB as sent (an attachment of that length).
+    const attachment = Buffer.alloc(21 * MB, 0x61);
+    response = await send(
+      Buffer.concat([
+        Buffer.from(`{}\n{"type":"attachment","length":${attachment.length}}\n`),
+        attachment,
+      ]),
+    );
+    expect(response.status).toBe(413);
     // A decompression bomb: 200 MB of zeros in a small gzip body.
     const bomb = gzipSync(Buffer.alloc(200 * MB));
     response = await send(bomb, { ...authOf(project.public_key), 'content-encoding': 'gzip' });
@@ -380,6 +392,28 @@ describe('Sentry envelope ingestion', () => {
       window: 'minute',
       limit: 1000,
     });
+  });
+
+  it('answers a browser SDK’s CORS preflight from any origin, as Relay does', async () => {
+    const preflight = await fetch(`${api.url}/api/${project.id}/envelope/?sentry_key=k`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'https://shop.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type,x-sentry-auth',
+      },
+    });
+    expect(preflight.status).toBeLessThan(300);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+    expect(preflight.headers.get('access-control-allow-methods')).toContain('POST');
+    expect(preflight.headers.get('access-control-allow-headers')).toContain('x-sentry-auth');
+    const response = await send(envelope(hex()), {
+      ...authOf(project.public_key),
+      origin: 'https://shop.example',
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('access-control-allow-origin')).toBe('*');
+    expect(response.headers.get('access-control-expose-headers')).toContain('x-sentry-rate-limits');
   });
 
   it('stops accepting a deleted project’s envelopes at once', async () => {

@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppConfig } from '../config/config.classes.js';
 import { BlockedCredentials } from '../modules/auth/blocked-credentials.js';
 import { HttpMetrics } from '../modules/metrics/http-metrics.js';
+import { SENTRY_CORS, isEnvelopeUrl } from '../modules/envelopes/sentry-cors.js';
 import { LimitEventRecorder } from '../modules/rate-limit/limit-event-recorder.js';
 import { UsageRecorder } from '../modules/usage/usage-recorder.js';
 import { AppError, CommonErrors } from './app-error.js';
@@ -253,7 +254,7 @@ export async function configureHttpApp(app: NestFastifyApplication): Promise<voi
       },
     },
   });
-  app.enableCors({
+  const apiCors = {
     origin: config.corsOrigins.includes('*') ? true : config.corsOrigins,
     exposedHeaders: [
       'X-Request-Id',
@@ -272,6 +273,11 @@ export async function configureHttpApp(app: NestFastifyApplication): Promise<voi
       'Sunset',
       'Link',
     ],
+  };
+  // The Sentry envelope route answers any origin (src/modules/envelopes/sentry-cors.ts).
+  app.enableCors({
+    delegator: (request, callback) =>
+      callback(null, isEnvelopeUrl(request.url) ? SENTRY_CORS : apiCors),
   });
 
   registerHooks(
