@@ -1,9 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { CommonErrors } from '../../common/app-error.js';
 import { RateLimitConfig } from '../../config/config.classes.js';
 import type { IngestProject } from '../projects/ingest-projects.js';
 import { INGEST_WINDOW_MS } from '../projects/ingest-rate-limit.js';
 import { Limiter } from '../rate-limit/limiter.js';
+import { admitUncounted } from '../rate-limit/limiter-unavailable.js';
 import { EnvelopeIngestErrors } from './envelopes.errors.js';
 
 /**
@@ -43,13 +43,7 @@ export class IngestLimiter {
         cost: 1,
       });
     } catch (error) {
-      if (this.config.failureMode === 'closed') {
-        throw CommonErrors.unavailable('Rate limiting is unavailable; retry shortly');
-      }
-      this.logger.warn({
-        msg: 'limiter unavailable; admitting envelope (RATE_LIMIT_FAILURE_MODE=open)',
-        error: String(error),
-      });
+      admitUncounted(this.config, this.logger, error, 'the envelope');
       return;
     }
     if (result.outcome === 'admitted') return;
