@@ -296,6 +296,27 @@ describe('Sentry envelope ingestion', () => {
     expect(unknown.status).toBe(415);
   });
 
+  it('stores a valid 50 MB envelope sent as a small gzip body (an attachment), exactly as sent', async () => {
+    const eventId = hex();
+    const attachment = Buffer.alloc(50 * MB, 0x61);
+    const text = Buffer.concat([
+      Buffer.from(
+        `{"event_id":"${eventId}"}\n{"type":"attachment","length":${attachment.length}}\n`,
+      ),
+      attachment,
+      Buffer.from('\n'),
+    ]);
+    const response = await send(gzipSync(text), {
+      ...authOf(project.public_key),
+      'content-encoding': 'gzip',
+    });
+    expect(response.status).toBe(200);
+    const [row] = await rowsOf(eventId);
+    expect(row).toMatchObject({ item_count: 1, body_bytes: text.length });
+    expect(row?.body.length).toBeLessThan(MB);
+    expect((await promisify(gunzip)(row?.body ?? Buffer.alloc(0))).equals(text)).toBe(true);
+  }, 30_000);
+
   it('refuses oversized bodies and items with 413 and stays up', async () => {
     // An event item over 1 MB, and a body over 20 MB as sent.
     const bigEvent = `{}\n{"type":"event"}\n{"message":"${'a'.repeat(MB + 10)}"}\n`;
