@@ -437,6 +437,39 @@ describe('Sentry envelope ingestion', () => {
     expect(response.headers.get('access-control-expose-headers')).toContain('x-sentry-rate-limits');
   });
 
+  it('another api process drops its cached project within a second of a delete or a limit change', async () => {
+    const other = await startApp();
+    try {
+      const moved = await newProject(owner);
+      const otherSend = (id: number, key: string) =>
+        other.call(`/api/${id}/envelope/`, {
+          method: 'POST',
+          headers: authOf(key),
+          body: envelope(hex()),
+        });
+      // The other process caches the project (and its default limit) on first use.
+      expect((await otherSend(moved.id, moved.public_key)).status).toBe(200);
+      const patched = await api.call(
+        `/api/v1/projects/${moved.id}`,
+        as(owner, 'PATCH', { ingest_rate_limit: { window: 'hour', limit: 1 } }),
+      );
+      expect(patched.status).toBe(200);
+      // A process still on the default (1,000 a minute) would admit every one of these; once
+      // the change is heard, the hour's one envelope is admitted and the next refused.
+      await eventually(async () => {
+        expect((await otherSend(moved.id, moved.public_key)).status).toBe(429);
+      }, 1_000);
+      expect((await api.call(`/api/v1/projects/${moved.id}`, as(owner, 'DELETE'))).status).toBe(
+        204,
+      );
+      await eventually(async () => {
+        expect((await otherSend(moved.id, moved.public_key)).status).toBe(404);
+      }, 1_000);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('stops accepting a deleted project’s envelopes at once', async () => {
     const doomed = await newProject(owner);
     const path = `/api/${doomed.id}/envelope/`;
