@@ -1,5 +1,4 @@
 import { gzipSync } from 'node:zlib';
-import autocannon from 'autocannon';
 import pg from 'pg';
 import {
   BENCH_ADMIN_ENV,
@@ -9,7 +8,6 @@ import {
   median,
   numberArg,
   startBuiltApi,
-  statusCounts,
 } from './harness.js';
 
 /**
@@ -51,24 +49,14 @@ try {
     'content-type': 'application/x-sentry-envelope',
   };
 
-  const post = async (body: Buffer | string, extra: Record<string, string>): Promise<Sample> => {
-    const result = await autocannon({
-      url: path,
+  const post = (body: Buffer | string, extra: Record<string, string>): Promise<Sample> =>
+    measure(path, {
       method: 'POST',
-      connections,
-      duration: seconds,
-      headers: { ...headers, ...extra },
       body,
+      seconds,
+      connections,
+      headers: { ...headers, ...extra },
     });
-    return {
-      requestsPerSecond: result.requests.average,
-      requests: result.requests.total,
-      p99Ms: result.latency.p99,
-      errors: result.errors + result.timeouts,
-      non2xx: result.non2xx,
-      statuses: statusCounts(result),
-    };
-  };
 
   const warmUp = await post(envelope, {}); // warm-up, not in the rates
   const variants: [string, Buffer | string, Record<string, string>][] = [
