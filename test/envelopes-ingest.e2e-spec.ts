@@ -317,6 +317,20 @@ describe('Sentry envelope ingestion', () => {
     expect((await promisify(gunzip)(row?.body ?? Buffer.alloc(0))).equals(text)).toBe(true);
   }, 30_000);
 
+  it('takes an uncompressed body over the API’s 10 MB JSON limit (up to 20 MB as sent)', async () => {
+    const eventId = hex();
+    const attachment = Buffer.alloc(15 * MB, 0x62);
+    const text = Buffer.concat([
+      Buffer.from(
+        `{"event_id":"${eventId}"}\n{"type":"attachment","length":${attachment.length}}\n`,
+      ),
+      attachment,
+    ]);
+    const response = await send(text);
+    expect(response.status).toBe(200);
+    expect(await rowsOf(eventId)).toHaveLength(1);
+  }, 30_000);
+
   it('refuses oversized bodies and items with 413 and stays up', async () => {
     // An event item over 1 MB, and a body over 20 MB as sent.
     const bigEvent = `{}\n{"type":"event"}\n{"message":"${'a'.repeat(MB + 10)}"}\n`;
