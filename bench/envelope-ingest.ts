@@ -69,9 +69,12 @@ try {
     results.baseline?.push(baseline);
     let line = `round ${round}: /health/live ${baseline.requestsPerSecond.toFixed(0)} req/s`;
     for (const [name, body, extra] of variants) {
+      const cpuBefore = api.cpuMs();
       const sample = await post(body, extra);
+      // The api process's own CPU per envelope (Postgres and Redis work is theirs).
+      const cpuUs = ((api.cpuMs() - cpuBefore) * 1000) / Math.max(sample.requests, 1);
       results[name]?.push(sample);
-      line += `; ${name} ${sample.requestsPerSecond.toFixed(0)} envelopes/s (p99 ${sample.p99Ms} ms, non-2xx ${sample.non2xx}, errors ${sample.errors})`;
+      line += `; ${name} ${sample.requestsPerSecond.toFixed(0)} envelopes/s (p99 ${sample.p99Ms} ms, api CPU ${cpuUs.toFixed(0)} µs each, non-2xx ${sample.non2xx}, errors ${sample.errors})`;
     }
     process.stdout.write(`${line}\n`);
   }
