@@ -347,9 +347,14 @@ export async function measure(
     amount?: number;
     connections: number;
     headers?: Record<string, string>;
+    /** GET unless given (a POST with `body`, sent as is by every request). */
+    method?: 'GET' | 'POST';
+    body?: string | Buffer;
   },
 ): Promise<Sample> {
   const result = await autocannon({
+    method: options.method ?? 'GET',
+    ...(options.body === undefined ? {} : { body: options.body }),
     // autocannon takes an array of URLs (its README); its types only name a string.
     url: url as string,
     connections: options.connections,

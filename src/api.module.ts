@@ -8,6 +8,7 @@ import { AnalyticsModule } from './modules/analytics/analytics.module.js';
 import { AuditModule } from './modules/audit/audit.module.js';
 import { AuthGuard } from './modules/auth/auth.guard.js';
 import { AuthModule } from './modules/auth/auth.module.js';
+import { EnvelopesModule } from './modules/envelopes/envelopes.module.js';
 import { KeysModule } from './modules/keys/keys.module.js';
 import { PermissionsGuard } from './modules/auth/permissions.guard.js';
 import { HealthModule } from './modules/health/health.module.js';
@@ -54,6 +55,7 @@ import { RedisModule } from './redis/redis.module.js';
     UsageModule,
     AnalyticsModule,
     WebhooksModule,
+    EnvelopesModule,
   ],
   providers: [
     { provide: APP_GUARD, useExisting: AuthGuard },

@@ -77,6 +77,18 @@ describe('OpenAPI examples', () => {
   const bodyExampleOf = (operation: OpenAPIV3.OperationObject): unknown =>
     (operation.requestBody as OpenAPIV3.RequestBodyObject | undefined)?.content['application/json']
       ?.example;
+  /** A body that is not JSON (a Sentry envelope): its media type and its schema's example. */
+  const rawExampleOf = (
+    operation: OpenAPIV3.OperationObject,
+  ): { mediaType: string; example: string } | undefined => {
+    const content = (operation.requestBody as OpenAPIV3.RequestBodyObject | undefined)?.content;
+    for (const [mediaType, media] of Object.entries(content ?? {})) {
+      const example = (media.schema as OpenAPIV3.SchemaObject | undefined)?.example as unknown;
+      if (mediaType !== 'application/json' && typeof example === 'string')
+        return { mediaType, example };
+    }
+    return undefined;
+  };
 
   async function created(caller: Account, path: string, body: unknown): Promise<string> {
     const response = await api.call(path, as(caller, 'POST', body));
@@ -94,6 +106,13 @@ describe('OpenAPI examples', () => {
   const newProject = async (caller: Account) => ({
     id: await created(caller, '/api/v1/projects', { name: 'p' }),
   });
+  /** A project of the caller's, and its DSN's public key (what a Sentry SDK sends). */
+  const newProjectDsn = async (caller: Account) => {
+    const response = await api.call('/api/v1/projects', as(caller, 'POST', { name: 'p' }));
+    expect(response.status).toBe(201);
+    const { data } = (await response.json()) as { data: { id: number; public_key: string } };
+    return { project_id: String(data.id), sentry_key: data.public_key };
+  };
   const newWebhook = async (caller: Account) => ({
     id: await created(caller, '/api/v1/webhooks', {
       url: 'https://203.0.113.10/webhooks/gatehouse',
@@ -175,6 +194,8 @@ describe('OpenAPI examples', () => {
     'PATCH /api/v1/projects/{id}': { path: newProject },
     'DELETE /api/v1/projects/{id}': { path: newProject },
     'PATCH /api/v1/webhooks/{id}': { path: newWebhook },
+    'POST /api/{project_id}/envelope': { path: newProjectDsn },
+    'POST /api/v1/{project_id}/envelope': { path: newProjectDsn },
     'GET /api/v1/webhooks/{id}/deliveries': { path: newWebhook },
     'POST /api/v1/versions': { caller: 'platform' },
     'PATCH /api/v1/versions/{version}': { caller: 'platform' },
@@ -220,6 +241,7 @@ describe('OpenAPI examples', () => {
     const withExamples = operations().filter(
       ({ operation }) =>
         bodyExampleOf(operation) !== undefined ||
+        rawExampleOf(operation) !== undefined ||
         parametersOf(operation).some((parameter) => exampleOf(parameter) !== undefined),
     );
     // Registering first: the login and invitation examples are about the account it makes.
@@ -252,11 +274,18 @@ describe('OpenAPI examples', () => {
       const substituted = setup.body ? await setup.body(caller as Account) : {};
       const headers =
         caller === undefined ? {} : await credentialFor(caller, operation, setup.caller);
+      const raw = rawExampleOf(operation);
       const response = await api.call(
         url,
-        example === undefined
-          ? { method: method.toUpperCase(), headers }
-          : json(method.toUpperCase(), { ...(example as object), ...substituted }, headers),
+        raw !== undefined
+          ? {
+              method: method.toUpperCase(),
+              headers: { ...headers, 'content-type': raw.mediaType },
+              body: raw.example,
+            }
+          : example === undefined
+            ? { method: method.toUpperCase(), headers }
+            : json(method.toUpperCase(), { ...(example as object), ...substituted }, headers),
       );
       const documented = Object.keys(operation.responses).filter((status) => /^2/.test(status));
       const text = await response.text();

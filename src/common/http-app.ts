@@ -7,12 +7,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppConfig } from '../config/config.classes.js';
 import { BlockedCredentials } from '../modules/auth/blocked-credentials.js';
 import { HttpMetrics } from '../modules/metrics/http-metrics.js';
+import { SENTRY_CORS, isEnvelopeUrl } from '../modules/envelopes/sentry-cors.js';
 import { LimitEventRecorder } from '../modules/rate-limit/limit-event-recorder.js';
 import { UsageRecorder } from '../modules/usage/usage-recorder.js';
 import { AppError, CommonErrors } from './app-error.js';
 import { errorBody } from './exception.filter.js';
 import { findUnstorableText, jsonShapeProblem } from './json-limits.js';
 import { serveOpenApi } from './openapi.js';
+import { registerRawBodyRoutes } from './raw-body.js';
 import { requestIdFor } from './request-id.js';
 
 export const BODY_LIMIT_BYTES = 10 * 1024 * 1024;
@@ -237,6 +239,8 @@ export async function configureHttpApp(app: NestFastifyApplication): Promise<voi
   // and Nest's urlencoded parser is never added (bodyParser: false), so anything else is 415.
   fastify.removeContentTypeParser('text/plain');
   replaceJsonParser(fastify);
+  // Except @RawBody() routes (Sentry envelopes), which read the body as it arrives.
+  registerRawBodyRoutes(fastify);
 
   await app.register(helmet, {
     // Swagger UI at /docs needs inline scripts and styles; the API itself only serves JSON.
@@ -250,7 +254,7 @@ export async function configureHttpApp(app: NestFastifyApplication): Promise<voi
       },
     },
   });
-  app.enableCors({
+  const apiCors = {
     origin: config.corsOrigins.includes('*') ? true : config.corsOrigins,
     exposedHeaders: [
       'X-Request-Id',
@@ -269,6 +273,11 @@ export async function configureHttpApp(app: NestFastifyApplication): Promise<voi
       'Sunset',
       'Link',
     ],
+  };
+  // The Sentry envelope route answers any origin (src/modules/envelopes/sentry-cors.ts).
+  app.enableCors({
+    delegator: (request, callback) =>
+      callback(null, isEnvelopeUrl(request.url) ? SENTRY_CORS : apiCors),
   });
 
   registerHooks(

@@ -314,6 +314,10 @@ const TAGS: [name: string, description: string][] = [
     'Usage: requests, errors and latency percentiles per interval (from rollups), and the raw usage log',
   ],
   ['audit', 'Who changed what, when and from where'],
+  [
+    'envelopes',
+    "Sentry-compatible error ingestion: point an unmodified Sentry SDK at a project's DSN",
+  ],
   ['index', 'Where to start: links to the docs, this document, health and the versions'],
   ['health', 'Liveness and readiness (outside /api)'],
 ];

@@ -841,6 +841,56 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/{project_id}/envelope": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ingest a Sentry envelope
+         * @description The endpoint of a project's DSN (`https://{public_key}@{host}/{project_id}`): Sentry SDKs send their envelopes here (https://develop.sentry.dev/sdk/data-model/envelopes/), unchanged. Also at `/api/v1/{project_id}/envelope/`.
+         *
+         *     - **Body**: the envelope, with any or no `Content-Type`, optionally compressed (`Content-Encoding`: gzip, deflate, br). Items with or without `length`, the last with or without a final newline; unknown item types are kept.
+         *     - **Authentication**: the DSN's public key as `X-Sentry-Auth: Sentry sentry_key={public_key}, sentry_version=7`, or the `sentry_key` query parameter, or the `dsn` field of the envelope header. Not the API's bearer token or API key.
+         *     - **Limits**: body 20 MB as sent, envelope 100 MB decompressed, one event item 1 MB, 100 items (413 `PAYLOAD_TOO_LARGE`). The project's `ingest_rate_limit` (default 1,000 per minute): 429 with `Retry-After` and `X-Sentry-Rate-Limits`.
+         *     - **Answer**: 200 once the envelope is stored; events are extracted from it asynchronously.
+         */
+        post: operations["EnvelopesController_ingest[0]"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/{project_id}/envelope": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ingest a Sentry envelope
+         * @description The endpoint of a project's DSN (`https://{public_key}@{host}/{project_id}`): Sentry SDKs send their envelopes here (https://develop.sentry.dev/sdk/data-model/envelopes/), unchanged. Also at `/api/v1/{project_id}/envelope/`.
+         *
+         *     - **Body**: the envelope, with any or no `Content-Type`, optionally compressed (`Content-Encoding`: gzip, deflate, br). Items with or without `length`, the last with or without a final newline; unknown item types are kept.
+         *     - **Authentication**: the DSN's public key as `X-Sentry-Auth: Sentry sentry_key={public_key}, sentry_version=7`, or the `sentry_key` query parameter, or the `dsn` field of the envelope header. Not the API's bearer token or API key.
+         *     - **Limits**: body 20 MB as sent, envelope 100 MB decompressed, one event item 1 MB, 100 items (413 `PAYLOAD_TOO_LARGE`). The project's `ingest_rate_limit` (default 1,000 per minute): 429 with `Retry-After` and `X-Sentry-Rate-Limits`.
+         *     - **Answer**: 200 once the envelope is stored; events are extracted from it asynchronously.
+         */
+        post: operations["EnvelopesController_ingest[1]_v1"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2299,6 +2349,18 @@ export interface components {
              */
             role: "owner" | "admin" | "member" | "viewer";
         };
+        IngestRateLimitDto: {
+            /**
+             * @example minute
+             * @enum {string}
+             */
+            window: "second" | "minute" | "hour" | "day";
+            /**
+             * Format: int32
+             * @example 600
+             */
+            limit: number;
+        };
         ProjectResponse: {
             /**
              * Format: int32
@@ -2321,6 +2383,8 @@ export interface components {
              * @example http://5f0c8a3e9b1d4c7e8f2a6b3c9d0e1f2a@localhost:3000/42
              */
             dsn: string;
+            /** @description The limit that applies: the project's own, else the default (1,000 per minute) */
+            ingest_rate_limit: components["schemas"]["IngestRateLimitDto"];
             /**
              * Format: date-time
              * @example 2026-01-01T00:00:00.000Z
@@ -2356,6 +2420,8 @@ export interface components {
             platform?: string;
             /** @example checkout */
             slug: string;
+            /** @description At most `limit` Sentry envelopes in any rolling `window` (POST /api/{project_id}/envelope/; over it: 429 with Retry-After and X-Sentry-Rate-Limits). Left out on PUT, or null on PATCH: the default, 1,000 per minute. */
+            ingest_rate_limit?: components["schemas"]["IngestRateLimitDto"] | null;
         };
         UpdateProjectDto: {
             /** @example Checkout service */
@@ -2367,6 +2433,8 @@ export interface components {
             platform?: string;
             /** @example checkout */
             slug?: string;
+            /** @description At most `limit` Sentry envelopes in any rolling `window` (POST /api/{project_id}/envelope/; over it: 429 with Retry-After and X-Sentry-Rate-Limits). Left out on PUT, or null on PATCH: the default, 1,000 per minute. */
+            ingest_rate_limit?: components["schemas"]["IngestRateLimitDto"] | null;
         };
         AuditParty: {
             /**
@@ -2780,6 +2848,13 @@ export interface components {
              * @example 2026-01-01T00:00:00.000Z
              */
             created_at: string;
+        };
+        EnvelopeAcceptedResponse: {
+            /**
+             * @description The envelope's event_id (its header's, else its first event's), as 32 lowercase hex digits; without one, the stored envelope's id in the same form
+             * @example 9ec79c33ec9942ab8353589fcb2e04dc
+             */
+            id: string;
         };
         ErrorDetailDto: {
             /**
@@ -12487,7 +12562,11 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "platform": "python"
+                 *       "platform": "python",
+                 *       "ingest_rate_limit": {
+                 *         "window": "minute",
+                 *         "limit": 600
+                 *       }
                  *     }
                  */
                 "application/json": components["schemas"]["UpdateProjectDto"];
@@ -15462,6 +15541,276 @@ export interface operations {
                     "X-Quota-Limit": components["headers"]["X-Quota-Limit"];
                     "X-Quota-Remaining": components["headers"]["X-Quota-Remaining"];
                     "X-Quota-Reset": components["headers"]["X-Quota-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description INTERNAL_ERROR: an unexpected failure (the request_id finds it in the logs) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: Postgres or Redis is unavailable (Retry-After may say when to retry) */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error, in the same body (e.g. 413 PAYLOAD_TOO_LARGE, 415 UNSUPPORTED_MEDIA_TYPE, 504 TIMEOUT) */
+            default: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    "EnvelopesController_ingest[0]": {
+        parameters: {
+            query?: {
+                /** @description The DSN's public key (when X-Sentry-Auth is not sent) */
+                sentry_key?: string;
+            };
+            header?: {
+                /** @description Sentry sentry_key={public_key}, sentry_version=7[, sentry_client=...] */
+                "X-Sentry-Auth"?: string;
+                "Content-Encoding"?: "identity" | "gzip" | "deflate" | "br";
+            };
+            path: {
+                /** @description The project's id (the DSN's last path segment) */
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        /** @description The envelope (newline-delimited JSON headers and payloads) */
+        requestBody: {
+            content: {
+                "application/x-sentry-envelope": string;
+            };
+        };
+        responses: {
+            /** @description Stored */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnvelopeAcceptedResponse"];
+                };
+            };
+            /** @description VALIDATION_ERROR: a malformed envelope (details.reason says what) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description AUTHENTICATION_FAILED: no key, or not the project's public key */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description RESOURCE_NOT_FOUND: no project with this id */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: over a limit (details.reason) */
+            413: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: a Content-Encoding other than gzip, deflate or br */
+            415: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED: over the project's ingest_rate_limit */
+            429: {
+                headers: {
+                    /** @description Sentry's rate-limit header, `<retry_after>:<categories>:<scope>:<reason_code>`; empty categories mean all */
+                    "X-Sentry-Rate-Limits"?: string;
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description INTERNAL_ERROR: an unexpected failure (the request_id finds it in the logs) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: Postgres or Redis is unavailable (Retry-After may say when to retry) */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error, in the same body (e.g. 413 PAYLOAD_TOO_LARGE, 415 UNSUPPORTED_MEDIA_TYPE, 504 TIMEOUT) */
+            default: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    "EnvelopesController_ingest[1]_v1": {
+        parameters: {
+            query?: {
+                /** @description The DSN's public key (when X-Sentry-Auth is not sent) */
+                sentry_key?: string;
+            };
+            header?: {
+                /** @description Sentry sentry_key={public_key}, sentry_version=7[, sentry_client=...] */
+                "X-Sentry-Auth"?: string;
+                "Content-Encoding"?: "identity" | "gzip" | "deflate" | "br";
+            };
+            path: {
+                /** @description The project's id (the DSN's last path segment) */
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        /** @description The envelope (newline-delimited JSON headers and payloads) */
+        requestBody: {
+            content: {
+                "application/x-sentry-envelope": string;
+            };
+        };
+        responses: {
+            /** @description Stored */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnvelopeAcceptedResponse"];
+                };
+            };
+            /** @description VALIDATION_ERROR: a malformed envelope (details.reason says what) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description AUTHENTICATION_FAILED: no key, or not the project's public key */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description RESOURCE_NOT_FOUND: no project with this id */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description API_VERSION_SUNSET */
+            410: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: over a limit (details.reason) */
+            413: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: a Content-Encoding other than gzip, deflate or br */
+            415: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED: over the project's ingest_rate_limit */
+            429: {
+                headers: {
+                    /** @description Sentry's rate-limit header, `<retry_after>:<categories>:<scope>:<reason_code>`; empty categories mean all */
+                    "X-Sentry-Rate-Limits"?: string;
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };

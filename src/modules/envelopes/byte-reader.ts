@@ -68,6 +68,22 @@ export class ByteReader {
     return this.take(length);
   }
 
+  /**
+   * Consumes exactly `length` bytes without holding them (at most one chunk is buffered at a
+   * time); a shorter input is a 400 (`length` past the end).
+   */
+  async skipExact(length: number): Promise<void> {
+    let left = length;
+    while (left > 0) {
+      if (this.buffered === 0 && !(await this.pull())) {
+        throw malformed('item length past the end of the envelope');
+      }
+      const n = Math.min(this.buffered, left);
+      this.skip(n);
+      left -= n;
+    }
+  }
+
   /** Consumes one newline (LF or CRLF) if it comes next; true if there was one or input ended. */
   async skipNewline(): Promise<boolean> {
     if (await this.atEnd()) return true;

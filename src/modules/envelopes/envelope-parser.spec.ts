@@ -275,3 +275,80 @@ describe('parseEnvelope: properties', () => {
     );
   });
 });
+
+describe("parseEnvelope in 'scan' mode (the ingest path: checked, nothing kept)", () => {
+  const scan = (bytes: Buffer | string, limits?: Partial<EnvelopeLimits>, size?: number) =>
+    parseEnvelope(streamOf(bytes, size), { ...DEFAULT_ENVELOPE_LIMITS, ...limits }, 'scan');
+
+  it('sees what full mode sees, without payloads, and keeps only the first event', async () => {
+    const first = JSON.stringify({ event_id: EVENT_ID, message: 'first' });
+    const second = JSON.stringify({ message: 'second' });
+    const bytes = lines(
+      '{"sent_at":"2026-11-30T20:00:00.000Z"}\n',
+      `{"type":"event","length":${Buffer.byteLength(first)}}\n${first}\n`,
+      '{"type":"attachment","length":5,"filename":"a.txt"}\nhello\n',
+      `{"type":"event"}\n${second}\n`,
+      '{"type":"something_new"}\nraw',
+    );
+    for (const size of [1, 3, 7, 64, 4096]) {
+      const full = await parse(bytes, {}, size);
+      const scanned = await scan(bytes, {}, size);
+      expect(scanned.eventId).toBe(EVENT_ID);
+      expect(scanned.size).toBe(full.size);
+      expect(scanned.header).toEqual(full.header);
+      expect(scanned.items.map((item) => [item.type, item.known, item.header])).toEqual(
+        full.items.map((item) => [item.type, item.known, item.header]),
+      );
+      expect(scanned.items.every((item) => item.payload.length === 0)).toBe(true);
+      expect(scanned.items.map((item) => item.event !== undefined)).toEqual([
+        true,
+        false,
+        false,
+        false,
+      ]);
+    }
+  });
+
+  it('refuses what full mode refuses: bad event JSON, a length past the end, over the limits', async () => {
+    expect((await refusal(scan('{}\n{"type":"event"}\n{nope}\n'))).reason).toBe(
+      'event item is not valid JSON',
+    );
+    expect((await refusal(scan('{}\n{"type":"attachment","length":50}\nshort\n'))).status).toBe(
+      400,
+    );
+    expect(
+      (await refusal(scan('{}\n{"type":"attachment","length":50}\n', { maxEnvelopeBytes: 40 })))
+        .status,
+    ).toBe(413);
+  });
+
+  it('skips a sized attachment as it streams past, holding none of it', async () => {
+    const size = 64 * 1024 * 1024;
+    let pushed = 0;
+    const chunk = Buffer.alloc(64 * 1024, 0x61);
+    const head = Buffer.from(`{}\n{"type":"attachment","length":${size}}\n`);
+    const source = new Readable({
+      read() {
+        if (pushed === 0) this.push(head);
+        if (pushed >= size) {
+          this.push('\n');
+          this.push(null);
+          return;
+        }
+        this.push(chunk);
+        pushed += chunk.length;
+      },
+    });
+    const before = process.memoryUsage().arrayBuffers;
+    let peak = before;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, process.memoryUsage().arrayBuffers);
+    }, 5);
+    const env = await parseEnvelope(source, DEFAULT_ENVELOPE_LIMITS, 'scan');
+    clearInterval(sampler);
+    expect(env.items).toHaveLength(1);
+    expect(env.size).toBe(head.length + size + 1);
+    // Chunks in flight, not the 64 MB attachment.
+    expect((peak - before) / 1024 / 1024).toBeLessThan(16);
+  });
+});

@@ -49,6 +49,18 @@ export interface ParsedEnvelope {
   size: number;
 }
 
+/**
+ * `full`: every item's payload is returned. `scan`: the envelope is checked exactly as in
+ * `full` (headers, lengths, limits, event JSON), but payloads are not kept: items come back
+ * with an empty payload, and only the first event item keeps its parsed `event` (for the
+ * event id). Sized payloads are skipped as they stream past, so a valid envelope holding a
+ * 100 MB attachment (a few hundred KB gzipped) costs a chunk of memory, not 100 MB: for the
+ * ingest path, which stores the envelope's bytes as they were sent.
+ */
+export type ParseMode = 'full' | 'scan';
+
+const EMPTY = Buffer.alloc(0);
+
 const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 
 /**
@@ -63,10 +75,11 @@ const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$
 export async function parseEnvelope(
   stream: Readable,
   limits: EnvelopeLimits = DEFAULT_ENVELOPE_LIMITS,
+  mode: ParseMode = 'full',
 ): Promise<ParsedEnvelope> {
   const reader = new ByteReader(stream[Symbol.asyncIterator](), limits.maxEnvelopeBytes);
   try {
-    return await readEnvelope(reader, limits);
+    return await readEnvelope(reader, limits, mode);
   } catch (error) {
     stream.destroy();
     if (error instanceof EnvelopeError) throw error;
@@ -75,7 +88,11 @@ export async function parseEnvelope(
   }
 }
 
-async function readEnvelope(reader: ByteReader, limits: EnvelopeLimits): Promise<ParsedEnvelope> {
+async function readEnvelope(
+  reader: ByteReader,
+  limits: EnvelopeLimits,
+  mode: ParseMode,
+): Promise<ParsedEnvelope> {
   const headerLine = await reader.readLine(limits.maxHeaderBytes, () =>
     tooLarge('envelope header larger than the limit'),
   );
@@ -94,7 +111,11 @@ async function readEnvelope(reader: ByteReader, limits: EnvelopeLimits): Promise
     if (line === null) break;
     if (isBlank(line)) continue;
     if (items.length === limits.maxItems) throw tooLarge(`more than ${limits.maxItems} items`);
-    items.push(await readItem(reader, parseObject(line, 'item header'), limits));
+    const item = await readItem(reader, parseObject(line, 'item header'), limits, mode);
+    if (mode === 'scan' && item.event !== undefined && items.some((kept) => kept.event)) {
+      delete item.event;
+    }
+    items.push(item);
   }
 
   const firstEvent = items.find((item) => item.event !== undefined)?.event;
@@ -111,6 +132,7 @@ async function readItem(
   reader: ByteReader,
   header: JsonObject,
   limits: EnvelopeLimits,
+  mode: ParseMode,
 ): Promise<EnvelopeItem> {
   const { type, length } = header;
   if (typeof type !== 'string' || type === '') throw malformed('item header without a type');
@@ -131,12 +153,18 @@ async function readItem(
     if (reader.position + length > limits.maxEnvelopeBytes) {
       throw tooLarge('envelope larger than the limit');
     }
-    payload = await reader.readExact(length);
+    if (mode === 'scan' && !isEvent) {
+      await reader.skipExact(length);
+      payload = EMPTY;
+    } else {
+      payload = await reader.readExact(length);
+    }
     if (!(await reader.skipNewline())) throw malformed('no newline after an item payload');
   }
 
   const item: EnvelopeItem = { header, type, known: KNOWN.has(type), payload };
   if (isEvent) item.event = parseObject(payload, `${type} item`);
+  if (mode === 'scan') item.payload = EMPTY;
   return item;
 }
 

@@ -1,3 +1,4 @@
+import { effectiveIngestRateLimit } from './ingest-rate-limit.js';
 import type { Project } from './project.entity.js';
 import type { ProjectResponse } from './projects.dto.js';
 
@@ -18,6 +19,7 @@ export function toProjectResponse(publicUrl: string, project: Project): ProjectR
     platform: project.platform,
     public_key: project.publicKey,
     dsn: dsnFor(publicUrl, project),
+    ingest_rate_limit: { ...effectiveIngestRateLimit(project.ingestRateLimit) },
     created_at: project.createdAt.toISOString(),
     updated_at: project.updatedAt.toISOString(),
   };

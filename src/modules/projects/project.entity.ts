@@ -6,6 +6,14 @@ import {
   UpdateDateColumn,
 } from 'typeorm';
 
+export type IngestWindow = 'second' | 'minute' | 'hour' | 'day';
+
+/** At most `limit` envelopes in any rolling `window` (API.md, Envelopes). */
+export interface IngestRateLimit {
+  window: IngestWindow;
+  limit: number;
+}
+
 /** A project of an organization; its integer id and public key form the Sentry DSN. */
 @Entity('projects')
 export class Project {
@@ -26,6 +34,10 @@ export class Project {
 
   @Column('text')
   publicKey: string;
+
+  /** Null: the default (DEFAULT_INGEST_RATE_LIMIT). */
+  @Column({ type: 'jsonb', nullable: true })
+  ingestRateLimit: IngestRateLimit | null;
 
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;

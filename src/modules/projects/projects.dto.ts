@@ -1,9 +1,12 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
-import { IsOptional, IsString, Length, Matches } from 'class-validator';
-import { ApiInteger, INT32_MAX } from '../../common/int-range.js';
+import { Type } from 'class-transformer';
+import { IsIn, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
+import { ApiInteger, INT32_MAX, IntRange } from '../../common/int-range.js';
 import { TIMESTAMP_FIELD, UUID_FIELD, maxLengthOf } from '../../common/openapi-bounds.js';
 import { ApiRequestExample } from '../../common/request-example.js';
 import { PUBLIC_URL_MAX_LENGTH } from '../../config/env.js';
+import { INGEST_LIMIT_MAX, INGEST_WINDOWS } from './ingest-rate-limit.js';
+import type { IngestWindow } from './project.entity.js';
 
 /** Hex characters of a project's public key (the DSN's user part). */
 export const PUBLIC_KEY_LENGTH = 32;
@@ -37,6 +40,21 @@ export class CreateProjectDto {
   slug?: string;
 }
 
+const INGEST_DESCRIPTION =
+  'At most `limit` Sentry envelopes in any rolling `window` (POST /api/{project_id}/envelope/; ' +
+  'over it: 429 with Retry-After and X-Sentry-Rate-Limits). Left out on PUT, or null on PATCH: ' +
+  'the default, 1,000 per minute.';
+
+export class IngestRateLimitDto {
+  @ApiProperty({ enum: INGEST_WINDOWS, example: 'minute' })
+  @IsIn(INGEST_WINDOWS)
+  window: IngestWindow;
+
+  @ApiProperty({ example: 600 })
+  @IntRange(1, INGEST_LIMIT_MAX)
+  limit: number;
+}
+
 @ApiRequestExample<ReplaceProjectDto>({
   name: 'Checkout service',
   platform: 'node',
@@ -57,10 +75,23 @@ export class ReplaceProjectDto {
   @ApiProperty({ example: 'checkout' })
   @Matches(SLUG, { message: SLUG_MESSAGE })
   slug: string;
+
+  @ApiPropertyOptional({
+    type: IngestRateLimitDto,
+    nullable: true,
+    description: INGEST_DESCRIPTION,
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => IngestRateLimitDto)
+  ingest_rate_limit?: IngestRateLimitDto | null;
 }
 
-/** PATCH: only the fields sent change (null clears platform). */
-@ApiRequestExample<UpdateProjectDto>({ platform: 'python' })
+/** PATCH: only the fields sent change (null clears platform, and restores the default ingest limit). */
+@ApiRequestExample<UpdateProjectDto>({
+  platform: 'python',
+  ingest_rate_limit: { window: 'minute', limit: 600 },
+})
 export class UpdateProjectDto extends PartialType(ReplaceProjectDto) {}
 
 export class ProjectResponse {
@@ -95,6 +126,12 @@ export class ProjectResponse {
     maxLength: PUBLIC_URL_MAX_LENGTH + PUBLIC_KEY_LENGTH + '@/'.length + String(INT32_MAX).length,
   })
   dsn: string;
+
+  @ApiProperty({
+    type: IngestRateLimitDto,
+    description: "The limit that applies: the project's own, else the default (1,000 per minute)",
+  })
+  ingest_rate_limit: IngestRateLimitDto;
 
   @ApiProperty(TIMESTAMP_FIELD)
   created_at: string;

@@ -9,7 +9,7 @@ import { AppConfig } from '../../config/config.classes.js';
 import { diff, recordAudit } from '../audit/audit-record.js';
 import { addOutboxEvent } from '../webhooks/outbox-writer.js';
 import { toProjectResponse } from './project-response.js';
-import { Project } from './project.entity.js';
+import { type IngestRateLimit, Project } from './project.entity.js';
 import { PUBLIC_KEY_LENGTH } from './projects.dto.js';
 import { ProjectErrors } from './projects.errors.js';
 
@@ -17,10 +17,16 @@ export interface ProjectFields {
   name: string;
   slug: string;
   platform: string | null;
+  ingestRateLimit: IngestRateLimit | null;
 }
 
 function auditable(project: Partial<Project>): Record<string, unknown> {
-  return { name: project.name, slug: project.slug, platform: project.platform };
+  return {
+    name: project.name,
+    slug: project.slug,
+    platform: project.platform,
+    ingest_rate_limit: project.ingestRateLimit,
+  };
 }
 
 @Injectable()
@@ -51,6 +57,14 @@ export class ProjectsRepository {
 
   async findById(scope: TenantScope, id: number): Promise<Project | null> {
     return this.dataSource.manager.findOneBy(Project, { ...scope, id });
+  }
+
+  /**
+   * The one read of a project without a tenant scope: Sentry ingestion, where the project id
+   * comes from the URL and the DSN's public key is the credential, checked by the caller.
+   */
+  async findForIngest(id: number): Promise<Project | null> {
+    return this.dataSource.manager.findOneBy(Project, { id });
   }
 
   async create(scope: TenantScope, ctx: RequestContext, fields: ProjectFields): Promise<Project> {

@@ -12,6 +12,7 @@ import type {
   ReplaceProjectDto,
   UpdateProjectDto,
 } from './projects.dto.js';
+import { IngestProjects } from './ingest-projects.js';
 import { toProjectResponse } from './project-response.js';
 import { ProjectErrors } from './projects.errors.js';
 import { type ProjectFields, ProjectsRepository } from './projects.repository.js';
@@ -21,6 +22,7 @@ export class ProjectsService {
   constructor(
     private readonly projects: ProjectsRepository,
     private readonly app: AppConfig,
+    private readonly ingestProjects: IngestProjects,
   ) {}
 
   private toResponse(project: Project): ProjectResponse {
@@ -47,8 +49,12 @@ export class ProjectsService {
       name: dto.name,
       slug: dto.slug ?? slugWithSuffix(dto.name),
       platform: dto.platform ?? null,
+      ingestRateLimit: null,
     };
-    return this.toResponse(await this.projects.create(tenantOf(ctx), ctx, fields));
+    const project = await this.projects.create(tenantOf(ctx), ctx, fields);
+    // A process may have remembered this id as unknown (a DSN tried before it existed).
+    await this.ingestProjects.changed(project.id);
+    return this.toResponse(project);
   }
 
   async replace(
@@ -56,7 +62,12 @@ export class ProjectsService {
     id: number,
     dto: ReplaceProjectDto,
   ): Promise<ProjectResponse> {
-    return this.update(ctx, id, { name: dto.name, slug: dto.slug, platform: dto.platform ?? null });
+    return this.update(ctx, id, {
+      name: dto.name,
+      slug: dto.slug,
+      platform: dto.platform ?? null,
+      ingest_rate_limit: dto.ingest_rate_limit ?? null,
+    });
   }
 
   async update(
@@ -69,10 +80,18 @@ export class ProjectsService {
     if (dto.name !== undefined) changes.name = dto.name;
     if (dto.slug !== undefined) changes.slug = dto.slug;
     if (dto.platform !== undefined) changes.platform = dto.platform;
-    return this.toResponse(await this.projects.update(tenantOf(ctx), ctx, id, changes));
+    if (dto.ingest_rate_limit !== undefined) {
+      const own = dto.ingest_rate_limit;
+      changes.ingestRateLimit = own === null ? null : { window: own.window, limit: own.limit };
+    }
+    const project = await this.projects.update(tenantOf(ctx), ctx, id, changes);
+    if (changes.ingestRateLimit !== undefined) await this.ingestProjects.changed(id);
+    return this.toResponse(project);
   }
 
   async remove(ctx: AuthenticatedContext, id: number): Promise<void> {
     await this.projects.remove(tenantOf(ctx), ctx, id);
+    // Its DSN stops working on every process (before this call returns, here).
+    await this.ingestProjects.changed(id);
   }
 }

@@ -5,6 +5,7 @@ import { RateLimitConfig } from '../../config/config.classes.js';
 import { type PeriodBounds, currentPeriod } from '../quota/quota-period.js';
 import { type ActiveQuota, QuotaStore } from '../quota/quota-store.js';
 import { LimitEventRecorder } from './limit-event-recorder.js';
+import { admitUncounted } from './limiter-unavailable.js';
 import { type LimiterResult, Limiter, type QuotaState, StaleLimits } from './limiter.js';
 import { OrganizationLimitsStore } from './organization-limits-store.js';
 import {
@@ -177,13 +178,7 @@ export class RequestLimiter {
       // A limiter call not answered within RATE_LIMIT_TIMEOUT_MS throws.
       admission = await this.decide(principal, call.route, call.cost, false);
     } catch (error) {
-      if (this.config.failureMode === 'closed') {
-        throw CommonErrors.unavailable('Rate limiting is unavailable; retry shortly');
-      }
-      this.logger.warn({
-        msg: 'limiter unavailable; admitting (RATE_LIMIT_FAILURE_MODE=open)',
-        error: String(error),
-      });
+      admitUncounted(this.config, this.logger, error, 'the request');
       return null;
     }
     this.recordQuotaEvents(principal, admission);
