@@ -10,6 +10,7 @@ import { AuthGuard } from './modules/auth/auth.guard.js';
 import { AuthModule } from './modules/auth/auth.module.js';
 import { KeysModule } from './modules/keys/keys.module.js';
 import { PermissionsGuard } from './modules/auth/permissions.guard.js';
+import { EventsModule } from './modules/events/events.module.js';
 import { HealthModule } from './modules/health/health.module.js';
 import { MetricsModule } from './modules/metrics/metrics.module.js';
 import { OrganizationsModule } from './modules/organizations/organizations.module.js';
@@ -54,6 +55,7 @@ import { RedisModule } from './redis/redis.module.js';
     UsageModule,
     AnalyticsModule,
     WebhooksModule,
+    EventsModule,
   ],
   providers: [
     { provide: APP_GUARD, useExisting: AuthGuard },

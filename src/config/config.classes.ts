@@ -190,6 +190,15 @@ export class UsageConfig {
   }
 }
 
+export class EventsConfig {
+  /** Sentry envelopes and their events older than this many days are dropped (whole months). */
+  readonly retentionDays: number;
+
+  constructor(config: ConfigService<Env, true>) {
+    this.retentionDays = config.get('EVENT_RETENTION_DAYS', { infer: true });
+  }
+}
+
 export const CONFIG_CLASSES = [
   AppConfig,
   DatabaseConfig,
@@ -203,4 +212,5 @@ export const CONFIG_CLASSES = [
   CredentialFailureConfig,
   AuditConfig,
   UsageConfig,
+  EventsConfig,
 ];

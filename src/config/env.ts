@@ -66,6 +66,8 @@ export interface Env {
   USAGE_RETENTION_DAYS: number;
   /** Usage records an api process holds while the queue is unreachable; the oldest go first. */
   USAGE_BUFFER_MAX_RECORDS: number;
+  /** Days of Sentry envelopes and their events kept (whole months are dropped). */
+  EVENT_RETENTION_DAYS: number;
   WORKER_QUEUES: QueueName[];
   /** `npm start` only: where the embedded Postgres cluster and the local JWT secret are kept. */
   DATA_DIR: string;
@@ -339,6 +341,7 @@ export function validateEnv(raw: Raw): Env {
     AUDIT_RETENTION_DAYS: integer(raw, 'AUDIT_RETENTION_DAYS', 90, 1, 36500),
     USAGE_RETENTION_DAYS: integer(raw, 'USAGE_RETENTION_DAYS', 30, 1, 36500),
     USAGE_BUFFER_MAX_RECORDS: integer(raw, 'USAGE_BUFFER_MAX_RECORDS', 50_000, 1, 10_000_000),
+    EVENT_RETENTION_DAYS: integer(raw, 'EVENT_RETENTION_DAYS', 90, 1, 36500),
     WORKER_QUEUES: queues.length > 0 ? (queues as QueueName[]) : [...QUEUE_NAMES],
     DATA_DIR: text(raw, 'DATA_DIR') ?? '.data',
   };

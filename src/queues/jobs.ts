@@ -11,6 +11,7 @@ export type Job =
   | { queue: 'retention'; name: 'audit.purge'; data: Record<string, never> }
   | { queue: 'retention'; name: 'invitations-resets.purge'; data: Record<string, never> }
   | { queue: 'retention'; name: 'usage-logs.purge'; data: Record<string, never> }
+  | { queue: 'retention'; name: 'events.purge'; data: Record<string, never> }
   | { queue: 'retention'; name: 'webhooks.purge'; data: Record<string, never> }
   | { queue: 'retention'; name: 'webhooks.lifecycle'; data: Record<string, never> }
   | { queue: 'usage'; name: 'limit-events.record'; data: LimitEventBatch }
