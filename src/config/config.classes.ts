@@ -190,6 +190,7 @@ export class UsageConfig {
   }
 }
 
+@Injectable()
 export class EventsConfig {
   /** Sentry envelopes and their events older than this many days are dropped (whole months). */
   readonly retentionDays: number;

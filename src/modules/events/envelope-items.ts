@@ -12,16 +12,19 @@ function decodedItem(item: EnvelopeItem): EnvelopeItemResponse {
   if (item.event !== undefined) return { ...base, encoding: 'json', payload: storable(item.event) };
   try {
     const payload: unknown = JSON.parse(item.payload.toString('utf8'));
-    return { ...base, encoding: 'json', payload: storable(payload) };
+    if (payload !== null && typeof payload === 'object') {
+      return { ...base, encoding: 'json', payload: storable(payload) };
+    }
   } catch {
-    if (item.payload.length > BASE64_MAX_BYTES) return { ...base, encoding: 'omitted' };
-    return { ...base, encoding: 'base64', payload: item.payload.toString('base64') };
+    // Not JSON: shown as bytes below.
   }
+  if (item.payload.length > BASE64_MAX_BYTES) return { ...base, encoding: 'omitted' };
+  return { ...base, encoding: 'base64', payload: item.payload.toString('base64') };
 }
 
 /**
  * An envelope's items for `GET /events/{id}`: headers as sent; payloads as JSON when they
- * are JSON, else base64 up to 64 KB; attachments and larger payloads by length only.
+ * are a JSON object or array, else base64 up to 64 KB; attachments and larger payloads by length only.
  */
 export function decodedItems(envelope: ParsedEnvelope): EnvelopeItemResponse[] {
   return envelope.items.map(decodedItem);

@@ -161,7 +161,13 @@ export class EnvelopeItemResponse {
   encoding: 'json' | 'base64' | 'omitted';
 
   @ApiPropertyOptional({
-    description: 'The payload: JSON when `encoding` is json, a base64 string when base64',
+    oneOf: [
+      { type: 'object', additionalProperties: true },
+      { type: 'array', items: {} },
+      { type: 'string', format: 'byte' },
+    ],
+    description:
+      'The payload: a JSON object or array when `encoding` is json, a base64 string when base64',
     example: { event_id: '9ec79c33ec9942ab8353589fcb2e04dc', level: 'error' },
   })
   payload?: unknown;
