@@ -107,11 +107,11 @@ async function main(): Promise<void> {
       if (parsed !== envelopes) throw new Error(`${parsed} events for ${envelopes} envelopes`);
       const perSecond = parsed / seconds;
       results.push(perSecond);
-      console.log(
-        `round ${round}: ${parsed} events in ${seconds.toFixed(2)} s = ${perSecond.toFixed(0)} events/s, ${startup.toFixed(2)} s of it start-up (load ${loadavg()[0]?.toFixed(2)})`,
+      process.stdout.write(
+        `round ${round}: ${parsed} events in ${seconds.toFixed(2)} s = ${perSecond.toFixed(0)} events/s, ${startup.toFixed(2)} s of it start-up (load ${loadavg()[0]?.toFixed(2)})\n`,
       );
     }
-    console.log(`median ${median(results).toFixed(0)} events/s`);
+    process.stdout.write(`median ${median(results).toFixed(0)} events/s\n`);
   } finally {
     await client.end();
     await database.drop();
