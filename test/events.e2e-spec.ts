@@ -321,6 +321,42 @@ describe('Sentry events: parsed by the worker, read through the API', () => {
     });
   });
 
+  it('envelope.received: an outbox event at most once a minute per issue', async () => {
+    const projectId = await newProject();
+    const notified = async () =>
+      dataSource.query<
+        { payload: { event_id: string; issue: { title: string; is_new: boolean } } }[]
+      >(
+        `SELECT payload FROM outbox_events WHERE type = 'envelope.received'
+           AND (payload->>'project_id')::int = $1 ORDER BY created_at`,
+        [projectId],
+      );
+    await store(projectId, eventEnvelope({ message: 'a' }));
+    await store(projectId, eventEnvelope({ message: 'b' }));
+    await eventsOnceThere(projectId, 2);
+    const first = await notified();
+    expect(first.map((row) => row.payload.issue.title).sort()).toEqual(['a', 'b']);
+    expect(first.every((row) => row.payload.issue.is_new)).toBe(true);
+
+    await store(projectId, eventEnvelope({ message: 'a' }));
+    await eventsOnceThere(projectId, 3);
+    expect(await notified()).toHaveLength(2);
+
+    await dataSource.query(
+      `UPDATE event_issues SET last_notified_at = now() - interval '61 seconds'
+       WHERE project_id = $1`,
+      [projectId],
+    );
+    await store(projectId, eventEnvelope({ message: 'a' }));
+    const [latest] = (await eventsOnceThere(projectId, 4)).filter((event) => event.message === 'a');
+    const after = await notified();
+    expect(after).toHaveLength(3);
+    expect(after[2]?.payload).toMatchObject({
+      event_id: latest?.id,
+      issue: { title: 'a', is_new: false },
+    });
+  });
+
   it('retention drops whole old months, old rows of DEFAULT, and issues left empty', async () => {
     const projectId = await newProject();
     const now = new Date();

@@ -26,14 +26,16 @@ export const TAKE_PENDING = `
  * deadlock; an issue of a project deleted since its envelope arrived is skipped (its events
  * too: the caller writes only events whose issue comes back). The count is added by
  * INSERT_EVENTS, from the events actually inserted.
- * Outputs: id, project_id, fingerprint_hash, and whether the issue is new.
+ * last_notified_at is set to now when it is null or a minute old: `notify` says the caller
+ * writes this issue's `envelope.received` webhook event (at most one a minute per issue).
+ * Outputs: id, project_id, fingerprint_hash, whether the issue is new, and notify.
  */
 export const UPSERT_ISSUES = `
   INSERT INTO event_issues AS i (organization_id, project_id, fingerprint_hash, fingerprint,
-    title, level, event_count, first_seen_at, last_seen_at)
+    title, level, event_count, first_seen_at, last_seen_at, last_notified_at)
   SELECT r.organization_id, r.project_id, r.fingerprint_hash,
     ARRAY(SELECT jsonb_array_elements_text(r.fingerprint)), r.title, r.level, 0,
-    r.first_seen_at, r.last_seen_at
+    r.first_seen_at, r.last_seen_at, now()
   FROM jsonb_to_recordset($1::jsonb) AS r(organization_id uuid, project_id integer,
     fingerprint_hash text, fingerprint jsonb, title text, level text,
     first_seen_at timestamptz, last_seen_at timestamptz)
@@ -42,8 +44,12 @@ export const UPSERT_ISSUES = `
   ON CONFLICT (project_id, fingerprint_hash) DO UPDATE SET
     first_seen_at = LEAST(i.first_seen_at, excluded.first_seen_at),
     last_seen_at = GREATEST(i.last_seen_at, excluded.last_seen_at),
-    level = excluded.level
-  RETURNING i.id, i.project_id, i.fingerprint_hash, (i.xmax = 0) AS created`;
+    level = excluded.level,
+    last_notified_at = CASE
+      WHEN i.last_notified_at IS NULL OR i.last_notified_at <= now() - interval '1 minute'
+      THEN now() ELSE i.last_notified_at END
+  RETURNING i.id, i.project_id, i.fingerprint_hash, i.title, i.level, (i.xmax = 0) AS created,
+    i.last_notified_at = now() AS notify`;
 
 /**
  * Inputs: $1 a jsonb array of events rows. Inserts them (a row already there, from an

@@ -8,6 +8,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { PollingLoop } from '../../common/polling-loop.js';
 import { QueueConfig } from '../../config/config.classes.js';
 import { type EventRow, type StoredEnvelope, eventsOf } from './envelope-events.js';
+import { type UpsertedIssue, addEnvelopeReceivedEvents } from './envelope-received.js';
 import { INSERT_EVENTS, TAKE_PENDING, UPSERT_ISSUES } from './events-step.sql.js';
 
 /** How long an idle worker waits before looking again: an event shows within a second. */
@@ -37,7 +38,8 @@ export interface EventsStepResult {
  * step takes up to EVENTS_BATCH_ENVELOPES pending envelopes (SKIP LOCKED: several workers
  * share them), parses them and writes their events and issues, all in one transaction, so a
  * worker killed mid-step leaves its envelopes pending and an envelope is parsed once. A step
- * that fails is retried with half the envelopes, down to one.
+ * that fails is retried with half the envelopes, down to one. Each issue's `envelope.received`
+ * webhook event (at most one a minute) is written to the outbox in the same transaction.
  */
 @Injectable()
 export class EventsStep implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -141,7 +143,7 @@ export class EventsStep implements OnApplicationBootstrap, BeforeApplicationShut
         }
       }
     }
-    const upserted = await manager.query<IssueRow[]>(UPSERT_ISSUES, [
+    const upserted = await manager.query<UpsertedIssue[]>(UPSERT_ISSUES, [
       JSON.stringify([...issues.values()]),
     ]);
     const issueIds = new Map(upserted.map((i) => [`${i.project_id}:${i.fingerprint_hash}`, i.id]));
@@ -150,6 +152,7 @@ export class EventsStep implements OnApplicationBootstrap, BeforeApplicationShut
       return issueId === undefined ? [] : [eventRecord(row, issueId)];
     });
     if (events.length > 0) await manager.query(INSERT_EVENTS, [JSON.stringify(events)]);
+    await addEnvelopeReceivedEvents(manager, upserted, rows);
     return upserted
       .filter((issue) => issue.created)
       .map((issue) => ({
@@ -171,13 +174,6 @@ interface IssueInput {
   last_seen_at: string;
   /** ISO received_at of the first and last events (comparable as strings). */
   sortKey: { first: string; last: string };
-}
-
-interface IssueRow {
-  id: string;
-  project_id: number;
-  fingerprint_hash: string;
-  created: boolean;
 }
 
 function eventRecord(row: EventRow, issueId: string) {
