@@ -200,6 +200,19 @@ export class EventsConfig {
   }
 }
 
+/** New-issue alerts through the Telegram Bot API (API.md, Envelopes: Alerts). */
+@Injectable()
+export class TelegramConfig {
+  /** Null: alerts are off. A secret: it is part of every Bot API URL, so no URL is logged. */
+  readonly botToken: string | null;
+  readonly apiUrl: string;
+
+  constructor(config: ConfigService<Env, true>) {
+    this.botToken = config.get('TELEGRAM_BOT_TOKEN', { infer: true }) ?? null;
+    this.apiUrl = config.get('TELEGRAM_API_URL', { infer: true });
+  }
+}
+
 export const CONFIG_CLASSES = [
   AppConfig,
   DatabaseConfig,
@@ -214,4 +227,5 @@ export const CONFIG_CLASSES = [
   AuditConfig,
   UsageConfig,
   EventsConfig,
+  TelegramConfig,
 ];

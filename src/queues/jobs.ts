@@ -1,3 +1,4 @@
+import type { IssueAlertJob } from '../modules/events/issue-alerts.js';
 import type { LimitEventBatch } from '../modules/rate-limit/limit-events.js';
 import type { UsageBatch } from '../modules/usage/usage-record.js';
 import type { WebhookDeliveryJob } from '../modules/webhooks/webhook-dispatch.repository.js';
@@ -14,6 +15,7 @@ export type Job =
   | { queue: 'retention'; name: 'events.purge'; data: Record<string, never> }
   | { queue: 'retention'; name: 'webhooks.purge'; data: Record<string, never> }
   | { queue: 'retention'; name: 'webhooks.lifecycle'; data: Record<string, never> }
+  | { queue: 'notifications'; name: 'issue.alert'; data: IssueAlertJob }
   | { queue: 'usage'; name: 'limit-events.record'; data: LimitEventBatch }
   | { queue: 'usage'; name: 'usage.record'; data: UsageBatch }
   | { queue: 'webhooks'; name: 'webhook.deliver'; data: WebhookDeliveryJob };

@@ -9,6 +9,7 @@ import { PollingLoop } from '../../common/polling-loop.js';
 import { QueueConfig } from '../../config/config.classes.js';
 import { type EventRow, type StoredEnvelope, eventsOf } from './envelope-events.js';
 import { type UpsertedIssue, addEnvelopeReceivedEvents } from './envelope-received.js';
+import { IssueAlerts } from './issue-alerts.js';
 import { INSERT_EVENTS, TAKE_PENDING, UPSERT_ISSUES } from './events-step.sql.js';
 
 /** How long an idle worker waits before looking again: an event shows within a second. */
@@ -50,6 +51,7 @@ export class EventsStep implements OnApplicationBootstrap, BeforeApplicationShut
   constructor(
     private readonly dataSource: DataSource,
     private readonly queues: QueueConfig,
+    private readonly alerts: IssueAlerts,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -65,6 +67,7 @@ export class EventsStep implements OnApplicationBootstrap, BeforeApplicationShut
     const size = this.batchSize;
     try {
       const result = await this.step(size);
+      await this.alerts.enqueue(result.newIssues.map((issue) => issue.id));
       this.batchSize = EVENTS_BATCH_ENVELOPES;
       return result.envelopes === size;
     } catch (error) {
