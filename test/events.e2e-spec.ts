@@ -321,6 +321,39 @@ describe('Sentry events: parsed by the worker, read through the API', () => {
     });
   });
 
+  it('an envelope whose events Postgres refuses is set aside, the others go on', async () => {
+    const projectId = await newProject();
+    await dataSource.query(`
+      CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.message = 'poison' THEN RAISE EXCEPTION 'refused' USING ERRCODE = '22023'; END IF;
+        RETURN NEW;
+      END $$`);
+    await dataSource.query(
+      'CREATE TRIGGER refuse_poison BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION refuse_poison()',
+    );
+    try {
+      const poison = await store(projectId, eventEnvelope({ message: 'poison' }));
+      await store(projectId, eventEnvelope({ message: 'fine' }));
+      const [event] = await eventsOnceThere(projectId, 1);
+      expect(event?.message).toBe('fine');
+      await eventually(async () => {
+        const rows = await dataSource.query<unknown[]>(
+          'SELECT 1 FROM envelope_pending WHERE envelope_id = $1',
+          [poison],
+        );
+        expect(rows).toHaveLength(0);
+      });
+      const kept = await dataSource.query<unknown[]>('SELECT 1 FROM envelopes WHERE id = $1', [
+        poison,
+      ]);
+      expect(kept).toHaveLength(1);
+    } finally {
+      await dataSource.query('DROP TRIGGER refuse_poison ON events');
+      await dataSource.query('DROP FUNCTION refuse_poison()');
+    }
+  });
+
   it('envelope.received: an outbox event at most once a minute per issue', async () => {
     const projectId = await newProject();
     const notified = async () =>

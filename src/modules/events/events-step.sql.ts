@@ -77,3 +77,12 @@ export const INSERT_EVENTS = `
   )
   UPDATE event_issues i SET event_count = i.event_count + counts.n
   FROM counts WHERE i.id = counts.issue_id`;
+
+/**
+ * Sets aside the oldest pending envelope (its row deleted, the envelope itself kept): run
+ * only when a step of that one envelope was refused by Postgres for its data, again and again.
+ */
+export const DROP_OLDEST_PENDING = `
+  DELETE FROM envelope_pending WHERE ctid = (
+    SELECT ctid FROM envelope_pending ORDER BY received_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+  RETURNING envelope_id`;

@@ -10,12 +10,20 @@ import { QueueConfig } from '../../config/config.classes.js';
 import { type EventRow, type StoredEnvelope, eventsOf } from './envelope-events.js';
 import { type UpsertedIssue, addEnvelopeReceivedEvents } from './envelope-received.js';
 import { IssueAlerts } from './issue-alerts.js';
-import { INSERT_EVENTS, TAKE_PENDING, UPSERT_ISSUES } from './events-step.sql.js';
+import {
+  DROP_OLDEST_PENDING,
+  INSERT_EVENTS,
+  TAKE_PENDING,
+  UPSERT_ISSUES,
+} from './events-step.sql.js';
+import { isDataRefused } from '../../database/postgres-errors.js';
 
 /** How long an idle worker waits before looking again: an event shows within a second. */
 export const EVENTS_IDLE_MS = 250;
 /** The most envelopes one step takes (one transaction). */
 export const EVENTS_BATCH_ENVELOPES = 500;
+/** Steps of one envelope refused for their data before that envelope is set aside. */
+export const POISON_ATTEMPTS = 3;
 
 interface PendingRow {
   envelope_id: string;
@@ -47,6 +55,8 @@ export class EventsStep implements OnApplicationBootstrap, BeforeApplicationShut
   private readonly logger = new Logger('EventsStep');
   private readonly loop = new PollingLoop(() => this.pass(), EVENTS_IDLE_MS);
   private batchSize = EVENTS_BATCH_ENVELOPES;
+  /** Consecutive steps of one envelope that Postgres refused for their data. */
+  private refusedAlone = 0;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -69,12 +79,31 @@ export class EventsStep implements OnApplicationBootstrap, BeforeApplicationShut
       const result = await this.step(size);
       await this.alerts.enqueue(result.newIssues.map((issue) => issue.id));
       this.batchSize = EVENTS_BATCH_ENVELOPES;
+      this.refusedAlone = 0;
       return result.envelopes === size;
     } catch (error) {
       // The envelopes stay pending.
       this.logger.warn(`events step of ${size} envelopes failed: ${(error as Error).message}`);
       this.batchSize = Math.max(1, Math.floor(size / 2));
+      if (size === 1 && isDataRefused(error)) await this.refused();
       return size > 1;
+    }
+  }
+
+  /**
+   * A step of the oldest envelope alone refused for its data: after POISON_ATTEMPTS in a row
+   * its pending row is dropped (logged; the raw envelope stays), so it cannot stall the rest.
+   */
+  private async refused(): Promise<void> {
+    this.refusedAlone += 1;
+    if (this.refusedAlone < POISON_ATTEMPTS) return;
+    this.refusedAlone = 0;
+    try {
+      const [dropped] = await this.dataSource.query<{ envelope_id: string }[]>(DROP_OLDEST_PENDING);
+      if (dropped !== undefined)
+        this.logger.error(`envelope ${dropped.envelope_id} set aside: its events were refused`);
+    } catch (error) {
+      this.logger.warn(`could not set an envelope aside: ${(error as Error).message}`);
     }
   }
 
