@@ -4,6 +4,7 @@ import { EventsIngestModule } from '../src/modules/events/events-ingest.module.j
 import { eventEnvelope, storeEnvelope } from './support/envelopes.js';
 import { type Account, addMember, as, registerOwner } from './support/identity.js';
 import { expectStatus } from './support/tenancy.js';
+import { type IsolatedDatabase, isolatedDatabase } from './support/isolated-database.js';
 import { type TestApp, startApp } from './support/test-app.js';
 import { eventually } from './support/wait.js';
 import { type WebhookReceiver, startReceiver } from './support/webhook-receiver.js';
@@ -16,12 +17,16 @@ describe('Telegram alerts for new issues (a fake Bot API)', () => {
   let botApi: WebhookReceiver;
   let dataSource: DataSource;
   let owner: Account;
+  let isolated: IsolatedDatabase;
 
   beforeAll(async () => {
     botApi = await startReceiver();
+    // A database of its own: no other spec's events step parses (and does not alert) these.
+    isolated = await isolatedDatabase('eventalerts');
     api = await startApp({
       imports: [EventsIngestModule],
       env: {
+        DATABASE_URL: isolated.url,
         TELEGRAM_BOT_TOKEN: TOKEN,
         TELEGRAM_API_URL: botApi.url(''),
         // Queues of its own: no other spec's worker takes these alerts.
@@ -35,6 +40,7 @@ describe('Telegram alerts for new issues (a fake Bot API)', () => {
   afterAll(async () => {
     await api.close();
     await botApi.close();
+    await isolated.drop();
   });
 
   const setChat = async (account: Account, chat: string) =>
