@@ -11,6 +11,7 @@ import { AuthModule } from './modules/auth/auth.module.js';
 import { EnvelopesModule } from './modules/envelopes/envelopes.module.js';
 import { KeysModule } from './modules/keys/keys.module.js';
 import { PermissionsGuard } from './modules/auth/permissions.guard.js';
+import { EventsModule } from './modules/events/events.module.js';
 import { HealthModule } from './modules/health/health.module.js';
 import { MetricsModule } from './modules/metrics/metrics.module.js';
 import { OrganizationsModule } from './modules/organizations/organizations.module.js';
@@ -56,6 +57,7 @@ import { RedisModule } from './redis/redis.module.js';
     AnalyticsModule,
     WebhooksModule,
     EnvelopesModule,
+    EventsModule,
   ],
   providers: [
     { provide: APP_GUARD, useExisting: AuthGuard },

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
-import { AlertsModule } from './modules/alerts/alerts.module.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
+import { EventsIngestModule } from './modules/events/events-ingest.module.js';
 import { UsageIngestModule } from './modules/usage/usage-ingest.module.js';
 import { WebhookDeliveryModule } from './modules/webhooks/webhook-delivery.module.js';
 import { QueuesModule } from './queues/queues.module.js';
@@ -20,9 +20,9 @@ import { WorkerReadiness } from './queues/worker-readiness.js';
     RedisModule,
     QueuesModule,
     UsageIngestModule,
+    EventsIngestModule,
     RetentionModule,
     WebhookDeliveryModule,
-    AlertsModule,
   ],
   providers: [WorkerReadiness],
 })

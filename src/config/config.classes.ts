@@ -191,15 +191,25 @@ export class UsageConfig {
 }
 
 @Injectable()
-export class AlertsConfig {
-  /** The Telegram bot's token (it is part of every Bot API URL: never logged); null: no alerts. */
-  readonly telegramBotToken: string | null;
-  /** The Bot API's base URL, without a trailing slash. */
-  readonly telegramApiUrl: string;
+export class EventsConfig {
+  /** Sentry envelopes and their events older than this many days are dropped (whole months). */
+  readonly retentionDays: number;
 
   constructor(config: ConfigService<Env, true>) {
-    this.telegramBotToken = config.get('TELEGRAM_BOT_TOKEN', { infer: true }) ?? null;
-    this.telegramApiUrl = config.get('TELEGRAM_API_URL', { infer: true }).replace(/\/+$/, '');
+    this.retentionDays = config.get('EVENT_RETENTION_DAYS', { infer: true });
+  }
+}
+
+/** New-issue alerts through the Telegram Bot API (API.md, Envelopes: Alerts). */
+@Injectable()
+export class TelegramConfig {
+  /** Null: alerts are off. A secret: it is part of every Bot API URL, so no URL is logged. */
+  readonly botToken: string | null;
+  readonly apiUrl: string;
+
+  constructor(config: ConfigService<Env, true>) {
+    this.botToken = config.get('TELEGRAM_BOT_TOKEN', { infer: true }) ?? null;
+    this.apiUrl = config.get('TELEGRAM_API_URL', { infer: true });
   }
 }
 
@@ -216,5 +226,6 @@ export const CONFIG_CLASSES = [
   CredentialFailureConfig,
   AuditConfig,
   UsageConfig,
-  AlertsConfig,
+  EventsConfig,
+  TelegramConfig,
 ];

@@ -42,8 +42,11 @@ describe('validateEnv', () => {
       AUDIT_RETENTION_DAYS: 90,
       USAGE_RETENTION_DAYS: 30,
       USAGE_BUFFER_MAX_RECORDS: 50_000,
+      EVENT_RETENTION_DAYS: 90,
+      TELEGRAM_BOT_TOKEN: undefined,
+      TELEGRAM_API_URL: 'https://api.telegram.org',
       AUTH_FAILURES_PER_IP: 60,
-      WORKER_QUEUES: ['webhooks', 'usage', 'retention', 'notifications'],
+      WORKER_QUEUES: ['webhooks', 'usage', 'retention', 'notifications', 'events'],
     });
     expect(env.JWT_SECRET.length).toBeGreaterThanOrEqual(32);
     // No built-in secret: each process without one gets its own random secret.

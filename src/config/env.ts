@@ -66,10 +66,13 @@ export interface Env {
   USAGE_RETENTION_DAYS: number;
   /** Usage records an api process holds while the queue is unreachable; the oldest go first. */
   USAGE_BUFFER_MAX_RECORDS: number;
-  WORKER_QUEUES: QueueName[];
-  /** The Telegram bot that sends new-issue alerts (unset: none are sent), and its Bot API. */
+  /** Days of Sentry envelopes and their events kept (whole months are dropped). */
+  EVENT_RETENTION_DAYS: number;
+  /** The Telegram bot that sends new-issue alerts; none: no alerts. A secret, never logged. */
   TELEGRAM_BOT_TOKEN: string | undefined;
+  /** The Bot API's base URL (a fake one in tests). */
   TELEGRAM_API_URL: string;
+  WORKER_QUEUES: QueueName[];
   /** `npm start` only: where the embedded Postgres cluster and the local JWT secret are kept. */
   DATA_DIR: string;
 }
@@ -342,9 +345,15 @@ export function validateEnv(raw: Raw): Env {
     AUDIT_RETENTION_DAYS: integer(raw, 'AUDIT_RETENTION_DAYS', 90, 1, 36500),
     USAGE_RETENTION_DAYS: integer(raw, 'USAGE_RETENTION_DAYS', 30, 1, 36500),
     USAGE_BUFFER_MAX_RECORDS: integer(raw, 'USAGE_BUFFER_MAX_RECORDS', 50_000, 1, 10_000_000),
-    WORKER_QUEUES: queues.length > 0 ? (queues as QueueName[]) : [...QUEUE_NAMES],
+    EVENT_RETENTION_DAYS: integer(raw, 'EVENT_RETENTION_DAYS', 90, 1, 36500),
     TELEGRAM_BOT_TOKEN: text(raw, 'TELEGRAM_BOT_TOKEN'),
-    TELEGRAM_API_URL: url(raw, 'TELEGRAM_API_URL', ['http', 'https'], 'https://api.telegram.org'),
+    TELEGRAM_API_URL: url(
+      raw,
+      'TELEGRAM_API_URL',
+      ['http', 'https'],
+      'https://api.telegram.org',
+    ).replace(/\/+$/, ''),
+    WORKER_QUEUES: queues.length > 0 ? (queues as QueueName[]) : [...QUEUE_NAMES],
     DATA_DIR: text(raw, 'DATA_DIR') ?? '.data',
   };
 }

@@ -8,6 +8,15 @@ function sqlState(error: unknown): string | undefined {
   return error instanceof DatabaseError ? error.code : undefined;
 }
 
+/**
+ * SQLSTATE class 22 (data exception) or 23 (integrity constraint violation): the data itself
+ * was refused, so the same statement with the same data fails again; not an outage or a timeout.
+ */
+export function isDataRefused(error: unknown): boolean {
+  const state = sqlState(error);
+  return state !== undefined && (state.startsWith('22') || state.startsWith('23'));
+}
+
 /** SQLSTATE 23505: the write collided with a unique constraint. */
 export function isUniqueViolation(error: unknown): boolean {
   return sqlState(error) === '23505';

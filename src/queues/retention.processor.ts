@@ -8,6 +8,7 @@ import {
   InvitationsResetsRetention,
   type InvitationsResetsPurgeResult,
 } from '../modules/users/invitations-resets-retention.js';
+import { EventsRetention, type EventsPurge } from '../modules/events/events-retention.js';
 import { UsageLogsRetention } from '../modules/usage/usage-logs-retention.js';
 import { type LifecycleRun, WebhookLifecycle } from '../modules/webhooks/webhook-lifecycle.js';
 import { WebhooksRetention, type WebhooksPurge } from '../modules/webhooks/webhooks-retention.js';
@@ -29,6 +30,7 @@ export class RetentionProcessor extends WorkerHost implements OnApplicationBoots
     private readonly audit: AuditRetention,
     private readonly invitationsResets: InvitationsResetsRetention,
     private readonly usageLogs: UsageLogsRetention,
+    private readonly events: EventsRetention,
     private readonly webhooks: WebhooksRetention,
     private readonly webhookLifecycle: WebhookLifecycle,
     private readonly queues: QueueConfig,
@@ -43,6 +45,7 @@ export class RetentionProcessor extends WorkerHost implements OnApplicationBoots
       'audit.purge',
       'invitations-resets.purge',
       'usage-logs.purge',
+      'events.purge',
       'webhooks.purge',
     ];
     for (const name of jobs) {
@@ -64,7 +67,9 @@ export class RetentionProcessor extends WorkerHost implements OnApplicationBoots
 
   async process(
     job: BullJob<Record<string, never>, unknown, JobName<'retention'>>,
-  ): Promise<PurgeResult | InvitationsResetsPurgeResult | WebhooksPurge | LifecycleRun> {
+  ): Promise<
+    PurgeResult | InvitationsResetsPurgeResult | WebhooksPurge | EventsPurge | LifecycleRun
+  > {
     switch (job.name) {
       case 'audit.purge':
         return this.audit.purge();
@@ -72,6 +77,8 @@ export class RetentionProcessor extends WorkerHost implements OnApplicationBoots
         return this.invitationsResets.purge();
       case 'usage-logs.purge':
         return this.usageLogs.purge();
+      case 'events.purge':
+        return this.events.purge();
       case 'webhooks.purge':
         return this.webhooks.purge();
       case 'webhooks.lifecycle':

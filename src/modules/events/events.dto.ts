@@ -1,0 +1,217 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional, IsString, Length } from 'class-validator';
+import { INT32_MAX } from '../../common/int-range.js';
+import { TIMESTAMP_FIELD, UUID_FIELD } from '../../common/openapi-bounds.js';
+import { PageQuery } from '../../common/pagination.js';
+import { IsTimestamp } from '../../common/timestamp.js';
+import { EVENT_LEVELS, type EventLevel } from './event-fields.js';
+import { MESSAGE_MAX_LENGTH, SHORT_TEXT_MAX_LENGTH } from './event-json.js';
+
+/** The longest `q`: a substring of a message, which is at most MESSAGE_MAX_LENGTH. */
+const Q_MAX_LENGTH = 256;
+/** An issue's id: a bigint identity, well inside a JSON number's exact range. */
+const ISSUE_ID_FIELD = { type: 'integer', format: 'int64', minimum: 1, example: 7 } as const;
+const PROJECT_ID_FIELD = { type: 'integer', minimum: 1, maximum: INT32_MAX, example: 42 } as const;
+
+const shortText = (example: string) =>
+  ApiProperty({ type: String, nullable: true, maxLength: SHORT_TEXT_MAX_LENGTH, example });
+const filter = (example: string, description: string) =>
+  ApiPropertyOptional({ example, description, maxLength: SHORT_TEXT_MAX_LENGTH });
+
+/** `GET /events` and `GET /projects/{id}/events`: filters, newest received first, paginated. */
+export class EventsQuery extends PageQuery {
+  @ApiPropertyOptional({ enum: EVENT_LEVELS, example: 'error' })
+  @IsOptional()
+  @IsIn(EVENT_LEVELS)
+  level?: EventLevel;
+
+  @filter('web@1.4.2', 'Exactly this release')
+  @IsOptional()
+  @IsString()
+  @Length(1, SHORT_TEXT_MAX_LENGTH)
+  release?: string;
+
+  @filter('production', 'Exactly this environment')
+  @IsOptional()
+  @IsString()
+  @Length(1, SHORT_TEXT_MAX_LENGTH)
+  environment?: string;
+
+  @ApiPropertyOptional({
+    example: '2026-01-01T00:00:00.000Z',
+    description: 'Received at or after (inclusive)',
+  })
+  @IsOptional()
+  @IsTimestamp()
+  start_time?: string;
+
+  @ApiPropertyOptional({ example: '2026-02-01T00:00:00.000Z', description: 'Received before' })
+  @IsOptional()
+  @IsTimestamp()
+  end_time?: string;
+
+  @ApiPropertyOptional({
+    example: 'division by zero',
+    maxLength: Q_MAX_LENGTH,
+    description:
+      'A substring (case-insensitive, taken literally) of the message or the exception value',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, Q_MAX_LENGTH)
+  q?: string;
+}
+
+export class EventResponse {
+  @ApiProperty({ ...UUID_FIELD, description: "The event's event_id" })
+  id: string;
+
+  @ApiProperty(PROJECT_ID_FIELD)
+  project_id: number;
+
+  @ApiProperty(ISSUE_ID_FIELD)
+  issue_id: number;
+
+  @ApiProperty({ ...UUID_FIELD, description: 'The envelope the event came in' })
+  envelope_id: string;
+
+  @ApiProperty({ ...TIMESTAMP_FIELD, description: 'When Gatehouse received the envelope' })
+  received_at: string;
+
+  @ApiProperty({ ...TIMESTAMP_FIELD, description: "The event's own timestamp (the SDK's clock)" })
+  timestamp: string;
+
+  @ApiProperty({ enum: EVENT_LEVELS, example: 'error' })
+  level: string;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    maxLength: MESSAGE_MAX_LENGTH,
+    example: 'Payment failed for order 1234',
+  })
+  message: string | null;
+
+  @shortText('ZeroDivisionError')
+  exception_type: string | null;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    maxLength: MESSAGE_MAX_LENGTH,
+    example: 'division by zero',
+  })
+  exception_value: string | null;
+
+  @shortText('web@1.4.2')
+  release: string | null;
+
+  @shortText('production')
+  environment: string | null;
+
+  @shortText('python')
+  platform: string | null;
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'string', maxLength: SHORT_TEXT_MAX_LENGTH },
+    example: { browser: 'Firefox 133', region: 'eu' },
+  })
+  tags: Record<string, string>;
+
+  @ApiProperty({
+    type: 'object',
+    nullable: true,
+    additionalProperties: true,
+    example: { id: '42', email: 'ada@example.com' },
+  })
+  user: object | null;
+
+  @ApiProperty({
+    type: [String],
+    example: ['ZeroDivisionError', 'app.billing:charge'],
+    description: 'What the event was grouped by',
+  })
+  fingerprint: string[];
+}
+
+/** One item of the event's envelope, decoded. */
+export class EnvelopeItemResponse {
+  @ApiProperty({ example: 'event', maxLength: SHORT_TEXT_MAX_LENGTH })
+  type: string;
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    example: { type: 'event', length: 412 },
+    description: 'The item header as sent',
+  })
+  headers: object;
+
+  @ApiProperty({ type: 'integer', minimum: 0, example: 412, description: 'Payload bytes' })
+  length: number;
+
+  @ApiProperty({
+    enum: ['json', 'base64', 'omitted'],
+    example: 'json',
+    description:
+      'json: the payload parsed (`payload`); base64: a non-JSON payload up to 64 KB, base64 ' +
+      '(`payload`); omitted: attachments and larger payloads (only `length`)',
+  })
+  encoding: 'json' | 'base64' | 'omitted';
+
+  @ApiPropertyOptional({
+    oneOf: [
+      { type: 'object', additionalProperties: true },
+      { type: 'array', items: {} },
+      { type: 'string', format: 'byte' },
+    ],
+    description:
+      'The payload: a JSON object or array when `encoding` is json, a base64 string when base64',
+    example: { event_id: '9ec79c33ec9942ab8353589fcb2e04dc', level: 'error' },
+  })
+  payload?: unknown;
+}
+
+export class EventDetailResponse extends EventResponse {
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    example: { event_id: '9ec79c33ec9942ab8353589fcb2e04dc', sent_at: '2026-01-01T00:00:00.000Z' },
+    description: 'The envelope header as sent',
+  })
+  envelope_headers: object;
+
+  @ApiProperty({ type: [EnvelopeItemResponse], maxItems: 100 })
+  items: EnvelopeItemResponse[];
+}
+
+export class IssueResponse {
+  @ApiProperty(ISSUE_ID_FIELD)
+  id: number;
+
+  @ApiProperty(PROJECT_ID_FIELD)
+  project_id: number;
+
+  @ApiProperty({
+    maxLength: MESSAGE_MAX_LENGTH,
+    example: 'ZeroDivisionError: division by zero',
+    description: "The first event's exception type and value, else its message",
+  })
+  title: string;
+
+  @ApiProperty({ enum: EVENT_LEVELS, nullable: true, example: 'error', type: String })
+  level: string | null;
+
+  @ApiProperty({ type: [String], example: ['ZeroDivisionError', 'app.billing:charge'] })
+  fingerprint: string[];
+
+  @ApiProperty({ type: 'integer', format: 'int64', minimum: 0, example: 12 })
+  count: number;
+
+  @ApiProperty(TIMESTAMP_FIELD)
+  first_seen: string;
+
+  @ApiProperty(TIMESTAMP_FIELD)
+  last_seen: string;
+}
