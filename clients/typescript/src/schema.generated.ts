@@ -2930,7 +2930,10 @@ export interface components {
              * @description The event's event_id
              */
             id: string;
-            /** @example 42 */
+            /**
+             * Format: int32
+             * @example 42
+             */
             project_id: number;
             /**
              * Format: int64
@@ -3012,7 +3015,8 @@ export interface components {
                 [key: string]: unknown;
             };
             /**
-             * @description Payload bytes
+             * Format: int64
+             * @description Payload bytes (an envelope is at most 100 MB)
              * @example 412
              */
             length: number;
@@ -3039,7 +3043,10 @@ export interface components {
              * @description The event's event_id
              */
             id: string;
-            /** @example 42 */
+            /**
+             * Format: int32
+             * @example 42
+             */
             project_id: number;
             /**
              * Format: int64
@@ -3124,7 +3131,10 @@ export interface components {
              * @example 7
              */
             id: number;
-            /** @example 42 */
+            /**
+             * Format: int32
+             * @example 42
+             */
             project_id: number;
             /**
              * @description The first event's exception type and value, else its message

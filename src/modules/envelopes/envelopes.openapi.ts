@@ -30,7 +30,7 @@ const SENTRY_RATE_LIMITS = {
   'X-Sentry-Rate-Limits': {
     description:
       "Sentry's rate-limit header, `<retry_after>:<categories>:<scope>:<reason_code>`; empty categories mean all",
-    schema: { type: 'string', example: '60::project:project_quota' },
+    schema: { type: 'string', maxLength: 100, example: '60::project:project_quota' },
   },
 };
 
@@ -42,13 +42,24 @@ export function ApiEnvelopeIngest() {
     ApiConsumes('application/x-sentry-envelope'),
     ApiBody({
       description: 'The envelope (newline-delimited JSON headers and payloads)',
-      schema: { type: 'string', format: 'binary', example: EXAMPLE_ENVELOPE },
+      // 20 MB as sent (decoded-body.ts refuses more with a 413)
+      schema: {
+        type: 'string',
+        format: 'binary',
+        maxLength: 20_971_520,
+        example: EXAMPLE_ENVELOPE,
+      },
     }),
     ApiHeader({
       name: 'X-Sentry-Auth',
       required: false,
       description: 'Sentry sentry_key={public_key}, sentry_version=7[, sentry_client=...]',
-      schema: { type: 'string', example: `Sentry sentry_key=${EXAMPLE_KEY}, sentry_version=7` },
+      // Bounded by Node's 16 KB limit on all of a request's headers.
+      schema: {
+        type: 'string',
+        maxLength: 16_384,
+        example: `Sentry sentry_key=${EXAMPLE_KEY}, sentry_version=7`,
+      },
     }),
     ApiHeader({
       name: 'Content-Encoding',

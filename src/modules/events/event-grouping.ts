@@ -6,6 +6,8 @@ import { MESSAGE_MAX_LENGTH, SHORT_TEXT_MAX_LENGTH, asObject, text } from './eve
 export const GROUPING_FRAMES = 5;
 /** The most parts an SDK's fingerprint may have; more are ignored. */
 const FINGERPRINT_MAX_PARTS = 32;
+/** The most parts a stored fingerprint has: each SDK part may be `{{ default }}` (type + frames). */
+export const FINGERPRINT_MAX_ITEMS = FINGERPRINT_MAX_PARTS * (GROUPING_FRAMES + 1);
 const DEFAULT_PART = /^\{\{\s*default\s*\}\}$/;
 const NO_MESSAGE = '(no message)';
 

@@ -1,3 +1,4 @@
+import { FINGERPRINT_MAX_ITEMS } from './event-grouping.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Length } from 'class-validator';
 import { INT32_MAX } from '../../common/int-range.js';
@@ -10,8 +11,27 @@ import { MESSAGE_MAX_LENGTH, SHORT_TEXT_MAX_LENGTH } from './event-json.js';
 /** The longest `q`: a substring of a message, which is at most MESSAGE_MAX_LENGTH. */
 const Q_MAX_LENGTH = 256;
 /** An issue's id: a bigint identity, well inside a JSON number's exact range. */
-const ISSUE_ID_FIELD = { type: 'integer', format: 'int64', minimum: 1, example: 7 } as const;
-const PROJECT_ID_FIELD = { type: 'integer', minimum: 1, maximum: INT32_MAX, example: 42 } as const;
+const ISSUE_ID_FIELD = {
+  type: 'integer',
+  format: 'int64',
+  minimum: 1,
+  maximum: Number.MAX_SAFE_INTEGER,
+  example: 7,
+} as const;
+const PROJECT_ID_FIELD = {
+  type: 'integer',
+  format: 'int32',
+  minimum: 1,
+  maximum: INT32_MAX,
+  example: 42,
+} as const;
+/** A grouping fingerprint's parts (event-grouping.ts bounds them). */
+const FINGERPRINT_FIELD = {
+  type: 'array',
+  items: { type: 'string', maxLength: MESSAGE_MAX_LENGTH },
+  maxItems: FINGERPRINT_MAX_ITEMS,
+  example: ['ZeroDivisionError', 'app.billing:charge'],
+} as const;
 
 const shortText = (example: string) =>
   ApiProperty({ type: String, nullable: true, maxLength: SHORT_TEXT_MAX_LENGTH, example });
@@ -127,11 +147,7 @@ export class EventResponse {
   })
   user: object | null;
 
-  @ApiProperty({
-    type: [String],
-    example: ['ZeroDivisionError', 'app.billing:charge'],
-    description: 'What the event was grouped by',
-  })
+  @ApiProperty({ ...FINGERPRINT_FIELD, description: 'What the event was grouped by' })
   fingerprint: string[];
 }
 
@@ -148,7 +164,14 @@ export class EnvelopeItemResponse {
   })
   headers: object;
 
-  @ApiProperty({ type: 'integer', minimum: 0, example: 412, description: 'Payload bytes' })
+  @ApiProperty({
+    type: 'integer',
+    format: 'int64',
+    minimum: 0,
+    maximum: 104_857_600,
+    example: 412,
+    description: 'Payload bytes (an envelope is at most 100 MB)',
+  })
   length: number;
 
   @ApiProperty({
@@ -164,7 +187,8 @@ export class EnvelopeItemResponse {
     oneOf: [
       { type: 'object', additionalProperties: true },
       { type: 'array', items: {} },
-      { type: 'string', format: 'byte' },
+      // base64 of at most 64 KB
+      { type: 'string', format: 'byte', maxLength: 87_384 },
     ],
     description:
       'The payload: a JSON object or array when `encoding` is json, a base64 string when base64',
@@ -203,10 +227,16 @@ export class IssueResponse {
   @ApiProperty({ enum: EVENT_LEVELS, nullable: true, example: 'error', type: String })
   level: string | null;
 
-  @ApiProperty({ type: [String], example: ['ZeroDivisionError', 'app.billing:charge'] })
+  @ApiProperty(FINGERPRINT_FIELD)
   fingerprint: string[];
 
-  @ApiProperty({ type: 'integer', format: 'int64', minimum: 0, example: 12 })
+  @ApiProperty({
+    type: 'integer',
+    format: 'int64',
+    minimum: 0,
+    maximum: Number.MAX_SAFE_INTEGER,
+    example: 12,
+  })
   count: number;
 
   @ApiProperty(TIMESTAMP_FIELD)
