@@ -1,3 +1,4 @@
+import { SqlConditions } from '../../database/sql-conditions.js';
 import type { RollupSegment } from './usage-range.js';
 
 /** Filters on columns usage_logs and the rollups both have, so both answer the same rows. */
@@ -10,17 +11,8 @@ export interface UsageFilter {
   status?: string;
 }
 
-/** Positional parameters and the WHERE clauses that use them. */
-export class Conditions {
-  readonly clauses: string[] = [];
-  readonly params: unknown[] = [];
-
-  add(clause: (param: string) => string, value: unknown): this {
-    this.params.push(value);
-    this.clauses.push(clause(`$${this.params.length}`));
-    return this;
-  }
-
+/** SqlConditions with the usage readers' shared filter. */
+export class Conditions extends SqlConditions {
   filter(filter: UsageFilter): this {
     if (filter.endpoint !== undefined) this.add((p) => `route = ${p}`, filter.endpoint);
     if (filter.api_key_id !== undefined) this.add((p) => `api_key_id = ${p}`, filter.api_key_id);
@@ -33,10 +25,6 @@ export class Conditions {
       this.add((p) => `status = ${p}`, Number(filter.status));
     }
     return this;
-  }
-
-  get where(): string {
-    return this.clauses.join(' AND ');
   }
 }
 

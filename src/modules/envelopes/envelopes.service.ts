@@ -50,9 +50,8 @@ export class EnvelopesService {
     // Checked whole, but nothing of it kept: the stored copy is gzipCopy's.
     const envelope = await parseEnvelope(body, undefined, 'scan');
     if (request.sentKey === undefined) {
-      const dsnKey = envelope.dsn === undefined ? undefined : keyOfDsn(envelope.dsn, project.id);
       if (envelope.dsn === undefined) throw EnvelopeIngestErrors.missingKey();
-      checkKey(project, dsnKey);
+      checkKey(project, keyOfDsn(envelope.dsn, project.id));
       await this.limiter.admit(project);
     }
     const id = randomUUID();

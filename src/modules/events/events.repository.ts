@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { PageQuery } from '../../common/pagination.js';
+import { SqlConditions } from '../../database/sql-conditions.js';
 import type { TenantScope } from '../../database/tenant-scope.js';
 import type { EventsQuery } from './events.dto.js';
 
@@ -63,35 +64,31 @@ export class EventsRepository {
     projectId: number | null,
     query: EventsQuery,
   ): Promise<[EventRecord[], number]> {
-    const params: unknown[] = [scope.organizationId];
-    const where = ['organization_id = $1'];
-    const add = (condition: (n: string) => string, value: unknown) => {
-      params.push(value);
-      where.push(condition(`$${params.length}`));
-    };
-    if (projectId !== null) add((n) => `project_id = ${n}`, projectId);
-    if (query.level !== undefined) add((n) => `level = ${n}`, query.level);
-    if (query.release !== undefined) add((n) => `release = ${n}`, query.release);
-    if (query.environment !== undefined) add((n) => `environment = ${n}`, query.environment);
+    const conditions = new SqlConditions().add(
+      (p) => `organization_id = ${p}`,
+      scope.organizationId,
+    );
+    if (projectId !== null) conditions.add((p) => `project_id = ${p}`, projectId);
+    if (query.level !== undefined) conditions.add((p) => `level = ${p}`, query.level);
+    if (query.release !== undefined) conditions.add((p) => `release = ${p}`, query.release);
+    if (query.environment !== undefined)
+      conditions.add((p) => `environment = ${p}`, query.environment);
     if (query.start_time !== undefined)
-      add((n) => `received_at >= ${n}`, new Date(query.start_time));
-    if (query.end_time !== undefined) add((n) => `received_at < ${n}`, new Date(query.end_time));
+      conditions.add((p) => `received_at >= ${p}`, new Date(query.start_time));
+    if (query.end_time !== undefined)
+      conditions.add((p) => `received_at < ${p}`, new Date(query.end_time));
     if (query.q !== undefined)
-      add((n) => `(message ILIKE ${n} OR exception_value ILIKE ${n})`, `%${likeLiteral(query.q)}%`);
-    const filter = where.join(' AND ');
-    const [rows, [count]] = await Promise.all([
-      this.dataSource.query<EventRecord[]>(
-        `SELECT ${EVENT_COLUMNS} FROM events WHERE ${filter}
-         ORDER BY received_at DESC, id DESC
-         LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
-        [...params, query.limit, query.offset],
-      ),
-      this.dataSource.query<{ total: string }[]>(
-        `SELECT count(*) AS total FROM events WHERE ${filter}`,
-        params,
-      ),
-    ]);
-    return [rows, Number(count?.total ?? 0)];
+      conditions.add(
+        (p) => `(message ILIKE ${p} OR exception_value ILIKE ${p})`,
+        `%${likeLiteral(query.q)}%`,
+      );
+    return this.pageAndTotal<EventRecord>(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE ${conditions.where}
+       ORDER BY received_at DESC, id DESC`,
+      'events',
+      conditions,
+      query,
+    );
   }
 
   /** The event (its latest copy, if an SDK sent it twice) and its envelope's body. */
@@ -119,20 +116,41 @@ export class EventsRepository {
     projectId: number,
     page: PageQuery,
   ): Promise<[IssueRecord[], number]> {
-    const params = [scope.organizationId, projectId];
-    const [rows, [count]] = await Promise.all([
-      this.dataSource.query<IssueRecord[]>(
-        `SELECT id, project_id, title, level, fingerprint, event_count, first_seen_at,
-           last_seen_at
-         FROM event_issues WHERE organization_id = $1 AND project_id = $2
-         ORDER BY last_seen_at DESC, id DESC LIMIT $3 OFFSET $4`,
+    const conditions = new SqlConditions()
+      .add((p) => `organization_id = ${p}`, scope.organizationId)
+      .add((p) => `project_id = ${p}`, projectId);
+    return this.pageAndTotal<IssueRecord>(
+      `SELECT id, project_id, title, level, fingerprint, event_count, first_seen_at, last_seen_at
+       FROM event_issues WHERE ${conditions.where}
+       ORDER BY last_seen_at DESC, id DESC`,
+      'event_issues',
+      conditions,
+      page,
+    );
+  }
+
+  /**
+   * A page of `select` and how many rows of `table` match, read in one repeatable-read
+   * transaction (one snapshot, as GET /usage-logs does): rows committed between two reads
+   * would make the page and the total disagree.
+   */
+  private pageAndTotal<Row>(
+    select: string,
+    table: string,
+    conditions: SqlConditions,
+    page: PageQuery,
+  ): Promise<[Row[], number]> {
+    const { params, where } = conditions;
+    return this.dataSource.transaction('REPEATABLE READ', async (manager) => {
+      const rows = await manager.query<Row[]>(
+        `${select} LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
         [...params, page.limit, page.offset],
-      ),
-      this.dataSource.query<{ total: string }[]>(
-        'SELECT count(*) AS total FROM event_issues WHERE organization_id = $1 AND project_id = $2',
+      );
+      const [count] = await manager.query<{ total: string }[]>(
+        `SELECT count(*) AS total FROM ${table} WHERE ${where}`,
         params,
-      ),
-    ]);
-    return [rows, Number(count?.total ?? 0)];
+      );
+      return [rows, Number(count?.total ?? 0)];
+    });
   }
 }
