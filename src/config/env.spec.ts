@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
-import { ConfigError, validateEnv } from './env.js';
+import { ConfigError } from './env-values.js';
+import { validateEnv } from './env.js';
 
 const base = { DATABASE_URL: 'postgres://u@localhost:5432/db' };
 

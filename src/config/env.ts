@@ -7,6 +7,17 @@ import { parseCidr } from '../modules/keys/ip-allowlist.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../modules/auth/password-policy.js';
 import { EMAIL_MAX_LENGTH } from '../modules/users/account-fields.js';
 import { QUEUE_NAMES, type QueueName } from '../queues/queue-names.js';
+import {
+  ConfigError,
+  type Raw,
+  boolean,
+  integer,
+  list,
+  oneOf,
+  prefix,
+  text,
+  url,
+} from './env-values.js';
 import { redactUrlCredentials } from './redact.js';
 
 /** The module's exports are the function itself, typed as a CommonJS default export. */
@@ -85,64 +96,6 @@ export interface RedisNode {
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** Thrown for the first variable that is missing or malformed; the message names it. */
-export class ConfigError extends Error {
-  constructor(variable: string, problem: string) {
-    super(`${variable} ${problem}`);
-    this.name = 'ConfigError';
-  }
-}
-
-type Raw = Record<string, unknown>;
-
-function text(raw: Raw, name: string): string | undefined {
-  const value = raw[name];
-  if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
-    return undefined;
-  }
-  const trimmed = String(value).trim();
-  return trimmed === '' ? undefined : trimmed;
-}
-
-function oneOf<T extends string>(raw: Raw, name: string, allowed: readonly T[], fallback: T): T {
-  const value = text(raw, name);
-  if (value === undefined) return fallback;
-  if ((allowed as readonly string[]).includes(value)) return value as T;
-  throw new ConfigError(name, `must be one of ${allowed.join(', ')} (got "${value}")`);
-}
-
-function integer(raw: Raw, name: string, fallback: number, min: number, max: number): number {
-  const value = text(raw, name);
-  if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
-    throw new ConfigError(name, `must be a whole number from ${min} to ${max} (got "${value}")`);
-  }
-  return Number(value);
-}
-
-function boolean(raw: Raw, name: string, fallback: boolean): boolean {
-  const value = text(raw, name)?.toLowerCase();
-  if (value === undefined) return fallback;
-  if (['true', '1', 'yes'].includes(value)) return true;
-  if (['false', '0', 'no'].includes(value)) return false;
-  throw new ConfigError(name, `must be true or false (got "${value}")`);
-}
-
-function url(raw: Raw, name: string, protocols: string[], fallback?: string): string {
-  const value = text(raw, name) ?? fallback;
-  if (value === undefined) throw new ConfigError(name, 'is required');
-  let parsed: URL;
-  try {
-    parsed = new URL(value);
-  } catch {
-    throw new ConfigError(name, `must be a URL (${protocols.join(' or ')})`);
-  }
-  if (!protocols.includes(parsed.protocol.replace(/:$/, ''))) {
-    throw new ConfigError(name, `must use ${protocols.join(' or ')}, not ${parsed.protocol}`);
-  }
-  return value;
-}
-
 /** The longest PUBLIC_URL, as written and as URL normalizes it (the DSNs built from it grow). */
 export const PUBLIC_URL_MAX_LENGTH = 2_000;
 
@@ -158,13 +111,6 @@ function publicUrl(raw: Raw, port: number): string {
   return value;
 }
 
-function list(raw: Raw, name: string): string[] {
-  return (text(raw, name) ?? '')
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item !== '');
-}
-
 /** `host:port` items (`[v6]:port` for IPv6); the password and TLS come from REDIS_URL. */
 function redisNodes(raw: Raw, name: string): RedisNode[] {
   return list(raw, name).map((item) => {
@@ -175,14 +121,6 @@ function redisNodes(raw: Raw, name: string): RedisNode[] {
     }
     return { host: match[1] ?? match[2] ?? '', port };
   });
-}
-
-function prefix(raw: Raw, name: string, fallback: string): string {
-  const value = text(raw, name) ?? fallback;
-  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(value)) {
-    throw new ConfigError(name, 'must be 1-64 characters of letters, digits, _ . : -');
-  }
-  return value;
 }
 
 /** ADMIN_EMAIL and ADMIN_PASSWORD: both or neither; the password as register requires it. */
