@@ -2,13 +2,13 @@ import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { clip } from '../../common/app-error.js';
 import { WebhookConfig } from '../../config/config.classes.js';
 import {
+  type DeliveryTarget,
   type WebhookDeliveryJob,
   WebhookDispatchRepository,
 } from './webhook-dispatch.repository.js';
 import { wireEventId } from './webhook-events.js';
 import { type WebhookAgents, postOnce, webhookAgents } from './webhook-http.js';
 import { WebhookSecretBox } from './webhook-secret-box.js';
-import type { WebhookEndpoint } from './webhook-endpoint.entity.js';
 import { signWebhookWithAll } from './webhook-signature.js';
 import { guardedLookup, parseWebhookUrl } from './webhook-url-guard.js';
 import { DELIVERY_ERROR_MAX_LENGTH } from './webhooks.dto.js';
@@ -44,48 +44,45 @@ export class WebhookDeliverer implements OnModuleDestroy {
   }
 
   /** The previous secret while it still signs alongside the current one (after a rotation). */
-  private overlapping(endpoint: WebhookEndpoint): string[] {
-    const { previousSecretSealed: sealed, previousSecretExpiresAt: until } = endpoint;
+  private overlapping(target: DeliveryTarget): string[] {
+    const { previousSecretSealed: sealed, previousSecretExpiresAt: until } = target;
     if (sealed === null || until === null || until.getTime() <= Date.now()) return [];
-    const previous = this.secrets.open(sealed, endpoint.id);
+    const previous = this.secrets.open(sealed, target.webhookId);
     return previous === null ? [] : [previous];
   }
 
   async attempt(job: WebhookDeliveryJob): Promise<AttemptOutcome> {
     const scope = { organizationId: job.organizationId };
-    const [endpoint, event] = await Promise.all([
-      this.dispatch.endpoint(scope, job.webhookId),
-      this.dispatch.event(scope, job.eventId),
-    ]);
-    if (endpoint === null || event === null || !endpoint.active) return 'skipped';
-    const secret = this.secrets.open(endpoint.secretSealed, endpoint.id);
-    const previous = this.overlapping(endpoint);
+    const target = await this.dispatch.target(job);
+    if (target === null) return 'skipped';
+    const secret = this.secrets.open(target.secretSealed, target.webhookId);
+    const previous = this.overlapping(target);
     if (secret === null) {
       // Not the receiver's fault, and not one a retry mends: say so where operators look.
       this.logger.error({
         msg: 'webhook secret does not open with the configured keys',
-        webhook: endpoint.id,
+        webhook: target.webhookId,
       });
       return 'skipped';
     }
-    const id = wireEventId(event.id);
+    const id = wireEventId(target.eventId);
     const body = JSON.stringify({
       id,
-      type: event.type,
-      created_at: event.createdAt.toISOString(),
-      data: event.payload,
+      type: target.eventType,
+      created_at: target.createdAt.toISOString(),
+      data: target.payload,
     });
     const record = {
       organizationId: job.organizationId,
-      webhookId: endpoint.id,
-      eventId: event.id,
-      eventType: event.type,
+      webhookId: target.webhookId,
+      eventId: target.eventId,
+      eventType: target.eventType,
     };
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     try {
       const allowPrivate = this.config.allowPrivateUrls;
-      const { url } = parseWebhookUrl(endpoint.url, allowPrivate);
+      const { url } = parseWebhookUrl(target.url, allowPrivate);
       const result = await postOnce(url, body, {
         headers: { ...signWebhookWithAll([secret, ...previous], id, new Date(), body) },
         timeoutMs: this.config.deliveryTimeoutMs,
@@ -102,7 +99,7 @@ export class WebhookDeliverer implements OnModuleDestroy {
       });
       if (ok) return 'delivered';
       if (result.status === 410) {
-        await this.dispatch.disable(scope, endpoint.id, 'gone');
+        await this.dispatch.disable(scope, target.webhookId, 'gone');
         return 'gone';
       }
       return 'failed';

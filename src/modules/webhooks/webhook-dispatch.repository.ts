@@ -3,17 +3,34 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { systemContext } from '../../common/request-context.js';
 import type { TenantScope } from '../../database/tenant-scope.js';
 import { recordAudit } from '../audit/audit-record.js';
-import { OutboxEvent } from './outbox-event.entity.js';
+import type { OutboxEvent } from './outbox-event.entity.js';
 import { addOutboxEvent } from './outbox-writer.js';
 import type { WebhookDelivery } from './webhook-delivery.entity.js';
 import { WebhookEndpoint } from './webhook-endpoint.entity.js';
-import { CLAIM_PENDING, MARK_DISPATCHED, RECORD_ATTEMPT } from './webhook-dispatch.sql.js';
+import {
+  CLAIM_PENDING,
+  DELIVERY_TARGET,
+  MARK_DISPATCHED,
+  RECORD_ATTEMPT,
+} from './webhook-dispatch.sql.js';
 
 /** One delivery job: one event to one endpoint. */
 export interface WebhookDeliveryJob {
   organizationId: string;
   eventId: string;
   webhookId: string;
+}
+
+/** What one delivery attempt reads: the endpoint's URL and secrets, and the event. */
+export interface DeliveryTarget extends Pick<
+  WebhookEndpoint,
+  'url' | 'secretSealed' | 'previousSecretSealed' | 'previousSecretExpiresAt'
+> {
+  webhookId: string;
+  eventId: string;
+  eventType: string;
+  createdAt: Date;
+  payload: OutboxEvent['payload'];
 }
 
 export type NewAttempt = Omit<WebhookDelivery, 'id' | 'createdAt' | 'attempt'>;
@@ -51,12 +68,14 @@ export class WebhookDispatchRepository {
     });
   }
 
-  async endpoint(scope: TenantScope, id: string): Promise<WebhookEndpoint | null> {
-    return this.dataSource.manager.findOneBy(WebhookEndpoint, { ...scope, id });
-  }
-
-  async event(scope: TenantScope, id: string): Promise<OutboxEvent | null> {
-    return this.dataSource.manager.findOneBy(OutboxEvent, { ...scope, id });
+  /** The active endpoint and the event of one delivery job, or null when either is gone or off. */
+  async target(job: WebhookDeliveryJob): Promise<DeliveryTarget | null> {
+    const rows = await this.dataSource.query<DeliveryTarget[]>(DELIVERY_TARGET, [
+      job.organizationId,
+      job.webhookId,
+      job.eventId,
+    ]);
+    return rows[0] ?? null;
   }
 
   /** Records one attempt, numbered after the attempts of this event to this endpoint so far. */

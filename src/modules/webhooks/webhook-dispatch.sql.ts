@@ -41,3 +41,17 @@ export const RECORD_ATTEMPT = `
   SELECT $1, $2, $3, $4, count(*) + 1, $5, $6, $7, $8, $9
   FROM webhook_deliveries
   WHERE organization_id = $1 AND event_id = $3 AND webhook_id = $2`;
+
+/**
+ * DELIVERY_TARGET: $1 organization, $2 endpoint, $3 event. What one delivery attempt needs of
+ * the endpoint (active only) and of the event, in one round trip; no row when either is gone
+ * or the endpoint is off. Column names are DeliveryTarget's.
+ */
+export const DELIVERY_TARGET = `
+  SELECT w.id AS "webhookId", w.url, w.secret_sealed AS "secretSealed",
+    w.previous_secret_sealed AS "previousSecretSealed",
+    w.previous_secret_expires_at AS "previousSecretExpiresAt",
+    e.id AS "eventId", e.type AS "eventType", e.created_at AS "createdAt", e.payload
+  FROM webhook_endpoints w
+  JOIN outbox_events e ON e.organization_id = w.organization_id AND e.id = $3
+  WHERE w.organization_id = $1 AND w.id = $2 AND w.active`;
