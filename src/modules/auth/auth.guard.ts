@@ -47,7 +47,8 @@ export class AuthGuard extends PassportAuthGuard('jwt') {
       if (!sentCredential || !access.optionalAuth) return true;
     }
     if (apiKey !== undefined) {
-      request.principal = await this.apiKeys.authenticate(apiKey, request);
+      const principal = this.apiKeys.authenticate(apiKey, request);
+      request.principal = principal instanceof Promise ? await principal : principal;
       return true;
     }
     if (request.headers.authorization === undefined) throw AuthErrors.required();

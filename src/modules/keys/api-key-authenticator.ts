@@ -113,12 +113,23 @@ export class ApiKeyAuthenticator {
    * address's failure limit; while the address is over it, an uncached secret is looked up
    * only if Redis marks its hash as a key's, else refused with 429 before any query.
    */
-  async authenticate(secret: string, request: FastifyRequest): Promise<ApiKeyPrincipal> {
+  authenticate(
+    secret: string,
+    request: FastifyRequest,
+  ): ApiKeyPrincipal | Promise<ApiKeyPrincipal> {
     const hash = hashSecret(secret);
     const hashKey = hashKeyOf(hash);
     const now = Date.now();
-    const key =
-      this.cache.get(hashKey, now) ?? (await this.find(secret, hash, hashKey, request.ip, now));
+    const cached = this.cache.get(hashKey, now);
+    // A cached key is answered at once, without a promise.
+    if (cached !== undefined) return this.admit(cached, request, now);
+    return this.find(secret, hash, hashKey, request.ip, now).then((key) =>
+      this.admit(key, request, now),
+    );
+  }
+
+  /** The principal of a known key, unless it is revoked, expired or used from elsewhere. */
+  private admit(key: CachedKey, request: FastifyRequest, now: number): ApiKeyPrincipal {
     if (key.isRevoked) throw KeyErrors.revoked();
     if (key.expiresAtMs !== null && key.expiresAtMs <= now) throw KeyErrors.expired();
     if (!key.allowlist.allows(request.ip)) {
