@@ -203,7 +203,11 @@ async function startBuiltProcess(
 ): Promise<BenchProcess> {
   const child: ChildProcess = spawn(
     process.execPath,
-    [fileURLToPath(new URL(`../../dist/${entry}.js`, import.meta.url))],
+    [
+      // BENCH_NODE_ARGS, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`, to profile the process.
+      ...(process.env['BENCH_NODE_ARGS']?.split(' ').filter(Boolean) ?? []),
+      fileURLToPath(new URL(`../../dist/${entry}.js`, import.meta.url)),
+    ],
     {
       env: {
         ...process.env,

@@ -48,7 +48,7 @@ async function bootstrap(): Promise<void> {
     },
   );
   closeOnSignals(app, logger, 'api');
-  await configureHttpApp(app);
+  configureHttpApp(app);
   try {
     await app.listen(env.PORT, API_HOST);
   } catch (error) {

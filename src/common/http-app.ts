@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { type RequestListener, createServer } from 'node:http';
-import helmet from '@fastify/helmet';
 import { type INestApplication, Logger, VersioningType } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import helmet from 'helmet';
 import { AppConfig } from '../config/config.classes.js';
 import { BlockedCredentials } from '../modules/auth/blocked-credentials.js';
 import { HttpMetrics } from '../modules/metrics/http-metrics.js';
@@ -229,7 +229,7 @@ export function configureRoutes(app: INestApplication): void {
  * Everything HTTP about the api process, applied identically by main.ts and the e2e tests:
  * prefix and versioning, body parsing, security headers, CORS, hooks and the OpenAPI docs.
  */
-export async function configureHttpApp(app: NestFastifyApplication): Promise<void> {
+export function configureHttpApp(app: NestFastifyApplication): void {
   const config = app.get(AppConfig);
   const fastify = app.getHttpAdapter().getInstance();
 
@@ -242,7 +242,9 @@ export async function configureHttpApp(app: NestFastifyApplication): Promise<voi
   // Except @RawBody() routes (Sentry envelopes), which read the body as it arrives.
   registerRawBodyRoutes(fastify);
 
-  await app.register(helmet, {
+  // Security headers on every response. Helmet's middleware is built once here: the Fastify
+  // plugin built it (CSP directives included) again on every request.
+  const securityHeaders = helmet({
     // Swagger UI at /docs needs inline scripts and styles; the API itself only serves JSON.
     contentSecurityPolicy: {
       directives: {
@@ -253,6 +255,11 @@ export async function configureHttpApp(app: NestFastifyApplication): Promise<voi
         upgradeInsecureRequests: null,
       },
     },
+  });
+  fastify.addHook('onRequest', (request, reply, done) => {
+    securityHeaders(request.raw, reply.raw, (error?: unknown) =>
+      done(error instanceof Error ? error : undefined),
+    );
   });
   const apiCors = {
     origin: config.corsOrigins.includes('*') ? true : config.corsOrigins,

@@ -17,10 +17,18 @@ export const RequestTimeout = Reflector.createDecorator<number>();
 /** A request that runs past its limit is answered 504 TIMEOUT (API.md). */
 @Injectable()
 export class TimeoutInterceptor implements NestInterceptor {
+  /** Each handler's limit, read from its metadata on its first request. */
+  private readonly limits = new WeakMap<object, number>();
+
   constructor(private readonly reflector: Reflector) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const limitMs = this.reflector.get(RequestTimeout, context.getHandler()) ?? DEFAULT_TIMEOUT_MS;
+    const handler = context.getHandler();
+    let limitMs = this.limits.get(handler);
+    if (limitMs === undefined) {
+      limitMs = this.reflector.get(RequestTimeout, handler) ?? DEFAULT_TIMEOUT_MS;
+      this.limits.set(handler, limitMs);
+    }
     return next.handle().pipe(
       timeout(limitMs),
       catchError((error: unknown) =>

@@ -53,7 +53,7 @@ export async function startApp(options: TestAppOptions = {}): Promise<TestApp> {
     bodyParser: false,
     logger: createLogger('error'),
   });
-  await configureHttpApp(app);
+  configureHttpApp(app);
   await app.listen(0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   return {

@@ -6,8 +6,9 @@ import {
 } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '../../common/app-error.js';
-import { OptionalAuthMetadata, Public, ROLE_PERMISSIONS } from '../../common/permissions.js';
+import { ROLE_PERMISSIONS } from '../../common/permissions.js';
 import type { Principal } from '../../common/principal.js';
+import { routeAccess } from '../../common/route-access.js';
 import { ApiKeyAuthenticator, sentApiKey } from '../keys/api-key-authenticator.js';
 import { CredentialFailures } from '../keys/credential-failures.js';
 import { MembershipCache } from '../organizations/membership-cache.js';
@@ -38,16 +39,16 @@ export class AuthGuard extends PassportAuthGuard('jwt') {
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
-    const targets = [context.getHandler(), context.getClass()];
+    const access = routeAccess(this.reflector, context);
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const apiKey = sentApiKey(request);
-    if (this.reflector.getAllAndOverride(Public, targets)) {
+    if (access.isPublic) {
       const sentCredential = apiKey !== undefined || request.headers.authorization !== undefined;
-      if (!sentCredential || !this.reflector.getAllAndOverride(OptionalAuthMetadata, targets))
-        return true;
+      if (!sentCredential || !access.optionalAuth) return true;
     }
     if (apiKey !== undefined) {
-      request.principal = await this.apiKeys.authenticate(apiKey, request);
+      const principal = this.apiKeys.authenticate(apiKey, request);
+      request.principal = principal instanceof Promise ? await principal : principal;
       return true;
     }
     if (request.headers.authorization === undefined) throw AuthErrors.required();

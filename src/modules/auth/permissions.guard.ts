@@ -1,12 +1,8 @@
 import { type CanActivate, type ExecutionContext, Injectable, Logger } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
-import {
-  AuthenticatedMetadata,
-  PermissionMetadata,
-  Public,
-  allows,
-} from '../../common/permissions.js';
+import { allows } from '../../common/permissions.js';
+import { routeAccess } from '../../common/route-access.js';
 import { AuthErrors } from './auth.errors.js';
 
 /**
@@ -21,16 +17,16 @@ export class PermissionsGuard implements CanActivate {
   constructor(private readonly reflector: Reflector) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride(Public, targets)) return true;
+    const access = routeAccess(this.reflector, context);
+    if (access.isPublic) return true;
     const principal = context.switchToHttp().getRequest<FastifyRequest>().principal;
     if (principal === undefined) throw AuthErrors.required();
-    const required = this.reflector.getAllAndOverride(PermissionMetadata, targets);
+    const required = access.permission;
     if (required !== undefined) {
       if (!allows(principal.permissions, required)) throw AuthErrors.permissionDenied(required);
       return true;
     }
-    if (this.reflector.getAllAndOverride(AuthenticatedMetadata, targets)) return true;
+    if (access.authenticated) return true;
     this.logger.error(
       `${context.getClass().name}.${context.getHandler().name} declares no permission`,
     );

@@ -4,12 +4,17 @@ import type { ApiKeyPrincipal } from '../../common/principal.js';
 import { RequestLimiter } from '../rate-limit/request-limiter.js';
 import type { ApiKey } from './api-key.entity.js';
 import { CredentialFailures } from './credential-failures.js';
-import { type CachedKey, KeyCache, hashKeyOf } from './key-cache.js';
+import { type CachedKey, KeyCache } from './key-cache.js';
 import { IpAllowlist } from './ip-allowlist.js';
 import { KnownKeyHashes } from './known-key-hashes.js';
-import { hashSecret, parseSecret } from './key-secret.js';
+import { parseSecret, secretHashKey } from './key-secret.js';
 import { KeyErrors } from './keys.errors.js';
 import { KeysRepository } from './keys.repository.js';
+
+/** The SHA-256 of a secret, from its base64 form (the key cache's key). */
+function hashOf(hashKey: string): Buffer {
+  return Buffer.from(hashKey, 'base64');
+}
 
 /** The principal a cached key acts as (immutable, so built once per cache entry). */
 const principals = new WeakMap<CachedKey, ApiKeyPrincipal>();
@@ -95,15 +100,14 @@ export class ApiKeyAuthenticator {
    * failure limit applies: /keys/verify is called with the customer's own credential.
    */
   async lookup(secret: string): Promise<CachedKey | null> {
-    const hash = hashSecret(secret);
-    const hashKey = hashKeyOf(hash);
+    const hashKey = secretHashKey(secret);
     const now = Date.now();
     // A hit is the very secret that passed the format and checksum checks when it was cached.
     const cached = this.cache.get(hashKey, now);
     if (cached !== undefined) return cached;
     const environment = parseSecret(secret);
     if (environment === null || this.cache.isUnknown(hashKey, now)) return null;
-    const key = await this.load(hash, hashKey, now);
+    const key = await this.load(hashOf(hashKey), hashKey, now);
     return key === null || key.environment !== environment ? null : key;
   }
 
@@ -113,12 +117,22 @@ export class ApiKeyAuthenticator {
    * address's failure limit; while the address is over it, an uncached secret is looked up
    * only if Redis marks its hash as a key's, else refused with 429 before any query.
    */
-  async authenticate(secret: string, request: FastifyRequest): Promise<ApiKeyPrincipal> {
-    const hash = hashSecret(secret);
-    const hashKey = hashKeyOf(hash);
+  authenticate(
+    secret: string,
+    request: FastifyRequest,
+  ): ApiKeyPrincipal | Promise<ApiKeyPrincipal> {
+    const hashKey = secretHashKey(secret);
     const now = Date.now();
-    const key =
-      this.cache.get(hashKey, now) ?? (await this.find(secret, hash, hashKey, request.ip, now));
+    const cached = this.cache.get(hashKey, now);
+    // A cached key is answered at once, without a promise.
+    if (cached !== undefined) return this.admit(cached, request, now);
+    return this.find(secret, hashOf(hashKey), hashKey, request.ip, now).then((key) =>
+      this.admit(key, request, now),
+    );
+  }
+
+  /** The principal of a known key, unless it is revoked, expired or used from elsewhere. */
+  private admit(key: CachedKey, request: FastifyRequest, now: number): ApiKeyPrincipal {
     if (key.isRevoked) throw KeyErrors.revoked();
     if (key.expiresAtMs !== null && key.expiresAtMs <= now) throw KeyErrors.expired();
     if (!key.allowlist.allows(request.ip)) {
@@ -135,11 +149,10 @@ export class ApiKeyAuthenticator {
    * client address over its failure limit is refused for, here and before routing.
    */
   async isForged(secret: string, now: number): Promise<boolean> {
-    const hash = hashSecret(secret);
-    const hashKey = hashKeyOf(hash);
+    const hashKey = secretHashKey(secret);
     return (
       this.cache.get(hashKey, now) === undefined &&
-      (await this.isUncachedForged(secret, hash, hashKey, now))
+      (await this.isUncachedForged(secret, hashOf(hashKey), hashKey, now))
     );
   }
 

@@ -1,6 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { displayPrefix, generateSecret, hashSecret, parseSecret } from './key-secret.js';
+import { hashKeyOf } from './key-cache.js';
+import {
+  displayPrefix,
+  generateSecret,
+  hashSecret,
+  parseSecret,
+  secretHashKey,
+} from './key-secret.js';
 
 describe('key secrets', () => {
   it('have the documented shape and parse back to their environment', () => {
@@ -48,5 +55,14 @@ describe('key secrets', () => {
     expect(hashSecret(secret)).toHaveLength(32);
     expect(hashSecret(secret).equals(hashSecret(secret))).toBe(true);
     expect(hashSecret(secret).equals(hashSecret(generateSecret('test')))).toBe(false);
+  });
+
+  it('have the key cache key of their hash (what keys are cached and looked up by)', () => {
+    fc.assert(
+      fc.property(fc.string(), (secret) => {
+        expect(secretHashKey(secret)).toBe(hashKeyOf(hashSecret(secret)));
+        expect(Buffer.from(secretHashKey(secret), 'base64').equals(hashSecret(secret))).toBe(true);
+      }),
+    );
   });
 });

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, hash, randomBytes } from 'node:crypto';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const BODY_LENGTH = 32;
@@ -51,6 +51,14 @@ export function parseSecret(secret: string): Environment | null {
 
 export function hashSecret(secret: string): Buffer {
   return createHash('sha256').update(secret).digest();
+}
+
+/**
+ * The same SHA-256 in base64 (the key cache's key, `hashKeyOf(hashSecret(secret))`), in one
+ * call: a quarter of the cost of a Hash object, once per API-key request.
+ */
+export function secretHashKey(secret: string): string {
+  return hash('sha256', secret, 'base64');
 }
 
 /** What is shown instead of the secret: enough to recognise a key, nothing to use it. */

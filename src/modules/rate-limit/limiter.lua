@@ -5,7 +5,7 @@
   organization-wide quotas can be counted with the key's windows), so this runs unchanged on
   Redis Cluster.
 
-  KEYS[1]              revocation marker (exists => the key is revoked)
+  KEYS[1]              revocation marker (set => the key is revoked)
   KEYS[2..n+1]         state of each of the n windows, in ARGV order
   KEYS[n+2..n+1+2m]    per quota j: its counter for the current period, then a hash of
                        the events it has already reported this period (warning, exceeded)
@@ -47,15 +47,24 @@ local n = tonumber(ARGV[3])
 local request_id = ARGV[4]
 local peek = ARGV[5] == '1'
 
-local results = {}
+local quota_base = 6 + n * 3
+local m = tonumber(ARGV[quota_base])
 
-if redis.call('EXISTS', KEYS[1]) == 1 then
+-- The revocation marker, the generation and every quota's counter in one read (all strings,
+-- all under the call's hash tag).
+local read = { KEYS[1], KEYS[#KEYS] }
+for j = 1, m do
+  read[j + 2] = KEYS[n + 2 * j]
+end
+local values = redis.call('MGET', unpack(read))
+
+if values[1] then
   return { 3, 0, 0 }
 end
 
 local known = ARGV[#ARGV]
 if known ~= '' then
-  local generation = redis.call('GET', KEYS[#KEYS]) or '0'
+  local generation = values[2] or '0'
   if generation ~= known then
     return { 4, tonumber(generation), 0 }
   end
@@ -84,14 +93,17 @@ for i = 1, n do
     -- oldest bucket that may still count, so a call costs O(1) however busy the key is.
     local bucket_ms = window / 60
     local current = math.floor(now / bucket_ms)
-    local meta = redis.call('HMGET', key, 'total', 'first')
+    local meta = redis.call('HMGET', key, 'total', 'first', tostring(current))
     local total = tonumber(meta[1]) or 0
     local first = tonumber(meta[2]) or current
+    -- The current bucket's count, so that consuming is one HSET (it is never cleaned below).
+    v.in_bucket = tonumber(meta[3]) or 0
     local oldest_live = current - 59
     if first < oldest_live then
       if first <= current - 120 then
         redis.call('DEL', key)
         total = 0
+        v.in_bucket = 0
       else
         for index = first, oldest_live - 1 do
           local count = tonumber(redis.call('HGET', key, tostring(index)) or '0')
@@ -124,9 +136,7 @@ for i = 1, n do
   verdicts[i] = v
 end
 
--- Quotas are read, and decide only when every window admits.
-local quota_base = 6 + n * 3
-local m = tonumber(ARGV[quota_base])
+-- Quotas (read above) decide only when every window admits.
 local quotas = {}
 for j = 1, m do
   local at = quota_base + (j - 1) * 3
@@ -138,7 +148,7 @@ for j = 1, m do
     marker = KEYS[n + 1 + 2 * j],
     flags = 0,
   }
-  q.used = tonumber(redis.call('GET', q.key) or '0')
+  q.used = tonumber(values[j + 2] or '0')
   quotas[j] = q
 end
 
@@ -181,9 +191,14 @@ if outcome == 0 and not peek then
       v.used = v.used + cost
       if v.used == cost then v.oldest = now end
     elseif v.algorithm == 1 then
-      redis.call('HINCRBY', v.key, tostring(v.bucket), cost)
-      redis.call('HINCRBY', v.key, 'total', cost)
-      if v.used == 0 then redis.call('HSET', v.key, 'first', v.first_live) end
+      local bucket = tostring(v.bucket)
+      local total = tostring(v.used + cost)
+      local in_bucket = tostring(v.in_bucket + cost)
+      if v.used == 0 then
+        redis.call('HSET', v.key, bucket, in_bucket, 'total', total, 'first', v.first_live)
+      else
+        redis.call('HSET', v.key, bucket, in_bucket, 'total', total)
+      end
       redis.call('PEXPIRE', v.key, v.window + v.bucket_ms)
       v.used = v.used + cost
     else

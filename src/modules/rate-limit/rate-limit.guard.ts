@@ -2,7 +2,7 @@ import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/com
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../common/app-error.js';
-import { PlatformManagement } from '../../common/permissions.js';
+import { routeAccess } from '../../common/route-access.js';
 import { KeyErrors } from '../keys/keys.errors.js';
 import {
   type Admission,
@@ -74,10 +74,7 @@ export class RateLimitGuard implements CanActivate {
     if (
       principal.type === 'user' &&
       principal.isPlatformAdmin &&
-      this.reflector.getAllAndOverride(PlatformManagement, [
-        context.getHandler(),
-        context.getClass(),
-      ])
+      routeAccess(this.reflector, context).platformManagement
     )
       return true;
 

@@ -7,7 +7,7 @@ import { type ActiveQuota, QuotaStore } from '../quota/quota-store.js';
 import { LimitEventRecorder } from './limit-event-recorder.js';
 import { admitUncounted } from './limiter-unavailable.js';
 import { type LimiterResult, Limiter, type QuotaState, StaleLimits } from './limiter.js';
-import { OrganizationLimitsStore } from './organization-limits-store.js';
+import { type OrganizationLimits, OrganizationLimitsStore } from './organization-limits-store.js';
 import {
   type AppliedWindow,
   type OrganizationSet,
@@ -32,6 +32,12 @@ function periodOf(quota: ActiveQuota, nowMs: number): PeriodBounds {
   const period = currentPeriod(quota, nowMs);
   periods.set(quota, period);
   return period;
+}
+
+/** The windows and quotas that apply to one request. */
+export interface PlannedLimits {
+  plan: WindowPlan;
+  quotas: AppliedQuota[];
 }
 
 /** Everything that applies to one request, and the limiter's answer. */
@@ -142,14 +148,23 @@ export class RequestLimiter {
     private readonly events: LimitEventRecorder,
   ) {}
 
-  /** The windows and quotas that apply to the principal on this route now. */
-  async plan(
+  /**
+   * The windows and quotas that apply to the principal on this route now: at once when its
+   * organization's limits are cached (every request but the first), else once they are read.
+   */
+  plan(principal: Principal, route: string, nowMs: number): PlannedLimits | Promise<PlannedLimits> {
+    const found = this.organizations.limitsOf(principal.organizationId, nowMs);
+    return found instanceof Promise
+      ? found.then((organization) => this.planFor(principal, route, nowMs, organization))
+      : this.planFor(principal, route, nowMs, found);
+  }
+
+  private planFor(
     principal: Principal,
     route: string,
     nowMs: number,
-  ): Promise<{ plan: WindowPlan; quotas: AppliedQuota[] }> {
-    const found = this.organizations.limitsOf(principal.organizationId, nowMs);
-    const organization = found instanceof Promise ? await found : found;
+    organization: OrganizationLimits | undefined,
+  ): PlannedLimits {
     const plan = windowsFor(principal, route, this.policies.snapshot, organization);
     const quotas =
       principal.type === 'api_key'
@@ -215,7 +230,8 @@ export class RequestLimiter {
     const nowMs = Date.now();
     let current = principal;
     for (let attempt = 1; ; attempt += 1) {
-      const { plan, quotas } = await this.plan(current, route, nowMs);
+      const planned = this.plan(current, route, nowMs);
+      const { plan, quotas } = planned instanceof Promise ? await planned : planned;
       const windows = plan.enforced;
       const generation =
         current.type === 'api_key' && attempt <= CHECKED_ATTEMPTS
