@@ -184,7 +184,8 @@ if outcome == 0 and not peek then
       redis.call('HINCRBY', v.key, tostring(v.bucket), cost)
       redis.call('HINCRBY', v.key, 'total', cost)
       if v.used == 0 then redis.call('HSET', v.key, 'first', v.first_live) end
-      redis.call('PEXPIRE', v.key, v.window + v.bucket_ms)
+      -- Whole ms: PEXPIRE refuses a fraction, and a bucket is one when window/60 is not whole.
+      redis.call('PEXPIRE', v.key, math.ceil(v.window + v.bucket_ms))
       v.used = v.used + cost
     else
       v.tokens = v.tokens - cost
