@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
@@ -196,6 +196,8 @@ export async function benchDatabase(): Promise<BenchDatabase> {
 
 /** A process of the build (dist/main.js or dist/worker.js), its output kept. */
 export interface BenchProcess {
+  /** Its process id (undefined if it could not be spawned). */
+  pid: number | undefined;
   /** CPU time (user + system) the process has used so far, in ms (Linux /proc). */
   cpuMs(): number;
   /** Its resident memory now and at its peak (see resetPeakMemory). */
@@ -272,6 +274,7 @@ async function startBuiltProcess(
     process.stderr.write(chunk);
   });
   const started: BenchProcess = {
+    pid: child.pid,
     cpuMs: () => processCpuMs(child.pid),
     memoryMb: () => processMemoryMb(child.pid),
     resetPeakMemory: () => resetPeakMemory(child.pid),
@@ -294,7 +297,47 @@ async function startBuiltProcess(
   return started;
 }
 
-/** Starts dist/main.js on `databaseUrl`; resolves once /health/ready answers 200. */
+/** Whether process `pid` holds a TCP socket listening on `port` (Linux /proc). */
+function listensOn(pid: number | undefined, port: number): boolean {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  const inodes = new Set<string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let lines: string[];
+    try {
+      lines = readFileSync(table, 'utf8').split('\n').slice(1);
+    } catch {
+      continue;
+    }
+    for (const line of lines) {
+      // sl local_address rem_address st ... inode (field 10); 0A is LISTEN.
+      const fields = line.trim().split(/\s+/);
+      if (fields[1]?.endsWith(`:${hexPort}`) && fields[3] === '0A' && fields[9] !== undefined)
+        inodes.add(fields[9]);
+    }
+  }
+  if (pid === undefined || inodes.size === 0) return false;
+  try {
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      const target = /^socket:\[(\d+)\]$/.exec(safeReadlink(`/proc/${pid}/fd/${fd}`));
+      return target !== null && inodes.has(target[1] ?? '');
+    });
+  } catch {
+    return false;
+  }
+}
+
+function safeReadlink(path: string): string {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Starts dist/main.js on `databaseUrl`; resolves once it listens on its port and
+ * /health/ready answers 200.
+ */
 export async function startApiProcess(
   databaseUrl: string,
   env: Record<string, string>,
@@ -306,15 +349,19 @@ export async function startApiProcess(
       const started = await startBuiltProcess(
         'main',
         { PORT: String(port), DATABASE_URL: databaseUrl, ...env },
-        () =>
-          fetch(`${url}/health/ready`)
-            .then((response) => response.ok)
-            .catch(() => false),
+        // Its own socket: another bench's api (other sessions share the machine) may answer
+        // on the port this one was given, while this one fails to listen.
+        (api) =>
+          listensOn(api.pid, port)
+            ? fetch(`${url}/health/ready`)
+                .then((response) => response.ok)
+                .catch(() => false)
+            : Promise.resolve(false),
       );
       return { ...started, url, databaseUrl };
     } catch (error) {
       // Something else on the machine took the port between our check and the api's listen.
-      if (attempt === 3 || !String(error).includes('EADDRINUSE')) throw error;
+      if (attempt === 3 || !/EADDRINUSE|already in use/.test(String(error))) throw error;
     }
   }
 }
