@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
@@ -41,12 +41,52 @@ export interface BenchApi {
 /** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ, 100 on Linux). */
 const USER_HZ = 100;
 
-function processCpuMs(pid: number | undefined): number {
+/** A process's resident memory in MB (Linux /proc): now (VmRSS) and its peak (VmHWM). */
+export interface MemoryMb {
+  rss: number;
+  peak: number;
+}
+
+/** CPU time (user + system) a process has used so far, in ms; 0 once it has gone. */
+export function processCpuMs(pid: number | undefined): number {
   if (pid === undefined) return 0;
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return 0;
+  }
   // Fields after the command name: state is field 3, utime 14 and stime 15.
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / USER_HZ;
+}
+
+/** VmRSS and VmHWM of a process, in MB (0 when it has gone). */
+export function processMemoryMb(pid: number | undefined): MemoryMb {
+  let status = '';
+  try {
+    if (pid !== undefined) status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    // gone: zeros
+  }
+  const kb = (field: string) =>
+    Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
+}
+
+/**
+ * Resets a process's VmHWM to its current RSS (`5` into /proc/<pid>/clear_refs, Linux 4.0+,
+ * allowed for our own children), so the next peak is that of what follows. False when the
+ * kernel refused: the peak then includes everything since the process started.
+ */
+export function resetPeakMemory(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function admin(sql: string): Promise<void> {
@@ -156,8 +196,14 @@ export async function benchDatabase(): Promise<BenchDatabase> {
 
 /** A process of the build (dist/main.js or dist/worker.js), its output kept. */
 export interface BenchProcess {
+  /** Its process id (undefined if it could not be spawned). */
+  pid: number | undefined;
   /** CPU time (user + system) the process has used so far, in ms (Linux /proc). */
   cpuMs(): number;
+  /** Its resident memory now and at its peak (see resetPeakMemory). */
+  memoryMb(): MemoryMb;
+  /** Starts its peak memory again from now; false when the kernel refused. */
+  resetPeakMemory(): boolean;
   /** Everything it printed (stdout and stderr; the first 1 MB). */
   output(): string;
   /** SIGTERM, and resolves once it has exited. */
@@ -232,7 +278,10 @@ async function startBuiltProcess(
     process.stderr.write(chunk);
   });
   const started: BenchProcess = {
+    pid: child.pid,
     cpuMs: () => processCpuMs(child.pid),
+    memoryMb: () => processMemoryMb(child.pid),
+    resetPeakMemory: () => resetPeakMemory(child.pid),
     output: () => output,
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -252,7 +301,47 @@ async function startBuiltProcess(
   return started;
 }
 
-/** Starts dist/main.js on `databaseUrl`; resolves once /health/ready answers 200. */
+/** Whether process `pid` holds a TCP socket listening on `port` (Linux /proc). */
+function listensOn(pid: number | undefined, port: number): boolean {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  const inodes = new Set<string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let lines: string[];
+    try {
+      lines = readFileSync(table, 'utf8').split('\n').slice(1);
+    } catch {
+      continue;
+    }
+    for (const line of lines) {
+      // sl local_address rem_address st ... inode (field 10); 0A is LISTEN.
+      const fields = line.trim().split(/\s+/);
+      if (fields[1]?.endsWith(`:${hexPort}`) && fields[3] === '0A' && fields[9] !== undefined)
+        inodes.add(fields[9]);
+    }
+  }
+  if (pid === undefined || inodes.size === 0) return false;
+  try {
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      const target = /^socket:\[(\d+)\]$/.exec(safeReadlink(`/proc/${pid}/fd/${fd}`));
+      return target !== null && inodes.has(target[1] ?? '');
+    });
+  } catch {
+    return false;
+  }
+}
+
+function safeReadlink(path: string): string {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Starts dist/main.js on `databaseUrl`; resolves once it listens on its port and
+ * /health/ready answers 200.
+ */
 export async function startApiProcess(
   databaseUrl: string,
   env: Record<string, string>,
@@ -264,15 +353,19 @@ export async function startApiProcess(
       const started = await startBuiltProcess(
         'main',
         { PORT: String(port), DATABASE_URL: databaseUrl, ...env },
-        () =>
-          fetch(`${url}/health/ready`)
-            .then((response) => response.ok)
-            .catch(() => false),
+        // Its own socket: another bench's api (other sessions share the machine) may answer
+        // on the port this one was given, while this one fails to listen.
+        (api) =>
+          listensOn(api.pid, port)
+            ? fetch(`${url}/health/ready`)
+                .then((response) => response.ok)
+                .catch(() => false)
+            : Promise.resolve(false),
       );
       return { ...started, url, databaseUrl };
     } catch (error) {
       // Something else on the machine took the port between our check and the api's listen.
-      if (attempt === 3 || !String(error).includes('EADDRINUSE')) throw error;
+      if (attempt === 3 || !/EADDRINUSE|already in use/.test(String(error))) throw error;
     }
   }
 }
@@ -354,11 +447,30 @@ export async function measure(
     /** GET unless given (a POST with `body`, sent as is by every request). */
     method?: 'GET' | 'POST';
     body?: string | Buffer;
+    /** Instead of `body`: each request sends the next of these, in turn. */
+    bodies?: readonly (string | Buffer)[];
   },
 ): Promise<Sample> {
+  const method = options.method ?? 'GET';
+  const bodies = options.bodies;
+  let sent = 0;
   const result = await autocannon({
-    method: options.method ?? 'GET',
+    method,
     ...(options.body === undefined ? {} : { body: options.body }),
+    ...(bodies === undefined
+      ? {}
+      : {
+          requests: [
+            {
+              method,
+              setupRequest: (request: autocannon.Request) => {
+                const body = bodies[sent % bodies.length];
+                sent += 1;
+                return { ...request, body };
+              },
+            },
+          ],
+        }),
     // autocannon takes an array of URLs (its README); its types only name a string.
     url: url as string,
     connections: options.connections,

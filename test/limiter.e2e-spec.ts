@@ -196,6 +196,24 @@ describe('limiter script', () => {
     expect(await redisA.hlen(`rl:{${subject}}:${subject}:${window.name}`)).toBeLessThanOrEqual(62); // 60 buckets, total, first
   });
 
+  it('a bucketed window whose length is not a multiple of 60 ms (a second) counts and expires', async () => {
+    // 1,000 ms / 60 buckets: fractional bucket lengths, and a key TTL Redis takes only whole.
+    const subject = randomUUID();
+    const window = sliding(20_000, 1_000);
+    const now = 1_000 * 1_000;
+    const check = (cost: number, at: number) =>
+      a.check({ tag: subject, subject, windows: [window], cost, nowMs: now + at });
+    expect((await check(15_000, 0)).outcome).toBe('admitted');
+    expect((await check(5_000, 500)).outcome).toBe('admitted');
+    const full = await check(1, 900);
+    expect(full.outcome).toBe('rate_limited');
+    expect(full.windows[0]?.remaining).toBe(0);
+    expect((await check(15_000, 1_000)).outcome).toBe('admitted');
+    const ttl = await redisA.pttl(`rl:{${subject}}:${subject}:${window.name}`);
+    expect(ttl).toBeGreaterThan(1_000);
+    expect(ttl).toBeLessThanOrEqual(1_017);
+  });
+
   it('quotas: counted with the windows, refused when full without charging the windows, warned once at 80 %', async () => {
     const tag = randomUUID();
     const now = Date.now();

@@ -199,7 +199,8 @@ if outcome == 0 and not peek then
       else
         redis.call('HSET', v.key, bucket, in_bucket, 'total', total)
       end
-      redis.call('PEXPIRE', v.key, v.window + v.bucket_ms)
+      -- Whole ms: PEXPIRE refuses a fraction, and a bucket is one when window/60 is not whole.
+      redis.call('PEXPIRE', v.key, math.ceil(v.window + v.bucket_ms))
       v.used = v.used + cost
     else
       v.tokens = v.tokens - cost
