@@ -16339,6 +16339,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The event's event_id: 32 hex digits as the SDK and the ingest route give it, or the dashed UUID the API answers; either case */
                 id: string;
             };
             cookie?: never;
