@@ -3,6 +3,7 @@ import { createBrotliDecompress, createGunzip, createInflate, createInflateRaw }
 import {
   DEFAULT_ENVELOPE_LIMITS,
   EnvelopeError,
+  bodyTooLarge,
   type EnvelopeLimits,
   tooLarge,
 } from './envelope-errors.js';
@@ -24,10 +25,12 @@ export async function decodedBody(
 ): Promise<Readable> {
   const encoding = (contentEncoding ?? '').trim().toLowerCase();
   let body = detached(raw);
-  const compressed = byteLimit(limits.maxCompressedBytes, 'body larger than the limit');
+  const compressed = byteLimit(limits.maxCompressedBytes, bodyTooLarge);
   // Uncompressed, the body is the envelope: one counter (the parser counts the envelope too).
   if (encoding === '' || encoding === 'identity') return pipeline(body, compressed, ignore);
-  const decompressed = byteLimit(limits.maxEnvelopeBytes, 'envelope larger than the limit');
+  const decompressed = byteLimit(limits.maxEnvelopeBytes, () =>
+    tooLarge('envelope larger than the limit'),
+  );
   let inflater: Transform;
   if (encoding === 'gzip' || encoding === 'x-gzip') inflater = createGunzip();
   else if (encoding === 'br') inflater = createBrotliDecompress();
@@ -57,12 +60,12 @@ function detached(raw: Readable): Readable {
 /** Errors reach the reader of the last stream; pipeline's callback has nothing left to do. */
 function ignore(): void {}
 
-function byteLimit(max: number, reason: string): Transform {
+function byteLimit(max: number, refusal: () => EnvelopeError): Transform {
   let seen = 0;
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       seen += chunk.length;
-      if (seen > max) callback(tooLarge(reason));
+      if (seen > max) callback(refusal());
       else callback(null, chunk);
     },
   });

@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../../common/permissions.js';
 import { RawBody } from '../../common/raw-body.js';
 import { SkipIdempotency } from '../../common/idempotency.interceptor.js';
+import { DEFAULT_ENVELOPE_LIMITS, bodyTooLarge } from './envelope-errors.js';
 import { ApiEnvelopeIngest } from './envelopes.openapi.js';
 import { EnvelopeAcceptedResponse, EnvelopeRouteParams } from './envelopes.dto.js';
 import { EnvelopesService } from './envelopes.service.js';
@@ -21,7 +22,10 @@ export class EnvelopesController {
 
   @Post(':project_id/envelope')
   @Public()
-  @RawBody()
+  @RawBody({
+    maxBytes: DEFAULT_ENVELOPE_LIMITS.maxCompressedBytes,
+    tooLarge: bodyTooLarge,
+  })
   @SkipIdempotency()
   @HttpCode(200)
   @ApiEnvelopeIngest()
