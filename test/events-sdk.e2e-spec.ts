@@ -1,33 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { NodeClient, defaultStackParser, makeNodeTransport } from '@sentry/node';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { EventsIngestModule } from '../src/modules/events/events-ingest.module.js';
+import type { EventBody, EventDetail, IssueBody } from './support/events-api.js';
 import { type Account, as, registerOwner } from './support/identity.js';
+import { sentryClient } from './support/sentry-sdk.js';
 import { type Page, expectError, expectStatus } from './support/tenancy.js';
 import { type TestApp, startApp } from './support/test-app.js';
 import { eventually } from './support/wait.js';
-
-interface EventBody {
-  id: string;
-  project_id: number;
-  issue_id: number;
-  level: string;
-  message: string | null;
-  exception_type: string | null;
-  exception_value: string | null;
-  release: string | null;
-  environment: string | null;
-  platform: string | null;
-}
-interface EventDetail extends EventBody {
-  envelope_headers: Record<string, unknown>;
-  items: { type: string; encoding: string; payload?: Record<string, unknown> }[];
-}
-interface IssueBody {
-  id: number;
-  title: string;
-  level: string | null;
-  count: number;
-}
 
 const dashed = (id: string) =>
   `${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20)}`;
@@ -53,25 +31,6 @@ describe('The real @sentry/node SDK, read back through the events API', () => {
     await api?.close();
   });
 
-  /** A NodeClient on the project's DSN as the API gives it, pointed at this test server. */
-  function sdkClient(projectDsn: string): NodeClient {
-    const dsn = new URL(projectDsn);
-    dsn.host = new URL(api.url).host;
-    // The SDK warns that Jest's loader cannot take its instrumentation hooks (none needed here).
-    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
-    const client = new NodeClient({
-      dsn: dsn.toString(),
-      transport: makeNodeTransport,
-      stackParser: defaultStackParser,
-      integrations: [],
-      release: 'checkout@1.2.3',
-      environment: 'e2e',
-    });
-    client.init();
-    warn.mockRestore();
-    return client;
-  }
-
   const get = (path: string, by: Account = owner) => api.call(path, as(by, 'GET'));
   const event = async (id: string) =>
     (await expectStatus<{ data: EventDetail }>(await get(`/api/v1/events/${id}`), 200)).data;
@@ -79,7 +38,10 @@ describe('The real @sentry/node SDK, read back through the events API', () => {
   it('captureException twice from one throw site and captureMessage: events, one issue of 2, another of 1', async () => {
     const created = await api.call('/api/v1/projects', as(owner, 'POST', { name: 'Shop' }));
     const project = (await expectStatus<{ data: { id: number; dsn: string } }>(created, 201)).data;
-    const client = sdkClient(project.dsn);
+    const client = sentryClient(project.dsn, api.url, {
+      release: 'checkout@1.2.3',
+      environment: 'e2e',
+    });
     const exceptionIds: string[] = [];
     for (let attempt = 0; attempt < 2; attempt++) {
       try {

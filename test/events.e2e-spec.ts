@@ -3,41 +3,11 @@ import { DataSource } from 'typeorm';
 import { EventsIngestModule } from '../src/modules/events/events-ingest.module.js';
 import { EventsRetention } from '../src/modules/events/events-retention.js';
 import { eventEnvelope, storeEnvelope } from './support/envelopes.js';
+import type { EventBody, EventDetail, IssueBody } from './support/events-api.js';
 import { type Account, as, registerOwner } from './support/identity.js';
 import { type Page, expectError, expectStatus } from './support/tenancy.js';
 import { type TestApp, startApp } from './support/test-app.js';
 import { eventually } from './support/wait.js';
-
-interface EventBody {
-  id: string;
-  project_id: number;
-  issue_id: number;
-  envelope_id: string;
-  timestamp: string;
-  level: string;
-  message: string | null;
-  exception_type: string | null;
-  exception_value: string | null;
-  release: string | null;
-  environment: string | null;
-  platform: string | null;
-  tags: Record<string, string>;
-  user: Record<string, unknown> | null;
-  fingerprint: string[];
-}
-interface EventDetail extends EventBody {
-  envelope_headers: Record<string, unknown>;
-  items: { type: string; headers: object; length: number; encoding: string; payload?: unknown }[];
-}
-interface IssueBody {
-  id: number;
-  title: string;
-  level: string;
-  fingerprint: string[];
-  count: number;
-  first_seen: string;
-  last_seen: string;
-}
 
 const DAY_MS = 86_400_000;
 

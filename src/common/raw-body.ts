@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Readable } from 'node:stream';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -28,8 +29,9 @@ declare module 'fastify' {
  * Readable, or undefined for a request without a body), whatever its Content-Type, or none. For
  * wire protocols (Sentry envelopes) whose clients send any or no Content-Type; every other route
  * keeps the JSON-only parsing (415 otherwise). Fastify's bodyLimit does not apply: a request
- * whose Content-Length already passes `limit.maxBytes` is refused here before a byte of its body
- * is read, and the route bounds what it reads of the others itself (a chunked body has no
+ * whose Content-Length already passes `limit.maxBytes` is answered `limit.tooLarge()` here
+ * before a byte of its body is read (the rest is dropped, see lingerThenClose), and the route
+ * bounds what it reads of the others itself (a chunked body has no
  * Content-Length, and one may send less than it declares).
  */
 export const RawBody = (limit: RawBodyLimit) =>
@@ -37,6 +39,28 @@ export const RawBody = (limit: RawBodyLimit) =>
 
 function rawBodyLimitOf(request: FastifyRequest): RawBodyLimit | undefined {
   return (request.routeOptions.config as RawBodyRouteConfig | undefined)?.rawBody;
+}
+
+/** How long the rest of a refused body is read and dropped before the connection is closed. */
+const LINGER_MS = 2_000;
+
+/**
+ * For an answer sent before the body was read to its end (a refusal): a connection closed at
+ * once, while the client is still sending, makes its kernel reset the connection, and a reset
+ * can drop the answer before the client reads it (fetch fails with ECONNRESET instead of seeing
+ * the 413). So, as nginx's lingering close does, the rest of the body is read and dropped after
+ * the answer, and the connection is closed if that takes longer than LINGER_MS. Memory stays
+ * constant; a client that sends the rest of its body within the time keeps its connection
+ * (the HTTP parser knows where the body ends).
+ */
+export function lingerThenClose(request: IncomingMessage, response: ServerResponse): void {
+  response.once('finish', () => {
+    if (request.complete) return;
+    request.resume();
+    const timer = setTimeout(() => request.socket.destroy(), LINGER_MS);
+    const settled = () => clearTimeout(timer);
+    request.once('end', settled).once('close', settled);
+  });
 }
 
 /**
@@ -51,8 +75,7 @@ export function registerRawBodyRoutes(fastify: FastifyInstance): void {
     if (limit !== undefined) {
       // Node's parser has refused a Content-Length that is not one decimal number (400).
       if (Number(request.headers['content-length'] ?? 0) > limit.maxBytes) {
-        // The body stays unread, so the connection cannot carry another request.
-        void reply.header('connection', 'close');
+        lingerThenClose(request.raw, reply.raw);
         done(limit.tooLarge(), payload);
         return;
       }

@@ -14,8 +14,9 @@ import {
  * chunk that passes a limit destroys the whole pipeline, so a decompression bomb is never
  * held: at most one zlib output chunk (16 KiB) past the limit exists at any time. `raw` itself
  * is only unpiped, never destroyed: an HTTP request destroyed would reset the connection
- * before its 413 is sent, so the caller answers and then closes it. `deflate` is the zlib format by the RFC, but some clients send raw
- * deflate: the first two bytes tell which. A corrupt body makes the returned stream fail,
+ * before its 413 is sent, so the caller answers and then drops the rest (lingerThenClose).
+ * `deflate` is the zlib format by the RFC, but some clients send raw deflate: the first two
+ * bytes tell which. A corrupt body makes the returned stream fail,
  * which parseEnvelope reports as a 400.
  */
 export async function decodedBody(
