@@ -57,7 +57,7 @@ export function lingerThenClose(request: IncomingMessage, response: ServerRespon
   response.once('finish', () => {
     if (request.complete) return;
     request.resume();
-    const timer = setTimeout(() => request.socket.destroy(), LINGER_MS);
+    const timer = setTimeout(() => request.socket.destroy(), LINGER_MS).unref();
     const settled = () => clearTimeout(timer);
     request.once('end', settled).once('close', settled);
   });
