@@ -1,9 +1,9 @@
 import { promisify } from 'node:util';
 import { brotliCompressSync, deflateRawSync, deflateSync, gunzip, gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { NodeClient, defaultStackParser, makeNodeTransport } from '@sentry/node';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
 import { type Account, addMember, as, registerOwner } from './support/identity.js';
+import { sentryClient } from './support/sentry-sdk.js';
 import { type TestApp, startApp } from './support/test-app.js';
 import { eventually } from './support/wait.js';
 
@@ -95,21 +95,10 @@ describe('Sentry envelope ingestion', () => {
   }
 
   it('stores what the real @sentry/node SDK sends to the DSN (captureException, captureMessage)', async () => {
-    // The DSN as the API gives it, pointed at this test server's port.
-    const dsn = new URL(project.dsn);
-    dsn.host = new URL(api.url).host;
-    // The SDK warns that Jest's loader cannot take its instrumentation hooks (none needed here).
-    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
-    const client = new NodeClient({
-      dsn: dsn.toString(),
-      transport: makeNodeTransport,
-      stackParser: defaultStackParser,
-      integrations: [],
+    const client = sentryClient(project.dsn, api.url, {
       release: 'checkout@1.2.3',
       environment: 'e2e',
     });
-    client.init();
-    warn.mockRestore();
     const exceptionId = client.captureException(new TypeError('cart is undefined'));
     const messageId = client.captureMessage('payment provider slow', 'warning');
     expect(await client.flush(10_000)).toBe(true);

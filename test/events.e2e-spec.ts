@@ -3,41 +3,11 @@ import { DataSource } from 'typeorm';
 import { EventsIngestModule } from '../src/modules/events/events-ingest.module.js';
 import { EventsRetention } from '../src/modules/events/events-retention.js';
 import { eventEnvelope, storeEnvelope } from './support/envelopes.js';
+import type { EventBody, EventDetail, IssueBody } from './support/events-api.js';
 import { type Account, as, registerOwner } from './support/identity.js';
 import { type Page, expectError, expectStatus } from './support/tenancy.js';
 import { type TestApp, startApp } from './support/test-app.js';
 import { eventually } from './support/wait.js';
-
-interface EventBody {
-  id: string;
-  project_id: number;
-  issue_id: number;
-  envelope_id: string;
-  timestamp: string;
-  level: string;
-  message: string | null;
-  exception_type: string | null;
-  exception_value: string | null;
-  release: string | null;
-  environment: string | null;
-  platform: string | null;
-  tags: Record<string, string>;
-  user: Record<string, unknown> | null;
-  fingerprint: string[];
-}
-interface EventDetail extends EventBody {
-  envelope_headers: Record<string, unknown>;
-  items: { type: string; headers: object; length: number; encoding: string; payload?: unknown }[];
-}
-interface IssueBody {
-  id: number;
-  title: string;
-  level: string;
-  fingerprint: string[];
-  count: number;
-  first_seen: string;
-  last_seen: string;
-}
 
 const DAY_MS = 86_400_000;
 
@@ -244,6 +214,85 @@ describe('Sentry events: parsed by the worker, read through the API', () => {
     }
     expect((await api.call('/api/v1/events/not-a-uuid', as(owner, 'GET'))).status).toBe(400);
     expect((await api.call('/api/v1/projects/abc/issues', as(owner, 'GET'))).status).toBe(400);
+  });
+
+  it('hostile filter values are 400s in the contract format, valid extremes are 200s', async () => {
+    // Its own account: these many requests would spend the owner's rate limit.
+    const tester = await registerOwner(api, 'hostile');
+    const projectId = await newProject(tester);
+    // Bad levels and times, arrays and objects, empty and oversized text, NULs, text that is
+    // not percent-encoded UTF-8 (a lone surrogate's bytes, a bare %), bad paging, unknown keys.
+    const long = (n: number) => 'x'.repeat(n);
+    const refused = [
+      'level=ERROR',
+      'level=',
+      'level=error&level=info',
+      'level[]=error',
+      'release=',
+      `release=${long(257)}`,
+      'release=a&release=b',
+      'release=a%00b',
+      `environment=${long(257)}`,
+      'environment=%ED%A0%80',
+      'environment[x]=1',
+      'start_time=0000-01-01T00:00:00Z',
+      'start_time=10000-01-01T00:00:00Z',
+      'start_time=0001-01-01T00:00:00%2B23:59',
+      'end_time=9999-12-31T23:59:59-00:01',
+      'end_time=2026-01-01T24:00:00Z',
+      'start_time=2026-01-01T00:00:00.0000000001Z',
+      'start_time=1767225600',
+      'start_time=2026-01-01T00:00:00Z&start_time=2026-01-02T00:00:00Z',
+      'end_time=',
+      'q=%00',
+      'q=%ED%A0%80',
+      'q=%ED%B0%80x',
+      'q=%F0%9F',
+      'q=%FF',
+      'q=100%',
+      'q=a%ZZ',
+      '%FF=a',
+      `q=${long(257)}`,
+      'q=a&q=b',
+      'limit=0',
+      'limit=-1',
+      'limit=1e2',
+      'limit=99999999999999999999999',
+      'offset=-1',
+      'offset=1.5',
+      'offset=1000000001',
+      'offset=0x10',
+      'unknown=1',
+    ];
+    for (const [i, query] of refused.entries()) {
+      // Both routes take the same query; the project's is asked every fifth case.
+      const base = i % 5 === 0 ? `/api/v1/projects/${projectId}/events` : '/api/v1/events';
+      const response = await api.call(`${base}?${query}`, as(tester, 'GET'));
+      expect([query, response.status]).toEqual([query, 400]);
+      await expectError(response, 400, 'VALIDATION_ERROR');
+    }
+    const accepted = [
+      'start_time=0001-01-01T00:00:00Z&end_time=9999-12-31T23:59:59.999999999Z',
+      'start_time=9999-12-31T23:59:59.999999999%2B23:59',
+      'end_time=0001-01-01',
+      'start_time=2026-02-01T00:00:00Z&end_time=2026-01-01T00:00:00Z',
+      `release=${long(256)}&environment=${long(256)}&q=${long(256)}`,
+      'q=%25_%5C%27%22',
+      'q=%F0%9F%92%A5',
+      'q=%EF%BF%BD',
+      'level=fatal&limit=100&offset=1000000000',
+    ];
+    for (const query of accepted) {
+      const response = await api.call(
+        `/api/v1/projects/${projectId}/events?${query}`,
+        as(tester, 'GET'),
+      );
+      expect([query, response.status]).toEqual([query, 200]);
+    }
+    const surrogate = await api.call('/api/v1/events?q=%ED%A0%80', as(tester, 'GET'));
+    expect((await expectError(surrogate, 400, 'VALIDATION_ERROR')).details).toEqual([
+      { field: 'q', message: 'q must be percent-encoded UTF-8' },
+    ]);
   });
 
   it("another organization's project and event are 404; no scope 403; no credential 401", async () => {

@@ -10,7 +10,7 @@ import { HttpMetrics } from '../modules/metrics/http-metrics.js';
 import { SENTRY_CORS, isEnvelopeUrl } from '../modules/envelopes/sentry-cors.js';
 import { LimitEventRecorder } from '../modules/rate-limit/limit-event-recorder.js';
 import { UsageRecorder } from '../modules/usage/usage-recorder.js';
-import { AppError, CommonErrors } from './app-error.js';
+import { AppError, CommonErrors, type FieldError } from './app-error.js';
 import { errorBody } from './exception.filter.js';
 import { findUnstorableText, jsonShapeProblem } from './json-limits.js';
 import { serveOpenApi } from './openapi.js';
@@ -144,6 +144,32 @@ function countQueryParams(url: string): number {
     .filter((pair) => pair !== '').length;
 }
 
+/**
+ * The first query parameter whose name or value is not percent-encoded UTF-8 (a bare `%`,
+ * `%FF`, `%ED%A0%80`: the bytes of a lone surrogate), as a field error; else null. Fastify's
+ * parser keeps such text verbatim, so a filter would silently match something the client did
+ * not send.
+ */
+function malformedQueryParam(url: string): FieldError | null {
+  const query = url.indexOf('?');
+  if (query === -1) return null;
+  for (const pair of url.slice(query + 1).split('&')) {
+    try {
+      decodeURIComponent(pair);
+    } catch {
+      const [name = ''] = pair.split('=');
+      let field = 'query';
+      try {
+        field = decodeURIComponent(name).slice(0, 64) || field;
+      } catch {
+        // The name itself is malformed: the error names the query string.
+      }
+      return { field, message: `${field} must be percent-encoded UTF-8` };
+    }
+  }
+  return null;
+}
+
 /** Methods that may be routed; OPTIONS is left out, the CORS layer answers it on any path. */
 const ROUTED_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
 
@@ -182,7 +208,10 @@ function registerHooks(
       );
     }
     // Query strings and path parameters reach Postgres and logs like bodies do.
-    const unacceptable = findUnstorableText(request.query) ?? findUnstorableText(request.params);
+    const unacceptable =
+      malformedQueryParam(request.url) ??
+      findUnstorableText(request.query) ??
+      findUnstorableText(request.params);
     if (unacceptable !== null) {
       throw CommonErrors.validation([unacceptable], `Invalid request: ${unacceptable.message}`);
     }

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Readable } from 'node:stream';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -6,8 +7,14 @@ import { AppError } from './app-error.js';
 /** The media type a raw-body route's requests are parsed as, whatever they sent. */
 const RAW_MEDIA_TYPE = 'application/x-gatehouse-raw-body';
 
+/** What a raw-body route takes: at most `maxBytes` as sent, else `tooLarge()` is the answer. */
+export interface RawBodyLimit {
+  maxBytes: number;
+  tooLarge: () => Error;
+}
+
 interface RawBodyRouteConfig {
-  rawBody?: boolean;
+  rawBody?: RawBodyLimit;
 }
 
 declare module 'fastify' {
@@ -18,16 +25,42 @@ declare module 'fastify' {
 }
 
 /**
- * `@RawBody()`: the route gets the request body as the unread stream (`@Body()` is a Readable,
- * or undefined for a request without a body), whatever its Content-Type, or none. For wire
- * protocols (Sentry envelopes) whose clients send any or no Content-Type; every other route
- * keeps the JSON-only parsing (415 otherwise). No body limit applies: the route bounds what it
- * reads itself.
+ * `@RawBody(limit)`: the route gets the request body as the unread stream (`@Body()` is a
+ * Readable, or undefined for a request without a body), whatever its Content-Type, or none. For
+ * wire protocols (Sentry envelopes) whose clients send any or no Content-Type; every other route
+ * keeps the JSON-only parsing (415 otherwise). Fastify's bodyLimit does not apply: a request
+ * whose Content-Length already passes `limit.maxBytes` is answered `limit.tooLarge()` here
+ * before a byte of its body is read (the rest is dropped, see lingerThenClose), and the route
+ * bounds what it reads of the others itself (a chunked body has no
+ * Content-Length, and one may send less than it declares).
  */
-export const RawBody = () => RouteConfig({ rawBody: true } satisfies RawBodyRouteConfig);
+export const RawBody = (limit: RawBodyLimit) =>
+  RouteConfig({ rawBody: limit } satisfies RawBodyRouteConfig);
 
-function isRawBodyRoute(request: FastifyRequest): boolean {
-  return (request.routeOptions.config as RawBodyRouteConfig | undefined)?.rawBody === true;
+function rawBodyLimitOf(request: FastifyRequest): RawBodyLimit | undefined {
+  return (request.routeOptions.config as RawBodyRouteConfig | undefined)?.rawBody;
+}
+
+/** How long the rest of a refused body is read and dropped before the connection is closed. */
+const LINGER_MS = 2_000;
+
+/**
+ * For an answer sent before the body was read to its end (a refusal): a connection closed at
+ * once, while the client is still sending, makes its kernel reset the connection, and a reset
+ * can drop the answer before the client reads it (fetch fails with ECONNRESET instead of seeing
+ * the 413). So, as nginx's lingering close does, the rest of the body is read and dropped after
+ * the answer, and the connection is closed if that takes longer than LINGER_MS. Memory stays
+ * constant; a client that sends the rest of its body within the time keeps its connection
+ * (the HTTP parser knows where the body ends).
+ */
+export function lingerThenClose(request: IncomingMessage, response: ServerResponse): void {
+  response.once('finish', () => {
+    if (request.complete) return;
+    request.resume();
+    const timer = setTimeout(() => request.socket.destroy(), LINGER_MS).unref();
+    const settled = () => clearTimeout(timer);
+    request.once('end', settled).once('close', settled);
+  });
 }
 
 /**
@@ -37,15 +70,22 @@ function isRawBodyRoute(request: FastifyRequest): boolean {
  * any other route, that type is refused like any non-JSON body.
  */
 export function registerRawBodyRoutes(fastify: FastifyInstance): void {
-  fastify.addHook('preParsing', (request, _reply, payload, done) => {
-    if (isRawBodyRoute(request)) {
+  fastify.addHook('preParsing', (request, reply, payload, done) => {
+    const limit = rawBodyLimitOf(request);
+    if (limit !== undefined) {
+      // Node's parser has refused a Content-Length that is not one decimal number (400).
+      if (Number(request.headers['content-length'] ?? 0) > limit.maxBytes) {
+        lingerThenClose(request.raw, reply.raw);
+        done(limit.tooLarge(), payload);
+        return;
+      }
       request.sentContentType = request.headers['content-type'];
       request.headers['content-type'] = RAW_MEDIA_TYPE;
     }
     done(null, payload);
   });
   fastify.addContentTypeParser(RAW_MEDIA_TYPE, (request, payload: Readable, done) => {
-    if (isRawBodyRoute(request)) done(null, payload);
+    if (rawBodyLimitOf(request) !== undefined) done(null, payload);
     else
       done(
         new AppError('UNSUPPORTED_MEDIA_TYPE', `Unsupported Content-Type: ${RAW_MEDIA_TYPE}`),

@@ -27,7 +27,7 @@ interface TokenBody {
 }
 
 export async function login(
-  api: TestApp,
+  api: Pick<TestApp, 'call'>,
   loginName: string,
   organizationId?: string,
 ): Promise<Account> {
@@ -57,7 +57,10 @@ export async function login(
 }
 
 /** A new account that owns a new organization, logged in. */
-export async function registerOwner(api: TestApp, prefix = 'owner'): Promise<Account> {
+export async function registerOwner(
+  api: Pick<TestApp, 'call'>,
+  prefix = 'owner',
+): Promise<Account> {
   const username = uniqueName(prefix);
   const response = await api.call(
     '/api/v1/auth/register',

@@ -856,7 +856,7 @@ export interface paths {
          *
          *     - **Body**: the envelope, with any or no `Content-Type`, optionally compressed (`Content-Encoding`: gzip, deflate, br). Items with or without `length`, the last with or without a final newline; unknown item types are kept.
          *     - **Authentication**: the DSN's public key as `X-Sentry-Auth: Sentry sentry_key={public_key}, sentry_version=7`, or the `sentry_key` query parameter, or the `dsn` field of the envelope header. Not the API's bearer token or API key.
-         *     - **Limits**: body 20 MB as sent, envelope 100 MB decompressed, one event item 1 MB, 100 items (413 `PAYLOAD_TOO_LARGE`). The project's `ingest_rate_limit` (default 1,000 per minute): 429 with `Retry-After` and `X-Sentry-Rate-Limits`.
+         *     - **Limits**: body 20 MB as sent (a `Content-Length` over it is refused before the body is read), envelope 100 MB decompressed, one event item 1 MB, 100 items (413 `PAYLOAD_TOO_LARGE`). The project's `ingest_rate_limit` (default 1,000 per minute): 429 with `Retry-After` and `X-Sentry-Rate-Limits`.
          *     - **Answer**: 200 once the envelope is stored; events are extracted from it asynchronously.
          */
         post: operations["EnvelopesController_ingest[0]"];
@@ -881,7 +881,7 @@ export interface paths {
          *
          *     - **Body**: the envelope, with any or no `Content-Type`, optionally compressed (`Content-Encoding`: gzip, deflate, br). Items with or without `length`, the last with or without a final newline; unknown item types are kept.
          *     - **Authentication**: the DSN's public key as `X-Sentry-Auth: Sentry sentry_key={public_key}, sentry_version=7`, or the `sentry_key` query parameter, or the `dsn` field of the envelope header. Not the API's bearer token or API key.
-         *     - **Limits**: body 20 MB as sent, envelope 100 MB decompressed, one event item 1 MB, 100 items (413 `PAYLOAD_TOO_LARGE`). The project's `ingest_rate_limit` (default 1,000 per minute): 429 with `Retry-After` and `X-Sentry-Rate-Limits`.
+         *     - **Limits**: body 20 MB as sent (a `Content-Length` over it is refused before the body is read), envelope 100 MB decompressed, one event item 1 MB, 100 items (413 `PAYLOAD_TOO_LARGE`). The project's `ingest_rate_limit` (default 1,000 per minute): 429 with `Retry-After` and `X-Sentry-Rate-Limits`.
          *     - **Answer**: 200 once the envelope is stored; events are extracted from it asynchronously.
          */
         post: operations["EnvelopesController_ingest[1]_v1"];
@@ -16339,6 +16339,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The event's event_id: 32 hex digits as the SDK and the ingest route give it, or the dashed UUID the API answers; either case */
                 id: string;
             };
             cookie?: never;

@@ -3,6 +3,7 @@ import { createBrotliDecompress, createGunzip, createInflate, createInflateRaw }
 import {
   DEFAULT_ENVELOPE_LIMITS,
   EnvelopeError,
+  bodyTooLarge,
   type EnvelopeLimits,
   tooLarge,
 } from './envelope-errors.js';
@@ -13,8 +14,9 @@ import {
  * chunk that passes a limit destroys the whole pipeline, so a decompression bomb is never
  * held: at most one zlib output chunk (16 KiB) past the limit exists at any time. `raw` itself
  * is only unpiped, never destroyed: an HTTP request destroyed would reset the connection
- * before its 413 is sent, so the caller answers and then closes it. `deflate` is the zlib format by the RFC, but some clients send raw
- * deflate: the first two bytes tell which. A corrupt body makes the returned stream fail,
+ * before its 413 is sent, so the caller answers and then drops the rest (lingerThenClose).
+ * `deflate` is the zlib format by the RFC, but some clients send raw deflate: the first two
+ * bytes tell which. A corrupt body makes the returned stream fail,
  * which parseEnvelope reports as a 400.
  */
 export async function decodedBody(
@@ -24,10 +26,12 @@ export async function decodedBody(
 ): Promise<Readable> {
   const encoding = (contentEncoding ?? '').trim().toLowerCase();
   let body = detached(raw);
-  const compressed = byteLimit(limits.maxCompressedBytes, 'body larger than the limit');
+  const compressed = byteLimit(limits.maxCompressedBytes, bodyTooLarge);
   // Uncompressed, the body is the envelope: one counter (the parser counts the envelope too).
   if (encoding === '' || encoding === 'identity') return pipeline(body, compressed, ignore);
-  const decompressed = byteLimit(limits.maxEnvelopeBytes, 'envelope larger than the limit');
+  const decompressed = byteLimit(limits.maxEnvelopeBytes, () =>
+    tooLarge('envelope larger than the limit'),
+  );
   let inflater: Transform;
   if (encoding === 'gzip' || encoding === 'x-gzip') inflater = createGunzip();
   else if (encoding === 'br') inflater = createBrotliDecompress();
@@ -57,12 +61,12 @@ function detached(raw: Readable): Readable {
 /** Errors reach the reader of the last stream; pipeline's callback has nothing left to do. */
 function ignore(): void {}
 
-function byteLimit(max: number, reason: string): Transform {
+function byteLimit(max: number, refusal: () => EnvelopeError): Transform {
   let seen = 0;
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       seen += chunk.length;
-      if (seen > max) callback(tooLarge(reason));
+      if (seen > max) callback(refusal());
       else callback(null, chunk);
     },
   });

@@ -29,6 +29,8 @@ export class EnvelopeError extends AppError {
 
 export const malformed = (reason: string) => new EnvelopeError(400, reason);
 export const tooLarge = (reason: string) => new EnvelopeError(413, reason);
+/** The body as sent is over `maxCompressedBytes`: by its Content-Length, or while it streams. */
+export const bodyTooLarge = () => tooLarge('body larger than the limit');
 
 /** Sentry's limits (API.md, Envelopes; issue 13). Every one is enforced while reading. */
 export interface EnvelopeLimits {

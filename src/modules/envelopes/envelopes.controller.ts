@@ -2,8 +2,9 @@ import type { Readable } from 'node:stream';
 import { Controller, HttpCode, Param, Post, Req, Res, VERSION_NEUTRAL } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../../common/permissions.js';
-import { RawBody } from '../../common/raw-body.js';
+import { RawBody, lingerThenClose } from '../../common/raw-body.js';
 import { SkipIdempotency } from '../../common/idempotency.interceptor.js';
+import { DEFAULT_ENVELOPE_LIMITS, bodyTooLarge } from './envelope-errors.js';
 import { ApiEnvelopeIngest } from './envelopes.openapi.js';
 import { EnvelopeAcceptedResponse, EnvelopeRouteParams } from './envelopes.dto.js';
 import { EnvelopesService } from './envelopes.service.js';
@@ -21,7 +22,10 @@ export class EnvelopesController {
 
   @Post(':project_id/envelope')
   @Public()
-  @RawBody()
+  @RawBody({
+    maxBytes: DEFAULT_ENVELOPE_LIMITS.maxCompressedBytes,
+    tooLarge: bodyTooLarge,
+  })
   @SkipIdempotency()
   @HttpCode(200)
   @ApiEnvelopeIngest()
@@ -39,8 +43,8 @@ export class EnvelopesController {
       });
     } catch (error) {
       // Refused before the body was read to its end (a limit, a key, a project): the rest of it
-      // is not read either, so the connection cannot carry another request.
-      if (!request.raw.complete) void reply.header('connection', 'close');
+      // is dropped after the answer, for a while.
+      lingerThenClose(request.raw, reply.raw);
       throw error;
     }
   }

@@ -9,10 +9,16 @@ import {
   data,
 } from '../../common/envelope.js';
 import { PageQuery } from '../../common/pagination.js';
-import { IntIdParam, UuidParam } from '../../common/params.js';
+import { IntIdParam } from '../../common/params.js';
 import { RequirePermission } from '../../common/permissions.js';
 import { Auth, type AuthenticatedContext } from '../../common/request-context.js';
-import { EventDetailResponse, EventResponse, EventsQuery, IssueResponse } from './events.dto.js';
+import {
+  EventDetailResponse,
+  EventIdParam,
+  EventResponse,
+  EventsQuery,
+  IssueResponse,
+} from './events.dto.js';
 import { EventsService } from './events.service.js';
 
 /** Sentry events and issues, as the worker parsed them from ingested envelopes. */
@@ -40,7 +46,7 @@ export class EventsController {
   @ApiErrors(400, 404)
   async get(
     @Auth() ctx: AuthenticatedContext,
-    @Param() { id }: UuidParam,
+    @Param() { id }: EventIdParam,
   ): Promise<Data<EventDetailResponse>> {
     return data(await this.events.get(ctx, id));
   }

@@ -1,8 +1,8 @@
 import { FINGERPRINT_MAX_ITEMS } from './event-grouping.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, Length } from 'class-validator';
+import { IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { INT32_MAX } from '../../common/int-range.js';
-import { TIMESTAMP_FIELD, UUID_FIELD } from '../../common/openapi-bounds.js';
+import { TIMESTAMP_FIELD, UUID_FIELD, UUID_LENGTH } from '../../common/openapi-bounds.js';
 import { PageQuery } from '../../common/pagination.js';
 import { IsTimestamp } from '../../common/timestamp.js';
 import { EVENT_LEVELS, type EventLevel } from './event-fields.js';
@@ -37,6 +37,30 @@ const shortText = (example: string) =>
   ApiProperty({ type: String, nullable: true, maxLength: SHORT_TEXT_MAX_LENGTH, example });
 const filter = (example: string, description: string) =>
   ApiPropertyOptional({ example, description, maxLength: SHORT_TEXT_MAX_LENGTH });
+
+/**
+ * An event id as SDKs report it (the ingest route's answer: 32 hex digits, Sentry's form) or
+ * as the API answers it (a dashed UUID), in any case; asUuid turns either into the stored form.
+ */
+const EVENT_ID_PATTERN =
+  /^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$/;
+
+/** `GET /events/{id}`'s `:id`: anything but the two forms is a 400, not a database error. */
+export class EventIdParam {
+  @ApiProperty({
+    type: String,
+    pattern: EVENT_ID_PATTERN.source,
+    minLength: 32,
+    maxLength: UUID_LENGTH,
+    example: '9ec79c33ec9942ab8353589fcb2e04dc',
+    description:
+      "The event's event_id: 32 hex digits as the SDK and the ingest route give it, or the " +
+      'dashed UUID the API answers; either case',
+  })
+  @IsString()
+  @Matches(EVENT_ID_PATTERN, { message: 'id must be 32 hex digits or a UUID' })
+  id: string;
+}
 
 /** `GET /events` and `GET /projects/{id}/events`: filters, newest received first, paginated. */
 export class EventsQuery extends PageQuery {

@@ -4,6 +4,7 @@ import type { PageQuery } from '../../common/pagination.js';
 import { type AuthenticatedContext, tenantOf } from '../../common/request-context.js';
 import { readStoredEnvelope } from './envelope-events.js';
 import { decodedItems } from './envelope-items.js';
+import { asUuid } from './event-fields.js';
 import { storable } from './event-json.js';
 import type {
   EventDetailResponse,
@@ -69,8 +70,11 @@ export class EventsService {
     return page(rows.map(toEventResponse), total, query);
   }
 
+  /** `id` as EventIdParam admits it: 32 hex digits or a dashed UUID, either case. */
   async get(ctx: AuthenticatedContext, id: string): Promise<EventDetailResponse> {
-    const found = await this.events.findEvent(tenantOf(ctx), id);
+    const eventId = asUuid(id);
+    if (eventId === undefined) throw EventErrors.notFound();
+    const found = await this.events.findEvent(tenantOf(ctx), eventId);
     if (found === null) throw EventErrors.notFound();
     const event = toEventResponse(found.event);
     if (found.body === null) return { ...event, envelope_headers: {}, items: [] };
