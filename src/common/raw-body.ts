@@ -41,25 +41,36 @@ function rawBodyLimitOf(request: FastifyRequest): RawBodyLimit | undefined {
   return (request.routeOptions.config as RawBodyRouteConfig | undefined)?.rawBody;
 }
 
-/** How long the rest of a refused body is read and dropped before the connection is closed. */
-const LINGER_MS = 2_000;
+/**
+ * How the rest of a refused body is read and dropped (nginx's lingering close): while the
+ * client keeps sending (at most LINGER_IDLE_MS between reads), for at most LINGER_MAX_MS.
+ */
+const LINGER_IDLE_MS = 5_000;
+const LINGER_MAX_MS = 30_000;
 
 /**
  * For an answer sent before the body was read to its end (a refusal): a connection closed at
  * once, while the client is still sending, makes its kernel reset the connection, and a reset
  * can drop the answer before the client reads it (fetch fails with ECONNRESET instead of seeing
  * the 413). So, as nginx's lingering close does, the rest of the body is read and dropped after
- * the answer, and the connection is closed if that takes longer than LINGER_MS. Memory stays
- * constant; a client that sends the rest of its body within the time keeps its connection
- * (the HTTP parser knows where the body ends).
+ * the answer, and the connection is closed once the client pauses for LINGER_IDLE_MS or the
+ * whole takes LINGER_MAX_MS. Memory stays constant; a client that sends the rest of its body
+ * in time keeps its connection (the HTTP parser knows where the body ends).
  */
 export function lingerThenClose(request: IncomingMessage, response: ServerResponse): void {
   response.once('finish', () => {
     if (request.complete) return;
+    const close = () => request.socket.destroy();
+    const idle = setTimeout(close, LINGER_IDLE_MS).unref();
+    const cap = setTimeout(close, LINGER_MAX_MS).unref();
+    const onData = () => idle.refresh();
+    const settled = () => {
+      clearTimeout(idle);
+      clearTimeout(cap);
+      request.off('data', onData);
+    };
+    request.on('data', onData).once('end', settled).once('close', settled);
     request.resume();
-    const timer = setTimeout(() => request.socket.destroy(), LINGER_MS).unref();
-    const settled = () => clearTimeout(timer);
-    request.once('end', settled).once('close', settled);
   });
 }
 
