@@ -52,7 +52,6 @@ export class EventIdParam {
     pattern: EVENT_ID_PATTERN.source,
     minLength: 32,
     maxLength: UUID_LENGTH,
-    example: '9ec79c33ec9942ab8353589fcb2e04dc',
     description:
       "The event's event_id: 32 hex digits as the SDK and the ingest route give it, or the " +
       'dashed UUID the API answers; either case',
