@@ -1,6 +1,13 @@
 import { loadavg } from 'node:os';
 import pg from 'pg';
-import { BENCH_ADMIN_ENV, benchAdmin, median, numberArg, startBuiltApi } from './harness.js';
+import {
+  BENCH_ADMIN_ENV,
+  benchAdmin,
+  median,
+  numberArg,
+  percentile,
+  startBuiltApi,
+} from './harness.js';
 import { seedUsage, uuidOf } from './usage-seed.js';
 
 /**
@@ -20,10 +27,6 @@ const runs = numberArg('runs', 20);
 const share = numberArg('share', 0.25);
 
 const load = () => `load ${loadavg()[0]?.toFixed(2)}`;
-const percentile = (values: number[], p: number) =>
-  [...values].sort((a, b) => a - b)[
-    Math.min(values.length - 1, Math.ceil(p * values.length) - 1)
-  ] ?? 0;
 
 const api = await startBuiltApi(BENCH_ADMIN_ENV);
 try {

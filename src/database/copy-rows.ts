@@ -22,30 +22,18 @@ export function copyText(value: CopyValue): string {
   return value.replace(/[\\\n\r\t\0]/g, (c) => ESCAPES[c] ?? c);
 }
 
-/** Rows as COPY's text format: one line each, `columns`' values tab-separated. */
-export function copyLines<Row extends Record<C, CopyValue>, C extends keyof Row & string>(
-  rows: readonly Row[],
-  columns: readonly C[],
-): string {
+/**
+ * Rows as COPY's text format: one line each, the values at `columns` (an object's keys, or an
+ * array row's indexes) tab-separated; a missing value is null.
+ */
+export function copyLines<
+  Row extends Readonly<Record<C, CopyValue | undefined>>,
+  C extends string | number,
+>(rows: readonly Row[], columns: readonly C[]): string {
   let text = '';
   for (const row of rows) {
     for (let i = 0; i < columns.length; i += 1) {
-      text += (i === 0 ? '' : '\t') + copyText(row[columns[i]]);
-    }
-    text += '\n';
-  }
-  return text;
-}
-
-/** Rows given as arrays as COPY's text format: the values at `indexes`, tab-separated. */
-export function copyTupleLines(
-  rows: readonly (readonly CopyValue[])[],
-  indexes: readonly number[],
-): string {
-  let text = '';
-  for (const row of rows) {
-    for (let i = 0; i < indexes.length; i += 1) {
-      text += (i === 0 ? '' : '\t') + copyText(row[indexes[i]] ?? null);
+      text += (i === 0 ? '' : '\t') + copyText(row[columns[i]] ?? null);
     }
     text += '\n';
   }
@@ -53,7 +41,7 @@ export function copyTupleLines(
 }
 
 /**
- * `COPY table (columns) FROM STDIN` of rows in COPY's text format (copyLines, copyTupleLines)
+ * `COPY table (columns) FROM STDIN` of rows in COPY's text format (copyLines)
  * on `client` (inside the caller's transaction): Postgres' bulk load, several times faster
  * than an INSERT of the same rows. A row that breaks a constraint fails the whole COPY (and
  * the transaction), with the usual SQLSTATE.

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
-import { type CopyValue, copyFromText, copyTupleLines } from '../../database/copy-rows.js';
+import { type CopyValue, copyFromText, copyLines } from '../../database/copy-rows.js';
 import { isUniqueViolation } from '../../database/postgres-errors.js';
 import { KeyLastUsed } from '../keys/key-last-used.js';
 import {
@@ -86,12 +86,12 @@ export class UsageLogsWriter {
       const client = (await runner.connect()) as PoolClient;
       await runner.startTransaction();
       try {
-        await copyFromText(client, 'usage_logs', USAGE_LOG_COLUMNS, copyTupleLines(rows, ALL));
+        await copyFromText(client, 'usage_logs', USAGE_LOG_COLUMNS, copyLines(rows, ALL));
         await copyFromText(
           client,
           'usage_rollup_pending',
           PENDING_COLUMNS,
-          copyTupleLines(rows, PENDING),
+          copyLines(rows, PENDING),
         );
         await runner.commitTransaction();
         return true;
