@@ -5,6 +5,7 @@ import { INGEST_WINDOW_MS } from '../projects/ingest-rate-limit.js';
 import { Limiter } from '../rate-limit/limiter.js';
 import { admitUncounted } from '../rate-limit/limiter-unavailable.js';
 import { EnvelopeIngestErrors } from './envelopes.errors.js';
+import { retryAfterSeconds } from '../../common/retry-after.js';
 
 /**
  * Sentry's rate-limit header (https://develop.sentry.dev/sdk/expected-features/rate-limiting/):
@@ -49,7 +50,7 @@ export class IngestLimiter {
     if (result.outcome === 'admitted') return;
     const nowMs = Date.now();
     const resetMs = result.windows[0]?.resetMs ?? nowMs + windowMs;
-    const retryAfter = Math.max(Math.ceil((resetMs - nowMs) / 1000), 1);
+    const retryAfter = retryAfterSeconds(resetMs, nowMs);
     throw EnvelopeIngestErrors.overLimit(
       {
         limit,

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AppError } from '../../common/app-error.js';
 import { CredentialFailureConfig } from '../../config/config.classes.js';
 import { REDIS, type RedisClient } from '../../redis/redis-client.js';
+import { retryAfterSeconds } from '../../common/retry-after.js';
 
 const WINDOW_MS = 60_000;
 /** Addresses this process knows to be over their limit; oldest out first past this many. */
@@ -96,7 +97,7 @@ export class CredentialFailures {
   }
 
   private tooMany(untilMs: number, nowMs: number): AppError {
-    const retryAfter = Math.max(Math.ceil((untilMs - nowMs) / 1000), 1);
+    const retryAfter = retryAfterSeconds(untilMs, nowMs);
     return new AppError(
       'RATE_LIMIT_EXCEEDED',
       `Too many failed credentials from this address; retry in ${retryAfter} s`,

@@ -11,6 +11,7 @@ import {
   refusalOf,
   tightestQuota,
 } from './request-limiter.js';
+import { retryAfterSeconds } from '../../common/retry-after.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -47,10 +48,6 @@ function addQuotaHeaders(headers: Record<string, string>, admission: Admission):
   headers['X-Quota-Limit'] = String(tightest.applied.quota.maxRequests);
   headers['X-Quota-Remaining'] = String(tightest.state.remaining);
   headers['X-Quota-Reset'] = String(Math.ceil(tightest.applied.period.endMs / 1000));
-}
-
-function retryAfterSeconds(untilMs: number, nowMs: number): number {
-  return Math.max(Math.ceil((untilMs - nowMs) / 1000), 1);
 }
 
 /**
