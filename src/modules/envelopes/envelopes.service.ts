@@ -9,6 +9,7 @@ import { EnvelopesRepository } from './envelopes.repository.js';
 import { gzipCopy } from './gzip-copy.js';
 import { IngestLimiter } from './ingest-limiter.js';
 import { keyOfDsn } from './sentry-auth.js';
+import { asUuid } from '../events/event-fields.js';
 
 /** What the ingest route hands over: the body unread, and the key sent outside it, if any. */
 export interface EnvelopeRequest {
@@ -59,7 +60,7 @@ export class EnvelopesService {
       id,
       organizationId: project.organizationId,
       projectId: project.id,
-      eventId: envelope.eventId === undefined ? null : dashed(envelope.eventId),
+      eventId: asUuid(envelope.eventId) ?? null,
       body: await gzipped(),
       bodyBytes: envelope.size,
       itemCount: envelope.items.length,
@@ -82,6 +83,3 @@ function answerId(envelope: ParsedEnvelope, envelopeId: string): string {
 }
 
 /** 32 hex digits as a UUID's 8-4-4-4-12. */
-function dashed(hex: string): string {
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
