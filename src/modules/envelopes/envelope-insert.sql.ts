@@ -10,6 +10,18 @@ export const ENVELOPE_PARAMETERS = 7;
  * never hex in an array), body_bytes (decoded size), item_count.
  */
 export function insertEnvelopes(rows: number): string {
+  let sql = statements.get(rows);
+  if (sql === undefined) {
+    sql = buildInsert(rows);
+    statements.set(rows, sql);
+  }
+  return sql;
+}
+
+/** insertEnvelopes' statement per row count (1 to ENVELOPE_INSERT_MAX_ROWS), built once. */
+const statements = new Map<number, string>();
+
+function buildInsert(rows: number): string {
   const values = Array.from({ length: rows }, (_, i) => {
     const p = (n: number) => `$${i * ENVELOPE_PARAMETERS + n}`;
     return `(${p(1)}::uuid, now(), ${p(2)}::uuid, ${p(3)}::int, ${p(4)}::uuid, ${p(5)}::bytea, ${p(6)}::int, ${p(7)}::smallint)`;
