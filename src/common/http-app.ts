@@ -152,7 +152,8 @@ function countQueryParams(url: string): number {
  */
 function malformedQueryParam(url: string): FieldError | null {
   const query = url.indexOf('?');
-  if (query === -1) return null;
+  // Only a `%` escape can be malformed: most query strings have none.
+  if (query === -1 || !url.includes('%', query)) return null;
   for (const pair of url.slice(query + 1).split('&')) {
     try {
       decodeURIComponent(pair);
