@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Readable } from 'node:stream';
 import { RouteConfig } from '@nestjs/platform-fastify';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, preParsingHookHandler } from 'fastify';
 import { AppError } from './app-error.js';
 
 /** The media type a raw-body route's requests are parsed as, whatever they sent. */
@@ -15,13 +15,6 @@ export interface RawBodyLimit {
 
 interface RawBodyRouteConfig {
   rawBody?: RawBodyLimit;
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** On a @RawBody() route: the Content-Type the client sent (it is rewritten for parsing). */
-    sentContentType?: string;
-  }
 }
 
 /**
@@ -81,19 +74,22 @@ export function lingerThenClose(request: IncomingMessage, response: ServerRespon
  * any other route, that type is refused like any non-JSON body.
  */
 export function registerRawBodyRoutes(fastify: FastifyInstance): void {
-  fastify.addHook('preParsing', (request, reply, payload, done) => {
-    const limit = rawBodyLimitOf(request);
-    if (limit !== undefined) {
+  // A hook of the raw-body routes only (added as each is registered), not of every request.
+  fastify.addHook('onRoute', (route) => {
+    const config: RawBodyRouteConfig | undefined = route.config;
+    const limit = config?.rawBody;
+    if (limit === undefined) return;
+    const rawBody: preParsingHookHandler = (request, reply, payload, done) => {
       // Node's parser has refused a Content-Length that is not one decimal number (400).
       if (Number(request.headers['content-length'] ?? 0) > limit.maxBytes) {
         lingerThenClose(request.raw, reply.raw);
         done(limit.tooLarge(), payload);
         return;
       }
-      request.sentContentType = request.headers['content-type'];
       request.headers['content-type'] = RAW_MEDIA_TYPE;
-    }
-    done(null, payload);
+      done(null, payload);
+    };
+    route.preParsing = [route.preParsing ?? []].flat().concat(rawBody);
   });
   fastify.addContentTypeParser(RAW_MEDIA_TYPE, (request, payload: Readable, done) => {
     if (rawBodyLimitOf(request) !== undefined) done(null, payload);
