@@ -6,7 +6,8 @@ import { MINUTE_ROLLUPS_DAYS } from '../src/modules/usage/usage-logs-retention.j
  * Seeds usage_logs and its rollups straight in SQL, one day at a time: generate_series rows
  * into the day's partition, then the hour rollup grouped from them (the same sums ingestion's
  * minute -> hour steps give: counts, latency sum and max, the histogram), the day rollup from
- * the hour rows, the narrow (organization, key) rollups from those, and the minute rollup only for the last MINUTE_ROLLUPS_DAYS days (what
+ * the hour rows, the narrow (organization, key) rollups from those (usage_logs' rollup trigger
+ * off meanwhile), and the minute rollup only for the last MINUTE_ROLLUPS_DAYS days (what
  * retention keeps). Not through the ingestion statement: it runs ~10x slower than a set insert
  * and bench:usage-ingest measures it on its own.
  *
@@ -95,6 +96,8 @@ export async function seedUsage(databaseUrl: string, options: SeedOptions): Prom
     await db.query('SET synchronous_commit = off');
     await db.query("SET work_mem = '256MB'");
     await db.query('SELECT setseed(0.11)');
+    // The rollups are seeded below: the rows are not handed on to the ingestion's rollup step.
+    await db.query('ALTER TABLE usage_logs DISABLE TRIGGER usage_logs_pend_rollups');
     const today = new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000);
     const perDay = Math.ceil(options.rows / options.days);
     let seeded = 0;
@@ -140,6 +143,7 @@ export async function seedUsage(databaseUrl: string, options: SeedOptions): Prom
     await db.query('ANALYZE usage_logs');
     for (const table of ['minute', 'hour', 'day', 'org_hour', 'org_day', 'key_hour', 'key_day'])
       await db.query(`ANALYZE usage_rollups_${table}`);
+    await db.query('ALTER TABLE usage_logs ENABLE TRIGGER usage_logs_pend_rollups');
   } finally {
     await db.end();
   }

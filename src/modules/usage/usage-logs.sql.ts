@@ -88,7 +88,7 @@ const NOT_ROLLED_UP: readonly UsageLogColumn[] = [
 export type UsageLogColumn = (typeof USAGE_LOG_COLUMNS)[number];
 
 /** What the rollups need of a row: usage_rollup_pending's columns. */
-export const PENDING_COLUMNS: readonly UsageLogColumn[] = USAGE_LOG_COLUMNS.filter(
+const PENDING_COLUMNS: readonly UsageLogColumn[] = USAGE_LOG_COLUMNS.filter(
   (column) => !NOT_ROLLED_UP.includes(column),
 );
 
@@ -100,7 +100,8 @@ const PENDING = PENDING_COLUMNS.join(', ');
  * after the COPY of the same batch met one: usage-logs.writer.ts). $1: a JSON array of
  * UsageRecord. A row already in usage_logs (the same record, from a batch delivered again)
  * is skipped by the primary key (created_at, id); only the rows this statement wrote go on
- * to usage_rollup_pending, so each request reaches the rollups once.
+ * to usage_rollup_pending (usage_logs' trigger, migrations/1765400000000-PendUsageRowsByTrigger.ts),
+ * so each request reaches the rollups once.
  * Returns one row: `inserted`, how many rows were new.
  */
 export const INSERT_NEW_USAGE_LOGS = `
@@ -113,12 +114,9 @@ export const INSERT_NEW_USAGE_LOGS = `
       response_bytes integer, ip text, user_agent text, api_version text, error_code text,
       request_id text, limit_type text, limit_value bigint, current_usage bigint)
     ON CONFLICT (created_at, id) DO NOTHING
-    RETURNING ${PENDING}
-  ),
-  pending AS (
-    INSERT INTO usage_rollup_pending (${PENDING}) SELECT ${PENDING} FROM inserted RETURNING 1
+    RETURNING 1
   )
-  SELECT count(*)::int AS inserted FROM pending`;
+  SELECT count(*)::int AS inserted FROM inserted`;
 
 /**
  * The rollups' step (usage-rollups.ts): up to $1 rows taken out of usage_rollup_pending and

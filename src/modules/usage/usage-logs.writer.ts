@@ -4,12 +4,7 @@ import { DataSource } from 'typeorm';
 import { type CopyValue, copyFromText, copyLines } from '../../database/copy-rows.js';
 import { isUniqueViolation } from '../../database/postgres-errors.js';
 import { KeyLastUsed } from '../keys/key-last-used.js';
-import {
-  INSERT_NEW_USAGE_LOGS,
-  PENDING_COLUMNS,
-  USAGE_LOG_COLUMNS,
-  type UsageLogColumn,
-} from './usage-logs.sql.js';
+import { INSERT_NEW_USAGE_LOGS, USAGE_LOG_COLUMNS, type UsageLogColumn } from './usage-logs.sql.js';
 import { type UsageBatch, usageRowId } from './usage-record.js';
 
 export interface UsageWriteResult {
@@ -23,7 +18,6 @@ type UsageRow = CopyValue[];
 
 const column = (name: UsageLogColumn) => USAGE_LOG_COLUMNS.indexOf(name);
 const ALL = USAGE_LOG_COLUMNS.map((_, i) => i);
-const PENDING = PENDING_COLUMNS.map(column);
 const KEY = column('api_key_id');
 const CREATED_AT = column('created_at');
 
@@ -54,11 +48,11 @@ function latestUseByKey(rows: readonly UsageRow[]): Map<string, string> {
 
 /**
  * The worker's side of the usage pipeline: a batch of usage records into usage_logs, each
- * request once however often the batch is delivered, and what the rollups need of the new
- * rows into usage_rollup_pending in the same transaction (usage-rollups.ts adds them to the
- * rollups); then the keys' last_used_at.
+ * request once however often the batch is delivered; usage_logs' trigger hands what the
+ * rollups need of the new rows to usage_rollup_pending in the same statement (usage-rollups.ts
+ * adds them to the rollups); then the keys' last_used_at.
  *
- * A batch is COPYed, Postgres' bulk load: all of its rows or none commit. A batch delivered
+ * A batch is COPYed, Postgres' bulk load, in one statement: all of its rows or none commit. A batch delivered
  * again after it committed (its worker died before BullMQ heard) meets its own first row in
  * the primary key (created_at, id), and the COPY fails as a whole; the batch then goes through
  * INSERT_NEW_USAGE_LOGS, which skips the rows usage_logs holds and passes on only the new ones.
@@ -79,27 +73,19 @@ export class UsageLogsWriter {
     return { records: rows.length, inserted };
   }
 
-  /** The batch COPYed in one transaction; false if a row of it was already there. */
+  /**
+   * The batch COPYed (one statement, so one transaction of its own, the trigger's rows
+   * included); false if a row of it was already there.
+   */
   private async copied(rows: readonly UsageRow[]): Promise<boolean> {
     const runner = this.dataSource.createQueryRunner();
     try {
       const client = (await runner.connect()) as PoolClient;
-      await runner.startTransaction();
-      try {
-        await copyFromText(client, 'usage_logs', USAGE_LOG_COLUMNS, copyLines(rows, ALL));
-        await copyFromText(
-          client,
-          'usage_rollup_pending',
-          PENDING_COLUMNS,
-          copyLines(rows, PENDING),
-        );
-        await runner.commitTransaction();
-        return true;
-      } catch (error) {
-        await runner.rollbackTransaction();
-        if (isUniqueViolation(error)) return false;
-        throw error;
-      }
+      await copyFromText(client, 'usage_logs', USAGE_LOG_COLUMNS, copyLines(rows, ALL));
+      return true;
+    } catch (error) {
+      if (isUniqueViolation(error)) return false;
+      throw error;
     } finally {
       await runner.release();
     }
