@@ -15,11 +15,17 @@ const ESCAPES: Record<string, string> = {
   '\0': '\uFFFD',
 };
 
-/** One value in COPY's text format: `\N` for null, its special characters escaped. */
+const SPECIAL = /[\\\n\r\t\0]/;
+const SPECIALS = /[\\\n\r\t\0]/g;
+
+/**
+ * One value in COPY's text format: `\N` for null, its special characters escaped. Most
+ * values have none: tested first, they are returned as they are, with no replace call.
+ */
 export function copyText(value: CopyValue): string {
   if (value === null) return '\\N';
   if (typeof value === 'number') return String(value);
-  return value.replace(/[\\\n\r\t\0]/g, (c) => ESCAPES[c] ?? c);
+  return SPECIAL.test(value) ? value.replace(SPECIALS, (c) => ESCAPES[c] ?? c) : value;
 }
 
 /**

