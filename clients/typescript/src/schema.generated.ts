@@ -856,7 +856,7 @@ export interface paths {
          *
          *     - **Body**: the envelope, with any or no `Content-Type`, optionally compressed (`Content-Encoding`: gzip, deflate, br). Items with or without `length`, the last with or without a final newline; unknown item types are kept.
          *     - **Authentication**: the DSN's public key as `X-Sentry-Auth: Sentry sentry_key={public_key}, sentry_version=7`, or the `sentry_key` query parameter, or the `dsn` field of the envelope header. Not the API's bearer token or API key.
-         *     - **Limits**: body 20 MB as sent (a `Content-Length` over it is refused before the body is read), envelope 100 MB decompressed, one event item 1 MB, 100 items (413 `PAYLOAD_TOO_LARGE`). The project's `ingest_rate_limit` (default 1,000 per minute): 429 with `Retry-After` and `X-Sentry-Rate-Limits`.
+         *     - **Limits**: body 20 MB as sent (a `Content-Length` over it is refused before the body is read), envelope 100 MB decompressed, one event item 1 MB, 100 items, a brotli window of 4 MB (WBITS 22, the compressors' default; a body declaring a larger one is refused before it is decoded) (413 `PAYLOAD_TOO_LARGE`). The project's `ingest_rate_limit` (default 1,000 per minute): 429 with `Retry-After` and `X-Sentry-Rate-Limits`.
          *     - **Answer**: 200 once the envelope is stored; events are extracted from it asynchronously.
          */
         post: operations["EnvelopesController_ingest[0]"];
@@ -881,7 +881,7 @@ export interface paths {
          *
          *     - **Body**: the envelope, with any or no `Content-Type`, optionally compressed (`Content-Encoding`: gzip, deflate, br). Items with or without `length`, the last with or without a final newline; unknown item types are kept.
          *     - **Authentication**: the DSN's public key as `X-Sentry-Auth: Sentry sentry_key={public_key}, sentry_version=7`, or the `sentry_key` query parameter, or the `dsn` field of the envelope header. Not the API's bearer token or API key.
-         *     - **Limits**: body 20 MB as sent (a `Content-Length` over it is refused before the body is read), envelope 100 MB decompressed, one event item 1 MB, 100 items (413 `PAYLOAD_TOO_LARGE`). The project's `ingest_rate_limit` (default 1,000 per minute): 429 with `Retry-After` and `X-Sentry-Rate-Limits`.
+         *     - **Limits**: body 20 MB as sent (a `Content-Length` over it is refused before the body is read), envelope 100 MB decompressed, one event item 1 MB, 100 items, a brotli window of 4 MB (WBITS 22, the compressors' default; a body declaring a larger one is refused before it is decoded) (413 `PAYLOAD_TOO_LARGE`). The project's `ingest_rate_limit` (default 1,000 per minute): 429 with `Retry-After` and `X-Sentry-Rate-Limits`.
          *     - **Answer**: 200 once the envelope is stored; events are extracted from it asynchronously.
          */
         post: operations["EnvelopesController_ingest[1]_v1"];
@@ -15958,7 +15958,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: over a limit (details.reason) */
+            /** @description PAYLOAD_TOO_LARGE: over a limit, or a brotli body declaring a window over 4 MB (details.reason says which) */
             413: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -16098,7 +16098,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: over a limit (details.reason) */
+            /** @description PAYLOAD_TOO_LARGE: over a limit, or a brotli body declaring a window over 4 MB (details.reason says which) */
             413: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];

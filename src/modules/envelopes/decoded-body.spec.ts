@@ -1,9 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Readable } from 'node:stream';
-import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
-import { decodedBody } from './decoded-body.js';
+import { brotliCompressSync, constants, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
+import { brotliWindowBits, decodedBody } from './decoded-body.js';
 import { DEFAULT_ENVELOPE_LIMITS, EnvelopeError, type EnvelopeLimits } from './envelope-errors.js';
 import { parseEnvelope } from './envelope-parser.js';
 
@@ -95,14 +96,104 @@ describe('decodedBody', () => {
   });
 
   it('a corrupt compressed body is a 400', async () => {
-    for (const encoding of ['gzip', 'br', 'deflate']) {
+    // br from a brotli start: read as brotli, gzip's first byte declares a 16 MB window (a 413).
+    for (const [encoding, compress] of [
+      ['gzip', gzipSync],
+      ['br', brotliCompressSync],
+      ['deflate', gzipSync],
+    ] as const) {
       const body = Buffer.concat([
-        gzipSync(ENVELOPE).subarray(0, 12),
+        compress(ENVELOPE).subarray(0, 12),
         Buffer.from('garbage!garbage!'),
       ]);
       const error = await refusal(parseEnvelope(await decodedBody(countedStream(body), encoding)));
       expect(error.status).toBe(400);
     }
+  });
+
+  describe('brotli windows', () => {
+    /** `bytes` compressed with a window of 2^`lgwin` bytes (RFC 7932 WBITS). */
+    const brotli = (bytes: Buffer, lgwin: number, largeWindow = false, quality = 11) =>
+      brotliCompressSync(bytes, {
+        params: {
+          [constants.BROTLI_PARAM_LGWIN]: lgwin,
+          [constants.BROTLI_PARAM_LARGE_WINDOW]: largeWindow ? 1 : 0,
+          [constants.BROTLI_PARAM_QUALITY]: quality,
+        },
+      });
+
+    // RFC 7932 section 9.1's code, as printed there (read from the right: the lowest bit first).
+    it.each([
+      [10, '0100001'],
+      [11, '0110001'],
+      [12, '1000001'],
+      [13, '1010001'],
+      [14, '1100001'],
+      [15, '1110001'],
+      [16, '0'],
+      [17, '0000001'],
+      [18, '0011'],
+      [19, '0101'],
+      [20, '0111'],
+      [21, '1001'],
+      [22, '1011'],
+      [23, '1101'],
+      [24, '1111'],
+    ])('WBITS %i is %s in the first byte, as the compressor writes it', (lgwin, pattern) => {
+      const first = brotli(ENVELOPE, lgwin)[0];
+      expect(first & ((1 << pattern.length) - 1)).toBe(parseInt(pattern, 2));
+      expect(brotliWindowBits(first)).toBe(lgwin);
+      // The bits past the code belong to the first meta-block: they do not change the answer.
+      expect(brotliWindowBits(parseInt(pattern, 2) | ((0xff << pattern.length) & 0xff))).toBe(
+        lgwin,
+      );
+    });
+
+    it('the large-window marker (0010001, invalid by the RFC) decodes to no window', () => {
+      expect(brotliWindowBits(0b0010001)).toBeUndefined();
+      expect(brotliWindowBits(brotli(ENVELOPE, 26, true)[0])).toBeUndefined();
+    });
+
+    it.each([10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22])(
+      'a window of 2^%i bytes is taken and round-trips, read a byte at a time',
+      async (lgwin) => {
+        const env = await parseEnvelope(
+          await decodedBody(countedStream(brotli(ENVELOPE, lgwin), 1), 'br'),
+        );
+        expect(env.items[0].event).toEqual({ message: 'boom ✓' });
+        expect(env.size).toBe(ENVELOPE.length);
+      },
+    );
+
+    it.each([
+      [23, 1],
+      [23, 16 * 1024],
+      [24, 1],
+      [24, 16 * 1024],
+    ])(
+      'a window of 2^%i bytes (in %i-byte chunks) is a 413 before decoding, the request no longer read',
+      async (lgwin, chunkSize) => {
+        // 1 MB that does not compress: the refusal must come from the first byte, not the limits.
+        const body = brotli(randomBytes(1024 * 1024), lgwin, false, 4);
+        const stream = countedStream(body, chunkSize);
+        const error = await refusal(decodedBody(stream, 'br'));
+        expect([error.status, error.code, error.reason]).toEqual([
+          413,
+          'PAYLOAD_TOO_LARGE',
+          'brotli window larger than 4 MB',
+        ]);
+        await new Promise((resolve) => setImmediate(resolve));
+        expectUnpiped(stream);
+        expect(stream.pulled()).toBeLessThan(body.length / 2);
+      },
+    );
+
+    it('an empty body and a large-window stream go to the decoder: a 400', async () => {
+      const empty = await decodedBody(countedStream(Buffer.alloc(0)), 'br');
+      expect((await refusal(parseEnvelope(empty))).status).toBe(400);
+      const large = await decodedBody(countedStream(brotli(ENVELOPE, 26, true), 1), 'br');
+      expect((await refusal(parseEnvelope(large))).status).toBe(400);
+    });
   });
 
   it('the compressed limit counts the raw bytes', async () => {

@@ -23,7 +23,7 @@ const DESCRIPTION = `The endpoint of a project's DSN (\`https://{public_key}@{ho
 
 - **Body**: the envelope, with any or no \`Content-Type\`, optionally compressed (\`Content-Encoding\`: gzip, deflate, br). Items with or without \`length\`, the last with or without a final newline; unknown item types are kept.
 - **Authentication**: the DSN's public key as \`X-Sentry-Auth: Sentry sentry_key={public_key}, sentry_version=7\`, or the \`sentry_key\` query parameter, or the \`dsn\` field of the envelope header. Not the API's bearer token or API key.
-- **Limits**: body 20 MB as sent (a \`Content-Length\` over it is refused before the body is read), envelope 100 MB decompressed, one event item 1 MB, 100 items (413 \`PAYLOAD_TOO_LARGE\`). The project's \`ingest_rate_limit\` (default 1,000 per minute): 429 with \`Retry-After\` and \`X-Sentry-Rate-Limits\`.
+- **Limits**: body 20 MB as sent (a \`Content-Length\` over it is refused before the body is read), envelope 100 MB decompressed, one event item 1 MB, 100 items, a brotli window of 4 MB (WBITS 22, the compressors' default; a body declaring a larger one is refused before it is decoded) (413 \`PAYLOAD_TOO_LARGE\`). The project's \`ingest_rate_limit\` (default 1,000 per minute): 429 with \`Retry-After\` and \`X-Sentry-Rate-Limits\`.
 - **Answer**: 200 once the envelope is stored; events are extracted from it asynchronously.`;
 
 const SENTRY_RATE_LIMITS = {
@@ -82,7 +82,11 @@ export function ApiEnvelopeIngest() {
       description: "AUTHENTICATION_FAILED: no key, or not the project's public key",
     }),
     ApiResponse({ status: 404, description: 'RESOURCE_NOT_FOUND: no project with this id' }),
-    ApiResponse({ status: 413, description: 'PAYLOAD_TOO_LARGE: over a limit (details.reason)' }),
+    ApiResponse({
+      status: 413,
+      description:
+        'PAYLOAD_TOO_LARGE: over a limit, or a brotli body declaring a window over 4 MB (details.reason says which)',
+    }),
     ApiResponse({
       status: 415,
       description: 'UNSUPPORTED_MEDIA_TYPE: a Content-Encoding other than gzip, deflate or br',
