@@ -6,8 +6,8 @@ import { MINUTE_ROLLUPS_DAYS } from '../src/modules/usage/usage-logs-retention.j
  * Seeds usage_logs and its rollups straight in SQL, one day at a time: generate_series rows
  * into the day's partition, then the hour rollup grouped from them (the same sums ingestion's
  * minute -> hour steps give: counts, latency sum and max, the histogram), the day rollup from
- * the hour rows, the narrow (organization, key) rollups from those (usage_logs' rollup trigger
- * off meanwhile), and the minute rollup only for the last MINUTE_ROLLUPS_DAYS days (what
+ * the hour rows (the hours before this one: the fold's mark is put at this hour), the narrow
+ * (organization, key) rollups from those (usage_logs' rollup trigger off meanwhile), and the minute rollup only for the last MINUTE_ROLLUPS_DAYS days (what
  * retention keeps). Not through the ingestion statement: it runs ~10x slower than a set insert
  * and bench:usage-ingest measures it on its own.
  *
@@ -99,6 +99,9 @@ export async function seedUsage(databaseUrl: string, options: SeedOptions): Prom
     // The rollups are seeded below: the rows are not handed on to the ingestion's rollup step.
     await db.query('ALTER TABLE usage_logs DISABLE TRIGGER usage_logs_pend_rollups');
     const today = new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000);
+    // The hour and day rollups hold the hours before this one, as ingestion's fold leaves them
+    // (usage_rollup_folds): this hour's rows are read from the minute rollups through the views.
+    const folded = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000);
     const perDay = Math.ceil(options.rows / options.days);
     let seeded = 0;
     for (let back = options.days - 1; back >= 0 && seeded < options.rows; back -= 1) {
@@ -115,7 +118,7 @@ export async function seedUsage(databaseUrl: string, options: SeedOptions): Prom
       await db.query(INSERT_DAY, [start, until, rows, options.target, options.share]);
       await db.query(
         `INSERT INTO usage_rollups_hour (bucket, ${DIMENSIONS}, ${MEASURES}) ${FROM_LOGS('hour')}`,
-        [start, end],
+        [start, end < folded ? end : folded],
       );
       await db.query(
         `INSERT INTO usage_rollups_day (bucket, ${DIMENSIONS}, ${MEASURES})
@@ -144,6 +147,7 @@ export async function seedUsage(databaseUrl: string, options: SeedOptions): Prom
     for (const table of ['minute', 'hour', 'day', 'org_hour', 'org_day', 'key_hour', 'key_day'])
       await db.query(`ANALYZE usage_rollups_${table}`);
     await db.query('ALTER TABLE usage_logs ENABLE TRIGGER usage_logs_pend_rollups');
+    await db.query('UPDATE usage_rollup_folds SET folded_until = $1', [folded]);
   } finally {
     await db.end();
   }

@@ -5,11 +5,13 @@ import { HISTOGRAM_COLUMNS } from '../src/modules/usage/latency-histogram.js';
 import { UsageIngestModule } from '../src/modules/usage/usage-ingest.module.js';
 import { UsageLogsRetention } from '../src/modules/usage/usage-logs-retention.js';
 import { UsageLogsWriter } from '../src/modules/usage/usage-logs.writer.js';
+import { FOLD_GRACE_MS, UsageRollups } from '../src/modules/usage/usage-rollups.js';
 import type { UsageRecord } from '../src/modules/usage/usage-record.js';
 import { type Account, as, registerOwner } from './support/identity.js';
 import { type Page, expectError, expectStatus } from './support/tenancy.js';
 import { type TestApp, startApp } from './support/test-app.js';
 import { rolledUp, usageDrained } from './support/usage-drained.js';
+import { eventually } from './support/wait.js';
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
@@ -139,7 +141,7 @@ describe('usage analytics: rollups and their readers', () => {
       { status: 403, requests: 3, rate_limited: 0 },
       { status: 404, requests: 4, rate_limited: 0 },
     ];
-    for (const table of ['usage_rollups_minute', 'usage_rollups_hour', 'usage_rollups_day']) {
+    for (const table of ['usage_rollups_minute', 'usage_hours', 'usage_days']) {
       expect(await rollupSums(table, plain.id)).toEqual(expectedByStatus);
       expect(await rollupSums(table, limited.id)).toEqual([
         { status: 200, requests: 2, rate_limited: 0 },
@@ -318,6 +320,8 @@ describe('usage analytics: rollups and their readers', () => {
       }));
     }
 
+    /** What readers read: the minute rollups, or an hour or day rollup's view (folded + minutes). */
+    const rollup = (t: string) => (t === 'minute' ? 'usage_rollups_minute' : `usage_${t}s`);
     const totals = (organizationId: string) =>
       dataSource.query<{ table: string; requests: number; quota: number; histogram: number }[]>(
         `SELECT t AS table, sum(requests)::int AS requests, sum(quota_exceeded)::int AS quota,
@@ -325,7 +329,7 @@ describe('usage analytics: rollups and their readers', () => {
          FROM (${['minute', 'hour', 'day', 'org_hour', 'org_day']
            .map(
              (t) => `SELECT '${t}' AS t, organization_id, requests, quota_exceeded,
-               ${HISTOGRAM_COLUMNS.join(', ')} FROM usage_rollups_${t}`,
+               ${HISTOGRAM_COLUMNS.join(', ')} FROM ${rollup(t)}`,
            )
            .join(' UNION ALL ')}) AS r
          WHERE organization_id = $1 GROUP BY t ORDER BY t`,
@@ -368,6 +372,60 @@ describe('usage analytics: rollups and their readers', () => {
         { table: 'org_day', ...expected },
         { table: 'org_hour', ...expected },
       ]);
+    });
+
+    it('an ended hour is folded into the hour and day rollups, and a late row goes there itself', async () => {
+      const writer = api.app.get(UsageLogsWriter);
+      const rollups = api.app.get(UsageRollups);
+      const organizationId = randomUUID();
+      const now = Date.now();
+      await writer.write({ records: records(organizationId, 40, now) });
+      await rolledUp(dataSource, organizationId);
+      const tables = async () =>
+        (
+          await dataSource.query<{ t: string; requests: number }[]>(
+            `SELECT t, sum(requests)::int AS requests FROM (${[
+              'hour',
+              'day',
+              'org_hour',
+              'key_hour',
+            ]
+              .map((t) => `SELECT '${t}' AS t, organization_id, requests FROM usage_rollups_${t}`)
+              .join(' UNION ALL ')}) AS r WHERE organization_id = $1 GROUP BY t ORDER BY t`,
+            [organizationId],
+          )
+        ).map(({ t, requests }) => `${t} ${requests}`);
+      const folded = async () =>
+        (
+          await dataSource.query<{ mark: Date }[]>(
+            'SELECT folded_until AS mark FROM usage_rollup_folds',
+          )
+        )[0]?.mark.getTime();
+      const mark = (await folded()) ?? 0;
+      // This hour is not folded yet (unless the run has crossed into a later hour and the
+      // worker folded it meanwhile): its rows are in the minutes, and the views add them.
+      if (mark <= now) expect(await tables()).toEqual([]);
+      const expected = { requests: 40, quota: 10, histogram: 40 };
+      const all = (e: typeof expected) =>
+        ['day', 'hour', 'minute', 'org_day', 'org_hour'].map((table) => ({ table, ...e }));
+      expect(await totals(organizationId)).toEqual(all(expected));
+
+      // Steps of a worker whose clock is past this hour's end and the grace: every hour up to
+      // this one folded (one a step; a step finding the worker's own step under way does
+      // nothing), the mark after this hour.
+      const endOfHour = Math.floor(now / HOUR_MS) * HOUR_MS + HOUR_MS;
+      await eventually(async () => {
+        await rollups.step(new Date(endOfHour + FOLD_GRACE_MS));
+        expect(await folded()).toBe(endOfHour);
+      });
+      expect(await tables()).toEqual(['day 40', 'hour 40', 'org_hour 40']);
+      expect(await totals(organizationId)).toEqual(all(expected));
+
+      // A row of this hour arriving now is late: the step adds it to the coarse rollups too.
+      await writer.write({ records: records(organizationId, 4, now) });
+      await rolledUp(dataSource, organizationId);
+      expect(await tables()).toEqual(['day 44', 'hour 44', 'org_hour 44']);
+      expect(await totals(organizationId)).toEqual(all({ requests: 44, quota: 11, histogram: 44 }));
     });
 
     it('retention keeps minute rollups 7 days and hour and day rollups 13 months', async () => {

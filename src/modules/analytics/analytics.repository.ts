@@ -44,7 +44,7 @@ export class AnalyticsRepository {
 
   /**
    * Sums per data point (the `interval` bucket, UTC) of the rollup rows of the segments, each
-   * read from its own table (usage_rollups_<grain>) over [start, end); points without rows
+   * read from its own rollup (rollupSource) over [start, end); points without rows
    * are absent. Reads the rollups' (organization_id, bucket, ...) index, never usage_logs;
    * for hours and days filtered by nothing but a key and the status, the narrow rollups.
    */
@@ -191,10 +191,10 @@ export class AnalyticsRepository {
     >(
       `SELECT organization_id, api_key_id, sum(requests) AS requests
        FROM (
-         SELECT organization_id, api_key_id, requests FROM usage_rollups_hour
+         SELECT organization_id, api_key_id, requests FROM usage_hours
          WHERE api_version = $1 AND api_key_id IS NOT NULL AND bucket >= $2 AND bucket < $3
          UNION ALL
-         SELECT organization_id, api_key_id, requests FROM usage_rollups_day
+         SELECT organization_id, api_key_id, requests FROM usage_days
          WHERE api_version = $1 AND api_key_id IS NOT NULL AND bucket >= $3
        ) AS r
        GROUP BY organization_id, api_key_id ORDER BY organization_id, api_key_id`,

@@ -28,13 +28,24 @@ export class Conditions extends SqlConditions {
   }
 }
 
-/** One SELECT of `columns` per segment, each from its rollup table over [start, end). */
+/**
+ * What a grain's rollup is read from: the minute rollups, or the view of an hour or day
+ * rollup (`shape` the narrow ones'), which adds the minutes not folded into it yet
+ * (migrations/1765400060000-FoldUsageRollupsHourly.ts). A view's rows are summed, never
+ * taken one by one: a bucket may have two rows.
+ */
+export function rollupSource(grain: RollupSegment['grain'], shape?: 'org' | 'key'): string {
+  if (grain === 'minute') return 'usage_rollups_minute';
+  return `usage_${shape === undefined ? '' : `${shape}_`}${grain}s`;
+}
+
+/** One SELECT of `columns` per segment, each from its rollup over [start, end). */
 export function segmentReads(
   conditions: Conditions,
   shared: string,
   segments: RollupSegment[],
   columns: string,
-  table: (grain: RollupSegment['grain']) => string = (grain) => `usage_rollups_${grain}`,
+  table: (grain: RollupSegment['grain']) => string = (grain) => rollupSource(grain),
 ): string[] {
   return segments.map((segment) => {
     const start = conditions.add((p) => p, segment.start).params.length;
@@ -53,7 +64,7 @@ export function segmentReads(
 export function rollupTable(
   filter: UsageFilter & { method?: string },
 ): (grain: RollupSegment['grain']) => string {
-  const narrow =
+  const narrow: 'org' | 'key' | undefined =
     filter.endpoint === undefined &&
     filter.user_id === undefined &&
     filter.project_id === undefined &&
@@ -62,10 +73,7 @@ export function rollupTable(
         ? 'org'
         : 'key'
       : undefined;
-  return (grain) =>
-    narrow !== undefined && grain !== 'minute'
-      ? `usage_rollups_${narrow}_${grain}`
-      : `usage_rollups_${grain}`;
+  return (grain) => rollupSource(grain, narrow);
 }
 
 export const bigint = (value: string | number): number => Number(value);

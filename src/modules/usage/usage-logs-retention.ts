@@ -45,10 +45,15 @@ export class UsageLogsRetention {
         { table: 'usage_logs', column: 'created_at' },
         cutoff,
       );
+      // Never a minute not folded into the hour and day rollups yet (a worker that has not
+      // run its rollup step for a week): the minute rollups are its only copy.
+      const [mark] = await manager.query<{ folded_until: Date }[]>(
+        'SELECT folded_until FROM usage_rollup_folds',
+      );
       const minute = await purgeDayPartitions(
         manager,
         { table: 'usage_rollups_minute', column: 'bucket' },
-        minuteCutoff,
+        mark !== undefined && mark.folded_until < minuteCutoff ? mark.folded_until : minuteCutoff,
       );
       const deleted = async (table: string) => {
         const [, rows] = await manager.query<[unknown, number]>(

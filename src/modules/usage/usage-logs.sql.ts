@@ -119,10 +119,55 @@ export const INSERT_NEW_USAGE_LOGS = `
   SELECT count(*)::int AS inserted FROM inserted`;
 
 /**
+ * Measures of a coarser rollup from a finer one's rows when folding an hour (FOLD_HOUR): sums
+ * stay bigint, as an hour of one organization may count more than 2^31 requests.
+ */
+const FOLD_SUMS = `sum(requests) AS requests, sum(rate_limited) AS rate_limited,
+  sum(quota_exceeded) AS quota_exceeded, sum(response_time_sum_ms) AS response_time_sum_ms,
+  max(response_time_max_ms) AS response_time_max_ms,
+  ${HISTOGRAM_COLUMNS.map((column) => `sum(${column}) AS ${column}`).join(', ')}`;
+
+/** The hour the coarse rollups are complete up to (migrations/1765400060000-FoldUsageRollupsHourly.ts). */
+const MARK = '(SELECT folded_until FROM usage_rollup_folds)';
+
+/**
+ * After a CTE `hour_rows` (rows of usage_rollups_hour's shape): the same summed per day, and
+ * per organization and per key, each added into its table, in the tables' order (hour, day,
+ * org_hour, org_day, key_hour, key_day).
+ */
+const coarseUpserts = (sums: string) => `
+  day_rows AS (
+    SELECT ${dimensions('day', 'bucket')}, ${sums}
+    FROM hour_rows GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
+  ),
+  -- the same summed over every dimension but the status, per organization and per key
+  org_hour_rows AS (
+    SELECT ${ORGANIZATION_KEY}, ${sums} FROM hour_rows GROUP BY ${ORGANIZATION_KEY}
+  ),
+  org_day_rows AS (
+    SELECT ${ORGANIZATION_KEY}, ${sums} FROM day_rows GROUP BY ${ORGANIZATION_KEY}
+  ),
+  key_hour_rows AS (
+    SELECT ${KEY_KEY}, ${sums} FROM hour_rows WHERE api_key_id IS NOT NULL
+    GROUP BY ${KEY_KEY}
+  ),
+  key_day_rows AS (
+    SELECT ${KEY_KEY}, ${sums} FROM day_rows WHERE api_key_id IS NOT NULL
+    GROUP BY ${KEY_KEY}
+  ),
+  ${upsert('hour', 'hour_rows', ROLLUP_KEY)},
+  ${upsert('day', 'day_rows', ROLLUP_KEY)},
+  ${upsert('org_hour', 'org_hour_rows', ORGANIZATION_KEY)},
+  ${upsert('org_day', 'org_day_rows', ORGANIZATION_KEY)},
+  ${upsert('key_hour', 'key_hour_rows', KEY_KEY)},
+  ${upsert('key_day', 'key_day_rows', KEY_KEY)}`;
+
+/**
  * The rollups' step (usage-rollups.ts): up to $1 rows taken out of usage_rollup_pending and
- * added to the rollups (migrations/1764500000000-AddUsageRollups.ts) in the same statement:
- * the rows grouped per minute, those per hour, those per day, each added into its table
- * (ON CONFLICT DO UPDATE: counts and sums added, maxima kept, histograms added element-wise).
+ * added to the minute rollups in the same statement (ON CONFLICT DO UPDATE: counts and sums
+ * added, maxima kept, histograms added element-wise); the hour and day rollups are folded
+ * from the minutes once an hour has ended (FOLD_HOUR), but a row of a minute before the mark
+ * (late: its hour is folded already) is added to them here too.
  * A row is deleted and counted in one transaction, so it is rolled up once: two steps at once
  * never take the same row (the second's DELETE skips rows the first deleted). Rows are upserted
  * in key order, and the tables always in the order minute, hour, day, org_hour, org_day,
@@ -156,34 +201,36 @@ export const ROLL_UP_PENDING = `
       ${HISTOGRAM_COLUMNS.map((column, i) => `coalesce(sum(requests) FILTER (WHERE latency_bucket = ${i}), 0)::int AS ${column}`).join(',\n      ')}
     FROM cells GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
   ),
+  ${upsert('minute', 'minute_rows', ROLLUP_KEY)},
+  -- late rows only: the minutes before the mark, whose hours are folded already
   hour_rows AS (
     SELECT ${dimensions('hour', 'bucket')}, ${ROLLUP_SUMS}
-    FROM minute_rows GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
+    FROM minute_rows WHERE bucket < ${MARK} GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
   ),
-  day_rows AS (
-    SELECT ${dimensions('day', 'bucket')}, ${ROLLUP_SUMS}
-    FROM hour_rows GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
-  ),
-  -- the same summed over every dimension but the status, per organization and per key
-  org_hour_rows AS (
-    SELECT ${ORGANIZATION_KEY}, ${ROLLUP_SUMS} FROM hour_rows GROUP BY ${ORGANIZATION_KEY}
-  ),
-  org_day_rows AS (
-    SELECT ${ORGANIZATION_KEY}, ${ROLLUP_SUMS} FROM day_rows GROUP BY ${ORGANIZATION_KEY}
-  ),
-  key_hour_rows AS (
-    SELECT ${KEY_KEY}, ${ROLLUP_SUMS} FROM hour_rows WHERE api_key_id IS NOT NULL
-    GROUP BY ${KEY_KEY}
-  ),
-  key_day_rows AS (
-    SELECT ${KEY_KEY}, ${ROLLUP_SUMS} FROM day_rows WHERE api_key_id IS NOT NULL
-    GROUP BY ${KEY_KEY}
-  ),
-  ${upsert('minute', 'minute_rows', ROLLUP_KEY)},
-  ${upsert('hour', 'hour_rows', ROLLUP_KEY)},
-  ${upsert('day', 'day_rows', ROLLUP_KEY)},
-  ${upsert('org_hour', 'org_hour_rows', ORGANIZATION_KEY)},
-  ${upsert('org_day', 'org_day_rows', ORGANIZATION_KEY)},
-  ${upsert('key_hour', 'key_hour_rows', KEY_KEY)},
-  ${upsert('key_day', 'key_day_rows', KEY_KEY)}
+  ${coarseUpserts(ROLLUP_SUMS)}
   SELECT (SELECT count(*) FROM taken)::int AS taken`;
+
+/**
+ * The hour after the mark folded into the hour and day rollups (wide and narrow) from the
+ * minute rollups, and the mark moved an hour on, once that hour ended before $1 (now less a
+ * grace for batches still on their way). Run by the rollup step, in its transaction, so no
+ * step adds minutes meanwhile. Returns one row: `folded_until`, the new mark, or null when no
+ * hour was due.
+ */
+export const FOLD_HOUR = `
+  WITH mark AS (
+    SELECT folded_until AS start FROM usage_rollup_folds
+    WHERE folded_until + interval '1 hour' <= $1
+  ),
+  hour_rows AS (
+    SELECT ${dimensions('hour', 'bucket')}, ${FOLD_SUMS}
+    FROM usage_rollups_minute, mark
+    WHERE bucket >= mark.start AND bucket < mark.start + interval '1 hour'
+    GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
+  ),
+  ${coarseUpserts(FOLD_SUMS)},
+  moved AS (
+    UPDATE usage_rollup_folds SET folded_until = folded_until + interval '1 hour'
+    FROM mark RETURNING folded_until
+  )
+  SELECT (SELECT folded_until FROM moved) AS folded_until`;

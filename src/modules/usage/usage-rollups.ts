@@ -8,7 +8,7 @@ import { DataSource } from 'typeorm';
 import { PollingLoop } from '../../common/polling-loop.js';
 import { QueueConfig } from '../../config/config.classes.js';
 import { maintenanceTransaction } from '../../database/maintenance-transaction.js';
-import { ROLL_UP_PENDING } from './usage-logs.sql.js';
+import { FOLD_HOUR, ROLL_UP_PENDING } from './usage-logs.sql.js';
 
 /** How often a worker adds the pending usage rows to the rollups. */
 export const ROLLUP_INTERVAL_MS = 1_000;
@@ -31,21 +31,29 @@ export const ROLLUP_QUIET_MS = 100;
  * so this is held once.
  */
 const ROLLUP_WORK_MEM = '64MB';
+/**
+ * How long after an hour ends it is folded into the hour and day rollups (FOLD_HOUR): batches
+ * of its last seconds still on their way then arrive before, and are not late rows (which the
+ * step adds to the coarse rollups one by one). Not needed for correctness.
+ */
+export const FOLD_GRACE_MS = 2 * 60_000;
 /** Taken with pg_try_advisory_xact_lock: one step at a time across every worker process. */
 const ROLLUP_LOCK = 0x6775_726f_6c6c; // "guroll"
 
 /**
  * The second half of usage ingestion, in each worker process that consumes the `usage`
  * queue: every second, the rows usage_rollup_pending holds are taken out and added to the
- * rollups in one transaction (ROLL_UP_PENDING), so each row is rolled up exactly once, and a
- * second's batches are grouped before they are upserted. The rollups trail usage_logs by
- * about a second. Rows left pending when a worker stops are taken by the next step of any
- * worker, now or after a restart.
+ * minute rollups in one transaction (ROLL_UP_PENDING), so each row is rolled up exactly once,
+ * and a second's batches are grouped before they are upserted. In the same transaction, an
+ * hour that has ended is folded from the minute rollups into the hour and day rollups
+ * (FOLD_HOUR); readers see the minutes after it through the usage_hours, usage_days, ...
+ * views. The rollups trail usage_logs by about a second. Rows left pending when a worker
+ * stops are taken by the next step of any worker, now or after a restart.
  */
 @Injectable()
 export class UsageRollups implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('UsageRollups');
-  private readonly loop = new PollingLoop(() => this.step(), ROLLUP_INTERVAL_MS);
+  private readonly loop = new PollingLoop(() => this.step(new Date()), ROLLUP_INTERVAL_MS);
 
   constructor(
     private readonly dataSource: DataSource,
@@ -66,24 +74,28 @@ export class UsageRollups implements OnApplicationBootstrap, BeforeApplicationSh
   }
 
   /**
-   * One chunk of what is pending rolled up; true when the chunk was full (more is waiting).
-   * Takes nothing while another process holds the step.
+   * One chunk of what is pending rolled up, and the hour after the mark folded if it ended
+   * FOLD_GRACE_MS before `now`; true when there is more to do at once (the chunk was full, or
+   * an hour was folded and the next may be due). Does nothing while another process holds the
+   * step. Public for the specs, which fold with a `now` of their own.
    */
-  private async step(): Promise<boolean> {
+  async step(now: Date): Promise<boolean> {
     try {
-      const taken = await maintenanceTransaction(this.dataSource, async (manager) => {
+      return await maintenanceTransaction(this.dataSource, async (manager) => {
         const [lock] = await manager.query<{ locked: boolean }[]>(
           'SELECT pg_try_advisory_xact_lock($1) AS locked',
           [ROLLUP_LOCK],
         );
-        if (lock?.locked !== true) return 0;
+        if (lock?.locked !== true) return false;
         await manager.query(`SET LOCAL work_mem = '${ROLLUP_WORK_MEM}'`);
         const [row] = await manager.query<{ taken: number }[]>(ROLL_UP_PENDING, [
           ROLLUP_CHUNK_ROWS,
         ]);
-        return row?.taken ?? 0;
+        const [fold] = await manager.query<{ folded_until: Date | null }[]>(FOLD_HOUR, [
+          new Date(now.getTime() - FOLD_GRACE_MS),
+        ]);
+        return row?.taken === ROLLUP_CHUNK_ROWS || (fold?.folded_until ?? null) !== null;
       });
-      return taken === ROLLUP_CHUNK_ROWS;
     } catch (error) {
       // The rows stay pending; the next step takes them.
       this.logger.warn(`usage rollup step failed: ${(error as Error).message}`);
