@@ -211,26 +211,22 @@ export const ROLL_UP_PENDING = `
   SELECT (SELECT count(*) FROM taken)::int AS taken`;
 
 /**
- * The hour after the mark folded into the hour and day rollups (wide and narrow) from the
- * minute rollups, and the mark moved an hour on, once that hour ended before $1 (now less a
- * grace for batches still on their way). Run by the rollup step, in its transaction, so no
- * step adds minutes meanwhile. Returns one row: `folded_until`, the new mark, or null when no
- * hour was due.
+ * The hour after the mark ($1, as the step read it) folded into the hour and day rollups (wide
+ * and narrow) from the minute rollups, and the mark moved an hour on. Run by the rollup step,
+ * in its transaction, once that hour has ended (and a grace for batches still on their way),
+ * so no step adds minutes meanwhile. Returns one row: `folded_until`, the new mark, or null if
+ * the mark was no longer $1 (the caller then rolls back: nothing was folded twice).
  */
 export const FOLD_HOUR = `
-  WITH mark AS (
-    SELECT folded_until AS start FROM usage_rollup_folds
-    WHERE folded_until + interval '1 hour' <= $1
-  ),
-  hour_rows AS (
+  WITH hour_rows AS (
     SELECT ${dimensions('hour', 'bucket')}, ${FOLD_SUMS}
-    FROM usage_rollups_minute, mark
-    WHERE bucket >= mark.start AND bucket < mark.start + interval '1 hour'
+    FROM usage_rollups_minute
+    WHERE bucket >= $1 AND bucket < $1::timestamptz + interval '1 hour'
     GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
   ),
   ${coarseUpserts(FOLD_SUMS)},
   moved AS (
     UPDATE usage_rollup_folds SET folded_until = folded_until + interval '1 hour'
-    FROM mark RETURNING folded_until
+    WHERE folded_until = $1 RETURNING folded_until
   )
   SELECT (SELECT folded_until FROM moved) AS folded_until`;

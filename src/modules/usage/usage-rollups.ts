@@ -4,7 +4,7 @@ import {
   type OnApplicationBootstrap,
   type BeforeApplicationShutdown,
 } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { PollingLoop } from '../../common/polling-loop.js';
 import { QueueConfig } from '../../config/config.classes.js';
 import { maintenanceTransaction } from '../../database/maintenance-transaction.js';
@@ -37,6 +37,7 @@ const ROLLUP_WORK_MEM = '64MB';
  * step adds to the coarse rollups one by one). Not needed for correctness.
  */
 export const FOLD_GRACE_MS = 2 * 60_000;
+const HOUR_MS = 3_600_000;
 /** Taken with pg_try_advisory_xact_lock: one step at a time across every worker process. */
 const ROLLUP_LOCK = 0x6775_726f_6c6c; // "guroll"
 
@@ -91,15 +92,31 @@ export class UsageRollups implements OnApplicationBootstrap, BeforeApplicationSh
         const [row] = await manager.query<{ taken: number }[]>(ROLL_UP_PENDING, [
           ROLLUP_CHUNK_ROWS,
         ]);
-        const [fold] = await manager.query<{ folded_until: Date | null }[]>(FOLD_HOUR, [
-          new Date(now.getTime() - FOLD_GRACE_MS),
-        ]);
-        return row?.taken === ROLLUP_CHUNK_ROWS || (fold?.folded_until ?? null) !== null;
+        const folded = await this.foldDue(manager, now);
+        return row?.taken === ROLLUP_CHUNK_ROWS || folded;
       });
     } catch (error) {
-      // The rows stay pending; the next step takes them.
+      // The rows stay pending, the hour unfolded; the next step takes them.
       this.logger.warn(`usage rollup step failed: ${(error as Error).message}`);
       return false;
     }
+  }
+
+  /**
+   * The hour after the mark folded if it ended FOLD_GRACE_MS before `now`; whether it was.
+   * The mark is read first, a row: the fold's statement runs only when an hour is due, with
+   * the mark as a constant, so it reads that hour's minute partition and nothing else.
+   */
+  private async foldDue(manager: EntityManager, now: Date): Promise<boolean> {
+    const [mark] = await manager.query<{ folded_until: Date }[]>(
+      'SELECT folded_until FROM usage_rollup_folds',
+    );
+    if (mark === undefined) return false;
+    if (mark.folded_until.getTime() + HOUR_MS > now.getTime() - FOLD_GRACE_MS) return false;
+    const [fold] = await manager.query<{ folded_until: Date | null }[]>(FOLD_HOUR, [
+      mark.folded_until,
+    ]);
+    if (fold?.folded_until == null) throw new Error('the fold mark moved during the step');
+    return true;
   }
 }
