@@ -33,7 +33,8 @@ import { Redis } from 'ioredis';
  * read out (binary COPY TO), the tables emptied, and the same rows COPYed back in (binary COPY
  * FROM, one after the other): the baseline. Reports per round and as medians: envelopes/s end
  * to end, the api's acceptance rate, the worker's drain after the last 200, COPY's rate, the
- * ratio pipeline/COPY (goal >= 0.3), events/s against 300/s (Bugsink's 30/s on 2 vCPUs, x10),
+ * ratio pipeline/COPY (goal >= 0.3) and its ceiling (GET /health/live's req/s on the same api
+ * and connections over COPY's rate: what an ingest route doing nothing at all would score), events/s against 300/s (Bugsink's 30/s on 2 vCPUs, x10),
  * CPU per envelope of the api, the worker and Postgres (this database's backends), and the
  * peak RSS (VmHWM) of the api and the worker during the round, with their RSS at idle before.
  * Usage: npm run bench:envelopes [-- --envelopes=15000 --connections=20 --rounds=2
@@ -66,6 +67,9 @@ interface Round {
   drainSeconds: number;
   copyRate: number;
   ratio: number;
+  /** GET /health/live's req/s on the same api, and it over copyRate: no HTTP ingest beats it. */
+  bareRate: number;
+  ceiling: number;
   apiCpuUs: number;
   workerCpuUs: number;
   postgresCpuUs: number;
@@ -198,6 +202,7 @@ try {
     const roundLoad = load();
     const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM event_issues');
     const copySeconds = await copyBaseline();
+    const bare = await measure(`${api.url}/health/live`, { seconds: 2, connections });
     const endToEndRate = (accepted * 1000) / (doneAt - started);
     const copyRate = accepted / copySeconds;
     const result: Round = {
@@ -208,6 +213,8 @@ try {
       drainSeconds: (doneAt - sentAt) / 1000,
       copyRate,
       ratio: endToEndRate / copyRate,
+      bareRate: bare.requestsPerSecond,
+      ceiling: bare.requestsPerSecond / copyRate,
       apiCpuUs: (used.api * 1000) / accepted,
       workerCpuUs: (used.worker * 1000) / accepted,
       postgresCpuUs: (used.postgres * 1000) / accepted,
@@ -220,6 +227,7 @@ try {
       `round ${round}: ${accepted} envelopes -> ${accepted} events in ${result.issues} issues; ` +
         `end to end ${endToEndRate.toFixed(0)}/s (api accepted ${result.apiRate.toFixed(0)}/s, p99 ${sample.p99Ms} ms; worker drained ${result.drainSeconds.toFixed(2)} s after the last 200); ` +
         `COPY ${copyRate.toFixed(0)}/s (${((2 * accepted) / copySeconds).toFixed(0)} rows/s, ${copySeconds.toFixed(2)} s); ratio ${result.ratio.toFixed(3)}; ` +
+        `GET /health/live ${result.bareRate.toFixed(0)}/s (ratio ceiling ${result.ceiling.toFixed(3)}); ` +
         `peak RSS api ${mb(apiPeak.peak)} MB, worker ${mb(workerPeak.peak)} MB${resetPeaks ? '' : ' (peaks since start: clear_refs refused)'} (load ${roundLoad})\n`,
     );
   }
@@ -238,6 +246,8 @@ try {
       row('worker drain after the last 200, s', (r) => r.drainSeconds, 2) +
       row('COPY envelopes + events, envelopes/s', (r) => r.copyRate) +
       row('ratio end to end / COPY', (r) => r.ratio, 3) +
+      row('GET /health/live on the same api, req/s', (r) => r.bareRate) +
+      row('ceiling: /health/live req/s / COPY', (r) => r.ceiling, 3) +
       row('api CPU per envelope, µs', (r) => r.apiCpuUs) +
       row('worker CPU per envelope, µs', (r) => r.workerCpuUs) +
       row('Postgres backends CPU per envelope, µs', (r) => r.postgresCpuUs) +

@@ -68,6 +68,12 @@ try {
   const busyKey =
     (await db.query<{ id: string }>(`SELECT ${uuidOf("$1 || 'key0'")}::text AS id`, [organization]))
       .rows[0]?.id ?? '';
+  // A key of the organization's, as the API checks (another's or an unknown key is a 404).
+  await db.query(
+    `INSERT INTO api_keys (id, organization_id, name, environment, prefix, secret_hash, permissions)
+     VALUES ($1, $2, 'seeded busiest key', 'live', 'gh_live_seed', decode(md5($1), 'hex'), '{}')`,
+    [busyKey, organization],
+  );
   await db.end();
 
   const end = new Date();

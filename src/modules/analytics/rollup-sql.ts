@@ -32,7 +32,8 @@ export class Conditions extends SqlConditions {
  * What a grain's rollup is read from: the minute rollups, or the view of an hour or day
  * rollup (`shape` the narrow ones'), which adds the minutes not folded into it yet
  * (migrations/1765400060000-FoldUsageRollupsHourly.ts). A view's rows are summed, never
- * taken one by one: a bucket may have two rows.
+ * taken one by one, within bounds of its grain, and their buckets truncated to the interval
+ * asked for: the minutes' rows keep their minute's bucket.
  */
 export function rollupSource(grain: RollupSegment['grain'], shape?: 'org' | 'key'): string {
   if (grain === 'minute') return 'usage_rollups_minute';
