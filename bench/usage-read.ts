@@ -71,7 +71,7 @@ try {
   // A key of the organization's, as the API checks (another's or an unknown key is a 404).
   await db.query(
     `INSERT INTO api_keys (id, organization_id, name, environment, prefix, secret_hash, permissions)
-     VALUES ($1, $2, 'seeded busiest key', 'live', 'gh_live_seed', decode(md5($1), 'hex'), '{}')`,
+     VALUES ($1::uuid, $2, 'seeded busiest key', 'live', 'gh_live_seed', decode(md5($1::text), 'hex'), '{}')`,
     [busyKey, organization],
   );
   await db.end();

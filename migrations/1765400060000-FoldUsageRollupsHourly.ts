@@ -48,9 +48,9 @@ const viewOf = (table: string) => `usage_${table.replace(/(hour|day)$/, '$1s')}`
  * rows from the mark on, as they are. Rows, not sums: readers sum them, filter them by bounds
  * of their grain (a whole hour or day) and truncate their buckets to the interval they answer.
  * Not truncated in the view, a minute row's bucket is compared as it is stored, so the
- * minute rollups' (organization_id, bucket, ...) key finds a range's minutes (truncated, an
- * organization's week of minutes was read to find the last hour's: ~100 ms more for a 30-day
- * query on 10M rows). One statement reads the mark and the rows in one snapshot, so a fold
+ * minute rollups' (organization_id, bucket, ...) key finds a range's minutes (truncated, every
+ * minute the organization has was read: bench:usage-read's 30 days hourly took a median
+ * 285 ms, against 50 ms now). One statement reads the mark and the rows in one snapshot, so a fold
  * is seen whole or not at all.
  *
  * up: the mark starts at the current hour; that hour's rows leave the hour tables (the minute
