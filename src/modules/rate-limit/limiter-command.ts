@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Command } from 'ioredis';
+import { Command, Redis } from 'ioredis';
 import type { RedisClient } from '../../redis/redis-client.js';
 
 const LIMITER_LUA = readFileSync(new URL('./limiter.lua', import.meta.url), 'utf8');
@@ -73,12 +73,35 @@ class EncodedCommand extends Command {
   }
 }
 
+/** Sockets held (corked) until the event loop's check phase; see writeWithThisTurn. */
+const corked = new WeakSet<object>();
+
+/**
+ * Holds the connection's writes until the event loop has run the rest of this turn's I/O
+ * callbacks (setImmediate), so the limiter calls of every request parsed in one poll phase
+ * (~20 under load) leave in one write, instead of one system call each, which also wakes
+ * Redis once. On a cluster each node has its own socket: its calls are written at once.
+ * Measured: ~5 µs less api CPU per keyed request (bench/hot-path, A/B).
+ */
+function writeWithThisTurn(redis: RedisClient): void {
+  // Not yet or no longer connected: the command waits in ioredis's offline queue.
+  if (!(redis instanceof Redis) || redis.status !== 'ready') return;
+  const stream = redis.stream;
+  if (corked.has(stream)) return;
+  corked.add(stream);
+  stream.cork();
+  setImmediate(() => {
+    corked.delete(stream);
+    stream.uncork();
+  });
+}
+
 /**
  * Runs limiter.lua for `call` with `member`, sending the script itself (EVAL) only after
  * NOSCRIPT, as after a Redis restart or failover. A bare ioredis Command instead of a
  * defineCommand script: that path cost ~10 µs of CPU per request (bench/hot-path, A/B), in
  * per-call closures and promises, copies of the arguments, the key prefixing and the
- * auto-pipeline's own batch, which the hot path's one call does not need.
+ * auto-pipeline's bookkeeping (writeWithThisTurn batches the writes instead).
  */
 export function runLimiterScript(
   redis: RedisClient,
@@ -88,6 +111,7 @@ export function runLimiterScript(
   const args = [...call.args];
   args[call.memberIndex] = member;
   const evalsha = new EncodedCommand(args, `${call.head}${bulk(member)}${call.tail}`);
+  writeWithThisTurn(redis);
   void redis.sendCommand(evalsha);
   return (evalsha.promise as Promise<number[]>).catch((error: unknown) => {
     if (!(error instanceof Error) || !error.message.includes('NOSCRIPT')) throw error;
