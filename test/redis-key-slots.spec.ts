@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import type { Command } from 'ioredis';
 import {
   Limiter,
   type LimiterRequest,
@@ -27,10 +28,12 @@ describe('Redis Cluster hash slots', () => {
     let captured: string[] = [];
     const fake = {
       status: 'ready',
-      defineCommand: () => undefined,
-      gatehouseLimit: (count: number, ...args: (string | number)[]) => {
-        captured = args.slice(0, count).map(String);
-        return Promise.resolve([0, 1, 0]);
+      options: { keyPrefix: 'gh:' },
+      // EVALSHA's arguments: the script's SHA, the number of keys, the keys, then the rest.
+      sendCommand: (command: Command) => {
+        const args = command.args.map(String);
+        captured = args.slice(2, 2 + Number(args[1]));
+        command.resolve([0, 1, 0]);
       },
     } as unknown as RedisClient;
     void new Limiter(fake).check(request);
@@ -64,7 +67,8 @@ describe('Redis Cluster hash slots', () => {
       // The revocation marker, four windows, two keys per quota, the limits' generation.
       expect(keys).toHaveLength(1 + 4 + 3 * 2 + 1);
       // The connection's REDIS_PREFIX comes before the tag and does not move the slot.
-      const slots = new Set(keys.map((key) => keySlot(`gh:${key}`)));
+      expect(keys.every((key) => key.startsWith('gh:'))).toBe(true);
+      const slots = new Set(keys.map((key) => keySlot(key)));
       expect(slots.size).toBe(1);
     },
   );

@@ -15,17 +15,17 @@ import {
 
 /**
  * The limiter's connection: its own, so the hot path never queues behind other commands;
- * auto-pipelined, so the EVALSHAs of concurrent requests leave in one write instead of one
- * system call each; tried once even on a cluster that is failing over; and connected by the
- * Limiter, so only where limits are checked. Its 250 ms budget is the Limiter's (Deadlines),
- * which does not count this process's own delays against Redis; the command timeout here is
- * only a backstop.
+ * tried once even on a cluster that is failing over; and connected by the Limiter, so only
+ * where limits are checked. Not auto-pipelined: the Limiter sends bare commands and holds
+ * the socket's writes for the rest of the event loop's turn itself (limiter-command.ts), the
+ * same one write for concurrent requests without the auto-pipeline's cost per call.
+ * Its 250 ms budget is the Limiter's (Deadlines), which does not count this process's own
+ * delays against Redis; the command timeout here is only a backstop.
  */
 function connectLimiterRedis(config: RedisConfig): RedisClient {
   return connectRedis(config, {
     name: 'LimiterRedis',
     keyPrefix: config.keyPrefix,
-    enableAutoPipelining: true,
     failFast: true,
     lazyConnect: true,
   });

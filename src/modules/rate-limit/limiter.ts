@@ -1,8 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { RateLimitConfig } from '../../config/config.classes.js';
 import { Deadlines } from '../../redis/deadlines.js';
+import {
+  type LimiterCall,
+  type LimiterCallParts,
+  encodeLimiterCall,
+  runLimiterScript,
+} from './limiter-command.js';
 import {
   LIMITER_REDIS,
   LIMITER_TIMEOUT_MS,
@@ -105,10 +110,68 @@ const OUTCOMES: Outcome[] = ['admitted', 'rate_limited', 'over_quota', 'revoked'
 /** The script's answer when the caller's limits are older than Redis's generation. */
 const STALE = 4;
 const ALGORITHM_CODE = { exact: 0, bucketed: 1, token_bucket: 2 } as const;
+/** Subjects (API keys, users) whose calls are kept encoded; past this the cache starts over. */
+const ENCODED_CALLS_MAX = 10_000;
 
-type LimiterRedis = RedisClient & {
-  gatehouseLimit(numberOfKeys: number, ...args: (string | number)[]): Promise<number[]>;
-};
+/** An encoded call and what it was encoded from (LimiterRequest's fields but the member). */
+interface EncodedCall {
+  windows: WindowPolicy[];
+  quotas: QuotaCounter[];
+  nowMs: number | undefined;
+  cost: number;
+  peek: boolean | undefined;
+  generation: number | undefined;
+  call: LimiterCall;
+}
+
+function isEncodingOf(encoded: EncodedCall, request: LimiterRequest): boolean {
+  const quotas = request.quotas ?? [];
+  return (
+    encoded.windows === request.windows &&
+    encoded.nowMs === request.nowMs &&
+    encoded.cost === request.cost &&
+    encoded.peek === request.peek &&
+    encoded.generation === request.generation &&
+    encoded.quotas.length === quotas.length &&
+    encoded.quotas.every(
+      (quota, i) =>
+        quota.id === quotas[i]?.id &&
+        quota.max === quotas[i].max &&
+        quota.periodStartMs === quotas[i].periodStartMs &&
+        quota.periodEndMs === quotas[i].periodEndMs,
+    )
+  );
+}
+
+/** The keys and arguments of limiter.lua for a request (see the script's header). */
+function callParts(request: LimiterRequest): LimiterCallParts {
+  const tag = `{${request.tag}}`;
+  const keys = [
+    revocationKey(request),
+    ...request.windows.map((w) => `rl:${tag}:${request.subject}:${w.name}`),
+  ];
+  const beforeMember = [request.nowMs ?? 0, request.cost, request.windows.length];
+  const afterMember: (string | number)[] = [request.peek === true ? 1 : 0];
+  for (const window of request.windows) {
+    const code =
+      window.algorithm === 'token_bucket'
+        ? ALGORITHM_CODE.token_bucket
+        : window.limit <= EXACT_LIMIT_MAX
+          ? ALGORITHM_CODE.exact
+          : ALGORITHM_CODE.bucketed;
+    afterMember.push(code, window.windowMs, window.limit);
+  }
+  const quotas = request.quotas ?? [];
+  afterMember.push(quotas.length);
+  for (const quota of quotas) {
+    const counter = quotaCounterKey(request.tag, quota.id, quota.periodStartMs);
+    keys.push(counter, `${counter}:events`);
+    afterMember.push(quota.max, quota.periodEndMs, Math.ceil(quota.max * QUOTA_WARNING_SHARE));
+  }
+  keys.push(generationKey(request.tag));
+  afterMember.push(request.generation ?? '');
+  return { keys, beforeMember, afterMember };
+}
 
 export function revocationKey({ tag, subject }: LimiterSubject): string {
   return `revoked:{${tag}}:${subject}`;
@@ -140,23 +203,25 @@ export function quotaCounterKey(tag: string, quotaId: string, periodStartMs: num
  */
 @Injectable()
 export class Limiter {
-  private readonly redis: LimiterRedis;
+  /** REDIS_PREFIX: the connection's, put on the script's keys here (a bare Command gets none). */
+  private readonly keyPrefix: string;
+  /**
+   * Each subject's last call, encoded: its keys, windows and quota periods are the same from
+   * one request to the next, so a call only writes its member. Building the keys, arguments
+   * and RESP text on every call was most of what the hot path allocated for Redis.
+   */
+  private readonly encoded = new Map<string, EncodedCall>();
   /** A call not answered in time (RATE_LIMIT_TIMEOUT_MS) counts as Redis being down. */
   private readonly deadlines: Deadlines;
 
   constructor(
-    @Inject(LIMITER_REDIS) redis: RedisClient,
+    @Inject(LIMITER_REDIS) private readonly redis: RedisClient,
     /** For management calls (revocation, usage reads): not the hot path's 250 ms connection. */
     @Inject(REDIS) private readonly management: RedisClient = redis,
     @Optional() config?: RateLimitConfig,
   ) {
     this.deadlines = new Deadlines(config?.timeoutMs ?? LIMITER_TIMEOUT_MS);
-    if (!('gatehouseLimit' in redis)) {
-      redis.defineCommand('gatehouseLimit', {
-        lua: readFileSync(new URL('./limiter.lua', import.meta.url), 'utf8'),
-      });
-    }
-    this.redis = redis as LimiterRedis;
+    this.keyPrefix = redis.options.keyPrefix ?? '';
     // Connected only where limits are checked (the api), not in every process.
     if (redis.status === 'wait') void redis.connect().catch(() => undefined);
   }
@@ -209,38 +274,9 @@ export class Limiter {
   async check(request: LimiterRequest): Promise<LimiterResult> {
     // Lost connection means down now: fail at once rather than wait in the offline queue.
     if (DISCONNECTED.has(this.redis.status)) throw new Error(`redis ${this.redis.status}`);
-    const tag = `{${request.tag}}`;
-    const keys = [
-      revocationKey(request),
-      ...request.windows.map((w) => `rl:${tag}:${request.subject}:${w.name}`),
-    ];
-    const args: (string | number)[] = [
-      request.nowMs ?? 0,
-      request.cost,
-      request.windows.length,
-      `${PROCESS_ID}:${(sequence += 1)}`,
-      request.peek === true ? 1 : 0,
-    ];
-    for (const window of request.windows) {
-      const code =
-        window.algorithm === 'token_bucket'
-          ? ALGORITHM_CODE.token_bucket
-          : window.limit <= EXACT_LIMIT_MAX
-            ? ALGORITHM_CODE.exact
-            : ALGORITHM_CODE.bucketed;
-      args.push(code, window.windowMs, window.limit);
-    }
-    const quotas = request.quotas ?? [];
-    args.push(quotas.length);
-    for (const quota of quotas) {
-      const counter = quotaCounterKey(request.tag, quota.id, quota.periodStartMs);
-      keys.push(counter, `${counter}:events`);
-      args.push(quota.max, quota.periodEndMs, Math.ceil(quota.max * QUOTA_WARNING_SHARE));
-    }
-    keys.push(generationKey(request.tag));
-    args.push(request.generation ?? '');
+    const member = `${PROCESS_ID}:${(sequence += 1)}`;
     const reply = await this.deadlines.within(
-      this.redis.gatehouseLimit(keys.length, ...keys, ...args),
+      runLimiterScript(this.redis, this.encodedCall(request), member),
     );
     const [outcome = 0, deciding = 0, decidingQuota = 0] = reply;
     if (outcome === STALE) throw new StaleLimits(deciding);
@@ -250,6 +286,7 @@ export class Limiter {
       windows.push({ remaining: reply[at] ?? 0, resetMs: reply[at + 1] ?? 0 });
     }
     const quotaStates: QuotaState[] = [];
+    const quotas = request.quotas ?? [];
     for (let j = 0; j < quotas.length && outcome !== 3; j += 1, at += 3) {
       quotaStates.push({
         used: reply[at] ?? 0,
@@ -265,5 +302,23 @@ export class Limiter {
       windows,
       quotas: quotaStates,
     };
+  }
+
+  private encodedCall(request: LimiterRequest): LimiterCall {
+    const id = `${request.tag} ${request.subject}`;
+    const found = this.encoded.get(id);
+    if (found !== undefined && isEncodingOf(found, request)) return found.call;
+    const call = encodeLimiterCall(callParts(request), this.keyPrefix);
+    if (this.encoded.size >= ENCODED_CALLS_MAX) this.encoded.clear();
+    this.encoded.set(id, {
+      windows: request.windows,
+      quotas: (request.quotas ?? []).map((quota) => ({ ...quota })),
+      nowMs: request.nowMs,
+      cost: request.cost,
+      peek: request.peek,
+      generation: request.generation,
+      call,
+    });
+    return call;
   }
 }
