@@ -3,8 +3,18 @@ import { readFileSync } from 'node:fs';
 import { Command, Redis } from 'ioredis';
 import type { RedisClient } from '../../redis/redis-client.js';
 
-const LIMITER_LUA = readFileSync(new URL('./limiter.lua', import.meta.url), 'utf8');
-const LIMITER_SHA = createHash('sha1').update(LIMITER_LUA).digest('hex');
+/**
+ * limiter.lua and its SHA-1 (what EVALSHA names it by), read at the first call: not when the
+ * module is imported, which builds without the script (the OpenAPI document's) also do.
+ */
+let script: { lua: string; sha: string } | undefined;
+function limiterScript(): { lua: string; sha: string } {
+  if (script === undefined) {
+    const lua = readFileSync(new URL('./limiter.lua', import.meta.url), 'utf8');
+    script = { lua, sha: createHash('sha1').update(lua).digest('hex') };
+  }
+  return script;
+}
 
 /**
  * One limiter call's EVALSHA but for its sliding-log member, which is new on every call:
@@ -34,7 +44,7 @@ function bulk(text: string): string {
 export function encodeLimiterCall(parts: LimiterCallParts, keyPrefix: string): LimiterCall {
   const { keys, beforeMember, afterMember } = parts;
   const args = [
-    LIMITER_SHA,
+    limiterScript().sha,
     String(keys.length),
     ...keys.map((key) => keyPrefix + key),
     ...beforeMember.map(String),
@@ -115,7 +125,7 @@ export function runLimiterScript(
   void redis.sendCommand(evalsha);
   return (evalsha.promise as Promise<number[]>).catch((error: unknown) => {
     if (!(error instanceof Error) || !error.message.includes('NOSCRIPT')) throw error;
-    args[0] = LIMITER_LUA;
+    args[0] = limiterScript().lua;
     const evalCommand = new Command('eval', args);
     void redis.sendCommand(evalCommand);
     return evalCommand.promise as Promise<number[]>;
