@@ -214,6 +214,27 @@ describe('limiter script', () => {
     expect(ttl).toBeLessThanOrEqual(1_017);
   });
 
+  it('a bucketed window sets its key to expire when a bucket is first written, not on every call', async () => {
+    const subject = randomUUID();
+    const window = sliding(100_000, 60_000); // 1,000 ms buckets
+    const key = `rl:{${subject}}:${subject}:${window.name}`;
+    const now = 1_000 * 60_000;
+    const check = (at: number) =>
+      a.check({ tag: subject, subject, windows: [window], cost: 1, nowMs: now + at });
+    expect((await check(0)).outcome).toBe('admitted');
+    // window + one bucket: past the end of the last bucket written plus a window, nothing counts.
+    expect(await redisA.pttl(key)).toBeGreaterThan(60_000);
+    expect(await redisA.pttl(key)).toBeLessThanOrEqual(61_000);
+    // A marker expiry: a call in the same bucket leaves it as it is...
+    await redisA.pexpire(key, 5_000);
+    expect((await check(400)).outcome).toBe('admitted');
+    expect(await redisA.pttl(key)).toBeLessThanOrEqual(5_000);
+    // ...and the next bucket's first call moves it on.
+    expect((await check(1_000)).outcome).toBe('admitted');
+    expect(await redisA.pttl(key)).toBeGreaterThan(60_000);
+    expect((await check(1_500)).windows[0]?.remaining).toBe(100_000 - 4);
+  });
+
   it('quotas: counted with the windows, refused when full without charging the windows, warned once at 80 %', async () => {
     const tag = randomUUID();
     const now = Date.now();

@@ -199,8 +199,13 @@ if outcome == 0 and not peek then
       else
         redis.call('HSET', v.key, bucket, in_bucket, 'total', total)
       end
+      -- Expiry set when a bucket is first written, not on every call: the key then outlives
+      -- that bucket's end by a window, when nothing in it counts any more, and each later
+      -- bucket's first write moves it on (one command less per window on a busy key).
       -- Whole ms: PEXPIRE refuses a fraction, and a bucket is one when window/60 is not whole.
-      redis.call('PEXPIRE', v.key, math.ceil(v.window + v.bucket_ms))
+      if v.in_bucket == 0 then
+        redis.call('PEXPIRE', v.key, math.ceil(v.window + v.bucket_ms))
+      end
       v.used = v.used + cost
     else
       v.tokens = v.tokens - cost
