@@ -34,9 +34,10 @@ import { Redis } from 'ioredis';
  * FROM, one after the other): the baseline. Reports per round and as medians: envelopes/s end
  * to end, the api's acceptance rate, the worker's drain after the last 200, COPY's rate, the
  * ratio pipeline/COPY (goal >= 0.3) and its ceiling (GET /health/live's req/s on the same api
- * and connections over COPY's rate: what an ingest route doing nothing at all would score), events/s against 300/s (Bugsink's 30/s on 2 vCPUs, x10),
- * CPU per envelope of the api, the worker and Postgres (this database's backends), and the
- * peak RSS (VmHWM) of the api and the worker during the round, with their RSS at idle before.
+ * and connections over COPY's rate: what an ingest route doing nothing at all would score),
+ * events/s against 300/s (Bugsink's 30/s on 2 vCPUs, x10), CPU per envelope of the api, the
+ * worker and Postgres (this database's backends), and the peak RSS (VmHWM) of the api and the
+ * worker during the round, with their RSS at idle before.
  * Usage: npm run bench:envelopes [-- --envelopes=15000 --connections=20 --rounds=2
  *   --sites=150 --templates=30]
  */

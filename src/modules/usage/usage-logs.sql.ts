@@ -14,10 +14,15 @@ const HISTOGRAM = HISTOGRAM_COLUMNS.join(', ');
  * is numeric (allocated, converted back): ~20% of a step's time. The rollup tables' columns
  * stay bigint; an int is widened as it is added to them.
  */
-const ROLLUP_SUMS = `sum(requests)::int AS requests, sum(rate_limited)::int AS rate_limited,
-  sum(quota_exceeded)::int AS quota_exceeded, sum(response_time_sum_ms) AS response_time_sum_ms,
+const ROLLUP_SUMS = sumsOf('::int');
+
+/** A coarser rollup's measures summed from a finer one's rows, each count cast with `cast`. */
+function sumsOf(cast: '::int' | ''): string {
+  return `sum(requests)${cast} AS requests, sum(rate_limited)${cast} AS rate_limited,
+  sum(quota_exceeded)${cast} AS quota_exceeded, sum(response_time_sum_ms) AS response_time_sum_ms,
   max(response_time_max_ms) AS response_time_max_ms,
-  ${HISTOGRAM_COLUMNS.map((column) => `sum(${column})::int AS ${column}`).join(', ')}`;
+  ${HISTOGRAM_COLUMNS.map((column) => `sum(${column})${cast} AS ${column}`).join(', ')}`;
+}
 
 /** The narrow rollups' keys (migrations/1764600000000-AddNarrowUsageRollups.ts). */
 const ORGANIZATION_KEY = 'organization_id, bucket, status';
@@ -122,10 +127,7 @@ export const INSERT_NEW_USAGE_LOGS = `
  * Measures of a coarser rollup from a finer one's rows when folding an hour (FOLD_HOUR): sums
  * stay bigint, as an hour of one organization may count more than 2^31 requests.
  */
-const FOLD_SUMS = `sum(requests) AS requests, sum(rate_limited) AS rate_limited,
-  sum(quota_exceeded) AS quota_exceeded, sum(response_time_sum_ms) AS response_time_sum_ms,
-  max(response_time_max_ms) AS response_time_max_ms,
-  ${HISTOGRAM_COLUMNS.map((column) => `sum(${column}) AS ${column}`).join(', ')}`;
+const FOLD_SUMS = sumsOf('');
 
 /** The hour the coarse rollups are complete up to (migrations/1765400060000-FoldUsageRollupsHourly.ts). */
 const MARK = '(SELECT folded_until FROM usage_rollup_folds)';
