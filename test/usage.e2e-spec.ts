@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
 import { UsageConfig } from '../src/config/config.classes.js';
@@ -18,6 +19,38 @@ const AGENT = 'usage-spec/1.0';
 
 /** A usage_logs row as pg returns it: the record, its timestamp a Date. */
 type UsageRow = Omit<UsageRecord, 'created_at'> & { created_at: Date };
+
+/** A user's successful GET /api/v1/auth/me as a usage record, with `fields` changed. */
+function meRecord(
+  account: Account,
+  requestId: string,
+  fields: Partial<UsageRecord> = {},
+): UsageRecord {
+  return {
+    id: randomUUID(),
+    created_at: new Date().toISOString(),
+    organization_id: account.organizationId,
+    api_key_id: null,
+    user_id: account.userId,
+    project_id: null,
+    method: 'GET',
+    path: '/api/v1/auth/me',
+    route: '/api/v1/auth/me',
+    status: 200,
+    response_time_ms: 1.5,
+    request_bytes: 0,
+    response_bytes: 120,
+    ip: '127.0.0.1',
+    user_agent: AGENT,
+    api_version: 'v1',
+    error_code: null,
+    request_id: requestId,
+    limit_type: null,
+    limit_value: null,
+    current_usage: null,
+    ...fields,
+  };
+}
 
 describe('usage pipeline: every credentialed request recorded once', () => {
   // Two api processes' worth of app; the first also runs the worker's usage processor.
@@ -170,29 +203,9 @@ describe('usage pipeline: every credentialed request recorded once', () => {
     const writer = api.app.get(UsageLogsWriter);
     const prefix = `twice-${randomUUID()}-`;
     const now = Date.now();
-    const records: UsageRecord[] = Array.from({ length: 50 }, (_, i) => ({
-      id: randomUUID(),
-      created_at: new Date(now - i * 1_000).toISOString(),
-      organization_id: owner.organizationId,
-      api_key_id: null,
-      user_id: owner.userId,
-      project_id: null,
-      method: 'GET',
-      path: '/api/v1/auth/me',
-      route: '/api/v1/auth/me',
-      status: 200,
-      response_time_ms: 1.5,
-      request_bytes: 0,
-      response_bytes: 120,
-      ip: '127.0.0.1',
-      user_agent: AGENT,
-      api_version: 'v1',
-      error_code: null,
-      request_id: `${prefix}${i}`,
-      limit_type: null,
-      limit_value: null,
-      current_usage: null,
-    }));
+    const records = Array.from({ length: 50 }, (_, i) =>
+      meRecord(owner, `${prefix}${i}`, { created_at: new Date(now - i * 1_000).toISOString() }),
+    );
     expect(await writer.write({ records })).toEqual({ records: 50, inserted: 50 });
     expect(await writer.write({ records })).toEqual({ records: 50, inserted: 0 });
     // Half of it again with 10 new records: only those are new.
@@ -283,6 +296,67 @@ describe('usage pipeline: every credentialed request recorded once', () => {
     expect(rows.map((row) => row.path).sort()).toEqual(records.map((r) => r.path).sort());
     expect(rows.every((row) => row.api_version === null && row.response_time_ms === 0.125)).toBe(
       true,
+    );
+  });
+
+  it("a GET claiming a Content-Length past usage_logs' integer is recorded, with the rest of its batch", async () => {
+    const key = await createKey({});
+    const prefix = `length-${randomUUID()}-`;
+    // fetch computes Content-Length itself; node:http sends the claim, and no body.
+    const claim = (requestId: string) =>
+      new Promise<number | undefined>((resolve, reject) => {
+        const request = httpRequest(`${api.url}/api/v1/auth/me`, {
+          agent: false,
+          headers: {
+            'x-api-key': key.key,
+            'x-request-id': requestId,
+            'content-length': '99999999999',
+          },
+        });
+        request.on('response', (response) => {
+          response.resume();
+          response.on('end', () => {
+            request.destroy();
+            resolve(response.statusCode);
+          });
+        });
+        request.on('error', reject);
+        request.flushHeaders();
+      });
+    const statuses = [await claim(`${prefix}claim`)];
+    for (let i = 0; i < 3; i += 1) {
+      const response = await api.call('/api/v1/auth/me', {
+        headers: { 'x-api-key': key.key, 'x-request-id': `${prefix}${i}` },
+      });
+      await response.arrayBuffer();
+      statuses.push(response.status);
+    }
+    expect(statuses).toEqual([200, 200, 200, 200]);
+    const rows = await eventually(async () => {
+      const found = await rowsWithRequestIds(prefix);
+      expect(found).toHaveLength(4);
+      return found;
+    });
+    const claimed = rows.find((row) => row.request_id === `${prefix}claim`);
+    expect(claimed?.request_bytes).toBe(2 ** 31 - 1);
+  });
+
+  it('a row Postgres refuses for its data is left out; the rest of its batch is written once', async () => {
+    const writer = api.app.get(UsageLogsWriter);
+    const prefix = `refused-${randomUUID()}-`;
+    // usage_logs.request_bytes is an integer: 2^31 is out of its range
+    const records = Array.from({ length: 9 }, (_, i) =>
+      meRecord(owner, `${prefix}${i}`, { request_bytes: i === 4 ? 2 ** 31 : i }),
+    );
+    const batch = usageBatchOf(records, randomUUID().slice(0, 24));
+    expect(await writer.write(batch)).toEqual({ records: 9, inserted: 8 });
+    expect(await writer.write(batch)).toEqual({ records: 9, inserted: 0 });
+    const rows = await rowsWithRequestIds(prefix);
+    expect(rows.map((row) => row.request_id).sort()).toEqual(
+      records
+        .filter((_, i) => i !== 4)
+        .map((record) => record.request_id)
+        .sort(),
     );
   });
 

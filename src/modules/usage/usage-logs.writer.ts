@@ -1,8 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
 import { type CopyValue, copyFromText, copyLines, copyText } from '../../database/copy-rows.js';
-import { isUniqueViolation } from '../../database/postgres-errors.js';
+import { isDataRefused, isUniqueViolation } from '../../database/postgres-errors.js';
 import { KeyLastUsed } from '../keys/key-last-used.js';
 import { INSERT_NEW_USAGE_LOGS, USAGE_LOG_COLUMNS } from './usage-logs.sql.js';
 import { type UsageBatch, usageRowId } from './usage-record.js';
@@ -72,9 +72,14 @@ export function latestUseByKey(batch: UsageBatch): Map<string, string> {
  * again after it committed (its worker died before BullMQ heard) meets its own first row in
  * the primary key (created_at, id), and the COPY fails as a whole; the batch then goes through
  * INSERT_NEW_USAGE_LOGS, which skips the rows usage_logs holds and passes on only the new ones.
+ * A batch Postgres refuses for the data of a row (a value out of a column's range) is written
+ * in halves, down to that row alone, which is left out (logged): retrying the same data fails
+ * the same way, and one such row would otherwise hold back, then lose, the rest of its batch.
  */
 @Injectable()
 export class UsageLogsWriter {
+  private readonly logger = new Logger('UsageLogsWriter');
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly lastUsed: KeyLastUsed,
@@ -82,9 +87,15 @@ export class UsageLogsWriter {
 
   async write(batch: UsageBatch): Promise<UsageWriteResult> {
     const count = 'records' in batch ? batch.records.length : batch.rows.length;
-    const inserted = (await this.copied(copyTextOf(batch)))
-      ? count
-      : await this.insertedNew(rowsOf(batch));
+    let inserted: number;
+    try {
+      inserted = (await this.copied(copyTextOf(batch)))
+        ? count
+        : await this.insertedNew(rowsOf(batch));
+    } catch (error) {
+      if (!isDataRefused(error)) throw error;
+      inserted = await this.insertedApart(rowsOf(batch));
+    }
     // From the whole batch, not only new rows: a batch whose insert committed before a crash
     // still sets last_used_at when it is delivered again. Idempotent.
     await this.lastUsed.record(latestUseByKey(batch));
@@ -106,6 +117,27 @@ export class UsageLogsWriter {
       throw error;
     } finally {
       await runner.release();
+    }
+  }
+
+  /**
+   * Rows of which one or more were refused for their data, inserted in halves (each half
+   * skipping the rows usage_logs holds); a row refused alone is left out. How many were new.
+   */
+  private async insertedApart(rows: readonly UsageRow[]): Promise<number> {
+    try {
+      return await this.insertedNew(rows);
+    } catch (error) {
+      if (!isDataRefused(error)) throw error;
+      if (rows.length === 1) {
+        const [id, createdAt] = rows[0] ?? [];
+        const reason = (error as Error).message;
+        this.logger.error({ msg: 'usage record refused, left out', id, createdAt, reason });
+        return 0;
+      }
+      const half = Math.ceil(rows.length / 2);
+      const first = await this.insertedApart(rows.slice(0, half));
+      return first + (await this.insertedApart(rows.slice(half)));
     }
   }
 

@@ -130,11 +130,18 @@ declare module 'fastify' {
 }
 
 const USER_AGENT_MAX = 512;
+/**
+ * usage_logs' byte counts are Postgres integers. A client may claim any Content-Length on a
+ * request whose body is never read (a GET): a larger count is stored as this, else the row
+ * would fail its whole batch.
+ */
+const BYTE_COUNT_MAX = 2 ** 31 - 1;
 
 function byteCount(value: string | number | string[] | undefined): number {
-  if (typeof value === 'number') return value;
-  const count = typeof value === 'string' ? Number.parseInt(value, 10) : NaN;
-  return Number.isFinite(count) && count >= 0 ? count : 0;
+  const count = typeof value === 'string' ? Number.parseInt(value, 10) : value;
+  return typeof count === 'number' && Number.isFinite(count) && count >= 0
+    ? Math.min(count, BYTE_COUNT_MAX)
+    : 0;
 }
 
 /**
