@@ -146,6 +146,29 @@ describe('bad input is a 400, never a 500 (issue 9, section 7)', () => {
       );
     });
 
+    it('bytes that are not UTF-8: 400 (they were stored as U+FFFD); a BOM is fine', async () => {
+      const bytes = (...parts: (string | number[])[]) =>
+        Buffer.concat(parts.map((part) => Buffer.from(part)));
+      for (const body of [
+        bytes('{"name":"', [0xff, 0xfe], '"}'),
+        bytes('{"name":"caf', [0xe9], '"}'),
+        bytes('{"name":"', [0xed, 0xa0, 0x80], '"}'),
+      ]) {
+        const error = await expect400(
+          await api.call('/api/v1/projects', { ...as(owner, 'POST', {}), body }),
+        );
+        expect(error.details).toEqual([
+          { field: 'body', message: expect.stringContaining('UTF-8') },
+        ]);
+      }
+      const withBom = bytes([0xef, 0xbb, 0xbf], '{"name":"bom"}');
+      const response = await api.call('/api/v1/projects', {
+        ...as(owner, 'POST', {}),
+        body: withBom,
+      });
+      expect(response.status).toBe(201);
+    });
+
     it('a well-formed pair (an emoji) is fine', async () => {
       const response = await api.call('/api/v1/projects', as(owner, 'POST', { name: 'rocket 🚀' }));
       expect(response.status).toBe(201);
