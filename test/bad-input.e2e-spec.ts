@@ -36,6 +36,14 @@ describe('bad input is a 400, never a 500 (issue 9, section 7)', () => {
   let api: TestApp;
   let owner: Account;
 
+  /** A key creation body with `extra` fields. */
+  const key = (extra: Record<string, unknown>) => ({
+    name: 'bad-input',
+    environment: 'live',
+    permissions: ['users:read'],
+    ...extra,
+  });
+
   beforeAll(async () => {
     api = await startApp();
     owner = await registerOwner(api);
@@ -136,6 +144,29 @@ describe('bad input is a 400, never a 500 (issue 9, section 7)', () => {
           as(owner, 'PATCH', { name: 'x\ud800' }),
         ),
       );
+    });
+
+    it('bytes that are not UTF-8: 400 (they were stored as U+FFFD); a BOM is fine', async () => {
+      const bytes = (...parts: (string | number[])[]) =>
+        Buffer.concat(parts.map((part) => Buffer.from(part)));
+      for (const body of [
+        bytes('{"name":"', [0xff, 0xfe], '"}'),
+        bytes('{"name":"caf', [0xe9], '"}'),
+        bytes('{"name":"', [0xed, 0xa0, 0x80], '"}'),
+      ]) {
+        const error = await expect400(
+          await api.call('/api/v1/projects', { ...as(owner, 'POST', {}), body }),
+        );
+        expect(error.details).toEqual([
+          { field: 'body', message: expect.stringContaining('UTF-8') },
+        ]);
+      }
+      const withBom = bytes([0xef, 0xbb, 0xbf], '{"name":"bom"}');
+      const response = await api.call('/api/v1/projects', {
+        ...as(owner, 'POST', {}),
+        body: withBom,
+      });
+      expect(response.status).toBe(201);
     });
 
     it('a well-formed pair (an emoji) is fine', async () => {
@@ -258,13 +289,6 @@ describe('bad input is a 400, never a 500 (issue 9, section 7)', () => {
   });
 
   describe('integer ids and numbers are bounded as their columns are', () => {
-    const key = (extra: Record<string, unknown>) => ({
-      name: 'bounded',
-      environment: 'live',
-      permissions: ['users:read'],
-      ...extra,
-    });
-
     it('project_id past int4 on key creation is a 400, not a Postgres 500', async () => {
       for (const project_id of [2_147_483_648, 1e300, -1, 0, 1.5, '1']) {
         const error = await expect400(
@@ -357,6 +381,81 @@ describe('bad input is a 400, never a 500 (issue 9, section 7)', () => {
         maximum: 2_147_483_647,
       });
       expect(problems).toEqual([]);
+    });
+  });
+
+  describe('an array or null where an object or id is expected', () => {
+    async function created(path: string, body: unknown): Promise<string> {
+      const response = await api.call(path, as(owner, 'POST', body));
+      expect(response.status).toBe(201);
+      return String(((await response.json()) as { data: { id: string | number } }).data.id);
+    }
+
+    it('a key quota that is an array: 400 naming quota (was a NOT NULL 500)', async () => {
+      for (const quota of [[], [{ period: 'daily', max_requests: 5 }]]) {
+        const error = await expect400(
+          await api.call('/api/v1/keys', as(owner, 'POST', key({ quota }))),
+        );
+        expect(error.details?.map((detail) => detail.field)).toContain('quota');
+      }
+    });
+
+    it('a key rate limit that is an array: 400, never a key saved with a limit of nothing', async () => {
+      const id = await created('/api/v1/keys', key({}));
+      const nestedLimits = [[], [{ window: 'minute', limit: 5 }]];
+      for (const rate_limits of [nestedLimits, [{ window: 'hour', limit: 5 }, []]]) {
+        await expect400(await api.call('/api/v1/keys', as(owner, 'POST', key({ rate_limits }))));
+        await expect400(await api.call(`/api/v1/keys/${id}`, as(owner, 'PATCH', { rate_limits })));
+      }
+      const stored = await api.call(`/api/v1/keys/${id}`, as(owner, 'GET'));
+      expect(
+        ((await stored.json()) as { data: { rate_limits: unknown[] } }).data.rate_limits,
+      ).toEqual([]);
+    });
+
+    it("a project's ingest_rate_limit that is an array: 400, the limit unchanged", async () => {
+      const id = await created('/api/v1/projects', { name: 'shaped' });
+      for (const ingest_rate_limit of [[], [{ window: 'second', limit: 1 }]]) {
+        await expect400(
+          await api.call(`/api/v1/projects/${id}`, as(owner, 'PATCH', { ingest_rate_limit })),
+        );
+        await expect400(
+          await api.call(
+            `/api/v1/projects/${id}`,
+            as(owner, 'PUT', { name: 'shaped', slug: 'shaped', ingest_rate_limit }),
+          ),
+        );
+      }
+      const stored = await api.call(`/api/v1/projects/${id}`, as(owner, 'GET'));
+      expect(
+        ((await stored.json()) as { data: { ingest_rate_limit: unknown } }).data,
+      ).toMatchObject({
+        ingest_rate_limit: { window: 'minute', limit: 1_000 },
+      });
+    });
+
+    it('a webhook secret of null: 400 naming secret (was a 500)', async () => {
+      const error = await expect400(
+        await api.call(
+          '/api/v1/webhooks',
+          as(owner, 'POST', { url: 'https://203.0.113.10/hook', events: ['*'], secret: null }),
+        ),
+      );
+      expect(error.details).toEqual([{ field: 'secret', message: 'secret cannot be null' }]);
+    });
+
+    it('a quota for api_key_id null: 400, not a quota on every key of the organization', async () => {
+      for (const target of [{ api_key_id: null }, { organization_id: null }]) {
+        await expect400(
+          await api.call(
+            '/api/v1/quotas',
+            as(owner, 'POST', { ...target, period: 'daily', max_requests: 1 }),
+          ),
+        );
+      }
+      const list = await api.call('/api/v1/quotas', as(owner, 'GET'));
+      const quotas = ((await list.json()) as { data: { api_key_id: string | null }[] }).data;
+      expect(quotas.filter((quota) => quota.api_key_id === null)).toEqual([]);
     });
   });
 });

@@ -251,6 +251,26 @@ describe('API keys', () => {
     expect(response.status).toBe(403);
   });
 
+  it("nor gets a stronger key's secret by rotating it: 403, and the key's secret unchanged", async () => {
+    const admin = await addMember(api, owner, 'admin');
+    const strong = await createKey({ permissions: ['admin'] });
+    const narrow = await createKey({ permissions: ['keys:read', 'keys:write'] });
+    for (const by of [admin.auth, { 'x-api-key': narrow.key }]) {
+      const response = await api.call(
+        `/api/v1/keys/${strong.id}/rotate`,
+        json('POST', { grace_period_seconds: 0 }, by),
+      );
+      expect(response.status).toBe(403);
+      expect(((await response.json()) as ErrorBody).error.code).toBe('PERMISSION_DENIED');
+    }
+    const me = await api.call('/api/v1/auth/me', { headers: { 'x-api-key': strong.key } });
+    expect(me.status).toBe(200);
+    // A key the admin could have made itself, the admin may rotate.
+    const own = await createKey({ permissions: ['keys:read'] });
+    const rotated = await api.call(`/api/v1/keys/${own.id}/rotate`, as(admin, 'POST', {}));
+    expect(rotated.status).toBe(201);
+  });
+
   it('sends rate-limit headers, and 429 with Retry-After and details at the key limit', async () => {
     const limited = await createKey({ rate_limits: [{ window: 'minute', limit: 3 }] });
     const statuses: number[] = [];

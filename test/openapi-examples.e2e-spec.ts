@@ -158,7 +158,11 @@ describe('OpenAPI examples', () => {
       path: async (caller) => ({ id: await newKey(caller) }),
     },
     'PATCH /api/v1/keys/{id}': { path: async (caller) => ({ id: await newKey(caller) }) },
-    'POST /api/v1/keys/{id}/rotate': { path: async (caller) => ({ id: await newKey(caller) }) },
+    // Rotating hands over the key's secret: only a caller holding the key's permissions may.
+    'POST /api/v1/keys/{id}/rotate': {
+      caller: 'person',
+      path: async (caller) => ({ id: await newKey(caller) }),
+    },
     'GET /api/v1/keys/{id}/usage': { path: async (caller) => ({ id: await newKey(caller) }) },
     // A filter by a key of another organization (the example's) is a 404: the caller's own.
     'GET /api/v1/analytics/rate-limits': {

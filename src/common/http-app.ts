@@ -88,6 +88,18 @@ export function createFastifyAdapter({ trustProxy }: AdapterOptions): FastifyAda
   });
 }
 
+const NOT_UTF8 = 'the body must be UTF-8 (RFC 8259): it has bytes that are not';
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** JSON text is UTF-8; a lossy decode would store U+FFFD where the client sent other bytes. */
+function utf8OrNull(body: Buffer): string | null {
+  try {
+    return strictUtf8.decode(body);
+  } catch {
+    return null;
+  }
+}
+
 /** A body's refusal, found while parsing and thrown before the route (see replaceJsonParser). */
 const refusedBodies = new WeakMap<FastifyRequest, AppError>();
 
@@ -103,16 +115,14 @@ function replaceJsonParser(fastify: FastifyInstance): void {
   fastify.removeContentTypeParser('application/json');
   fastify.addContentTypeParser(
     'application/json',
-    { parseAs: 'string' },
+    { parseAs: 'buffer' },
     (request, body: string | Buffer, done) => {
-      const text = typeof body === 'string' ? body : body.toString('utf8');
-      const shapeProblem = jsonShapeProblem(text);
-      if (shapeProblem !== null) {
-        const details = [{ field: 'body', message: shapeProblem }];
-        refusedBodies.set(
-          request,
-          CommonErrors.validation(details, `Invalid body: ${shapeProblem}`),
-        );
+      const text = typeof body === 'string' ? body : utf8OrNull(body);
+      const shapeProblem = text === null ? null : jsonShapeProblem(text);
+      if (text === null || shapeProblem !== null) {
+        const problem = shapeProblem ?? NOT_UTF8;
+        const details = [{ field: 'body', message: problem }];
+        refusedBodies.set(request, CommonErrors.validation(details, `Invalid body: ${problem}`));
         done(null, undefined);
         return;
       }

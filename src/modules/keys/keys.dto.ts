@@ -5,6 +5,7 @@ import {
   ArrayMinSize,
   IsArray,
   IsIn,
+  IsObject,
   IsOptional,
   IsString,
   Length,
@@ -108,6 +109,7 @@ class KeyFieldsDto {
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(MAX_KEY_RATE_LIMITS)
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Validate(OneLimitPerWindow)
   @Type(() => RateLimitDto)
@@ -143,6 +145,7 @@ export class CreateKeyDto extends KeyFieldsDto {
       'A quota for this key, created with it (see /api/v1/quotas); null or left out: none',
   })
   @IsOptional()
+  @IsObject()
   @ValidateNested()
   @Type(() => QuotaFieldsDto)
   quota?: QuotaFieldsDto | null;

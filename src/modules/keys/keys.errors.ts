@@ -14,6 +14,10 @@ export const KeyErrors = {
     'PERMISSION_DENIED',
     'A key cannot be given permissions its creator does not hold',
   ),
+  rotateNotHeld: err(
+    'PERMISSION_DENIED',
+    'Rotating hands over the key: only a caller holding every permission of the key may rotate it',
+  ),
   rotateRevoked: err('CONFLICT', 'A revoked key cannot be rotated'),
   expiresInPast: err('VALIDATION_ERROR', 'expires_at must be in the future'),
 };

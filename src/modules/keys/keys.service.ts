@@ -176,6 +176,8 @@ export class KeysService {
     const scope = tenantOf(ctx);
     const current = await this.keys.findById(scope, id);
     if (current === null) throw KeyErrors.notFound();
+    // The new secret is the key: whoever receives it acts with every permission it has.
+    this.assertHeld(ctx, current.permissions, KeyErrors.rotateNotHeld);
     const secret = generateSecret(current.environment);
     const graceSeconds = dto.grace_period_seconds ?? 0;
     const graceUntil = graceSeconds > 0 ? new Date(Date.now() + graceSeconds * 1000) : null;
@@ -221,10 +223,14 @@ export class KeysService {
     if (errors.length > 0) throw CommonErrors.validation(errors);
   }
 
-  /** A key never holds a permission its creator lacks. */
-  private assertHeld(ctx: AuthenticatedContext, permissions: Permission[]): void {
+  /** A key never holds (or hands over) a permission its creator (or rotator) lacks. */
+  private assertHeld(
+    ctx: AuthenticatedContext,
+    permissions: Permission[],
+    refusal = KeyErrors.permissionNotHeld,
+  ): void {
     if (!permissions.every((permission) => allows(ctx.principal.permissions, permission))) {
-      throw KeyErrors.permissionNotHeld();
+      throw refusal();
     }
   }
 }

@@ -1,6 +1,14 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
+import {
+  IsIn,
+  IsObject,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  ValidateNested,
+} from 'class-validator';
 import { ApiInteger, INT32_MAX, IntRange } from '../../common/int-range.js';
 import { TIMESTAMP_FIELD, UUID_FIELD, maxLengthOf } from '../../common/openapi-bounds.js';
 import { ApiRequestExample } from '../../common/request-example.js';
@@ -82,6 +90,7 @@ export class ReplaceProjectDto {
     description: INGEST_DESCRIPTION,
   })
   @IsOptional()
+  @IsObject()
   @ValidateNested()
   @Type(() => IngestRateLimitDto)
   ingest_rate_limit?: IngestRateLimitDto | null;

@@ -95,6 +95,8 @@ export class QuotasService {
   }
 
   async create(ctx: AuthenticatedContext, dto: CreateQuotaDto): Promise<QuotaResponse> {
+    // IsOptional lets null through: a null key id must not become an organization-wide quota.
+    rejectNulls(dto, ['api_key_id', 'organization_id']);
     if ((dto.api_key_id === undefined) === (dto.organization_id === undefined)) {
       throw CommonErrors.validation([
         { field: 'api_key_id', message: 'give exactly one of api_key_id and organization_id' },

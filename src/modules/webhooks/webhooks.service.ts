@@ -109,6 +109,7 @@ export class WebhooksService {
     ctx: AuthenticatedContext,
     dto: CreateWebhookDto,
   ): Promise<WebhookWithSecretResponse> {
+    rejectNulls(dto, ['secret']);
     if (dto.secret !== undefined && secretKey(dto.secret) === null) {
       throw CommonErrors.validation([
         { field: 'secret', message: 'secret must be whsec_ followed by base64 of 24 to 64 bytes' },
