@@ -12,6 +12,7 @@ import { UsageRecorder } from '../src/modules/usage/usage-recorder.js';
 import { QUEUE_CONNECTION } from '../src/redis/redis-client.js';
 import { type Account, as, registerOwner } from './support/identity.js';
 import { type TestApp, startApp } from './support/test-app.js';
+import { ProbeController, ProbeModule } from './support/probe.module.js';
 import { eventually } from './support/wait.js';
 
 const DAY_MS = 86_400_000;
@@ -60,7 +61,10 @@ describe('usage pipeline: every credentialed request recorded once', () => {
   let dataSource: DataSource;
 
   beforeAll(async () => {
-    [api, other] = await Promise.all([startApp({ imports: [UsageIngestModule] }), startApp()]);
+    [api, other] = await Promise.all([
+      startApp({ imports: [UsageIngestModule, ProbeModule] }),
+      startApp(),
+    ]);
     owner = await registerOwner(api);
     dataSource = api.app.get(DataSource);
   });
@@ -339,6 +343,48 @@ describe('usage pipeline: every credentialed request recorded once', () => {
     });
     const claimed = rows.find((row) => row.request_id === `${prefix}claim`);
     expect(claimed?.request_bytes).toBe(2 ** 31 - 1);
+  });
+
+  it('a request its client gave up on is recorded once, as 499 (it was processed and counted)', async () => {
+    const key = await createKey({});
+    const probe = api.app.get(ProbeController);
+    const prefix = `closed-${randomUUID()}-`;
+    const started = probe.invocations;
+    const request = httpRequest(`${api.url}/api/v1/probe/held`, {
+      agent: false,
+      headers: { 'x-api-key': key.key, 'x-request-id': `${prefix}held` },
+    });
+    request.on('error', () => undefined);
+    request.end();
+    // Past the guards (authenticated, limits counted), in the handler: the client leaves.
+    await eventually(() => Promise.resolve(expect(probe.invocations).toBe(started + 1)));
+    request.destroy();
+    const [row] = await eventually(async () => {
+      const found = await rowsWithRequestIds(prefix);
+      expect(found).toHaveLength(1);
+      return found;
+    });
+    expect(row).toMatchObject({
+      api_key_id: key.id,
+      route: '/api/v1/probe/held',
+      status: 499,
+      response_bytes: 0,
+    });
+    // The handler answers a closed connection: no second row for it.
+    probe.release();
+    const after = await api.call('/api/v1/auth/me', {
+      headers: { 'x-api-key': key.key, 'x-request-id': `${prefix}after` },
+    });
+    expect(after.status).toBe(200);
+    const rows = await eventually(async () => {
+      const found = await rowsWithRequestIds(prefix);
+      expect(found.map((r) => r.request_id)).toContain(`${prefix}after`);
+      return found;
+    });
+    expect(rows.map((r) => [r.request_id, r.status]).sort()).toEqual([
+      [`${prefix}after`, 200],
+      [`${prefix}held`, 499],
+    ]);
   });
 
   it('a row Postgres refuses for its data is left out; the rest of its batch is written once', async () => {

@@ -10,6 +10,7 @@ import { HttpMetrics } from '../modules/metrics/http-metrics.js';
 import { SENTRY_CORS, isEnvelopeUrl } from '../modules/envelopes/sentry-cors.js';
 import { LimitEventRecorder } from '../modules/rate-limit/limit-event-recorder.js';
 import { UsageRecorder } from '../modules/usage/usage-recorder.js';
+import { CLIENT_CLOSED_STATUS } from '../modules/usage/usage-record.js';
 import { AppError, CommonErrors, type FieldError } from './app-error.js';
 import { errorBody } from './exception.filter.js';
 import { findUnstorableText, jsonShapeProblem } from './json-limits.js';
@@ -209,6 +210,19 @@ function registerHooks(
 
   fastify.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
+    // A client that closes the connection before the answer: its request is still processed
+    // and counted against its limits, and may never reach onResponse (the answer is not sent).
+    request.raw.on('close', () => {
+      if (reply.raw.writableFinished) return;
+      logger.log({
+        msg: 'request closed by client',
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status: CLIENT_CLOSED_STATUS,
+        request_id: request.id,
+      });
+      usage.recordClosed(request, reply);
+    });
     if (request.url.length > MAX_URL_BYTES) {
       throw new AppError('URI_TOO_LONG', `URL is longer than ${MAX_URL_BYTES} bytes`);
     }

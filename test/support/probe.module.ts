@@ -7,7 +7,7 @@ import { DataSource } from 'typeorm';
 import { CommonErrors } from '../../src/common/app-error.js';
 import { type Data, type Page, data, page } from '../../src/common/envelope.js';
 import { PageQuery } from '../../src/common/pagination.js';
-import { Public } from '../../src/common/permissions.js';
+import { Authenticated, Public } from '../../src/common/permissions.js';
 
 class ProbeTag {
   @IsString()
@@ -53,6 +53,8 @@ class UniqueBody {
 export class ProbeController implements OnModuleInit {
   /** Handler runs started so far (tests wait on it instead of sleeping). */
   invocations = 0;
+  /** The answers GET /probe/held holds back until release(). */
+  private readonly held: (() => void)[] = [];
 
   constructor(private readonly dataSource: DataSource) {}
 
@@ -76,6 +78,21 @@ export class ProbeController implements OnModuleInit {
     const invocation = this.invocations;
     await sleep(body.delay_ms);
     return data({ invocation });
+  }
+
+  /** A credentialed request that is answered only when the test calls release(). */
+  @Get('held')
+  @Authenticated()
+  async hold(): Promise<Data<{ invocation: number }>> {
+    this.invocations += 1;
+    const invocation = this.invocations;
+    await new Promise<void>((resolve) => this.held.push(resolve));
+    return data({ invocation });
+  }
+
+  /** Answers every request GET /probe/held is holding. */
+  release(): void {
+    for (const answer of this.held.splice(0)) answer();
   }
 
   @Post('unique')

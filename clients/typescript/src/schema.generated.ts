@@ -2216,6 +2216,7 @@ export interface components {
             route: string;
             /**
              * Format: int32
+             * @description The answer's status; 499: the client closed the connection before it
              * @example 200
              */
             status: number;

@@ -58,7 +58,14 @@ export class UsageLogResponse {
   @text(ROUTE_MAX_LENGTH, '/api/v1/keys/:id')
   route: string;
 
-  @ApiProperty({ type: 'integer', format: 'int32', minimum: 100, maximum: 599, example: 200 })
+  @ApiProperty({
+    type: 'integer',
+    format: 'int32',
+    minimum: 100,
+    maximum: 599,
+    example: 200,
+    description: "The answer's status; 499: the client closed the connection before it",
+  })
   status: number;
 
   @ApiProperty({

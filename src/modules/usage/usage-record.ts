@@ -126,8 +126,18 @@ declare module 'fastify' {
     refusedKey?: ApiKeyPrincipal;
     /** The error body's code when the request failed (set by the exception filter). */
     errorCode?: string;
+    /** The client closed the connection before the answer was sent (onRequestAbort). */
+    closedByClient?: boolean;
+    /** Its usage row is taken already (when the client closed): onResponse adds none. */
+    usageRecorded?: boolean;
   }
 }
+
+/**
+ * The status a request the client gave up on is recorded with (nginx's "client closed
+ * request"): its work was done and its limits were counted, though nobody read the answer.
+ */
+export const CLIENT_CLOSED_STATUS = 499;
 
 const USER_AGENT_MAX = 512;
 /**
@@ -145,11 +155,12 @@ function byteCount(value: string | number | string[] | undefined): number {
 }
 
 /**
- * The usage row of a finished request (its id is given when its batch is sealed), or null
+ * The usage row of a finished request, or of one its client closed before the answer (status
+ * CLIENT_CLOSED_STATUS, no response bytes); its id is given when its batch is sealed. Null
  * when it is nobody's usage: no credential was established (none sent, a forged or unknown
  * one, an unmatched URL that no guard saw), or the answer was 401 (a revoked, expired or
  * invalid credential is not a principal, even when it names a real key). Called from the
- * onResponse hook: no I/O, no await.
+ * onResponse and onRequestAbort hooks: no I/O, no await.
  */
 export function usageTupleOf(
   request: FastifyRequest,
@@ -158,6 +169,7 @@ export function usageTupleOf(
 ): UsageTuple | null {
   const principal = request.principal ?? request.refusedKey;
   if (principal === undefined || reply.statusCode === 401) return null;
+  const closed = request.closedByClient === true;
   const elapsedMs = reply.elapsedTime;
   const route = request.routeOptions.url ?? 'unmatched';
   const url = request.url;
@@ -174,10 +186,10 @@ export function usageTupleOf(
     request.method,
     query === -1 ? url : url.slice(0, query),
     route,
-    reply.statusCode,
+    closed ? CLIENT_CLOSED_STATUS : reply.statusCode,
     Math.round(elapsedMs * 1000) / 1000,
     byteCount(request.headers['content-length']),
-    byteCount(reply.getHeader('content-length')),
+    closed ? 0 : byteCount(reply.getHeader('content-length')),
     request.ip,
     typeof agent === 'string' ? agent.slice(0, USER_AGENT_MAX) : null,
     request.apiVersion ?? routeVersion(route) ?? null,

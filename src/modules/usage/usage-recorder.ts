@@ -89,7 +89,24 @@ export class UsageRecorder implements OnModuleInit {
 
   /** The onResponse hook's call: records the request if it is someone's usage. */
   recordResponse(request: FastifyRequest, reply: FastifyReply): void {
+    if (request.usageRecorded === true) return;
+    this.add(usageTupleOf(request, reply, Date.now()));
+  }
+
+  /**
+   * The onRequestAbort hook's call, when the client closed the connection before the answer:
+   * recorded now with CLIENT_CLOSED_STATUS if a credential is established by then (the answer
+   * may never be written, so onResponse may never run), and not again if it does. A request
+   * whose credential is established only later is recorded by onResponse, if that runs.
+   */
+  recordClosed(request: FastifyRequest, reply: FastifyReply): void {
+    request.closedByClient = true;
     const row = usageTupleOf(request, reply, Date.now());
+    request.usageRecorded = row !== null;
+    this.add(row);
+  }
+
+  private add(row: UsageTuple | null): void {
     if (row === null) return;
     this.open.push(row);
     if (this.open.length >= USAGE_BATCH_MAX) void this.flush();
