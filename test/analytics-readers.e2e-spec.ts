@@ -112,6 +112,16 @@ describe('analytics readers: top endpoints and realtime', () => {
     await bad({ limit: '0x10' }, 'limit');
     await bad({ start_date: '2026-01-02T00:00:00Z', end_date: '2026-01-01T00:00:00Z' }, 'end_date');
     await bad({ api_key_id: 'nope' }, 'api_key_id');
+    // The raw log says a reversed range is a mistake as the analytics do.
+    const reversed = await expectError(
+      await get(owner, '/api/v1/usage-logs', {
+        start_date: '2026-01-02T00:00:00Z',
+        end_date: '2026-01-02T00:00:00Z',
+      }),
+      400,
+      'VALIDATION_ERROR',
+    );
+    expect(reversed.details).toContainEqual(expect.objectContaining({ field: 'end_date' }));
 
     const noAnalytics = await createKey(['users:read']);
     await expectError(

@@ -10021,7 +10021,7 @@ export interface operations {
                 status?: string;
                 /** @description Inclusive */
                 start_date?: string;
-                /** @description Exclusive */
+                /** @description Exclusive; after start_date when both are given (400 otherwise) */
                 end_date?: string;
                 method?: string;
                 request_id?: string;

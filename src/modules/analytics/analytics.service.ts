@@ -253,13 +253,17 @@ export class AnalyticsService {
   }
 
   async logs(ctx: AuthenticatedContext, query: UsageLogsQuery): Promise<Page<UsageLogResponse>> {
+    const start = query.start_date === undefined ? undefined : new Date(query.start_date);
+    const end = query.end_date === undefined ? undefined : new Date(query.end_date);
+    // As the analytics say it: an empty or reversed range is a mistake, not "no requests".
+    if (start !== undefined && end !== undefined && end <= start) {
+      throw CommonErrors.validation([
+        { field: 'end_date', message: 'end_date must be after start_date' },
+      ]);
+    }
     const [rows, total] = await this.usageLogs.listLogs(
       tenantOf(ctx),
-      {
-        ...query,
-        start: query.start_date === undefined ? undefined : new Date(query.start_date),
-        end: query.end_date === undefined ? undefined : new Date(query.end_date),
-      },
+      { ...query, start, end },
       query,
     );
     return page(rows.map(toLogResponse), total, query);

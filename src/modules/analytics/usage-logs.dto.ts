@@ -18,7 +18,10 @@ export class UsageLogsQuery extends IntersectionType(PageQuery, UsageFilters) {
   @IsTimestamp()
   start_date?: string;
 
-  @ApiPropertyOptional({ example: '2026-01-02T00:00:00.000Z', description: 'Exclusive' })
+  @ApiPropertyOptional({
+    example: '2026-01-02T00:00:00.000Z',
+    description: 'Exclusive; after start_date when both are given (400 otherwise)',
+  })
   @IsOptional()
   @IsTimestamp()
   end_date?: string;
