@@ -30,7 +30,7 @@ import type {
   RateLimitEventsQuery,
   RateLimitEventsResponse,
 } from './rate-limit-events.dto.js';
-import { type Interval, type UsagePlan, planUsage } from './usage-range.js';
+import { type Interval, REVERSED_RANGE, type UsagePlan, planUsage } from './usage-range.js';
 
 const MINUTE_MS = 60_000;
 
@@ -257,9 +257,7 @@ export class AnalyticsService {
     const end = query.end_date === undefined ? undefined : new Date(query.end_date);
     // As the analytics say it: an empty or reversed range is a mistake, not "no requests".
     if (start !== undefined && end !== undefined && end <= start) {
-      throw CommonErrors.validation([
-        { field: 'end_date', message: 'end_date must be after start_date' },
-      ]);
+      throw CommonErrors.validation([REVERSED_RANGE]);
     }
     const [rows, total] = await this.usageLogs.listLogs(
       tenantOf(ctx),

@@ -104,6 +104,12 @@ function segmentsOf(start: number, end: number, grains: Grain[]): RollupSegment[
 
 export type PlanResult = { plan: UsagePlan } | { errors: FieldError[] };
 
+/** An end not after the start: refused by every usage reader, the raw log's too. */
+export const REVERSED_RANGE: FieldError = {
+  field: 'end_date',
+  message: 'end_date must be after start_date',
+};
+
 /**
  * What a usage query reads, or why it is refused (each error naming its field). The range is
  * widened to whole minutes, or whole hours where minute rollups are no longer kept (older
@@ -119,7 +125,7 @@ export function planUsage(
   const asked = { end: query.end ?? now };
   const askedStart = query.start ?? new Date(asked.end.getTime() - DEFAULT_SPAN_MS);
   if (asked.end.getTime() <= askedStart.getTime()) {
-    return { errors: [{ field: 'end_date', message: 'end_date must be after start_date' }] };
+    return { errors: [REVERSED_RANGE] };
   }
   if (asked.end.getTime() > addMonths(askedStart, HOUR_DAY_ROLLUPS_MONTHS).getTime()) {
     return {

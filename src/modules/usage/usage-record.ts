@@ -126,7 +126,7 @@ declare module 'fastify' {
     refusedKey?: ApiKeyPrincipal;
     /** The error body's code when the request failed (set by the exception filter). */
     errorCode?: string;
-    /** The client closed the connection before the answer was sent (onRequestAbort). */
+    /** The client closed the connection before the answer was sent (see http-app.ts). */
     closedByClient?: boolean;
     /** Its usage row is taken already (when the client closed): onResponse adds none. */
     usageRecorded?: boolean;
@@ -160,7 +160,7 @@ function byteCount(value: string | number | string[] | undefined): number {
  * when it is nobody's usage: no credential was established (none sent, a forged or unknown
  * one, an unmatched URL that no guard saw), or the answer was 401 (a revoked, expired or
  * invalid credential is not a principal, even when it names a real key). Called from the
- * onResponse and onRequestAbort hooks: no I/O, no await.
+ * onResponse hook and when the client closes the connection: no I/O, no await.
  */
 export function usageTupleOf(
   request: FastifyRequest,

@@ -94,7 +94,7 @@ export class UsageRecorder implements OnModuleInit {
   }
 
   /**
-   * The onRequestAbort hook's call, when the client closed the connection before the answer:
+   * The call when the client closed the connection before the answer (a request's `close`):
    * recorded now with CLIENT_CLOSED_STATUS if a credential is established by then (the answer
    * may never be written, so onResponse may never run), and not again if it does. A request
    * whose credential is established only later is recorded by onResponse, if that runs.

@@ -38,13 +38,13 @@ const ROLLUP_WORK_MEM = '64MB';
  */
 export const FOLD_GRACE_MS = 2 * 60_000;
 const HOUR_MS = 3_600_000;
+/** Taken with pg_try_advisory_xact_lock: one step at a time across every worker process. */
+const ROLLUP_LOCK = 0x6775_726f_6c6c; // "guroll"
+
 /** ROLLUP_WORK_MEM for the rest of the step's transaction. */
 async function useRollupMemory(manager: EntityManager): Promise<void> {
   await manager.query(`SET LOCAL work_mem = '${ROLLUP_WORK_MEM}'`);
 }
-
-/** Taken with pg_try_advisory_xact_lock: one step at a time across every worker process. */
-const ROLLUP_LOCK = 0x6775_726f_6c6c; // "guroll"
 
 /**
  * The second half of usage ingestion, in each worker process that consumes the `usage`
